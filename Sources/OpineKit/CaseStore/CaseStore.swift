@@ -1,0 +1,206 @@
+import Foundation
+import GRDB
+
+/// The SQLite database shared by `opined` and every `opine` process: WAL so readers never block the daemon, a busy
+/// timeout so writers queue instead of failing, and every change committed together with its audit event and its
+/// outbox notification.
+public final class CaseStore: Sendable {
+    public let pool: DatabasePool
+    public let path: String
+
+    public enum OpenMode: Sendable {
+        /// The daemon: creates the database and applies migrations.
+        case createAndMigrate
+        /// The CLI: the database must exist; pending migrations are applied so an upgraded CLI works at once.
+        case existing
+    }
+
+    public init(path: String, mode: OpenMode) throws {
+        if mode == .existing, !FileManager.default.fileExists(atPath: path) {
+            throw StoreError.noDatabase(path)
+        }
+        var configuration = GRDB.Configuration()
+        configuration.busyMode = .timeout(30)
+        configuration.foreignKeysEnabled = true
+        configuration.label = "opine"
+        pool = try DatabasePool(path: path, configuration: configuration)
+        self.path = path
+        try Migrations.migrator.migrate(pool)
+    }
+}
+
+public enum StoreError: Error, CustomStringConvertible, Sendable {
+    case noDatabase(String)
+    case caseNotFound(String)
+    case conflict(String)
+    case refused(WorkflowError)
+    case invalidInput(String)
+
+    public var description: String {
+        switch self {
+        case .noDatabase(let path):
+            "no database at \(path): check paths.state in the configuration, and start opined once to create it"
+        case .caseNotFound(let id):
+            "no case \(id.escapedForDisplay); `opine list --all` shows every case id"
+        case .conflict(let message): message
+        case .refused(let error): error.description
+        case .invalidInput(let message): message
+        }
+    }
+}
+
+/// A bundle that passed every check and sits fsynced in staging, ready to become a case.
+public struct StagedBundle: Sendable {
+    public var manifest: Manifest
+    public var stagingDirectory: String
+    public var uploadName: String
+    public var files: [CaseFileRecord]
+    public var contentSHA256: String
+    public var totalBytes: Int64
+}
+
+public enum IntakeOutcome: Sendable, Equatable {
+    case stored(caseID: String, priority: Priority)
+    case duplicate(of: String, matchedBy: String)
+}
+
+extension CaseStore {
+    static let daemonActor = "opined"
+
+    /// The case an upload would duplicate, by submission id first, then by content.
+    func existingCase(_ db: Database, submissionID: String, contentSHA256: String?) throws -> (String, String)? {
+        if let id = try String.fetchOne(db, sql: "SELECT id FROM cases WHERE submission_id = ?", arguments: [submissionID]) {
+            return (id, "submission_id")
+        }
+        if let contentSHA256,
+           let id = try String.fetchOne(db, sql: "SELECT id FROM cases WHERE content_sha256 = ? ORDER BY seq LIMIT 1", arguments: [contentSHA256]) {
+            return (id, "content")
+        }
+        return nil
+    }
+
+    /// Cheap check before any byte is copied, so a re-sent bundle costs no I/O.
+    public func duplicateOf(submissionID: String) throws -> String? {
+        try pool.read { db in try existingCase(db, submissionID: submissionID, contentSHA256: nil)?.0 }
+    }
+
+    /// Turns a staged bundle into a case. `place` moves the staged files to their final folder for the new case id;
+    /// it runs inside the write transaction, so the case row is committed only after its files are durable.
+    public func commitIntake(_ staged: StagedBundle, now: Date, place: (String) throws -> Void) throws -> IntakeOutcome {
+        try pool.write { db in
+            let at = Timestamps.format(now)
+            if let (original, matchedBy) = try existingCase(db, submissionID: staged.manifest.submissionID, contentSHA256: staged.contentSHA256) {
+                var rejection = RejectionRecord(
+                    at: at, uploadName: staged.uploadName, submissionID: staged.manifest.submissionID, code: "duplicate",
+                    message: "duplicate of \(original) (same \(matchedBy == "content" ? "files" : "submission_id")); the upload was removed",
+                    quarantine: nil, duplicateOf: original)
+                try rejection.insert(db)
+                var event = EventRecord(
+                    caseID: original, at: at, actor: Self.daemonActor, type: "duplicate",
+                    detail: JSONText.object(["matched_by": matchedBy, "rejection_id": rejection.id.map(String.init) ?? ""]))
+                try event.insert(db)
+                return .duplicate(of: original, matchedBy: matchedBy)
+            }
+            let caseID = try nextCaseID(db, now: now)
+            let manifest = staged.manifest
+            let priority = manifest.priority
+            var record = CaseRecord(
+                id: caseID, submissionID: manifest.submissionID, contentSHA256: staged.contentSHA256, state: .received,
+                priority: priority, priorityRank: priority.rank, intakePriority: priority, assignee: nil,
+                regions: manifest.regions.joined(separator: ","),
+                symptoms: manifest.symptoms.map(\.rawValue).joined(separator: ","),
+                patientName: manifest.patient.name, patientDateOfBirth: manifest.patient.dateOfBirth,
+                patientEmail: manifest.patient.email, patientPhone: manifest.patient.phone, question: manifest.question,
+                symptomOnset: manifest.symptomOnset, priorTreatments: manifest.priorTreatments.joined(separator: ","),
+                submittedAt: manifest.submittedAt, receivedAt: at, updatedAt: at, findings: nil, withdrawnReason: nil,
+                fileCount: staged.files.count, totalBytes: staged.totalBytes, version: 1)
+            try place(caseID)
+            try record.insert(db)
+            for var file in staged.files {
+                file.caseID = caseID
+                try file.insert(db)
+            }
+            var event = EventRecord(
+                caseID: caseID, at: at, actor: Self.daemonActor, type: "intake", toState: CaseState.received.rawValue,
+                detail: JSONText.object(["priority": priority.rawValue, "files": String(staged.files.count)]))
+            try event.insert(db)
+            // An emergency is announced first, ahead of the routine notice for the same case.
+            if priority == .emergency {
+                try enqueue(db, .caseEmergency, record, at: at)
+            }
+            try enqueue(db, .caseReceived, record, at: at)
+            return .stored(caseID: caseID, priority: priority)
+        }
+    }
+
+    /// `C-20261126-0007`: the day of arrival in UTC and that day's counter. Sorts by arrival, carries no patient data.
+    func nextCaseID(_ db: Database, now: Date) throws -> String {
+        let day = Timestamps.compactDay(now)
+        try db.execute(
+            sql: "INSERT INTO case_counters(day, last) VALUES (?, 1) ON CONFLICT(day) DO UPDATE SET last = last + 1",
+            arguments: [day])
+        let number = try Int.fetchOne(db, sql: "SELECT last FROM case_counters WHERE day = ?", arguments: [day]) ?? 1
+        return "C-\(day)-\(String(format: "%04d", number))"
+    }
+
+    /// Records a quarantined upload (and its notification). The upload has already been moved aside.
+    @discardableResult
+    public func recordRejection(_ rejection: RejectionRecord) throws -> Int64 {
+        try pool.write { db in
+            var rejection = rejection
+            try rejection.insert(db)
+            var event = EventRecord(
+                caseID: nil, at: rejection.at, actor: Self.daemonActor, type: "rejection",
+                detail: JSONText.object(["rejection_id": String(rejection.id!), "code": rejection.code]))
+            try event.insert(db)
+            var data: [String: String] = ["reason": rejection.code]
+            if let submissionID = rejection.submissionID { data["submission_id"] = submissionID }
+            var outbox = OutboxRecord(
+                type: .bundleRejected, caseID: nil, rejectionID: rejection.id, createdAt: rejection.at,
+                data: JSONText.object(data))
+            try outbox.insert(db)
+            return rejection.id!
+        }
+    }
+
+    /// Quarantine folders that are already recorded, so start-up can record the ones a crash left unrecorded.
+    public func recordedQuarantines() throws -> Set<String> {
+        try pool.read { db in Set(try String.fetchAll(db, sql: "SELECT quarantine FROM rejections WHERE quarantine IS NOT NULL")) }
+    }
+
+    /// Every case id, for start-up to find store folders that a crash left without a committed case.
+    public func caseIDs(in ids: [String]) throws -> Set<String> {
+        try pool.read { db in
+            var found = Set<String>()
+            for chunk in stride(from: 0, to: ids.count, by: 500) {
+                let slice = Array(ids[chunk..<min(chunk + 500, ids.count)])
+                found.formUnion(try String.fetchAll(db, CaseRecord.select(Column("id")).filter(slice.contains(Column("id")))))
+            }
+            return found
+        }
+    }
+
+    func enqueue(_ db: Database, _ type: NotificationType, _ record: CaseRecord, at: String) throws {
+        var data: [String: String] = [
+            "case_id": record.id, "state": record.state.rawValue, "priority": record.priority.rawValue,
+            "regions": record.regions, "submission_id": record.submissionID, "received_at": record.receivedAt,
+            "updated_at": at,
+        ]
+        if let assignee = record.assignee { data["assignee"] = assignee }
+        var outbox = OutboxRecord(type: type, caseID: record.id, rejectionID: nil, createdAt: at, data: JSONText.object(data))
+        try outbox.insert(db)
+    }
+}
+
+/// Small JSON objects of strings for audit details and outbox data, with stable key order.
+enum JSONText {
+    static func object(_ values: [String: String]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(values)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    static func decode(_ text: String) -> [String: String] {
+        (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
+    }
+}

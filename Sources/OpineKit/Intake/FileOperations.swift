@@ -1,0 +1,226 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// A failed system call during intake. The upload stays where it is and is tried again later; this is never a reason
+/// to reject a patient's bundle.
+public struct IOFailure: Error, CustomStringConvertible, Sendable {
+    public var operation: String
+    public var path: String
+    public var code: Int32
+
+    public var description: String { "\(operation) \(path.escapedForDisplay): \(String(cString: strerror(code)))" }
+    public var isDiskFull: Bool { code == ENOSPC || code == EDQUOT }
+}
+
+/// Every file-system call intake makes goes through here: one narrow seam, so the order of operations is in one place
+/// and failures can be injected by tests. Paths from an upload are always opened relative to a directory descriptor
+/// with O_NOFOLLOW on every component, so a symlink swapped in after the check can never redirect a read.
+enum FileOperations {
+    static func fail(_ operation: String, _ path: String) -> IOFailure {
+        IOFailure(operation: operation, path: path, code: errno)
+    }
+
+    static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o600) throws(IOFailure) -> Int32 {
+        let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw fail("open", path) }
+        return fd
+    }
+
+    static func openDirectory(_ path: String) throws(IOFailure) -> Int32 {
+        try open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+    }
+
+    /// Opens `relative` (a checked bundle path) beneath `root` without following any symlink on the way.
+    static func openBeneath(_ root: Int32, _ relative: String, display: String) throws(IOFailure) -> Int32 {
+        let components = relative.split(separator: "/").map(String.init)
+        var directory = dup(root)
+        guard directory >= 0 else { throw fail("dup", display) }
+        for component in components.dropLast() {
+            let next = openat(directory, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            let saved = errno
+            close(directory)
+            guard next >= 0 else { throw IOFailure(operation: "open", path: display, code: saved) }
+            directory = next
+        }
+        // O_NONBLOCK keeps a FIFO planted under a listed name from blocking intake; the caller checks it is regular.
+        let fd = openat(directory, components.last ?? ".", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        let saved = errno
+        close(directory)
+        guard fd >= 0 else { throw IOFailure(operation: "open", path: display, code: saved) }
+        return fd
+    }
+
+    static func stat(fd: Int32, display: String) throws(IOFailure) -> stat {
+        var info = Glibc.stat()
+        guard fstat(fd, &info) == 0 else { throw fail("fstat", display) }
+        return info
+    }
+
+    static func lstat(_ path: String) -> stat? {
+        var info = Glibc.stat()
+        return Glibc.lstat(path, &info) == 0 ? info : nil
+    }
+
+    static func makeDirectory(_ path: String, mode: mode_t = 0o700) throws(IOFailure) {
+        if Glibc.mkdir(path, mode) != 0, errno != EEXIST { throw fail("mkdir", path) }
+    }
+
+    /// Creates `path` and any missing parents (used for the service's own directories, never for upload paths).
+    static func makeDirectories(_ path: String, mode: mode_t = 0o700) throws(IOFailure) {
+        var current = ""
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            try makeDirectory(current, mode: mode)
+        }
+    }
+
+    static func createExclusive(_ path: String) throws(IOFailure) -> Int32 {
+        try open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
+    }
+
+    static func write(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, display: String) throws(IOFailure) {
+        var offset = 0
+        while offset < buffer.count {
+            let written = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw fail("write", display)
+            }
+            offset += written
+        }
+    }
+
+    static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, display: String) throws(IOFailure) -> Int {
+        while true {
+            let count = Glibc.read(fd, buffer.baseAddress!, buffer.count)
+            if count >= 0 { return count }
+            if errno != EINTR { throw fail("read", display) }
+        }
+    }
+
+    static func pread(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64, display: String) throws(IOFailure) -> Int {
+        while true {
+            let count = Glibc.pread(fd, buffer.baseAddress!, buffer.count, off_t(offset))
+            if count >= 0 { return count }
+            if errno != EINTR { throw fail("read", display) }
+        }
+    }
+
+    /// An fsync failure means the data may be gone; the caller must give up this attempt, never retry the fsync.
+    static func sync(_ fd: Int32, display: String) throws(IOFailure) {
+        guard fsync(fd) == 0 else { throw fail("fsync", display) }
+    }
+
+    static func syncDirectory(_ path: String) throws(IOFailure) {
+        let fd = try openDirectory(path)
+        defer { close(fd) }
+        try sync(fd, display: path)
+    }
+
+    /// rename(2) that refuses to replace an existing target. Only the daemon writes these folders, so checking first
+    /// is enough (glibc's renameat2 is not visible to Swift).
+    static func renameNoReplace(_ from: String, _ to: String) throws(IOFailure) {
+        guard lstat(to) == nil else { throw IOFailure(operation: "rename", path: to, code: EEXIST) }
+        guard rename(from, to) == 0 else { throw fail("rename", from) }
+    }
+
+    static func unlink(_ path: String) throws(IOFailure) {
+        if Glibc.unlink(path) != 0, errno != ENOENT { throw fail("unlink", path) }
+    }
+
+    /// Removes a file or a whole tree without following symlinks inside it.
+    static func removeTree(_ path: String) throws(IOFailure) {
+        guard let info = lstat(path) else { return }
+        if info.st_mode & S_IFMT != S_IFDIR {
+            try unlink(path)
+            return
+        }
+        let fd = try openDirectory(path)
+        try removeContents(of: fd, display: path)
+        close(fd)
+        if rmdir(path) != 0, errno != ENOENT { throw fail("rmdir", path) }
+    }
+
+    private static func removeContents(of directory: Int32, display: String) throws(IOFailure) {
+        for (name, type) in try listDirectory(directory, display: display) {
+            if type == DT_DIR {
+                let child = openat(directory, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                guard child >= 0 else { throw fail("open", display) }
+                defer { close(child) }
+                try removeContents(of: child, display: display)
+                if unlinkat(directory, name, AT_REMOVEDIR) != 0, errno != ENOENT { throw fail("rmdir", display) }
+            } else if unlinkat(directory, name, 0) != 0, errno != ENOENT {
+                throw fail("unlink", display)
+            }
+        }
+    }
+
+    /// Entry names (not . or ..) and their d_type; DT_UNKNOWN is resolved with fstatat so callers can trust the type.
+    static func listDirectory(_ directory: Int32, display: String) throws(IOFailure) -> [(String, UInt8)] {
+        let copy = dup(directory)
+        guard copy >= 0, let stream = fdopendir(copy) else { throw fail("opendir", display) }
+        defer { closedir(stream) }
+        rewinddir(stream)
+        var entries: [(String, UInt8)] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                let bytes = raw.prefix(while: { $0 != 0 })
+                return String(decoding: bytes, as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            var type = entry.pointee.d_type
+            if type == UInt8(DT_UNKNOWN) {
+                var info = Glibc.stat()
+                if fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0 {
+                    type = info.st_mode & S_IFMT == S_IFDIR ? UInt8(DT_DIR) : info.st_mode & S_IFMT == S_IFREG ? UInt8(DT_REG) : UInt8(DT_LNK)
+                }
+            }
+            entries.append((name, type))
+        }
+        return entries
+    }
+
+    /// Raw entry names as bytes, for checking that an upload's names are valid UTF-8 before they become Strings.
+    static func listDirectoryRaw(_ directory: Int32, display: String) throws(IOFailure) -> [[UInt8]] {
+        let copy = dup(directory)
+        guard copy >= 0, let stream = fdopendir(copy) else { throw fail("opendir", display) }
+        defer { closedir(stream) }
+        rewinddir(stream)
+        var names: [[UInt8]] = []
+        while let entry = readdir(stream) {
+            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix(while: { $0 != 0 })) }
+            if bytes == [0x2E] || bytes == [0x2E, 0x2E] { continue }
+            names.append(bytes)
+        }
+        return names
+    }
+
+    /// Writes a small file durably: temporary name, fsync, rename, directory fsync.
+    static func writeDurably(_ data: [UInt8], to path: String) throws {
+        let temporary = path + ".tmp"
+        try? unlink(temporary)
+        let fd = try createExclusive(temporary)
+        do {
+            try data.withUnsafeBytes { buffer in try write(fd, buffer, display: temporary) }
+            try sync(fd, display: temporary)
+        } catch {
+            close(fd)
+            throw error
+        }
+        close(fd)
+        guard rename(temporary, path) == 0 else { throw fail("rename", temporary) }
+        try syncDirectory((path as NSString).deletingLastPathComponent)
+    }
+
+    static func isDirectory(_ info: stat) -> Bool { info.st_mode & S_IFMT == S_IFDIR }
+    static func isRegular(_ info: stat) -> Bool { info.st_mode & S_IFMT == S_IFREG }
+
+    /// The later of mtime and ctime: ctime cannot be set by an uploader, so it tells when a file last changed.
+    static func lastChange(_ info: stat) -> Double {
+        let m = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+        let c = Double(info.st_ctim.tv_sec) + Double(info.st_ctim.tv_nsec) / 1e9
+        return max(m, c)
+    }
+}

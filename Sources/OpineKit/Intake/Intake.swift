@@ -1,0 +1,271 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Crypto
+import Foundation
+import Logging
+
+/// Takes one upload from the drop directory: validates it, copies it into staging while hashing, commits it as a case
+/// (or records it as a duplicate), and only then removes the upload. An invalid upload is moved to `rejected/` with
+/// its reason. An I/O failure leaves the upload where it was, to be tried again: nothing is ever half-taken.
+public final class Intake: @unchecked Sendable {
+    // @unchecked: used from the intake thread only; the store is Sendable and the rest is immutable.
+    let configuration: Configuration
+    let store: CaseStore
+    let logger: Logger
+    let clock: @Sendable () -> Date
+
+    public enum Outcome: Equatable, Sendable {
+        case stored(caseID: String, priority: Priority)
+        case duplicate(of: String)
+        case rejected(Rejection.Code)
+        /// Nothing changed; the upload stays and is tried again after a pause.
+        case retryLater(String)
+        case vanished
+    }
+
+    public init(configuration: Configuration, store: CaseStore, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init) {
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+        self.clock = clock
+    }
+
+    var limits: IntakeSettings { configuration.intake }
+
+    public func take(_ name: String) -> Outcome {
+        let uploadPath = configuration.dropDirectory + "/" + name
+        guard let info = FileOperations.lstat(uploadPath) else { return .vanished }
+        var submissionID: String?
+        var stagingDirectory: String?
+        defer {
+            if let stagingDirectory { try? FileOperations.removeTree(stagingDirectory) }
+        }
+        do {
+            let reader = try openReader(name: name, path: uploadPath, info: info)
+            let inventory = try reader.inventory()
+            let manifestBytes = try reader.manifestBytes()
+            let manifest = try Manifest.parse(manifestBytes, limits: limits, today: clock())
+            submissionID = manifest.submissionID
+            try checkInventory(inventory, against: manifest)
+
+            if try store.duplicateOf(submissionID: manifest.submissionID) != nil {
+                let staged = StagedBundle(
+                    manifest: manifest, stagingDirectory: "", uploadName: name.escapedForDisplay, files: [],
+                    contentSHA256: "", totalBytes: 0)
+                return try finish(staged, uploadPath: uploadPath)
+            }
+            let directory = configuration.stagingDirectory + "/" + UUID().uuidString.lowercased()
+            stagingDirectory = directory
+            let staged = try stage(manifest, manifestBytes: manifestBytes, from: reader, into: directory, uploadName: name)
+            return try finish(staged, uploadPath: uploadPath)
+        } catch let rejection as Rejection {
+            return quarantine(name: name, path: uploadPath, rejection: rejection, submissionID: submissionID)
+        } catch let failure as IOFailure where failure.code == ENOENT && FileOperations.lstat(uploadPath) == nil {
+            return .vanished
+        } catch {
+            logger.error("intake failed; the upload stays and will be tried again", metadata: [
+                "upload": "\(name.escapedForDisplay)", "error": "\(error)",
+            ])
+            return .retryLater("\(error)")
+        }
+    }
+
+    private func openReader(name: String, path: String, info: stat) throws -> BundleReader {
+        if FileOperations.isDirectory(info) {
+            return try DirectoryBundleReader(path: path, limits: limits)
+        }
+        if FileOperations.isRegular(info), name.lowercased().hasSuffix(".zip") {
+            return try ZipBundleReader(path: path, limits: limits)
+        }
+        if info.st_mode & S_IFMT == S_IFLNK {
+            throw Rejection(.notABundle, "the upload is a symbolic link; place the bundle itself in the drop directory")
+        }
+        throw Rejection(.notABundle, "the upload is neither a directory nor a .zip file")
+    }
+
+    private func checkInventory(_ inventory: [String: Int64], against manifest: Manifest) throws {
+        var present = inventory
+        present.removeValue(forKey: Manifest.fileName)
+        for (index, file) in manifest.files.enumerated() {
+            guard let size = present.removeValue(forKey: file.path) else {
+                throw Rejection(.missingFile, "manifest.json: files[\(index)] is not in the bundle")
+            }
+            guard size == file.size else {
+                throw Rejection(.sizeMismatch, "manifest.json: files[\(index)].size is \(file.size) but the file has \(size) bytes")
+            }
+        }
+        if let unlisted = present.keys.sorted().first {
+            throw Rejection(.unlistedFile, "bundle entry \(unlisted.escapedForDisplay) is not listed in manifest.json")
+        }
+    }
+
+    /// Copies every listed file into `directory`, hashing and type-checking as the bytes pass, then makes it durable.
+    private func stage(_ manifest: Manifest, manifestBytes: [UInt8], from reader: BundleReader, into directory: String, uploadName: String) throws -> StagedBundle {
+        try FileOperations.makeDirectory(directory)
+        var directories: [String] = [directory]
+        var records: [CaseFileRecord] = []
+        var total: Int64 = 0
+        for (index, file) in manifest.files.enumerated() {
+            var parent = directory
+            for component in file.path.split(separator: "/").dropLast() {
+                parent += "/" + component
+                if !directories.contains(parent) {
+                    try FileOperations.makeDirectory(parent)
+                    directories.append(parent)
+                }
+            }
+            let target = directory + "/" + file.path
+            let fd = try FileOperations.createExclusive(target)
+            var sink = StagedFile(fd: fd, display: target, limit: file.size, mediaType: file.mediaType)
+            do {
+                try reader.copy(file.path, size: file.size, into: &sink)
+                try FileOperations.sync(fd, display: target)
+            } catch {
+                close(fd)
+                throw error
+            }
+            close(fd)
+            guard sink.sha256 == file.sha256 else {
+                throw Rejection(.checksumMismatch, "manifest.json: files[\(index)].sha256 does not match the file's content")
+            }
+            if let problem = sink.sniffer.problem() {
+                throw Rejection(.contentTypeMismatch, "manifest.json: files[\(index)] is declared \(file.mediaType.rawValue) but \(problem)")
+            }
+            total += file.size
+            records.append(CaseFileRecord(
+                caseID: "", path: file.path, kind: file.kind, mediaType: file.mediaType.rawValue, size: file.size,
+                sha256: file.sha256))
+        }
+        try FileOperations.writeDurably(manifestBytes, to: directory + "/" + Manifest.fileName)
+        for path in directories.reversed() { try FileOperations.syncDirectory(path) }
+        try FileOperations.syncDirectory(configuration.stagingDirectory)
+
+        let listing = records.sorted { $0.path < $1.path }.map { "\($0.sha256)  \($0.path)\n" }.joined()
+        let content = SHA256.hash(data: Data(listing.utf8)).map { String(format: "%02x", $0) }.joined()
+        return StagedBundle(
+            manifest: manifest, stagingDirectory: directory, uploadName: uploadName.escapedForDisplay, files: records,
+            contentSHA256: content, totalBytes: total)
+    }
+
+    /// Commits the case (its files renamed into the store inside the transaction), then removes the upload.
+    private func finish(_ staged: StagedBundle, uploadPath: String) throws -> Outcome {
+        var placed: String?
+        let outcome: IntakeOutcome
+        do {
+            outcome = try store.commitIntake(staged, now: clock()) { caseID in
+                let target = configuration.casesDirectory + "/" + caseID
+                // A folder for an id that has no row can only be a crash's leftover from an uncommitted attempt.
+                if FileOperations.lstat(target) != nil { try setAside(target) }
+                try FileOperations.renameNoReplace(staged.stagingDirectory, target)
+                placed = target
+                try FileOperations.syncDirectory(configuration.casesDirectory)
+            }
+        } catch {
+            if let placed { try? FileOperations.removeTree(placed) }
+            throw error
+        }
+        do {
+            try FileOperations.removeTree(uploadPath)
+            try FileOperations.syncDirectory(configuration.dropDirectory)
+        } catch {
+            // The case is safe; the leftover upload will be recognised as a duplicate and removed next time.
+            logger.warning("case stored but the upload could not be removed", metadata: ["error": "\(error)"])
+        }
+        switch outcome {
+        case .stored(let caseID, let priority):
+            let level: Logger.Level = priority == .emergency ? .critical : .notice
+            logger.log(level: level, "case stored", metadata: [
+                "case": "\(caseID)", "priority": "\(priority.rawValue)", "files": "\(staged.files.count)",
+                "bytes": "\(staged.totalBytes)",
+            ])
+            return .stored(caseID: caseID, priority: priority)
+        case .duplicate(let original, let matchedBy):
+            logger.notice("duplicate upload removed", metadata: ["case": "\(original)", "matched_by": "\(matchedBy)"])
+            return .duplicate(of: original)
+        }
+    }
+
+    /// Moves the upload to `rejected/<time>-<name>/` beside a reason.json, then records it. If recording fails the
+    /// folder is recorded at the next start (see `Reconciler`).
+    func quarantine(name: String, path: String, rejection: Rejection, submissionID: String?) -> Outcome {
+        let now = clock()
+        do {
+            let folder = try uniqueFolder(in: configuration.rejectedDirectory, base: "\(Timestamps.compactTime(now))-\(Self.safeName(name))")
+            let reason = QuarantineReason(
+                code: rejection.code.rawValue, message: rejection.message, at: Timestamps.format(now),
+                upload: name.escapedForDisplay, submissionID: submissionID)
+            try FileOperations.writeDurably(Array(try reason.encoded()), to: folder.path + "/" + QuarantineReason.fileName)
+            let isDirectory = FileOperations.lstat(path).map(FileOperations.isDirectory) ?? false
+            let target = folder.path + "/" + (isDirectory ? "upload" : name.lowercased().hasSuffix(".zip") ? "upload.zip" : "upload.file")
+            try FileOperations.renameNoReplace(path, target)
+            try FileOperations.syncDirectory(folder.path)
+            try FileOperations.syncDirectory(configuration.dropDirectory)
+            let id = try store.recordRejection(reason.record(quarantine: folder.name))
+            logger.warning("upload rejected", metadata: [
+                "reason": "\(rejection.code.rawValue)", "rejection": "\(id)", "upload": "\(name.escapedForDisplay)",
+            ])
+            return .rejected(rejection.code)
+        } catch {
+            logger.error("could not quarantine a rejected upload; it stays and will be tried again", metadata: [
+                "upload": "\(name.escapedForDisplay)", "reason": "\(rejection.code.rawValue)", "error": "\(error)",
+            ])
+            return .retryLater("\(error)")
+        }
+    }
+
+    private func uniqueFolder(in parent: String, base: String) throws -> (path: String, name: String) {
+        for attempt in 1...1000 {
+            let name = attempt == 1 ? base : "\(base)-\(attempt)"
+            let path = parent + "/" + name
+            if Glibc.mkdir(path, 0o700) == 0 { return (path, name) }
+            if errno != EEXIST { throw FileOperations.fail("mkdir", path) }
+        }
+        throw IOFailure(operation: "mkdir", path: parent + "/" + base, code: EEXIST)
+    }
+
+    /// Keeps a leftover store folder instead of deleting it: nothing a patient sent is ever destroyed by a guess.
+    func setAside(_ path: String) throws {
+        let orphans = configuration.stateDirectory + "/orphaned"
+        try FileOperations.makeDirectory(orphans)
+        let target = orphans + "/" + (path as NSString).lastPathComponent + "-" + Timestamps.compactTime(clock()) + "-" + UUID().uuidString.prefix(8)
+        try FileOperations.renameNoReplace(path, target)
+        logger.warning("set aside a store folder that had no committed case", metadata: ["folder": "\(target)"])
+    }
+
+    /// The upload's name reduced to characters that are safe in a path and a terminal.
+    static func safeName(_ name: String) -> String {
+        let mapped = String(name.unicodeScalars.map { scalar -> Character in
+            scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "._-".unicodeScalars.contains(scalar)) ? Character(scalar) : "_"
+        })
+        let trimmed = mapped.drop(while: { $0 == "." })
+        return trimmed.isEmpty ? "upload" : String(trimmed.prefix(80))
+    }
+}
+
+/// `reason.json` in a quarantine folder: enough to record the rejection even if the database write was lost.
+struct QuarantineReason: Codable {
+    static let fileName = "reason.json"
+    var code: String
+    var message: String
+    var at: String
+    var upload: String
+    var submissionID: String?
+
+    enum CodingKeys: String, CodingKey {
+        case code, message, at, upload
+        case submissionID = "submission_id"
+    }
+
+    func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self) + Data("\n".utf8)
+    }
+
+    func record(quarantine: String) -> RejectionRecord {
+        RejectionRecord(
+            at: at, uploadName: upload, submissionID: submissionID, code: code, message: message,
+            quarantine: quarantine, duplicateOf: nil)
+    }
+}

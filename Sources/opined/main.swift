@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import Logging
+import OpineKit
+
+/// `opined`: the Opine daemon. Watches the drop directory and turns valid bundles into cases.
+@main
+struct Opined: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "opined",
+        abstract: "Watch the drop directory, validate and store each bundle, and queue it as a case.",
+        discussion: """
+            The configuration is read from --config, else $OPINE_CONFIG, else /etc/opine/opine.toml; any setting \
+            can be overridden by its OPINE_* environment variable (see Config/opine.toml). Stop with SIGTERM: the \
+            bundle being taken is finished or left untouched.
+
+            Exit codes: 0 stopped cleanly; 78 configuration error; 1 any other failure.
+            """,
+        version: Opine.version)
+
+    @Option(name: .long, help: ArgumentHelp("Configuration file to read.", valueName: "file"))
+    var config: String?
+
+    func run() async throws {
+        let configuration: OpineKit.Configuration
+        do {
+            configuration = try .load(explicitPath: config)
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("opined: configuration error: \(error)\n".utf8))
+            throw ExitCode(78)
+        }
+        let level = configuration.logLevel.loggerLevel
+        LoggingSystem.bootstrap { LineLogHandler(label: $0, level: level) }
+        let logger = Logger(label: "opined")
+        do {
+            try await Daemon.run(configuration: configuration, logger: logger)
+        } catch {
+            logger.critical("opined failed", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+    }
+}
