@@ -7,6 +7,8 @@ public struct CaseCommand: Sendable {
     public var action: WorkflowAction
     public var note: String?
     public var letter: Letter?
+    /// The login of an admin who entered this for `actor` (`opine --as`), recorded in the audit trail.
+    public var enteredBy: String?
 
     public struct Letter: Sendable {
         public var fileName: String
@@ -20,10 +22,11 @@ public struct CaseCommand: Sendable {
         }
     }
 
-    public init(action: WorkflowAction, note: String? = nil, letter: Letter? = nil) {
+    public init(action: WorkflowAction, note: String? = nil, letter: Letter? = nil, enteredBy: String? = nil) {
         self.action = action
         self.note = note
         self.letter = letter
+        self.enteredBy = enteredBy
     }
 }
 
@@ -56,6 +59,7 @@ extension CaseStore {
                 detail["priority_from"] = record.priority.rawValue
                 detail["priority_to"] = transition.priority.rawValue
             }
+            if let enteredBy = command.enteredBy { detail["entered_by"] = enteredBy }
             if transition.adminOverride { detail["admin_override_for"] = record.assignee ?? "(unassigned)" }
             switch command.action {
             case .review(let findings):

@@ -193,14 +193,14 @@ extension CaseStore {
 }
 
 /// Small JSON objects of strings for audit details and outbox data, with stable key order.
-enum JSONText {
-    static func object(_ values: [String: String]) -> String {
+public enum JSONText {
+    public static func object(_ values: [String: String]) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: (try? encoder.encode(values)) ?? Data("{}".utf8), as: UTF8.self)
     }
 
-    static func decode(_ text: String) -> [String: String] {
+    public static func decode(_ text: String) -> [String: String] {
         (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
     }
 }

@@ -35,6 +35,7 @@ public struct IntakeService: Service {
 /// Everything `opined` does, given a configuration.
 public enum Daemon {
     public static func run(configuration: Configuration, logger: Logger) async throws {
+        try FileOperations.makeDirectories(configuration.stateDirectory)
         let store = try CaseStore(path: configuration.databasePath, mode: .createAndMigrate)
         let intake = Intake(configuration: configuration, store: store, logger: logger)
         try intake.prepare()

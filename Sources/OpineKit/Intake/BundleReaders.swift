@@ -12,11 +12,11 @@ protocol BundleReader: AnyObject {
     /// The manifest's bytes, at most `Manifest.maxBytes`.
     func manifestBytes() throws -> [UInt8]
     /// Streams one file's bytes into `sink`.
-    func copy(_ path: String, size: Int64, into sink: inout StagedFile) throws
+    func copy(_ path: String, size: Int64, into sink: StagedFile) throws
 }
 
 /// A file being written into staging: hashed, sniffed and counted as its bytes pass, in one pass.
-struct StagedFile {
+final class StagedFile {
     let fd: Int32
     let display: String
     let limit: Int64
@@ -32,7 +32,7 @@ struct StagedFile {
     }
 
     /// Returns false, writing nothing, when the bytes would pass the declared size.
-    mutating func append(_ chunk: UnsafeRawBufferPointer) throws(IOFailure) -> Bool {
+    func append(_ chunk: UnsafeRawBufferPointer) throws(IOFailure) -> Bool {
         guard bytes + Int64(chunk.count) <= limit else { return false }
         hasher.update(bufferPointer: chunk)
         sniffer.consume(chunk)
@@ -107,12 +107,10 @@ final class DirectoryBundleReader: BundleReader {
     }
 
     func manifestBytes() throws -> [UInt8] {
-        let fd: Int32
-        do {
-            fd = try FileOperations.openBeneath(root, Manifest.fileName, display: Manifest.fileName)
-        } catch where error.code == ENOENT {
+        guard faccessat(root, Manifest.fileName, F_OK, AT_SYMLINK_NOFOLLOW) == 0 else {
             throw Rejection(.manifestMissing, "the bundle has no manifest.json at its top level")
         }
+        let fd = try FileOperations.openBeneath(root, Manifest.fileName, display: Manifest.fileName)
         defer { close(fd) }
         let info = try FileOperations.stat(fd: fd, display: Manifest.fileName)
         guard FileOperations.isRegular(info) else { throw Rejection(.specialFile, "manifest.json is not a regular file") }
@@ -131,7 +129,7 @@ final class DirectoryBundleReader: BundleReader {
         return data
     }
 
-    func copy(_ path: String, size: Int64, into sink: inout StagedFile) throws {
+    func copy(_ path: String, size: Int64, into sink: StagedFile) throws {
         let fd = try FileOperations.openBeneath(root, path, display: path)
         defer { close(fd) }
         let info = try FileOperations.stat(fd: fd, display: path)
@@ -188,16 +186,12 @@ final class ZipBundleReader: BundleReader {
         guard entry.uncompressedSize <= Manifest.maxBytes else {
             throw Rejection(.manifestTooLarge, "manifest.json is larger than \(Manifest.maxBytes / 1024) KiB")
         }
-        var data: [UInt8] = []
-        try extract(entry) { chunk in
-            guard data.count + chunk.count <= Int(entry.uncompressedSize) else { return false }
-            data.append(contentsOf: chunk)
-            return true
-        }
-        return data
+        let collected = ByteCollector(limit: Int(entry.uncompressedSize))
+        try extract(entry, accept: collected.append)
+        return collected.bytes
     }
 
-    func copy(_ path: String, size: Int64, into sink: inout StagedFile) throws {
+    func copy(_ path: String, size: Int64, into sink: StagedFile) throws {
         guard let entry = entries[path], !entry.isDirectory else {
             throw Rejection(.missingFile, "the zip has no entry \(path.escapedForDisplay)")
         }
@@ -206,9 +200,9 @@ final class ZipBundleReader: BundleReader {
 
     /// Inflates one entry, stopping the moment it passes its declared size (`accept` returns false), and checks the
     /// CRC and the final size against the central directory.
-    private func extract(_ entry: ZipEntry, accept: (UnsafeRawBufferPointer) throws -> Bool) throws {
+    private func extract(_ entry: ZipEntry, accept: @escaping (UnsafeRawBufferPointer) throws -> Bool) throws {
         let label = "zip entry \(entry.index + 1) (\(entry.path.escapedForDisplay))"
-        try withoutActuallyEscaping(accept) { accept in
+        do {
             let run = Extraction(fd: fd, entry: entry, label: label, accept: accept)
             let crc: CRC32
             do {
@@ -234,6 +228,20 @@ final class ZipBundleReader: BundleReader {
                 throw Rejection(.zipInvalid, "\(label) fails its CRC check; the zip is damaged")
             }
         }
+    }
+}
+
+/// Gathers a small entry (the manifest) in memory, refusing to pass its declared size.
+private final class ByteCollector {
+    let limit: Int
+    var bytes: [UInt8] = []
+
+    init(limit: Int) { self.limit = limit }
+
+    func append(_ chunk: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count + chunk.count <= limit else { return false }
+        bytes.append(contentsOf: chunk)
+        return true
     }
 }
 

@@ -117,9 +117,9 @@ public final class Intake: @unchecked Sendable {
             }
             let target = directory + "/" + file.path
             let fd = try FileOperations.createExclusive(target)
-            var sink = StagedFile(fd: fd, display: target, limit: file.size, mediaType: file.mediaType)
+            let sink = StagedFile(fd: fd, display: target, limit: file.size, mediaType: file.mediaType)
             do {
-                try reader.copy(file.path, size: file.size, into: &sink)
+                try reader.copy(file.path, size: file.size, into: sink)
                 try FileOperations.sync(fd, display: target)
             } catch {
                 close(fd)

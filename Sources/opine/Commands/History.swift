@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import OpineKit
+
+struct History: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show a case's audit trail: intake, every change, who made it and when.")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "The case id.") var caseID: String
+
+    func run() throws {
+        try Context.run(options) { context in
+            let events = try context.store.history(of: caseID)
+            if options.json {
+                Output.json(["case": caseID, "events": events.map { event in
+                    [
+                        "id": event.id ?? 0, "at": event.at, "actor": event.actor, "type": event.type,
+                        "from": event.fromState ?? NSNull(), "to": event.toState ?? NSNull(),
+                        "detail": JSONText.decode(event.detail),
+                    ] as [String: Any]
+                }])
+                return
+            }
+            Output.table(["AT", "ACTOR", "EVENT", "STATE", "DETAIL"], events.map { event in
+                let state = event.fromState.map { "\($0) → \(event.toState ?? "")" } ?? (event.toState ?? "")
+                let detail = JSONText.decode(event.detail).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                return [Output.minute(event.at), event.actor, event.type, state, detail]
+            })
+        }
+    }
+}
+
+struct Rejected: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show uploads that did not become cases: quarantined with a reason, or removed as duplicates.",
+        discussion: "Quarantined uploads are kept under the spool's rejected/ folder, each beside a reason.json.")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(name: .long, help: "How many to show, newest first (1-1000).")
+    var limit = 50
+
+    @Option(name: .long, help: "Skip this many (for the next page).")
+    var offset = 0
+
+    func validate() throws {
+        guard (1...1000).contains(limit) else { throw ValidationError("--limit must be from 1 to 1000") }
+        guard offset >= 0 else { throw ValidationError("--offset must not be negative") }
+    }
+
+    func run() throws {
+        try Context.run(options) { context in
+            let rows = try context.store.rejections(limit: limit, offset: offset)
+            if options.json {
+                Output.json(["rejections": rows.map { row in
+                    [
+                        "id": row.id ?? 0, "at": row.at, "upload": row.uploadName, "code": row.code, "message": row.message,
+                        "submission_id": row.submissionID ?? NSNull(), "duplicate_of": row.duplicateOf ?? NSNull(),
+                        "quarantine": row.quarantine.map { context.configuration.rejectedDirectory + "/" + $0 } ?? NSNull(),
+                    ] as [String: Any]
+                }])
+                return
+            }
+            guard !rows.isEmpty else {
+                Output.line("No rejected or duplicate uploads.")
+                return
+            }
+            Output.table(["AT", "UPLOAD", "REASON", "DETAIL"], rows.map {
+                [Output.minute($0.at), $0.uploadName, $0.code, $0.message]
+            })
+        }
+    }
+}
+
+struct Stats: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Count cases by state and priority, and show the oldest waiting case.")
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        try Context.run(options) { context in
+            let stats = try context.store.stats()
+            if options.json {
+                Output.json(encodable: stats)
+                return
+            }
+            Output.table(["STATE", "CASES"], CaseState.allCases.map { [$0.rawValue, String(stats.byState[$0.rawValue] ?? 0)] })
+            Output.line()
+            Output.table(["PRIORITY", "OPEN", "ALL"], Priority.allCases.map {
+                [$0.rawValue, String(stats.openByPriority[$0.rawValue] ?? 0), String(stats.byPriority[$0.rawValue] ?? 0)]
+            })
+            Output.line()
+            if let oldest = stats.oldestWaiting {
+                Output.line("Oldest waiting: \(oldest.id) (\(oldest.state.rawValue), \(oldest.priority.rawValue)), waiting \(Output.age(since: oldest.receivedAt))")
+            } else {
+                Output.line("Oldest waiting: none")
+            }
+            Output.line("Rejected uploads: \(stats.rejected); duplicates removed: \(stats.duplicates)")
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import OpineKit
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the queue: emergencies first, then oldest.",
+        discussion: """
+            Without --state, shows the open cases (received, triaged, reviewed). Pages hold --limit cases; the \
+            last line says which --offset shows the next page.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(name: .long, help: ArgumentHelp("Only cases in this state (repeatable): received, triaged, reviewed, responded, withdrawn.", valueName: "state"))
+    var state: [CaseState] = []
+
+    @Flag(name: .long, help: "Include closed cases (responded, withdrawn).")
+    var all = false
+
+    @Option(name: .long, help: ArgumentHelp("Only cases of this priority: emergency, urgent, routine.", valueName: "priority"))
+    var priority: Priority?
+
+    @Option(name: .long, help: ArgumentHelp("Only cases assigned to this reviewer.", valueName: "reviewer"))
+    var assignee: String?
+
+    @Option(name: .long, help: "Cases per page (1-1000).")
+    var limit = 50
+
+    @Option(name: .long, help: "Skip this many cases (for the next page).")
+    var offset = 0
+
+    func validate() throws {
+        guard (1...1000).contains(limit) else { throw ValidationError("--limit must be from 1 to 1000") }
+        guard offset >= 0 else { throw ValidationError("--offset must not be negative") }
+        if all, !state.isEmpty { throw ValidationError("give --all or --state, not both") }
+    }
+
+    func run() throws {
+        try Context.run(options) { context in
+            var filter = CaseFilter()
+            filter.states = all ? CaseState.allCases : state
+            filter.priority = priority
+            filter.assignee = assignee
+            filter.limit = limit + 1
+            filter.offset = offset
+            var cases = try context.store.list(filter)
+            let more = cases.count > limit
+            if more { cases.removeLast() }
+            let next = more ? offset + limit : nil
+            if options.json {
+                Output.json(["cases": cases.map(Output.caseJSON), "next_offset": next as Any? ?? NSNull()])
+                return
+            }
+            guard !cases.isEmpty else {
+                Output.line(offset > 0 ? "No more cases." : "No cases match.")
+                return
+            }
+            Output.table(
+                ["CASE", "PRIORITY", "STATE", "ASSIGNEE", "REGIONS", "RECEIVED", "WAITING"],
+                cases.map {
+                    [$0.id, $0.priority.rawValue, $0.state.rawValue, $0.assignee ?? "-", $0.regions.replacingOccurrences(of: ",", with: " "),
+                     Output.minute($0.receivedAt), Output.age(since: $0.receivedAt)]
+                })
+            if let next { Output.line("More cases: opine list --offset \(next)") }
+        }
+    }
+}
+
+extension CaseState: ExpressibleByArgument {}
+extension Priority: ExpressibleByArgument {}

@@ -1,0 +1,139 @@
+import ArgumentParser
+import Foundation
+import OpineKit
+
+/// The shared path of every command that changes a case: read it, ask the workflow, apply with the version read.
+enum CaseChange {
+    static func apply(
+        _ options: GlobalOptions, _ acting: ActingOptions, caseID: String,
+        build: (Context) throws -> CaseCommand
+    ) throws {
+        try Context.run(options) { context in
+            let (actor, enteredBy) = try context.actor(acting)
+            let before = try context.store.caseRecord(caseID)
+            var command = try build(context)
+            command.enteredBy = enteredBy
+            let after = try context.store.apply(command, to: caseID, by: actor, expectedVersion: before.version)
+            if options.json {
+                let result: [String: Any] = [
+                    "id": after.id, "from": before.state.rawValue, "state": after.state.rawValue,
+                    "priority": after.priority.rawValue, "assignee": after.assignee as Any? ?? NSNull(), "actor": actor.name,
+                ]
+                Output.json(result)
+            } else {
+                var summary = "\(after.id): \(before.state.rawValue) → \(after.state.rawValue)"
+                if after.priority != before.priority { summary += ", priority \(before.priority.rawValue) → \(after.priority.rawValue)" }
+                if after.assignee != before.assignee { summary += ", assigned to \(after.assignee ?? "nobody")" }
+                Output.line(summary)
+            }
+        }
+    }
+}
+
+struct Triage: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Triage a received case, or re-triage a triaged one: set priority and reviewer.",
+        discussion: "Changing the priority the symptoms gave needs --note saying why. Reviewers are listed under [reviewers] in the configuration.")
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var acting: ActingOptions
+
+    @Argument(help: "The case id.") var caseID: String
+
+    @Option(name: .long, help: ArgumentHelp("Override the priority: emergency, urgent, routine.", valueName: "priority"))
+    var priority: Priority?
+
+    @Option(name: .customLong("assign"), help: ArgumentHelp("Assign to this reviewer.", valueName: "reviewer"))
+    var assignee: String?
+
+    @Option(name: .long, help: ArgumentHelp("A note for the case history.", valueName: "text"))
+    var note: String?
+
+    func run() throws {
+        try CaseChange.apply(options, acting, caseID: caseID) { _ in
+            CaseCommand(action: .triage(priority: priority, assignee: assignee, note: note), note: note)
+        }
+    }
+}
+
+struct Review: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Record the surgeon's review of a triaged case.",
+        discussion: "Only the assigned reviewer records the review; an admin may do it for them (audited).")
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var acting: ActingOptions
+
+    @Argument(help: "The case id.") var caseID: String
+
+    @Option(name: .long, help: ArgumentHelp("The findings, as text.", valueName: "text"))
+    var findings: String?
+
+    @Option(name: .customLong("findings-file"), help: ArgumentHelp("Read the findings from this UTF-8 text file.", valueName: "file"))
+    var findingsFile: String?
+
+    func validate() throws {
+        guard (findings == nil) != (findingsFile == nil) else {
+            throw ValidationError("give exactly one of --findings TEXT or --findings-file FILE")
+        }
+    }
+
+    func run() throws {
+        try CaseChange.apply(options, acting, caseID: caseID) { _ in
+            let text = try findings ?? InputFile.text(findingsFile!, maxBytes: 1 << 20, what: "findings")
+            return CaseCommand(action: .review(findings: text))
+        }
+    }
+}
+
+struct Respond: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Record that the response letter was sent; the letter is stored with the case.")
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var acting: ActingOptions
+
+    @Argument(help: "The case id.") var caseID: String
+
+    @Option(name: .customLong("letter-file"), help: ArgumentHelp("The letter sent to the patient: a PDF or UTF-8 text file, at most 10 MiB.", valueName: "file"))
+    var letterFile: String
+
+    @Option(name: .long, help: ArgumentHelp("A note for the case history.", valueName: "text"))
+    var note: String?
+
+    func run() throws {
+        try CaseChange.apply(options, acting, caseID: caseID) { _ in
+            let content = try InputFile.read(letterFile, maxBytes: 10 << 20, what: "letter")
+            let mediaType: String
+            if content.starts(with: Data("%PDF-".utf8)) {
+                mediaType = MediaType.pdf.rawValue
+            } else if String(data: content, encoding: .utf8) != nil {
+                mediaType = MediaType.text.rawValue
+            } else {
+                throw InputError(description: "\(letterFile): the letter must be a PDF or UTF-8 text")
+            }
+            let letter = CaseCommand.Letter(
+                fileName: (letterFile as NSString).lastPathComponent, mediaType: mediaType, content: content)
+            return CaseCommand(action: .respond, note: note, letter: letter)
+        }
+    }
+}
+
+struct Withdraw: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Withdraw an open case (for example at the patient's request), with a reason.")
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var acting: ActingOptions
+
+    @Argument(help: "The case id.") var caseID: String
+
+    @Option(name: .long, help: ArgumentHelp("Why the case is withdrawn.", valueName: "text"))
+    var reason: String
+
+    func run() throws {
+        try CaseChange.apply(options, acting, caseID: caseID) { _ in
+            CaseCommand(action: .withdraw(reason: reason))
+        }
+    }
+}

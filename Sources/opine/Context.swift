@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import OpineKit
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Configuration file to read.", valueName: "file"))
+    var config: String?
+
+    @Flag(name: .long, help: "Print JSON for scripts instead of text.")
+    var json = false
+}
+
+/// Options of the commands that change a case.
+struct ActingOptions: ParsableArguments {
+    @Option(name: .customLong("as"), help: ArgumentHelp("Act as this reviewer or user (admins only; audited).", valueName: "name"))
+    var actingAs: String?
+}
+
+/// The documented exit codes.
+enum ExitStatus: Int32 {
+    case ok = 0
+    case internalError = 1
+    case notFound = 2
+    case refused = 3
+    case usage = 64
+    case configuration = 78
+}
+
+/// What a command needs: the configuration, the store, and who is acting.
+struct Context {
+    let configuration: OpineKit.Configuration
+    let store: CaseStore
+    let options: GlobalOptions
+
+    /// Runs `body` with an opened store and turns every failure into a clear message and its exit code.
+    static func run(_ options: GlobalOptions, _ body: (Context) throws -> Void) throws {
+        do {
+            let configuration = try OpineKit.Configuration.load(explicitPath: options.config)
+            let store = try CaseStore(path: configuration.databasePath, mode: .existing)
+            try body(Context(configuration: configuration, store: store, options: options))
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            let (status, code, message) = classify(error)
+            if options.json {
+                Output.json(["error": ["code": code, "message": message]], toStandardError: true)
+            } else {
+                Output.error(message)
+            }
+            throw ExitCode(status.rawValue)
+        }
+    }
+
+    static func classify(_ error: Error) -> (ExitStatus, String, String) {
+        switch error {
+        case let error as ConfigurationError:
+            return (.configuration, "configuration", "configuration error: \(error)")
+        case StoreError.noDatabase:
+            return (.configuration, "no_database", "\(error)")
+        case StoreError.caseNotFound:
+            return (.notFound, "not_found", "\(error)")
+        case StoreError.conflict:
+            return (.refused, "conflict", "\(error)")
+        case StoreError.refused:
+            return (.refused, "refused", "\(error)")
+        case StoreError.invalidInput, is InputError:
+            return (.usage, "usage", "\(error)")
+        default:
+            return (.internalError, "internal", "internal error: \(error)")
+        }
+    }
+
+    /// The person at the keyboard: their login name, or `--as NAME` when an admin acts for someone else.
+    func actor(_ acting: ActingOptions) throws -> (Actor, enteredBy: String?) {
+        let login = Self.loginName()
+        let isAdmin = configuration.admins.contains(login)
+        var name = login
+        if let other = acting.actingAs, other != login {
+            guard isAdmin else {
+                throw StoreError.refused(.notAssignedReviewer(assignee: other, actor: login))
+            }
+            name = other
+        }
+        let actor = Actor(name: name, isAdmin: isAdmin, reviewers: Set(configuration.reviewers.keys))
+        return (actor, name == login ? nil : login)
+    }
+
+    static func loginName() -> String {
+        if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        return ProcessInfo.processInfo.environment["USER"] ?? "uid-\(geteuid())"
+    }
+}
+
+struct InputError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Reads a text or PDF file given on the command line, with a size cap and a clear message.
+enum InputFile {
+    static func read(_ path: String, maxBytes: Int, what: String) throws -> Data {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw InputError(description: "\(path): cannot read the \(what) file (does it exist, and may you read it?)")
+        }
+        guard data.count <= maxBytes else {
+            throw InputError(description: "\(path): the \(what) file is larger than \(maxBytes / 1024) KiB")
+        }
+        guard !data.isEmpty else { throw InputError(description: "\(path): the \(what) file is empty") }
+        return data
+    }
+
+    static func text(_ path: String, maxBytes: Int, what: String) throws -> String {
+        let data = try read(path, maxBytes: maxBytes, what: what)
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw InputError(description: "\(path): the \(what) file is not UTF-8 text")
+        }
+        return text
+    }
+}

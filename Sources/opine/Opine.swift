@@ -1,0 +1,25 @@
+import ArgumentParser
+import OpineKit
+
+@main
+struct OpineCLI: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "opine",
+        abstract: "See the second-opinion queue and move cases through review.",
+        discussion: """
+            A case moves received → triaged → reviewed → responded, or to withdrawn from any open state. \
+            Every change is recorded in the case's history with who made it, and announced to the practice's \
+            other systems.
+
+            The configuration is read from --config, else $OPINE_CONFIG, else /etc/opine/opine.toml. You act as \
+            your login name; an admin may act for someone else with --as.
+
+            Exit codes: 0 success; 2 case not found; 3 refused (the workflow does not allow it, or someone else \
+            changed the case first); 64 usage error or unreadable input file; 78 configuration error; 1 internal error.
+            """,
+        version: Opine.version,
+        subcommands: [
+            List.self, Show.self, Triage.self, Review.self, Respond.self, Withdraw.self, History.self,
+            Rejected.self, Stats.self,
+        ])
+}
