@@ -45,6 +45,13 @@ let package = Package(
             ]
         ),
         .testTarget(name: "OpineKitTests", dependencies: ["OpineKit"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["OpineKit"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "OpineKit",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]
+        ),
     ]
 )

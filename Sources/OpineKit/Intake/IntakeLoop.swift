@@ -212,24 +212,12 @@ public final class IntakeLoop: @unchecked Sendable {
             // No manifest yet: incomplete. Too large: complete, so it is taken and refused with that reason.
             return Seen(observation: .init(complete: manifestData != nil, lastChange: lastChange), priorityHint: .routine)
         }
-        guard case .object(let root)? = try? StrictJSONParser.parse(manifestData) else {
-            // Unreadable: maybe still being written. Once quiet, it is taken and refused with the parse error.
+        guard let manifest = try? Manifest.parse(manifestData, limits: intake.configuration.intake) else {
+            // Unreadable or invalid: maybe still being written. Once quiet, it is taken and refused with the reason.
             return Seen(observation: .init(complete: true, lastChange: lastChange), priorityHint: .routine)
         }
-        var complete = true
-        if case .array(let files)? = root.first(where: { $0.0 == "files" })?.1 {
-            for case .object(let entry) in files {
-                guard case .string(let filePath)? = entry.first(where: { $0.0 == "path" })?.1,
-                      case .number(let sizeText)? = entry.first(where: { $0.0 == "size" })?.1,
-                      let size = Int64(sizeText) else { continue }
-                if (sizes[filePath] ?? -1) < size { complete = false }
-            }
-        }
-        var hint = Priority.routine
-        if case .object(let request)? = root.first(where: { $0.0 == "request" })?.1,
-           case .array(let symptoms)? = request.first(where: { $0.0 == "symptoms" })?.1 {
-            hint = Priority(symptoms: symptoms.compactMap { if case .string(let code) = $0 { Symptom(rawValue: code) } else { nil } })
-        }
+        let complete = manifest.files.allSatisfy { (sizes[$0.path] ?? -1) >= $0.size }
+        let hint = manifest.priority
         return Seen(observation: .init(complete: complete, lastChange: lastChange), priorityHint: hint)
     }
 }

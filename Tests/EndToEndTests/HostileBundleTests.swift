@@ -1,0 +1,210 @@
+import Foundation
+import OpineKit
+import Testing
+
+/// Malformed and hostile uploads, each of which must be rejected with its own reason while the daemon keeps running
+/// and nothing is written outside the store and the rejected directory.
+@Suite("Hostile and broken bundles")
+struct HostileBundleTests {
+    /// How to place one hostile upload, and the reason it must get.
+    struct Case: Sendable {
+        var name: String
+        var expected: Rejection.Code
+        var place: @Sendable (Sandbox, URL) throws -> Void
+    }
+
+    static let canary = "opine-canary-\(UUID().uuidString.prefix(8))"
+
+    static func directory(_ name: String, _ expected: Rejection.Code, _ change: @escaping @Sendable (inout BundleBuilder, URL) throws -> Void) -> Case {
+        Case(name: name, expected: expected) { sandbox, work in
+            var builder = BundleBuilder(submissionID: "web-\(name)")
+            let folder = try builder.writeDirectory(in: work, name: name)
+            try change(&builder, folder)
+            try sandbox.dropRenamed(folder, as: name)
+        }
+    }
+
+    static func manifest(_ name: String, _ expected: Rejection.Code, _ change: @escaping @Sendable (inout [String: Any]) -> Void) -> Case {
+        directory(name, expected) { builder, folder in
+            var manifest = builder.manifest
+            manifest["files"] = builder.listedFiles()
+            change(&manifest)
+            try JSONSerialization.data(withJSONObject: manifest).write(to: folder.appendingPathComponent("manifest.json"))
+        }
+    }
+
+    static func zip(_ name: String, _ expected: Rejection.Code, _ entries: @escaping @Sendable (BundleBuilder) throws -> [ZipWriter.Entry]) -> Case {
+        Case(name: name, expected: expected) { sandbox, work in
+            let file = work.appendingPathComponent(name + ".zip")
+            try ZipWriter.build(try entries(BundleBuilder(submissionID: "web-\(name)"))).write(to: file)
+            try sandbox.dropRenamed(file, as: name + ".zip")
+        }
+    }
+
+    static let cases: [Case] = [
+        manifest("traversal-in-manifest", .unsafePath) { m in
+            var files = m["files"] as! [[String: Any]]; files[0]["path"] = "../\(canary)"; m["files"] = files
+        },
+        zip("zip-traversal", .unsafePath) { b in try b.zipEntries() + [.init(name: "../../\(canary)", data: Data("x".utf8))] },
+        zip("zip-absolute", .unsafePath) { b in try b.zipEntries() + [.init(name: "/tmp/\(canary)", data: Data("x".utf8))] },
+        zip("zip-backslash", .unsafePath) { b in try b.zipEntries() + [.init(name: "MRI\\..\\..\\\(canary)", data: Data("x".utf8))] },
+        zip("zip-bidi-name", .unsafePath) { b in try b.zipEntries() + [.init(name: "report\u{202E}fdp.exe", data: Data("x".utf8))] },
+        directory("symlink-in-bundle", .specialFile) { _, folder in
+            try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("MRI/IM000009").path, withDestinationPath: "/etc/passwd")
+        },
+        directory("fifo-in-bundle", .specialFile) { _, folder in
+            #expect(mkfifo(folder.appendingPathComponent("MRI/pipe").path, 0o600) == 0)
+        },
+        directory("hardlink-in-bundle", .specialFile) { _, folder in
+            try FileManager.default.linkItem(at: folder.appendingPathComponent("report.pdf"), to: folder.appendingPathComponent("MRI/report-link.pdf"))
+        },
+        zip("zip-symlink-entry", .specialFile) { b in
+            try b.zipEntries() + [.init(name: "MRI/link", data: Data("/etc/passwd".utf8), unixMode: 0o120777)]
+        },
+        zip("zip-bomb-declared-small", .zipBomb) { b in
+            var entries = try b.zipEntries()
+            // 8 MiB of zeros claiming to be the listed 600 bytes: extraction must stop at the declared size.
+            let zeros = Data(count: 8 << 20)
+            entries[2] = .init(name: "MRI/IM000001", data: zeros, deflate: true, declaredSize: UInt32(b.files[1].data.count), crc: 0)
+            return entries
+        },
+        Case(name: "zip-overlapping-entries", expected: .zipBomb) { sandbox, work in
+            let file = work.appendingPathComponent("overlap.zip")
+            try ZipWriter.overlapping().write(to: file)
+            try sandbox.dropRenamed(file, as: "overlap.zip")
+        },
+        zip("zip-high-ratio", .limitExceeded) { b in
+            // 64 MiB of zeros deflates to a few dozen KiB; the per-file limit in this sandbox is 16 MiB.
+            try b.zipEntries() + [.init(name: "MRI/IM000003", data: Data(count: 64 << 20), deflate: true)]
+        },
+        zip("zip-encrypted", .zipEncrypted) { b in
+            var entries = try b.zipEntries(); entries[1].flags |= 0x0001; return entries
+        },
+        zip("zip-local-header-disagrees", .zipInvalid) { b in
+            var entries = try b.zipEntries(); entries[1].localName = "other.pdf"; return entries
+        },
+        zip("zip-crc-mismatch", .zipInvalid) { b in
+            var entries = try b.zipEntries(); entries[1].crc = 0xDEAD_BEEF; return entries
+        },
+        zip("zip-case-collision", .duplicateName) { b in
+            try b.zipEntries() + [.init(name: "REPORT.PDF", data: Samples.pdf)]
+        },
+        Case(name: "zip-truncated", expected: .incomplete) { sandbox, work in
+            let file = work.appendingPathComponent("truncated.zip")
+            let whole = try ZipWriter.build(try BundleBuilder(submissionID: "web-truncated").zipEntries())
+            try whole.prefix(whole.count / 2).write(to: file)
+            try sandbox.dropRenamed(file, as: "truncated.zip")
+        },
+        directory("checksum-mismatch", .checksumMismatch) { builder, folder in
+            var data = builder.files[1].data; data[200] ^= 0xFF
+            try data.write(to: folder.appendingPathComponent("MRI/IM000001"))
+        },
+        directory("unlisted-file", .unlistedFile) { _, folder in
+            try Data("notes".utf8).write(to: folder.appendingPathComponent("MRI/notes.txt"))
+        },
+        directory("pdf-that-is-a-png", .contentTypeMismatch) { builder, folder in
+            var m = builder.manifest
+            var files = builder.listedFiles()
+            files[0]["size"] = Samples.png.count; files[0]["sha256"] = Samples.sha256(Samples.png)
+            m["files"] = files
+            try Samples.png.write(to: folder.appendingPathComponent("report.pdf"))
+            try JSONSerialization.data(withJSONObject: m).write(to: folder.appendingPathComponent("manifest.json"))
+        },
+        directory("dicom-without-dicm", .contentTypeMismatch) { builder, folder in
+            let fake = Data(count: 600)
+            var m = builder.manifest
+            var files = builder.listedFiles()
+            files[1]["size"] = fake.count; files[1]["sha256"] = Samples.sha256(fake)
+            m["files"] = files
+            try fake.write(to: folder.appendingPathComponent("MRI/IM000001"))
+            try JSONSerialization.data(withJSONObject: m).write(to: folder.appendingPathComponent("manifest.json"))
+        },
+        manifest("birth-date-in-future", .manifestInvalidField) { m in
+            var patient = m["patient"] as! [String: Any]; patient["date_of_birth"] = "2999-01-01"; m["patient"] = patient
+        },
+        manifest("unknown-symptom", .unknownSymptom) { m in
+            var request = m["request"] as! [String: Any]; request["symptoms"] = ["sciatica", "itchy_elbow"]; m["request"] = request
+        },
+        manifest("no-consent", .consentMissing) { m in
+            m["consent"] = ["hipaa_authorization": false, "signed_at": "2026-11-26T09:29:00Z"]
+        },
+        manifest("version-2", .unsupportedVersion) { m in m["version"] = 2 },
+        manifest("no-contact", .manifestInvalidField) { m in
+            m["patient"] = ["name": "Jane Q. Doe", "date_of_birth": "1968-04-02"]
+        },
+        directory("duplicate-keys", .manifestInvalidJSON) { builder, folder in
+            let text = String(decoding: try builder.manifestData(), as: UTF8.self)
+            try Data(text.replacingOccurrences(of: "{\"consent\"", with: "{\"version\":1,\"consent\"").utf8)
+                .write(to: folder.appendingPathComponent("manifest.json"))
+        },
+        directory("byte-order-mark", .manifestInvalidJSON) { builder, folder in
+            try (Data([0xEF, 0xBB, 0xBF]) + builder.manifestData()).write(to: folder.appendingPathComponent("manifest.json"))
+        },
+        directory("manifest-too-large", .manifestTooLarge) { builder, folder in
+            var m = builder.manifest
+            m["files"] = builder.listedFiles()
+            var request = m["request"] as! [String: Any]; request["question"] = String(repeating: "x", count: 70_000); m["request"] = request
+            try JSONSerialization.data(withJSONObject: m).write(to: folder.appendingPathComponent("manifest.json"))
+        },
+        directory("size-smaller-than-file", .sizeMismatch) { builder, folder in
+            try (builder.files[1].data + Data(count: 10)).write(to: folder.appendingPathComponent("MRI/IM000001"))
+        },
+        directory("manifest-never-arrives", .incomplete) { _, folder in
+            try FileManager.default.removeItem(at: folder.appendingPathComponent("manifest.json"))
+        },
+        Case(name: "stray-file", expected: .notABundle) { sandbox, work in
+            let file = work.appendingPathComponent("scan.jpg")
+            try Data([0xFF, 0xD8, 0xFF]).write(to: file)
+            try sandbox.dropRenamed(file, as: "scan.jpg")
+        },
+    ]
+
+    @Test("Every malformed or hostile upload is rejected with its own reason, and nothing escapes")
+    func hostileUploadsAreRejected() throws {
+        #expect(Set(Self.cases.map(\.expected)).count >= 15)
+        #expect(Self.cases.count >= 20)
+        let sandbox = try Sandbox([
+            "OPINE_INTAKE_MAX_FILE_BYTES": "16 MiB",
+            // 3.6 s: incomplete uploads are rejected within the test instead of after a day.
+            "OPINE_INTAKE_INCOMPLETE_AFTER_HOURS": "0.001",
+        ])
+        try sandbox.startDaemon()
+        let work = try sandbox.workFolder()
+        for hostile in Self.cases {
+            try hostile.place(sandbox, work)
+        }
+        // A valid bundle among them still becomes a case.
+        try sandbox.dropRenamed(try BundleBuilder(submissionID: "web-honest").writeDirectory(in: work, name: "honest"), as: "honest")
+
+        try waitUntil("every hostile upload is rejected", seconds: 60) { try sandbox.rejections().count >= Self.cases.count }
+        #expect(sandbox.daemonIsRunning)
+        #expect(try sandbox.cases().count == 1)
+
+        let rejections = try sandbox.rejections()
+        for hostile in Self.cases {
+            let matches = rejections.filter { ($0["upload"] as? String)?.hasPrefix(hostile.name) ?? false }
+                + rejections.filter { hostile.name == "zip-overlapping-entries" && $0["upload"] as? String == "overlap.zip" }
+                + rejections.filter { hostile.name == "zip-truncated" && $0["upload"] as? String == "truncated.zip" }
+                + rejections.filter { hostile.name == "stray-file" && $0["upload"] as? String == "scan.jpg" }
+            let found = try #require(matches.first, "no rejection recorded for \(hostile.name)")
+            #expect(found["code"] as? String == hostile.expected.rawValue, "\(hostile.name): \(found["message"] ?? "")")
+            let quarantine = try #require(found["quarantine"] as? String)
+            #expect(FileManager.default.fileExists(atPath: quarantine + "/reason.json"))
+        }
+
+        // Nothing outside the store and the rejected directory; no canary anywhere; the drop directory is empty.
+        for path in sandbox.allFiles() {
+            let allowed = path.hasPrefix("spool/rejected/") || path.hasPrefix("state/cases/") || path.hasPrefix("state/opine.sqlite3")
+                || path.hasPrefix("work/") || path == "opined.log" || path == "opine.toml"
+            #expect(allowed, "unexpected file \(path)")
+            #expect(!path.contains(Self.canary))
+        }
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/\(Self.canary)"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.drop.path).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.state.appendingPathComponent("staging").path).isEmpty)
+        // No patient data in the log.
+        #expect(!sandbox.log.contains("Jane"))
+        #expect(!sandbox.log.contains("jane.doe@example.org"))
+        #expect(!sandbox.log.contains("1968-04-02"))
+    }
+}

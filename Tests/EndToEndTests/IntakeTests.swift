@@ -1,0 +1,144 @@
+import Foundation
+import OpineKit
+import Testing
+
+@Suite("Intake with the real opined")
+struct IntakeTests {
+    @Test("A directory bundle and a zip bundle become cases with the priority their symptoms give")
+    func validBundlesBecomeCases() throws {
+        let sandbox = try Sandbox()
+        try sandbox.startDaemon()
+        let work = try sandbox.workFolder()
+
+        let routine = BundleBuilder(submissionID: "web-routine", symptoms: ["sciatica", "back_pain"])
+        try sandbox.dropRenamed(try routine.writeDirectory(in: work, name: "routine"), as: "routine")
+        let urgent = BundleBuilder(submissionID: "web-urgent", symptoms: ["sciatica", "progressive_weakness"])
+        try ZipWriter.build(try urgent.zipEntries()).write(to: work.appendingPathComponent("urgent.zip"))
+        try sandbox.dropRenamed(work.appendingPathComponent("urgent.zip"), as: "urgent.zip")
+        let emergency = BundleBuilder(submissionID: "web-emergency", symptoms: ["sciatica", "bowel_bladder_dysfunction"])
+        try sandbox.dropRenamed(try emergency.writeDirectory(in: work, name: "emergency"), as: "emergency")
+
+        try waitUntil("three cases exist") { try sandbox.cases().count == 3 }
+        let cases = try sandbox.cases()
+        // Emergency first, then oldest.
+        #expect(cases.first?["priority"] as? String == "emergency")
+        let bySubmission = try Dictionary(uniqueKeysWithValues: cases.map { summary -> (String, [String: Any]) in
+            let shown = try sandbox.opine("show", summary["id"] as! String, "--json").json()
+            return (shown["submission_id"] as! String, shown)
+        })
+        #expect(bySubmission["web-routine"]?["priority"] as? String == "routine")
+        #expect(bySubmission["web-urgent"]?["priority"] as? String == "urgent")
+        #expect(bySubmission["web-emergency"]?["priority"] as? String == "emergency")
+
+        // Stored files match what the patient sent, with owner-only permissions; the uploads are gone.
+        for (submission, builder) in [("web-routine", routine), ("web-urgent", urgent)] {
+            let folder = try #require(bySubmission[submission]?["folder"] as? String)
+            for file in builder.files {
+                let stored = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + file.path))
+                #expect(stored == file.data)
+                let mode = try FileManager.default.attributesOfItem(atPath: folder + "/" + file.path)[.posixPermissions] as? Int
+                #expect(mode == 0o600)
+            }
+            let mode = try FileManager.default.attributesOfItem(atPath: folder)[.posixPermissions] as? Int
+            #expect(mode == 0o700)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.drop.path).isEmpty)
+
+        // The emergency is announced ahead of the routine notice, in the same transaction as the case.
+        let emergencyID = try #require(bySubmission["web-emergency"]?["id"] as? String)
+        let outbox = try sandbox.store().outbox(caseID: emergencyID).map(\.type)
+        #expect(outbox == [.caseEmergency, .caseReceived])
+        #expect(sandbox.log.contains("case stored"))
+    }
+
+    @Test("A bundle written slowly in place is not taken before it is complete")
+    func slowWriterIsNotTakenEarly() throws {
+        let sandbox = try Sandbox()
+        try sandbox.startDaemon()
+        let builder = BundleBuilder(submissionID: "web-slow")
+        let bundle = sandbox.drop.appendingPathComponent("slow")
+        try FileManager.default.createDirectory(at: bundle.appendingPathComponent("MRI"), withIntermediateDirectories: true)
+        try builder.manifestData().write(to: bundle.appendingPathComponent("manifest.json"))
+        try Samples.pdf.write(to: bundle.appendingPathComponent("report.pdf"))
+        let dicom = builder.files[1].data
+        let handle = try FileHandle(forWritingTo: { let u = bundle.appendingPathComponent("MRI/IM000001"); FileManager.default.createFile(atPath: u.path, contents: nil); return u }())
+        handle.write(dicom.prefix(200))
+
+        let partialWrite = Date()
+        // A later, complete bundle taken well past the settle time proves the daemon has judged the slow one.
+        let work = try sandbox.workFolder()
+        try sandbox.dropRenamed(try BundleBuilder(submissionID: "web-marker-1").writeDirectory(in: work, name: "m1"), as: "marker-1")
+        try waitUntil("marker 1 is a case") { try sandbox.cases().count == 1 }
+        try waitUntil("the partial bundle has been quiet for several settle times") { Date().timeIntervalSince(partialWrite) > 1.0 }
+        try sandbox.dropRenamed(try BundleBuilder(submissionID: "web-marker-2").writeDirectory(in: work, name: "m2"), as: "marker-2")
+        try waitUntil("marker 2 is a case") { try sandbox.cases().count == 2 }
+        #expect(try sandbox.cases().count == 2, "the incomplete bundle must not have been taken")
+        #expect(try sandbox.rejections().isEmpty, "the incomplete bundle must not have been rejected either")
+
+        handle.write(dicom.dropFirst(200))
+        try handle.close()
+        try waitUntil("the slow bundle becomes a case once complete and quiet") { try sandbox.cases().count == 3 }
+        #expect(try sandbox.rejections().isEmpty)
+    }
+
+    @Test("The same submission, or the same files under a new id, makes no second case")
+    func duplicatesAreRecordedNotStored() throws {
+        let sandbox = try Sandbox()
+        try sandbox.startDaemon()
+        let work = try sandbox.workFolder()
+        let original = BundleBuilder(submissionID: "web-dup")
+        try sandbox.dropRenamed(try original.writeDirectory(in: work, name: "a"), as: "first")
+        try waitUntil("the first upload is a case") { try sandbox.cases().count == 1 }
+
+        try sandbox.dropRenamed(try original.writeDirectory(in: work, name: "b"), as: "again")
+        var sameFiles = original
+        sameFiles.manifest["submission_id"] = "web-dup-resent"
+        try sandbox.dropRenamed(try sameFiles.writeDirectory(in: work, name: "c"), as: "resent")
+        try waitUntil("both duplicates are recorded") { try sandbox.rejections().count == 2 }
+
+        #expect(try sandbox.cases().count == 1)
+        let caseID = try #require(try sandbox.cases().first?["id"] as? String)
+        for rejection in try sandbox.rejections() {
+            #expect(rejection["code"] as? String == "duplicate")
+            #expect(rejection["duplicate_of"] as? String == caseID)
+        }
+        let history = try #require(try sandbox.opine("history", caseID, "--json").json()["events"] as? [[String: Any]])
+        #expect(history.filter { $0["type"] as? String == "duplicate" }.count == 2)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.drop.path).isEmpty)
+    }
+
+    @Test("Killing the daemon mid-way and restarting it loses nothing and duplicates nothing")
+    func restartLosesNothing() throws {
+        let sandbox = try Sandbox()
+        try sandbox.startDaemon()
+        let work = try sandbox.workFolder()
+        let count = 30
+        var builders: [BundleBuilder] = []
+        for index in 0..<count {
+            var builder = BundleBuilder(submissionID: "web-crash-\(index)")
+            builder.files.append(("MRI/IM000002", Samples.dicom("big-\(index)", size: 256 * 1024), "imaging", "application/dicom"))
+            builders.append(builder)
+            let folder = try builder.writeDirectory(in: work, name: "b\(index)")
+            try sandbox.dropRenamed(folder, as: "bundle-\(index)")
+        }
+        try waitUntil("the first case is stored") { try sandbox.cases().count >= 1 }
+        #expect(sandbox.stopDaemon(signal: SIGKILL) != nil)
+        try sandbox.startDaemon()
+        try waitUntil("every bundle is a case", seconds: 60) { try sandbox.cases().count == count }
+        #expect(sandbox.stopDaemon(signal: SIGTERM) == 0, "SIGTERM must stop opined cleanly")
+
+        #expect(try sandbox.rejections().isEmpty)
+        let staging = try FileManager.default.contentsOfDirectory(atPath: sandbox.state.appendingPathComponent("staging").path)
+        #expect(staging.isEmpty)
+        let store = try sandbox.store()
+        for summary in try sandbox.cases() {
+            let id = summary["id"] as! String
+            for file in try store.files(of: id) {
+                let data = try Data(contentsOf: sandbox.state.appendingPathComponent("cases/\(id)/\(file.path)"))
+                #expect(Samples.sha256(data) == file.sha256)
+            }
+        }
+        let submissions = try Set(sandbox.cases().map { try sandbox.opine("show", $0["id"] as! String, "--json").json()["submission_id"] as! String })
+        #expect(submissions == Set(builders.map { $0.manifest["submission_id"] as! String }))
+    }
+}

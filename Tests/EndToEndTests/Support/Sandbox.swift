@@ -1,0 +1,155 @@
+import Foundation
+import OpineKit
+import Testing
+
+/// A private spool and state directory with a configuration, and the real `opined` and `opine` run against them.
+final class Sandbox: @unchecked Sendable {
+    let root: URL
+    var environment: [String: String]
+    private(set) var daemon: Process?
+    private var daemonLog: URL { root.appendingPathComponent("opined.log") }
+
+    var drop: URL { root.appendingPathComponent("spool/drop") }
+    var rejected: URL { root.appendingPathComponent("spool/rejected") }
+    var state: URL { root.appendingPathComponent("state") }
+
+    /// The directory holding the test bundle also holds the built executables.
+    static let binaries: URL = {
+        if let override = ProcessInfo.processInfo.environment["OPINE_BIN_DIR"] { return URL(fileURLWithPath: override) }
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return exe.deletingLastPathComponent()
+    }()
+
+    init(_ settings: [String: String] = [:]) throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("opine-test-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let config = root.appendingPathComponent("opine.toml")
+        try """
+            [paths]
+            spool = "\(root.path)/spool"
+            state = "\(root.path)/state"
+            [intake]
+            settle_seconds = 0.2
+            rescan_seconds = 0.3
+            [workflow]
+            admins = ["coordinator"]
+            [reviewers]
+            dr-patel = "Dr. Asha Patel"
+            dr-okafor = "Dr. Chidi Okafor"
+            """.write(to: config, atomically: true, encoding: .utf8)
+        environment = ["OPINE_CONFIG": config.path, "PATH": "/usr/bin:/bin"]
+        environment.merge(settings) { _, new in new }
+    }
+
+    deinit {
+        stopDaemon(signal: SIGKILL)
+        try? FileManager.default.removeItem(at: root)
+    }
+
+    func startDaemon() throws {
+        let process = Process()
+        process.executableURL = Self.binaries.appendingPathComponent("opined")
+        process.environment = environment
+        if !FileManager.default.fileExists(atPath: daemonLog.path) {
+            FileManager.default.createFile(atPath: daemonLog.path, contents: nil)
+        }
+        let log = try FileHandle(forWritingTo: daemonLog)
+        log.seekToEndOfFile()
+        process.standardError = log
+        process.standardOutput = log
+        try process.run()
+        daemon = process
+        try waitUntil("opined created its drop directory") { FileManager.default.fileExists(atPath: self.drop.path) }
+    }
+
+    /// Stops the daemon and returns its exit status.
+    @discardableResult
+    func stopDaemon(signal: Int32 = SIGTERM) -> Int32? {
+        guard let daemon, daemon.isRunning else { return nil }
+        kill(daemon.processIdentifier, signal)
+        daemon.waitUntilExit()
+        self.daemon = nil
+        return daemon.terminationStatus
+    }
+
+    var daemonIsRunning: Bool { daemon?.isRunning ?? false }
+    var log: String { (try? String(contentsOf: daemonLog, encoding: .utf8)) ?? "" }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+
+        func json() throws -> [String: Any] {
+            try #require(JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any], "not JSON: \(stdout) \(stderr)")
+        }
+    }
+
+    func opine(_ arguments: [String], extraEnvironment: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        process.executableURL = Self.binaries.appendingPathComponent("opine")
+        process.arguments = arguments
+        process.environment = environment.merging(extraEnvironment) { _, new in new }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func opine(_ arguments: String...) throws -> Result { try opine(arguments) }
+
+    /// The store, opened directly, for checks the CLI does not expose (the outbox).
+    func store() throws -> CaseStore {
+        try CaseStore(path: state.appendingPathComponent("opine.sqlite3").path, mode: .existing)
+    }
+
+    /// Places a bundle the way an upload service finishing with a rename does.
+    func dropRenamed(_ source: URL, as name: String) throws {
+        try FileManager.default.moveItem(at: source, to: drop.appendingPathComponent(name))
+    }
+
+    func cases(_ extra: [String] = []) throws -> [[String: Any]] {
+        let result = try opine(["list", "--all", "--json", "--limit", "1000"] + extra)
+        try #require(result.status == 0, "opine list failed: \(result.stderr)")
+        return try #require(try result.json()["cases"] as? [[String: Any]])
+    }
+
+    func rejections() throws -> [[String: Any]] {
+        let result = try opine("rejected", "--json", "--limit", "1000")
+        try #require(result.status == 0, "opine rejected failed: \(result.stderr)")
+        return try #require(try result.json()["rejections"] as? [[String: Any]])
+    }
+
+    /// A fresh folder outside the spool for building bundles.
+    func workFolder() throws -> URL {
+        let url = root.appendingPathComponent("work/\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Every regular file and symlink under the sandbox, relative to it.
+    func allFiles() -> [String] {
+        let enumerator = FileManager.default.enumerator(atPath: root.path)
+        var files: [String] = []
+        while let path = enumerator?.nextObject() as? String {
+            var info = stat()
+            if lstat(root.path + "/" + path, &info) == 0, info.st_mode & S_IFMT != S_IFDIR { files.append(path) }
+        }
+        return files
+    }
+}
+
+/// Polls `condition` until it holds or `seconds` pass; never a blind sleep.
+func waitUntil(_ what: String, seconds: Double = 20, _ condition: () throws -> Bool) throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return }
+        usleep(20_000)
+    }
+    Issue.record("timed out after \(seconds) s waiting until \(what)")
+    throw CancellationError()
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Starts opined on a development spool under ./var/dev from the shipped configuration, and drops the sample bundles
+# in the way an upload service would (copy under a .part name, then rename). Stop with Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD/var/dev"
+mkdir -p "$root/spool/drop" "$root/state"
+export OPINE_CONFIG="$PWD/Config/opine.toml"
+export OPINE_PATHS_SPOOL="$root/spool" OPINE_PATHS_STATE="$root/state"
+export OPINE_WORKFLOW_ADMINS="${OPINE_WORKFLOW_ADMINS:-$(id -un)}"
+bin="$(swift build --show-bin-path)"
+
+"$bin/opined" &
+daemon=$!
+trap 'kill -TERM $daemon 2>/dev/null; wait $daemon 2>/dev/null' EXIT INT TERM
+for sample in Config/samples/*/; do
+  name=$(basename "$sample")
+  cp -r "$sample" "$root/spool/drop/.$name.part" && mv "$root/spool/drop/.$name.part" "$root/spool/drop/$name-$(date +%s)"
+done
+cat <<TXT
+
+opined is running on $root. In another terminal, try:
+  export OPINE_CONFIG=$OPINE_CONFIG OPINE_PATHS_SPOOL=$OPINE_PATHS_SPOOL OPINE_PATHS_STATE=$OPINE_PATHS_STATE OPINE_WORKFLOW_ADMINS=$OPINE_WORKFLOW_ADMINS
+  $bin/opine list
+  $bin/opine triage CASE --assign dr-patel
+  $bin/opine review CASE --findings "..." --as dr-patel
+  $bin/opine respond CASE --letter-file letter.txt
+Press Ctrl-C to stop.
+
+TXT
+wait $daemon

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the system libraries Opine builds against. As root it installs what is missing with apt-get; otherwise it
+# prints the exact command to run. Called by `make` targets and by .ci/run, so a fresh Debian 12 machine with Swift
+# needs nothing done by hand.
+set -euo pipefail
+packages=(libsqlite3-dev libcurl4-openssl-dev zlib1g-dev python3)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -eq 0 ]; then
+  echo "Installing ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+else
+  echo "Opine needs these system packages: ${missing[*]}" >&2
+  echo "Install them with:  sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
