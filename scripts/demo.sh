@@ -12,7 +12,8 @@ bin="$(swift build --show-bin-path)"
 
 "$bin/opined" &
 daemon=$!
-trap 'kill -TERM $daemon 2>/dev/null; wait $daemon 2>/dev/null' EXIT INT TERM
+trap 'kill -TERM $daemon 2>/dev/null || true; wait $daemon 2>/dev/null || true' EXIT
+trap 'exit 0' INT TERM
 for sample in Config/samples/*/; do
   name=$(basename "$sample")
   cp -r "$sample" "$root/spool/drop/.$name.part" && mv "$root/spool/drop/.$name.part" "$root/spool/drop/$name-$(date +%s)"
@@ -28,4 +29,4 @@ opined is running on $root. In another terminal, try:
 Press Ctrl-C to stop.
 
 TXT
-wait $daemon
+wait $daemon || true
