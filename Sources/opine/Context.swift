@@ -11,6 +11,20 @@ struct GlobalOptions: ParsableArguments {
     var json = false
 }
 
+/// Paging for the commands that list things.
+struct PageOptions: ParsableArguments {
+    @Option(name: .long, help: "How many to show (1-1000).")
+    var limit = 50
+
+    @Option(name: .long, help: "Skip this many (for the next page).")
+    var offset = 0
+
+    func validate() throws {
+        guard (1...1000).contains(limit) else { throw ValidationError("--limit must be from 1 to 1000") }
+        guard offset >= 0 else { throw ValidationError("--offset must not be negative") }
+    }
+}
+
 /// Options of the commands that change a case.
 struct ActingOptions: ParsableArguments {
     @Option(name: .customLong("as"), help: ArgumentHelp("Act as this reviewer or user (admins only; audited).", valueName: "name"))

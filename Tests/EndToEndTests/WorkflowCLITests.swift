@@ -69,6 +69,12 @@ struct WorkflowCLITests {
         #expect(try sandbox.opine(["withdraw", ids[1], "--reason", " "], extraEnvironment: me).status == 3)
         #expect(try sandbox.opine(["withdraw", ids[1], "--reason", "patient asked"], extraEnvironment: me).status == 0)
 
+        // Paging: the first page says where the next starts; the last says there is none.
+        let first = try sandbox.opine("list", "--all", "--limit", "1", "--json").json()
+        #expect((first["cases"] as? [Any])?.count == 1 && first["next_offset"] as? Int == 1)
+        let last = try sandbox.opine("list", "--all", "--limit", "1", "--offset", "1", "--json").json()
+        #expect((last["cases"] as? [Any])?.count == 1 && last["next_offset"] is NSNull)
+        #expect(try sandbox.opine("list", "--all", "--limit", "1").stdout.contains("--offset 1"))
         // Not found and usage errors have their own exit codes.
         #expect(try sandbox.opine("show", "C-19990101-0001").status == 2)
         #expect(try sandbox.opine("list", "--state", "pending").status == 64)

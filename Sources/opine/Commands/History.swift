@@ -39,20 +39,11 @@ struct Rejected: ParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Option(name: .long, help: "How many to show, newest first (1-1000).")
-    var limit = 50
-
-    @Option(name: .long, help: "Skip this many (for the next page).")
-    var offset = 0
-
-    func validate() throws {
-        guard (1...1000).contains(limit) else { throw ValidationError("--limit must be from 1 to 1000") }
-        guard offset >= 0 else { throw ValidationError("--offset must not be negative") }
-    }
+    @OptionGroup var page: PageOptions
 
     func run() throws {
         try Context.run(options) { context in
-            let rows = try context.store.rejections(limit: limit, offset: offset)
+            let rows = try context.store.rejections(limit: page.limit, offset: page.offset)
             if options.json {
                 Output.json(["rejections": rows.map { row in
                     [

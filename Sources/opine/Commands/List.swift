@@ -24,15 +24,9 @@ struct List: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Only cases assigned to this reviewer.", valueName: "reviewer"))
     var assignee: String?
 
-    @Option(name: .long, help: "Cases per page (1-1000).")
-    var limit = 50
-
-    @Option(name: .long, help: "Skip this many cases (for the next page).")
-    var offset = 0
+    @OptionGroup var page: PageOptions
 
     func validate() throws {
-        guard (1...1000).contains(limit) else { throw ValidationError("--limit must be from 1 to 1000") }
-        guard offset >= 0 else { throw ValidationError("--offset must not be negative") }
         if all, !state.isEmpty { throw ValidationError("give --all or --state, not both") }
     }
 
@@ -42,18 +36,18 @@ struct List: ParsableCommand {
             filter.states = all ? CaseState.allCases : state
             filter.priority = priority
             filter.assignee = assignee
-            filter.limit = limit + 1
-            filter.offset = offset
+            filter.limit = page.limit + 1
+            filter.offset = page.offset
             var cases = try context.store.list(filter)
-            let more = cases.count > limit
+            let more = cases.count > page.limit
             if more { cases.removeLast() }
-            let next = more ? offset + limit : nil
+            let next = more ? page.offset + page.limit : nil
             if options.json {
                 Output.json(["cases": cases.map(Output.caseJSON), "next_offset": next as Any? ?? NSNull()])
                 return
             }
             guard !cases.isEmpty else {
-                Output.line(offset > 0 ? "No more cases." : "No cases match.")
+                Output.line(page.offset > 0 ? "No more cases." : "No cases match.")
                 return
             }
             Output.table(
@@ -62,7 +56,7 @@ struct List: ParsableCommand {
                     [$0.id, $0.priority.rawValue, $0.state.rawValue, $0.assignee ?? "-", $0.regions.replacingOccurrences(of: ",", with: " "),
                      Output.minute($0.receivedAt), Output.age(since: $0.receivedAt)]
                 })
-            if let next { Output.line("More cases: opine list --offset \(next)") }
+            if let next { Output.line("More cases: repeat with --offset \(next)") }
         }
     }
 }
