@@ -55,6 +55,14 @@ struct HostileBundleTests {
         directory("fifo-in-bundle", .specialFile) { _, folder in
             #expect(mkfifo(folder.appendingPathComponent("MRI/pipe").path, 0o600) == 0)
         },
+        directory("manifest-is-a-fifo", .specialFile) { _, folder in
+            try FileManager.default.removeItem(at: folder.appendingPathComponent("manifest.json"))
+            #expect(mkfifo(folder.appendingPathComponent("manifest.json").path, 0o600) == 0)
+        },
+        directory("manifest-links-to-dev-zero", .specialFile) { _, folder in
+            try FileManager.default.removeItem(at: folder.appendingPathComponent("manifest.json"))
+            try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("manifest.json").path, withDestinationPath: "/dev/zero")
+        },
         directory("hardlink-in-bundle", .specialFile) { _, folder in
             try FileManager.default.linkItem(at: folder.appendingPathComponent("report.pdf"), to: folder.appendingPathComponent("MRI/report-link.pdf"))
         },

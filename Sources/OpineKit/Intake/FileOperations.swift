@@ -214,6 +214,33 @@ enum FileOperations {
         try syncDirectory((path as NSString).deletingLastPathComponent)
     }
 
+    /// A small regular file's bytes, read without following a symlink or blocking on a FIFO. `.notRegular` and
+    /// `.tooLarge` let a caller judge a hostile upload without ever reading more than `limit` bytes.
+    enum SmallFile {
+        case bytes([UInt8])
+        case missing
+        case notRegular
+        case tooLarge
+    }
+
+    static func readSmallFile(_ path: String, limit: Int) -> SmallFile {
+        guard let fd = try? open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) else {
+            return errno == ENOENT ? .missing : .notRegular
+        }
+        defer { close(fd) }
+        guard let info = try? stat(fd: fd, display: path), isRegular(info) else { return .notRegular }
+        guard info.st_size <= limit else { return .tooLarge }
+        var bytes = [UInt8](repeating: 0, count: limit + 1)
+        var total = 0
+        while total <= limit {
+            let count = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + total, limit + 1 - total) }
+            if count < 0, errno == EINTR { continue }
+            if count <= 0 { break }
+            total += count
+        }
+        return total > limit ? .tooLarge : .bytes(Array(bytes.prefix(total)))
+    }
+
     static func isDirectory(_ info: stat) -> Bool { info.st_mode & S_IFMT == S_IFDIR }
     static func isRegular(_ info: stat) -> Bool { info.st_mode & S_IFMT == S_IFREG }
 

@@ -207,10 +207,15 @@ public final class IntakeLoop: @unchecked Sendable {
         // Too many entries to judge cheaply: let intake take it and refuse it for its size.
         if budget <= 0 { return Seen(observation: .init(complete: true, lastChange: lastChange), priorityHint: .routine) }
 
-        let manifestData = FileManager.default.contents(atPath: path + "/" + Manifest.fileName)
-        guard let manifestData, manifestData.count <= Manifest.maxBytes else {
-            // No manifest yet: incomplete. Too large: complete, so it is taken and refused with that reason.
-            return Seen(observation: .init(complete: manifestData != nil, lastChange: lastChange), priorityHint: .routine)
+        let manifestData: [UInt8]
+        switch FileOperations.readSmallFile(path + "/" + Manifest.fileName, limit: Manifest.maxBytes) {
+        case .missing:
+            return Seen(observation: .init(complete: false, lastChange: lastChange), priorityHint: .routine)
+        case .notRegular, .tooLarge:
+            // Judged at once (once quiet) and refused with the precise reason by intake.
+            return Seen(observation: .init(complete: true, lastChange: lastChange), priorityHint: .routine)
+        case .bytes(let bytes):
+            manifestData = bytes
         }
         guard let manifest = try? Manifest.parse(manifestData, limits: intake.configuration.intake) else {
             // Unreadable or invalid: maybe still being written. Once quiet, it is taken and refused with the reason.
