@@ -76,7 +76,7 @@ struct Context {
             return (.notFound, "not_found", "\(error)")
         case StoreError.conflict:
             return (.refused, "conflict", "\(error)")
-        case StoreError.refused:
+        case StoreError.refused, StoreError.notPermitted:
             return (.refused, "refused", "\(error)")
         case StoreError.invalidInput, is InputError:
             return (.usage, "usage", "\(error)")
@@ -92,7 +92,8 @@ struct Context {
         var name = login
         if let other = acting.actingAs, other != login {
             guard isAdmin else {
-                throw StoreError.refused(.notAssignedReviewer(assignee: other, actor: login))
+                throw StoreError.notPermitted(
+                    "only admins may act as someone else (--as \(other)); you are \(login). Admins are listed under workflow.admins in \(configuration.source)")
             }
             name = other
         }

@@ -38,7 +38,8 @@ struct WorkflowCLITests {
         // Only the assigned reviewer records the review; a non-admin may not act as someone else.
         let notAssigned = try sandbox.opine(["review", id, "--findings", "x"], extraEnvironment: me)
         #expect(notAssigned.status == 3 && notAssigned.stderr.contains("dr-okafor"))
-        #expect(try sandbox.opine(["review", id, "--findings", "x", "--as", "dr-okafor"], extraEnvironment: me).status == 3)
+        let impersonation = try sandbox.opine(["review", id, "--findings", "x", "--as", "dr-okafor"], extraEnvironment: me)
+        #expect(impersonation.status == 3 && impersonation.stderr.contains("only admins may act as someone else"))
         // An admin may, and it is audited.
         let login = try #require(ProcessInfo.processInfo.environment["USER"] ?? String(cString: getpwuid(geteuid())!.pointee.pw_name))
         let admin = ["OPINE_WORKFLOW_ADMINS": login]

@@ -35,6 +35,7 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
     case conflict(String)
     case refused(WorkflowError)
     case invalidInput(String)
+    case notPermitted(String)
 
     public var description: String {
         switch self {
@@ -45,6 +46,7 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
         case .conflict(let message): message
         case .refused(let error): error.description
         case .invalidInput(let message): message
+        case .notPermitted(let message): message
         }
     }
 }
