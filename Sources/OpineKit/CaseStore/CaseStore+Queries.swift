@@ -49,8 +49,12 @@ extension CaseStore {
         try pool.read { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []
+            var index = ""
             let states = filter.states.isEmpty ? CaseState.open : filter.states
             if states == CaseState.open {
+                // Without statistics the planner may prefer cases_by_state and sort every open case; the partial
+                // index is already in queue order, so pin it (unless an assignee filter has a better index).
+                if filter.assignee == nil { index = "INDEXED BY cases_open_queue" }
                 // Spelled exactly as in the partial index's WHERE so SQLite uses it.
                 conditions.append("state IN ('received','triaged','reviewed')")
             } else if states.count < CaseState.allCases.count {
@@ -68,7 +72,7 @@ extension CaseStore {
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             _ = arguments.append(contentsOf: [filter.limit, filter.offset])
             return try CaseSummary.fetchAll(db, sql: """
-                SELECT id, state, priority, assignee, regions, received_at, updated_at FROM cases
+                SELECT id, state, priority, assignee, regions, received_at, updated_at FROM cases \(index)
                 \(whereClause) ORDER BY priority_rank, seq LIMIT ? OFFSET ?
                 """, arguments: arguments)
         }
@@ -129,10 +133,14 @@ extension CaseStore {
                 byPriority[priority, default: 0] += count
                 if CaseState(rawValue: state).map({ !$0.isFinal }) ?? false { openByPriority[priority, default: 0] += count }
             }
-            let oldest = try CaseSummary.fetchOne(db, sql: """
-                SELECT id, state, priority, assignee, regions, received_at, updated_at FROM cases
-                WHERE state IN ('received','triaged','reviewed') ORDER BY seq LIMIT 1
-                """)
+            // The oldest open case of each priority is one seek on the open-queue index; the oldest of those three
+            // wins. (ORDER BY seq alone would walk every closed case first on a long-running practice.)
+            let oldest = try Priority.allCases.compactMap { priority in
+                try Row.fetchOne(db, sql: """
+                    SELECT seq, id, state, priority, assignee, regions, received_at, updated_at FROM cases
+                    WHERE state IN ('received','triaged','reviewed') AND priority_rank = ? ORDER BY seq LIMIT 1
+                    """, arguments: [priority.rank])
+            }.min { ($0["seq"] as Int64) < ($1["seq"] as Int64) }.map { try CaseSummary(row: $0) }
             let rejected = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rejections WHERE code <> 'duplicate'") ?? 0
             let duplicates = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rejections WHERE code = 'duplicate'") ?? 0
             return CaseStats(
