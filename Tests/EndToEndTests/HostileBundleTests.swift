@@ -200,6 +200,13 @@ struct HostileBundleTests {
             #expect(FileManager.default.fileExists(atPath: quarantine + "/reason.json"))
         }
 
+        // Each rejection is announced once, with its code and no patient data.
+        let announced = try sandbox.store().outbox().filter { $0.type == .bundleRejected }
+        #expect(announced.count == rejections.count)
+        let codes = Set(try announced.map { try NotificationData.decode($0.data).reason ?? "" })
+        #expect(codes == Set(rejections.compactMap { $0["code"] as? String }))
+        #expect(!announced.contains { $0.data.contains("Jane") })
+
         // Nothing outside the store and the rejected directory; no canary anywhere; the drop directory is empty.
         for path in sandbox.allFiles() {
             let allowed = path.hasPrefix("spool/rejected/") || path.hasPrefix("state/cases/") || path.hasPrefix("state/opine.sqlite3")

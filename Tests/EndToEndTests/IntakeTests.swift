@@ -46,8 +46,15 @@ struct IntakeTests {
 
         // The emergency is announced ahead of the routine notice, in the same transaction as the case.
         let emergencyID = try #require(bySubmission["web-emergency"]?["id"] as? String)
-        let outbox = try sandbox.store().outbox(caseID: emergencyID).map(\.type)
-        #expect(outbox == [.caseEmergency, .caseReceived])
+        let outbox = try sandbox.store().outbox(caseID: emergencyID)
+        #expect(outbox.map(\.type) == [.caseEmergency, .caseReceived])
+        let data = try NotificationData.decode(try #require(outbox.first).data)
+        #expect(data.caseID == emergencyID && data.priority == .emergency && data.regions == ["lumbar"])
+        for record in outbox {
+            for secret in ["Jane", "jane.doe@example.org", "1968-04-02", "555", "surgery"] {
+                #expect(!record.data.contains(secret), "outbox data must carry no patient data")
+            }
+        }
         #expect(sandbox.log.contains("case stored"))
     }
 

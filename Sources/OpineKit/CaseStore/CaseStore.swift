@@ -155,11 +155,9 @@ extension CaseStore {
                 caseID: nil, at: rejection.at, actor: Self.daemonActor, type: "rejection",
                 detail: JSONText.object(["rejection_id": String(rejection.id!), "code": rejection.code]))
             try event.insert(db)
-            var data: [String: String] = ["reason": rejection.code]
-            if let submissionID = rejection.submissionID { data["submission_id"] = submissionID }
             var outbox = OutboxRecord(
                 type: .bundleRejected, caseID: nil, rejectionID: rejection.id, createdAt: rejection.at,
-                data: JSONText.object(data))
+                data: NotificationData(rejectionCode: rejection.code, submissionID: rejection.submissionID).encoded())
             try outbox.insert(db)
             return rejection.id!
         }
@@ -183,13 +181,9 @@ extension CaseStore {
     }
 
     func enqueue(_ db: Database, _ type: NotificationType, _ record: CaseRecord, at: String) throws {
-        var data: [String: String] = [
-            "case_id": record.id, "state": record.state.rawValue, "priority": record.priority.rawValue,
-            "regions": record.regions, "submission_id": record.submissionID, "received_at": record.receivedAt,
-            "updated_at": at,
-        ]
-        if let assignee = record.assignee { data["assignee"] = assignee }
-        var outbox = OutboxRecord(type: type, caseID: record.id, rejectionID: nil, createdAt: at, data: JSONText.object(data))
+        var outbox = OutboxRecord(
+            type: type, caseID: record.id, rejectionID: nil, createdAt: at,
+            data: NotificationData(case: record, at: at).encoded())
         try outbox.insert(db)
     }
 }

@@ -94,7 +94,7 @@ public struct OutboxRecord: Codable, Sendable, FetchableRecord, MutablePersistab
     public var caseID: String?
     public var rejectionID: Int64?
     public var createdAt: String
-    /// The webhook's `data` object as of the change: ids, state, priority, regions, assignee, times. No patient data.
+    /// `NotificationData` as JSON: the webhook's `data` object as of the change. No patient data.
     public var data: String
 
     enum CodingKeys: String, CodingKey {
