@@ -1,0 +1,56 @@
+/// What to do after one delivery attempt, as a pure decision (the delivery worker performs it).
+public struct RetryPolicy: Sendable, Equatable {
+    /// Seconds to wait before each retry: the first entry follows the first failed attempt.
+    public var schedule: [Double]
+    /// ± fraction applied to each wait so many failed deliveries do not retry in lockstep.
+    public var jitter: Double
+    /// The longest a receiver's Retry-After may push a retry out.
+    public var maxRetryAfter: Double
+
+    public static let standard = RetryPolicy(
+        schedule: [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400], jitter: 0.2, maxRetryAfter: 86400)
+
+    public init(schedule: [Double], jitter: Double, maxRetryAfter: Double) {
+        self.schedule = schedule
+        self.jitter = jitter
+        self.maxRetryAfter = maxRetryAfter
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        case status(Int, retryAfter: Double?)
+        case timeout
+        case connectionFailed
+    }
+
+    public enum Decision: Sendable, Equatable {
+        case delivered
+        /// Try again this many seconds from now.
+        case retry(after: Double)
+        /// No attempts left: dead-letter it, visibly.
+        case dead
+        /// 410 Gone: the receiver asked not to be called again; stop the endpoint until an operator re-enables it.
+        case disableEndpoint
+    }
+
+    /// `attempt` counts from 1 (the attempt that just finished). `random` is in 0..<1, injected for tests.
+    public func decide(after outcome: Outcome, attempt: Int, random: Double) -> Decision {
+        var honoured: Double?
+        switch outcome {
+        case .status(let code, _) where (200..<300).contains(code):
+            return .delivered
+        case .status(410, _):
+            return .disableEndpoint
+        case .status(let code, let retryAfter) where code == 429 || code == 503:
+            honoured = retryAfter
+        default:
+            break
+        }
+        guard attempt >= 1, attempt <= schedule.count else { return .dead }
+        let base = schedule[attempt - 1]
+        let wait = base * (1 + jitter * (2 * random - 1))
+        if let honoured {
+            return .retry(after: max(wait, min(honoured, maxRetryAfter)))
+        }
+        return .retry(after: wait)
+    }
+}
