@@ -112,21 +112,14 @@ final class DirectoryBundleReader: BundleReader {
         }
         let fd = try FileOperations.openBeneath(root, Manifest.fileName, display: Manifest.fileName)
         defer { close(fd) }
-        let info = try FileOperations.stat(fd: fd, display: Manifest.fileName)
-        guard FileOperations.isRegular(info) else { throw Rejection(.specialFile, "manifest.json is not a regular file") }
-        guard info.st_size <= Manifest.maxBytes else {
+        switch try FileOperations.readSmallFile(fd: fd, limit: Manifest.maxBytes, display: Manifest.fileName) {
+        case .bytes(let data):
+            return data
+        case .tooLarge:
             throw Rejection(.manifestTooLarge, "manifest.json is larger than \(Manifest.maxBytes / 1024) KiB")
+        case .notRegular, .missing:
+            throw Rejection(.specialFile, "manifest.json is not a regular file")
         }
-        var data: [UInt8] = []
-        while true {
-            let count = try FileOperations.read(fd, into: buffer, display: Manifest.fileName)
-            if count == 0 { break }
-            data.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-            guard data.count <= Manifest.maxBytes else {
-                throw Rejection(.manifestTooLarge, "manifest.json is larger than \(Manifest.maxBytes / 1024) KiB")
-            }
-        }
-        return data
     }
 
     func copy(_ path: String, size: Int64, into sink: StagedFile) throws {
