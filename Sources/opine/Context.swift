@@ -72,7 +72,7 @@ struct Context {
             return (.configuration, "configuration", "configuration error: \(error)")
         case StoreError.noDatabase:
             return (.configuration, "no_database", "\(error)")
-        case StoreError.caseNotFound:
+        case StoreError.caseNotFound, StoreError.notFound:
             return (.notFound, "not_found", "\(error)")
         case StoreError.conflict:
             return (.refused, "conflict", "\(error)")

@@ -20,6 +20,6 @@ struct OpineCLI: ParsableCommand {
         version: Opine.version,
         subcommands: [
             List.self, Show.self, Triage.self, Review.self, Respond.self, Withdraw.self, History.self,
-            Rejected.self, Stats.self,
+            Rejected.self, Stats.self, Deliveries.self, Redeliver.self, Endpoints.self,
         ])
 }

@@ -34,6 +34,9 @@ struct Opined: AsyncParsableCommand {
         let logger = Logger(label: "opined")
         do {
             try await Daemon.run(configuration: configuration, logger: logger)
+        } catch let error as ConfigurationError {
+            logger.critical("configuration error", metadata: ["error": "\(error)"])
+            throw ExitCode(78)
         } catch {
             logger.critical("opined failed", metadata: ["error": "\(error)"])
             throw ExitCode(1)

@@ -35,10 +35,12 @@ public struct CaseStats: Codable, Sendable {
     public var oldestWaiting: CaseSummary?
     public var rejected: Int
     public var duplicates: Int
+    /// Webhook deliveries not yet delivered: pending, failed (retrying) and dead (needing `opine redeliver`).
+    public var webhooks: [String: Int]
 
     enum CodingKeys: String, CodingKey {
         case byState = "by_state", byPriority = "by_priority", openByPriority = "open_by_priority"
-        case oldestWaiting = "oldest_waiting", rejected, duplicates
+        case oldestWaiting = "oldest_waiting", rejected, duplicates, webhooks
     }
 }
 
@@ -145,7 +147,7 @@ extension CaseStore {
             let duplicates = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rejections WHERE code = 'duplicate'") ?? 0
             return CaseStats(
                 byState: byState, byPriority: byPriority, openByPriority: openByPriority, oldestWaiting: oldest,
-                rejected: rejected, duplicates: duplicates)
+                rejected: rejected, duplicates: duplicates, webhooks: try deliveryBacklog(db))
         }
     }
 }

@@ -36,6 +36,7 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
     case refused(WorkflowError)
     case invalidInput(String)
     case notPermitted(String)
+    case notFound(String)
 
     public var description: String {
         switch self {
@@ -47,6 +48,7 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
         case .refused(let error): error.description
         case .invalidInput(let message): message
         case .notPermitted(let message): message
+        case .notFound(let message): message
         }
     }
 }

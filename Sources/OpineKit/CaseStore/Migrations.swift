@@ -100,6 +100,62 @@ enum Migrations {
                 CREATE INDEX letters_by_case ON letters(case_id);
                 """)
         }
+        migrator.registerMigration("v2-webhook-deliveries") { db in
+            try db.execute(sql: """
+                -- Set when the event is fanned out to the endpoints that want it; the same id goes on every attempt
+                -- to every endpoint, so receivers can de-duplicate.
+                ALTER TABLE outbox ADD COLUMN webhook_id TEXT;
+                CREATE INDEX outbox_not_fanned_out ON outbox(id) WHERE webhook_id IS NULL;
+
+                -- One event for one endpoint. `ordering_key` (the case, or the rejection) keeps one case's events in
+                -- order per endpoint.
+                CREATE TABLE deliveries (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    outbox_id INTEGER NOT NULL REFERENCES outbox(id),
+                    endpoint TEXT NOT NULL,
+                    ordering_key TEXT NOT NULL,
+                    priority_rank INTEGER NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('pending','failed','delivered','dead')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at REAL,
+                    created_at TEXT NOT NULL,
+                    finished_at TEXT,
+                    last_status INTEGER,
+                    last_error TEXT,
+                    UNIQUE (outbox_id, endpoint)
+                );
+                CREATE INDEX deliveries_open_by_group ON deliveries(endpoint, ordering_key, id)
+                    WHERE state IN ('pending','failed');
+                CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE state IN ('pending','failed');
+                CREATE INDEX deliveries_dead_by_group ON deliveries(endpoint, ordering_key) WHERE state = 'dead';
+                CREATE INDEX deliveries_by_state ON deliveries(state, id);
+                CREATE INDEX deliveries_by_endpoint ON deliveries(endpoint, state, id);
+                CREATE INDEX deliveries_by_outbox ON deliveries(outbox_id);
+
+                CREATE TABLE delivery_attempts (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+                    started_at TEXT NOT NULL,
+                    duration_ms INTEGER NOT NULL,
+                    status INTEGER,
+                    error TEXT,
+                    response_excerpt TEXT
+                );
+                CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts(delivery_id, id);
+
+                -- Health of each endpoint, kept across restarts; `opine endpoints enable` clears a disable or pause.
+                CREATE TABLE endpoint_health (
+                    name TEXT PRIMARY KEY,
+                    disabled_at TEXT,
+                    disabled_reason TEXT,
+                    failing_since REAL,
+                    failures_in_row INTEGER NOT NULL DEFAULT 0,
+                    paused_until REAL,
+                    last_success_at TEXT,
+                    last_failure_at TEXT
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

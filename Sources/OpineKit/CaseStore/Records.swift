@@ -96,10 +96,12 @@ public struct OutboxRecord: Codable, Sendable, FetchableRecord, MutablePersistab
     public var createdAt: String
     /// `NotificationData` as JSON: the webhook's `data` object as of the change. No patient data.
     public var data: String
+    /// `msg_…`, set when the event is fanned out to its endpoints; the same on every attempt to every endpoint.
+    public var webhookID: String?
 
     enum CodingKeys: String, CodingKey {
         case id, type, data
-        case caseID = "case_id", rejectionID = "rejection_id", createdAt = "created_at"
+        case caseID = "case_id", rejectionID = "rejection_id", createdAt = "created_at", webhookID = "webhook_id"
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

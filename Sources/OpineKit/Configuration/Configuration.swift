@@ -17,6 +17,7 @@ public struct Configuration: Sendable {
     public var reviewers: [String: String] = [:]
     /// Login names that may act for others (record a review for a case assigned to someone else).
     public var admins: Set<String> = []
+    public var webhooks = WebhookSettings()
 
     public var dropDirectory: String { spoolDirectory + "/drop" }
     public var rejectedDirectory: String { spoolDirectory + "/rejected" }
@@ -109,7 +110,7 @@ extension Configuration {
         }
         if let unknown = values.keys.sorted().first {
             throw ConfigurationError(
-                "\(source): unknown setting \(unknown); known settings: \(Setting.all.map(\.key).filter { !$0.hasPrefix("reviewers") }.joined(separator: ", ")), and [reviewers]")
+                "\(source): unknown setting \(unknown); known settings: \(Setting.all.map(\.key).filter { $0 != "reviewers" && $0 != "endpoints" }.joined(separator: ", ")), [reviewers] and [endpoints.<name>]")
         }
         if configuration.spoolDirectory == configuration.stateDirectory {
             throw ConfigurationError(

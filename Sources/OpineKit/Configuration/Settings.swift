@@ -61,7 +61,9 @@ struct Setting: Sendable {
     /// `paths.spool` → `OPINE_PATHS_SPOOL`; `reviewers` → `OPINE_REVIEWERS`.
     var environmentName: String { "OPINE_" + key.uppercased().replacingOccurrences(of: ".", with: "_") }
 
-    static let all: [Setting] = [
+    static let all: [Setting] = core + webhookSettings
+
+    static let core: [Setting] = [
         Setting(key: "paths.spool", allowed: "an absolute directory path", required: true) {
             $1.spoolDirectory = try absolutePath($0)
         },
@@ -185,7 +187,7 @@ enum SettingsFile {
         var values: [String: RawValue] = [:]
         for key in table.keys {
             guard let value = table[key] else { continue }
-            if key == "reviewers" {
+            if key == "reviewers" || key == "endpoints" {
                 values[key] = .file(value)
             } else if let section = value.table {
                 for inner in section.keys {

@@ -14,6 +14,8 @@ public final class Intake: @unchecked Sendable {
     let store: CaseStore
     let logger: Logger
     let clock: @Sendable () -> Date
+    /// Called after each commit that wrote notifications, so the delivery worker sends them at once.
+    let announce: @Sendable () -> Void
 
     public enum Outcome: Equatable, Sendable {
         case stored(caseID: String, priority: Priority)
@@ -24,11 +26,15 @@ public final class Intake: @unchecked Sendable {
         case vanished
     }
 
-    public init(configuration: Configuration, store: CaseStore, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init) {
+    public init(
+        configuration: Configuration, store: CaseStore, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init,
+        announce: @escaping @Sendable () -> Void = {}
+    ) {
         self.configuration = configuration
         self.store = store
         self.logger = logger
         self.clock = clock
+        self.announce = announce
     }
 
     var limits: IntakeSettings { configuration.intake }
@@ -165,6 +171,7 @@ public final class Intake: @unchecked Sendable {
             if let placed { try? FileOperations.removeTree(placed) }
             throw error
         }
+        if case .stored = outcome { announce() }
         do {
             try FileOperations.removeTree(uploadPath)
             try FileOperations.syncDirectory(configuration.dropDirectory)
@@ -202,6 +209,7 @@ public final class Intake: @unchecked Sendable {
             try FileOperations.syncDirectory(folder.path)
             try FileOperations.syncDirectory(configuration.dropDirectory)
             let id = try store.recordRejection(reason.record(quarantine: folder.name))
+            announce()
             logger.warning("upload rejected", metadata: [
                 "reason": "\(rejection.code.rawValue)", "rejection": "\(id)", "upload": "\(name.escapedForDisplay)",
             ])

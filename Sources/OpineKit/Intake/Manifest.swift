@@ -50,7 +50,7 @@ extension Manifest {
         } catch {
             throw Rejection(.manifestInvalidJSON, "manifest.json \(error.message) (byte \(error.offset))")
         }
-        var reader = FieldReader(today: today)
+        let reader = FieldReader(today: today)
         let object = try reader.object(root, at: "")
         try reader.onlyKeys(object, ["version", "submission_id", "submitted_at", "patient", "consent", "request", "files"], at: "")
         let versionValue = try reader.required(object, "version", at: "")

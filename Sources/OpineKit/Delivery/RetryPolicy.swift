@@ -1,3 +1,5 @@
+import Foundation
+
 /// What to do after one delivery attempt, as a pure decision (the delivery worker performs it).
 public struct RetryPolicy: Sendable, Equatable {
     /// Seconds to wait before each retry: the first entry follows the first failed attempt.
@@ -52,5 +54,19 @@ public struct RetryPolicy: Sendable, Equatable {
             return .retry(after: max(wait, min(honoured, maxRetryAfter)))
         }
         return .retry(after: wait)
+    }
+}
+
+extension RetryPolicy {
+    /// `Retry-After: 120` or `Retry-After: Wed, 21 Oct 2026 07:28:00 GMT`, as seconds from `now` (never negative).
+    public static func parseRetryAfter(_ value: String, now: Date) -> Double? {
+        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        if let seconds = Double(trimmed), seconds.isFinite { return max(0, seconds) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: trimmed) else { return nil }
+        return max(0, date.timeIntervalSince(now))
     }
 }

@@ -1,0 +1,132 @@
+import ArgumentParser
+import Foundation
+import OpineKit
+
+extension DeliveryRecord.State: ExpressibleByArgument {}
+
+struct Deliveries: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show webhook deliveries and every attempt: when, status or error, duration, first bytes of the answer.",
+        discussion: """
+            States: pending (waiting for its first attempt), failed (will be retried), delivered, dead (out of \
+            attempts, or held behind a dead delivery of the same case; replay with `opine redeliver`). Newest first; \
+            with --case, in the order the case's events are sent.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var page: PageOptions
+
+    @Option(name: .customLong("case"), help: ArgumentHelp("Only this case's deliveries.", valueName: "case-id"))
+    var caseID: String?
+
+    @Option(help: "Only deliveries in this state: pending, failed, delivered or dead.")
+    var state: DeliveryRecord.State?
+
+    @Option(help: ArgumentHelp("Only deliveries to this endpoint.", valueName: "name"))
+    var endpoint: String?
+
+    func run() throws {
+        try Context.run(options) { context in
+            var filter = DeliveryFilter()
+            filter.caseID = caseID
+            filter.state = state
+            filter.endpoint = endpoint
+            filter.limit = page.limit
+            filter.offset = page.offset
+            let listings = try context.store.deliveries(filter)
+            if options.json {
+                Output.json(["deliveries": listings.map(Self.json)])
+                return
+            }
+            guard !listings.isEmpty else {
+                Output.line("No deliveries match.")
+                return
+            }
+            for listing in listings {
+                let delivery = listing.delivery
+                let when = delivery.finishedAt.map(Output.minute)
+                    ?? delivery.nextAttemptAt.map { "next " + Output.minute(Timestamps.format(Date(timeIntervalSince1970: $0))) } ?? ""
+                Output.line("\(delivery.id!)  \(listing.event.type.rawValue)  \(listing.event.caseID ?? delivery.orderingKey)  → \(delivery.endpoint)  \(delivery.state.rawValue)  \(when)".escapedForDisplay)
+                for attempt in listing.attempts {
+                    let result = attempt.status.map { "HTTP \($0)" } ?? "no answer"
+                    let detail = [attempt.error, attempt.responseExcerpt.map { "\"\($0.prefix(60))\"" }].compactMap { $0 }.joined(separator: " ")
+                    Output.line("    \(Output.minute(attempt.startedAt))  \(result)  \(attempt.durationMs) ms  \(detail)".escapedForDisplay)
+                }
+            }
+        }
+    }
+
+    static func json(_ listing: DeliveryListing) -> [String: Any] {
+        let delivery = listing.delivery
+        return [
+            "id": delivery.id!, "event": listing.event.type.rawValue, "webhook_id": listing.event.webhookID ?? NSNull(),
+            "case_id": listing.event.caseID ?? NSNull(), "endpoint": delivery.endpoint, "state": delivery.state.rawValue,
+            "created_at": delivery.createdAt, "finished_at": delivery.finishedAt ?? NSNull(),
+            "next_attempt_at": delivery.nextAttemptAt.map { Timestamps.format(Date(timeIntervalSince1970: $0)) } ?? NSNull(),
+            "attempts_this_round": delivery.attempts, "last_status": delivery.lastStatus ?? NSNull(),
+            "last_error": delivery.lastError ?? NSNull(),
+            "attempts": listing.attempts.map { attempt in
+                [
+                    "started_at": attempt.startedAt, "duration_ms": attempt.durationMs, "status": attempt.status ?? NSNull(),
+                    "error": attempt.error ?? NSNull(), "response": attempt.responseExcerpt ?? NSNull(),
+                ] as [String: Any]
+            },
+        ]
+    }
+}
+
+struct Redeliver: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Send deliveries again now, with a fresh round of retries.",
+        discussion: """
+            Give one delivery id (any state: a delivered one is sent again), or --case to replay that case's failed \
+            and dead deliveries (optionally to one --endpoint), or --endpoint with --dead to replay every dead \
+            delivery to it. Replays reuse the event's webhook-id, so receivers can de-duplicate. The running \
+            opined picks them up within a second.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "A delivery id from `opine deliveries`.") var delivery: Int64?
+
+    @Option(name: .customLong("case"), help: ArgumentHelp("Replay this case's failed and dead deliveries.", valueName: "case-id"))
+    var caseID: String?
+
+    @Option(help: ArgumentHelp("Limit --case to this endpoint, or with --dead replay its dead deliveries.", valueName: "name"))
+    var endpoint: String?
+
+    @Flag(help: "With --endpoint: replay every dead delivery to it.")
+    var dead = false
+
+    func validate() throws {
+        let forms = [delivery != nil, caseID != nil, dead].filter { $0 }.count
+        guard forms == 1 else {
+            throw ValidationError("give exactly one of: a delivery id, --case CASE, or --endpoint NAME --dead")
+        }
+        if dead, endpoint == nil { throw ValidationError("--dead needs --endpoint NAME") }
+        if delivery != nil, endpoint != nil { throw ValidationError("--endpoint goes with --case or --dead, not with a delivery id") }
+    }
+
+    func run() throws {
+        try Context.run(options) { context in
+            if let endpoint, context.configuration.webhooks.endpoint(named: endpoint) == nil {
+                throw StoreError.notFound("no endpoint \(endpoint.escapedForDisplay) in \(context.configuration.source); `opine endpoints` lists them")
+            }
+            let replay: CaseStore.Replay =
+                if let delivery { .delivery(delivery) }
+                else if let caseID { .failedOrDead(caseID: caseID, endpoint: endpoint) }
+                else { .dead(endpoint: endpoint!) }
+            let ids = try context.store.redeliver(replay, now: Date())
+            let waiting = try context.store.endpointSummaries(context.configuration.webhooks.endpoints)
+                .filter { $0.health.status == .disabled || $0.health.status == .paused }.map(\.endpoint.name)
+            if options.json {
+                Output.json(["redelivered": ids, "endpoints_not_sending": waiting])
+                return
+            }
+            Output.line(ids.isEmpty ? "Nothing to redeliver." : "Queued \(ids.count) deliver\(ids.count == 1 ? "y" : "ies") again: \(ids.map(String.init).joined(separator: ", "))")
+            for name in waiting {
+                Output.line("Note: endpoint \(name) is disabled or paused; `opine endpoints enable \(name)` lets its deliveries go.")
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Loopback webhook receiver for Opine's end-to-end tests.
+
+Usage: receiver.py LOG_FILE PORT_FILE. Logs every request as one JSON line, then answers by path:
+/ok 200, /fail 500, /flaky/N 500 for the first N requests of each webhook-id then 200, /redirect 302,
+/slow sleeps 30 s, /huge streams 64 MiB, /gone 410, /busy 503 with Retry-After: 1,
+/switch/NAME 503 while the file NAME.down exists beside the log, else 200.
+"""
+import json, os, socket, sys, threading, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+log_path, port_path = sys.argv[1], sys.argv[2]
+lock = threading.Lock()
+seen = {}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def setup(self):
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        webhook_id = self.headers.get("webhook-id", "")
+        status, extra, payload = self.decide(webhook_id)
+        with lock:
+            with open(log_path, "a") as log:
+                log.write(json.dumps({
+                    "path": self.path, "id": webhook_id, "timestamp": self.headers.get("webhook-timestamp"),
+                    "signature": self.headers.get("webhook-signature"), "content_type": self.headers.get("content-type"),
+                    "user_agent": self.headers.get("user-agent"), "body": body.decode("utf-8", "replace"),
+                    "status": status, "at": time.time(),
+                }) + "\n")
+        if self.path == "/slow":
+            time.sleep(30)
+        try:
+            self.send_response(status)
+            for key, value in extra.items():
+                self.send_header(key, value)
+            if self.path == "/huge":
+                self.send_header("content-length", str(64 << 20))
+                self.end_headers()
+                chunk = b"x" * 65536
+                for _ in range(1024):
+                    self.wfile.write(chunk)
+            else:
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def decide(self, webhook_id):
+        path = self.path
+        if path.startswith("/flaky/"):
+            failures = int(path.split("/")[2])
+            with lock:
+                seen[(path, webhook_id)] = seen.get((path, webhook_id), 0) + 1
+                count = seen[(path, webhook_id)]
+            return (500, {}, b"not yet") if count <= failures else (200, {}, b"ok")
+        if path.startswith("/switch/"):
+            down = os.path.join(os.path.dirname(log_path), path.split("/")[2] + ".down")
+            return (503, {}, b"down") if os.path.exists(down) else (200, {}, b"ok")
+        return {
+            "/ok": (200, {}, b"ok"),
+            "/fail": (500, {}, b"internal error"),
+            "/redirect": (302, {"location": "/redirected"}, b""),
+            "/slow": (200, {}, b"late"),
+            "/huge": (200, {}, b""),
+            "/gone": (410, {}, b"gone"),
+            "/busy": (503, {"retry-after": "1"}, b"busy"),
+        }.get(path, (404, {}, b"no such path"))
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+server.daemon_threads = True
+with open(port_path + ".tmp", "w") as f:
+    f.write(str(server.server_address[1]))
+os.rename(port_path + ".tmp", port_path)
+server.serve_forever()
