@@ -68,7 +68,7 @@ struct IntakeTests {
         try builder.manifestData().write(to: bundle.appendingPathComponent("manifest.json"))
         try Samples.pdf.write(to: bundle.appendingPathComponent("report.pdf"))
         let dicom = builder.files[1].data
-        let handle = try FileHandle(forWritingTo: { let u = bundle.appendingPathComponent("MRI/IM000001"); FileManager.default.createFile(atPath: u.path, contents: nil); return u }())
+        let handle = try FileHandle(forWritingTo: { let u = bundle.appendingPathComponent("MRI/IM000001"); _ = FileManager.default.createFile(atPath: u.path, contents: nil); return u }())
         handle.write(dicom.prefix(200))
 
         let partialWrite = Date()

@@ -51,7 +51,14 @@ public final class Intake: @unchecked Sendable {
             let reader = try openReader(name: name, path: uploadPath, info: info)
             let inventory = try reader.inventory()
             let manifestBytes = try reader.manifestBytes()
-            let manifest = try Manifest.parse(manifestBytes, limits: limits, today: clock())
+            let manifest: Manifest
+            do {
+                manifest = try Manifest.parse(manifestBytes, limits: limits, today: clock())
+            } catch {
+                // Named in the rejection notice when it can be read, so the upload page can tell the patient.
+                submissionID = Manifest.readableSubmissionID(manifestBytes)
+                throw error
+            }
             submissionID = manifest.submissionID
             try checkInventory(inventory, against: manifest)
 

@@ -104,6 +104,14 @@ extension Manifest {
             priorTreatments: treatments, files: files)
     }
 
+    /// The submission id of a manifest that failed validation elsewhere, if it is present and well formed.
+    public static func readableSubmissionID(_ data: [UInt8]) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(data)) as? [String: Any],
+              let id = object["submission_id"] as? String, (1...64).contains(id.unicodeScalars.count),
+              id.unicodeScalars.allSatisfy(isSubmissionIDCharacter) else { return nil }
+        return id
+    }
+
     static func isSubmissionIDCharacter(_ scalar: Unicode.Scalar) -> Bool {
         scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "._-".unicodeScalars.contains(scalar))
     }

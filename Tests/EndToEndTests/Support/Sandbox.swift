@@ -7,6 +7,8 @@ final class Sandbox: @unchecked Sendable {
     let root: URL
     var environment: [String: String]
     private(set) var daemon: Process?
+    /// Helpers (such as a webhook receiver) that must live as long as the sandbox.
+    var keepAlive: [AnyObject] = []
     private var daemonLog: URL { root.appendingPathComponent("opined.log") }
 
     var drop: URL { root.appendingPathComponent("spool/drop") }
@@ -20,7 +22,8 @@ final class Sandbox: @unchecked Sendable {
         return exe.deletingLastPathComponent()
     }()
 
-    init(_ settings: [String: String] = [:]) throws {
+    /// `extraConfiguration` is appended to the TOML file (webhook settings and endpoints).
+    init(_ settings: [String: String] = [:], extraConfiguration: String = "") throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("opine-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let config = root.appendingPathComponent("opine.toml")
@@ -36,6 +39,7 @@ final class Sandbox: @unchecked Sendable {
             [reviewers]
             dr-patel = "Dr. Asha Patel"
             dr-okafor = "Dr. Chidi Okafor"
+            \(extraConfiguration)
             """.write(to: config, atomically: true, encoding: .utf8)
         environment = ["OPINE_CONFIG": config.path, "PATH": "/usr/bin:/bin"]
         environment.merge(settings) { _, new in new }
@@ -51,7 +55,7 @@ final class Sandbox: @unchecked Sendable {
         process.executableURL = Self.binaries.appendingPathComponent("opined")
         process.environment = environment
         if !FileManager.default.fileExists(atPath: daemonLog.path) {
-            FileManager.default.createFile(atPath: daemonLog.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: daemonLog.path, contents: nil)
         }
         let log = try FileHandle(forWritingTo: daemonLog)
         log.seekToEndOfFile()
@@ -73,6 +77,7 @@ final class Sandbox: @unchecked Sendable {
     }
 
     var daemonIsRunning: Bool { daemon?.isRunning ?? false }
+    var daemonPID: Int32? { daemon?.processIdentifier }
     var log: String { (try? String(contentsOf: daemonLog, encoding: .utf8)) ?? "" }
 
     struct Result {

@@ -3,7 +3,7 @@
 
 Usage: receiver.py LOG_FILE PORT_FILE. Logs every request as one JSON line, then answers by path:
 /ok 200, /fail 500, /flaky/N 500 for the first N requests of each webhook-id then 200, /redirect 302,
-/slow sleeps 30 s, /huge streams 64 MiB, /gone 410, /busy 503 with Retry-After: 1,
+/slow sleeps 30 s, /delay sleeps 0.3 s then 200, /huge streams 64 MiB, /gone 410, /busy 503 with Retry-After: 1,
 /switch/NAME 503 while the file NAME.down exists beside the log, else 200.
 """
 import json, os, socket, sys, threading, time
@@ -38,6 +38,8 @@ class Handler(BaseHTTPRequestHandler):
                 }) + "\n")
         if self.path == "/slow":
             time.sleep(30)
+        elif self.path == "/delay":
+            time.sleep(0.3)
         try:
             self.send_response(status)
             for key, value in extra.items():
@@ -71,6 +73,8 @@ class Handler(BaseHTTPRequestHandler):
             "/fail": (500, {}, b"internal error"),
             "/redirect": (302, {"location": "/redirected"}, b""),
             "/slow": (200, {}, b"late"),
+            "/delay": (200, {}, b"ok"),
+            "/messaging": (200, {}, b"ok"),
             "/huge": (200, {}, b""),
             "/gone": (410, {}, b"gone"),
             "/busy": (503, {"retry-after": "1"}, b"busy"),

@@ -1,0 +1,117 @@
+import Crypto
+import Foundation
+import Testing
+
+/// The loopback HTTP receiver (receiver.py beside this file), run for one test. Each request it got is one
+/// JSON line in its log; see the script for what each path answers.
+final class Receiver: @unchecked Sendable {
+    let directory: URL
+    let port: Int
+    private let process: Process
+    private var logFile: URL { directory.appendingPathComponent("requests.jsonl") }
+
+    /// The secret every test endpoint signs with, in the form Standard Webhooks uses.
+    static let secret = "whsec_" + Data("opine end-to-end test secret".utf8).base64EncodedString()
+
+    struct Request {
+        var path: String
+        var id: String
+        var timestamp: String
+        var signature: String
+        var contentType: String
+        var userAgent: String
+        var body: String
+        var status: Int
+
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
+        var type: String { json["type"] as? String ?? "" }
+        var data: [String: Any] { json["data"] as? [String: Any] ?? [:] }
+        var caseID: String? { data["case_id"] as? String }
+    }
+
+    init(in root: URL) throws {
+        directory = root.appendingPathComponent("receiver")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let portFile = directory.appendingPathComponent("port")
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("receiver.py")
+        process.arguments = [script.path, directory.appendingPathComponent("requests.jsonl").path, portFile.path]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        try waitUntil("the receiver is listening") { FileManager.default.fileExists(atPath: portFile.path) }
+        port = Int(try String(contentsOf: portFile, encoding: .utf8)) ?? 0
+    }
+
+    deinit {
+        // Not waitUntilExit: it can block forever on a cooperative thread; Foundation reaps the child itself.
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+
+    /// Everything received so far, in arrival order.
+    func requests(_ path: String? = nil) -> [Request] {
+        guard let text = try? String(contentsOf: logFile, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+            return Request(
+                path: object["path"] as? String ?? "", id: object["id"] as? String ?? "",
+                timestamp: object["timestamp"] as? String ?? "", signature: object["signature"] as? String ?? "",
+                contentType: object["content_type"] as? String ?? "", userAgent: object["user_agent"] as? String ?? "",
+                body: object["body"] as? String ?? "", status: object["status"] as? Int ?? 0)
+        }.filter { path == nil || $0.path == path }
+    }
+
+    /// Makes `/switch/NAME` answer 503 (down) or 200.
+    func setSwitch(_ name: String, down: Bool) throws {
+        let file = directory.appendingPathComponent(name + ".down")
+        if down { try Data().write(to: file) } else { try? FileManager.default.removeItem(at: file) }
+    }
+
+    /// Verifies a request's signature the way a receiver would: any `v1,` signature matching one of the secrets.
+    static func signatureVerifies(_ request: Request, secrets: [String] = [secret]) -> Bool {
+        let signed = Data("\(request.id).\(request.timestamp).\(request.body)".utf8)
+        let expected = Set(secrets.map { secret in
+            let key = SymmetricKey(data: Data(base64Encoded: String(secret.dropFirst(6)))!)
+            return "v1," + Data(HMAC<SHA256>.authenticationCode(for: signed, using: key)).base64EncodedString()
+        })
+        return request.signature.split(separator: " ").contains { expected.contains(String($0)) }
+    }
+
+    /// TOML for one endpoint pointing at this receiver.
+    func endpoint(_ name: String, path: String, extra: String = "") -> String {
+        """
+        [endpoints.\(name)]
+        url = "\(url(path))"
+        allow_http = true
+        secret_env = "OPINE_TEST_WEBHOOK_SECRET"
+        \(extra)
+
+        """
+    }
+}
+
+extension Sandbox {
+    /// A sandbox whose endpoints point at `receiver`, with fast retries and no jitter.
+    convenience init(receiver: Receiver, retrySchedule: String = #"["0.2s", "0.2s", "0.2s"]"#, webhooks: String = "", endpoints: String) throws {
+        try self.init(
+            ["OPINE_TEST_WEBHOOK_SECRET": Receiver.secret],
+            extraConfiguration: """
+                [webhooks]
+                retry_schedule = \(retrySchedule)
+                retry_jitter = 0
+                \(webhooks)
+                \(endpoints)
+                """)
+        // The receiver must outlive the daemon that sends to it.
+        keepAlive.append(receiver)
+    }
+
+    /// `opine deliveries --json` for the given arguments.
+    func deliveries(_ extra: [String] = []) throws -> [[String: Any]] {
+        let result = try opine(["deliveries", "--json", "--limit", "1000"] + extra)
+        try #require(result.status == 0, "opine deliveries failed: \(result.stderr)")
+        return try #require(try result.json()["deliveries"] as? [[String: Any]])
+    }
+}

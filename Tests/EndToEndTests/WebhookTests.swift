@@ -1,0 +1,237 @@
+import Foundation
+import OpineKit
+import Testing
+
+@Suite("Webhooks from the real opined to a loopback receiver")
+struct WebhookTests {
+    static let login = ProcessInfo.processInfo.environment["USER"] ?? String(cString: getpwuid(geteuid())!.pointee.pw_name)
+    static let admin = ["OPINE_WORKFLOW_ADMINS": login]
+
+    /// Drops bundles and waits until they are cases; returns their ids in arrival order.
+    static func addCases(_ sandbox: Sandbox, _ builders: [BundleBuilder]) throws -> [String] {
+        let work = try sandbox.workFolder()
+        let before = try sandbox.cases().count
+        for builder in builders {
+            let name = builder.manifest["submission_id"] as! String
+            try sandbox.dropRenamed(try builder.writeDirectory(in: work, name: name), as: name)
+        }
+        try waitUntil("\(builders.count) more cases exist") { try sandbox.cases().count == before + builders.count }
+        return try sandbox.cases().compactMap { $0["id"] as? String }.sorted().suffix(builders.count)
+    }
+
+    /// triage → review → respond, through the CLI.
+    static func walk(_ sandbox: Sandbox, _ id: String) throws {
+        #expect(try sandbox.opine(["triage", id, "--assign", "dr-patel"], extraEnvironment: admin).status == 0)
+        #expect(try sandbox.opine(["review", id, "--findings", "No surgery indicated.", "--as", "dr-patel"], extraEnvironment: admin).status == 0)
+        let letter = sandbox.root.appendingPathComponent("letter.pdf")
+        try Samples.pdf.write(to: letter)
+        #expect(try sandbox.opine(["respond", id, "--letter-file", letter.path], extraEnvironment: admin).status == 0)
+    }
+
+    static let patientData = ["Jane", "Doe", "jane.doe@example.org", "555 0100", "1968-04-02", "herniation"]
+
+    @Test("Every event type arrives signed per Standard Webhooks; only include_contact endpoints see contact details")
+    func everyEventSigned() throws {
+        let receiver = try Receiver(in: FileManager.default.temporaryDirectory.appendingPathComponent("opine-rx-\(UUID().uuidString.prefix(8))"))
+        let sandbox = try Sandbox(receiver: receiver, endpoints: receiver.endpoint("desk", path: "/ok")
+            + receiver.endpoint("messaging", path: "/messaging", extra: "include_contact = true\nevents = [\"case.received\", \"case.responded\"]"))
+        try sandbox.startDaemon()
+        let ids = try Self.addCases(sandbox, [
+            BundleBuilder(submissionID: "web-hook-1", symptoms: ["sciatica", "bowel_bladder_dysfunction"]),
+            BundleBuilder(submissionID: "web-hook-2"),
+        ])
+        try Self.walk(sandbox, ids[0])
+        #expect(try sandbox.opine(["withdraw", ids[1], "--reason", "patient asked"], extraEnvironment: Self.admin).status == 0)
+        let work = try sandbox.workFolder()
+        var broken = BundleBuilder(submissionID: "web-hook-bad")
+        broken.manifest["version"] = 2
+        try sandbox.dropRenamed(try broken.writeDirectory(in: work, name: "bad"), as: "bad")
+
+        let expected: Set<String> = ["case.received", "case.emergency", "case.triaged", "case.reviewed", "case.responded", "case.withdrawn", "bundle.rejected"]
+        try waitUntil("the desk endpoint got every event type") { Set(receiver.requests("/ok").map(\.type)) == expected }
+        try waitUntil("messaging got received ×2 and responded") { receiver.requests("/messaging").count == 3 }
+
+        let desk = receiver.requests("/ok")
+        #expect(desk.count == 8, "2 received, 1 emergency, triaged, reviewed, responded, withdrawn, rejected: \(desk.map(\.type))")
+        let now = Int(Date().timeIntervalSince1970)
+        for request in desk + receiver.requests("/messaging") {
+            #expect(Receiver.signatureVerifies(request), "signature of \(request.type)")
+            #expect(!Receiver.signatureVerifies(request, secrets: ["whsec_" + Data("wrong".utf8).base64EncodedString()]))
+            #expect(request.id.hasPrefix("msg_") && abs((Int(request.timestamp) ?? 0) - now) < 120)
+            #expect(request.contentType == "application/json" && request.userAgent.hasPrefix("Opine"))
+            #expect(request.json["timestamp"] is String)
+        }
+        #expect(Set(desk.map(\.id)).count == desk.count, "each event has its own webhook-id")
+        for request in desk {
+            for secret in Self.patientData { #expect(!request.body.contains(secret), "\(request.type) leaked \(secret)") }
+        }
+        // The emergency is announced before the routine notice of the same case.
+        let first = desk.filter { $0.caseID == ids[0] }.map(\.type)
+        #expect(first == ["case.emergency", "case.received", "case.triaged", "case.reviewed", "case.responded"])
+        let rejected = try #require(desk.first { $0.type == "bundle.rejected" })
+        #expect(rejected.data["reason"] as? String == "unsupported_version" && rejected.data["submission_id"] as? String == "web-hook-bad")
+        #expect(desk.first { $0.type == "case.triaged" }?.data["assignee"] as? String == "dr-patel")
+
+        // The messaging service, and only it, gets what it needs to reach the patient.
+        let messaging = receiver.requests("/messaging")
+        #expect(Set(messaging.map(\.type)) == ["case.received", "case.responded"])
+        let patient = try #require(messaging.first?.data["patient"] as? [String: Any])
+        #expect(patient["name"] as? String == "Jane Q. Doe" && patient["email"] as? String == "jane.doe@example.org")
+        #expect(!messaging.contains { $0.body.contains("1968-04-02") }, "birth date is never sent")
+        // Same event, same webhook-id at every endpoint.
+        let received = desk.first { $0.type == "case.received" && $0.caseID == ids[0] }!
+        #expect(messaging.contains { $0.id == received.id })
+        #expect(!sandbox.log.contains("Jane") && !sandbox.log.contains(Receiver.secret))
+    }
+
+    @Test("A receiver failing twice gets exactly three attempts with one webhook-id, then no more")
+    func retriesThenStops() throws {
+        let receiver = try Receiver(in: FileManager.default.temporaryDirectory.appendingPathComponent("opine-rx-\(UUID().uuidString.prefix(8))"))
+        let sandbox = try Sandbox(receiver: receiver, endpoints: receiver.endpoint("flaky", path: "/flaky/2", extra: "events = [\"case.received\"]"))
+        try sandbox.startDaemon()
+        let first = try Self.addCases(sandbox, [BundleBuilder(submissionID: "web-retry-1")])[0]
+        try waitUntil("the delivery is delivered") { try sandbox.deliveries(["--case", first]).first?["state"] as? String == "delivered" }
+        // A later event delivered after two more retry intervals shows no further attempt was made for the first.
+        let second = try Self.addCases(sandbox, [BundleBuilder(submissionID: "web-retry-2")])[0]
+        try waitUntil("the second delivery is delivered") { try sandbox.deliveries(["--case", second]).first?["state"] as? String == "delivered" }
+        let forFirst = receiver.requests().filter { $0.caseID == first }
+        #expect(forFirst.map(\.status) == [500, 500, 200])
+        #expect(Set(forFirst.map(\.id)).count == 1, "every retry carries the same webhook-id")
+        let attempts = try #require(try sandbox.deliveries(["--case", first]).first?["attempts"] as? [[String: Any]])
+        #expect(attempts.compactMap { $0["status"] as? Int } == [500, 500, 200])
+        #expect(attempts.first?["response"] as? String == "not yet")
+    }
+
+    @Test("A dead delivery is visible and replayed by opine redeliver with the same webhook-id")
+    func deadAndRedelivered() throws {
+        let receiver = try Receiver(in: FileManager.default.temporaryDirectory.appendingPathComponent("opine-rx-\(UUID().uuidString.prefix(8))"))
+        try receiver.setSwitch("desk", down: true)
+        let sandbox = try Sandbox(receiver: receiver, retrySchedule: #"["0.1s", "0.1s"]"#, endpoints: receiver.endpoint("desk", path: "/switch/desk"))
+        try sandbox.startDaemon()
+        let id = try Self.addCases(sandbox, [BundleBuilder(submissionID: "web-dead")])[0]
+        try waitUntil("the delivery is dead") { try sandbox.deliveries(["--state", "dead"]).count == 1 }
+        #expect(receiver.requests().map(\.status) == [503, 503, 503])
+        #expect(sandbox.log.contains("webhook delivery dead"))
+        #expect(try sandbox.opine("stats").stdout.contains("0 pending, 0 retrying, 1 dead"))
+        #expect(try sandbox.opine("endpoints", "--json").json()["endpoints"].flatMap { ($0 as? [[String: Any]])?.first?["dead"] as? Int } == 1)
+
+        // Later events of the same case wait behind the dead one instead of overtaking it.
+        #expect(try sandbox.opine(["triage", id, "--assign", "dr-patel"], extraEnvironment: Self.admin).status == 0)
+        try waitUntil("the triage notice is held, dead, behind it") { try sandbox.deliveries(["--state", "dead"]).count == 2 }
+        #expect(receiver.requests().count == 3)
+
+        try receiver.setSwitch("desk", down: false)
+        let replay = try sandbox.opine("redeliver", "--case", id, "--json").json()
+        #expect((replay["redelivered"] as? [Int])?.count == 2)
+        try waitUntil("both are delivered") { try sandbox.deliveries(["--state", "delivered"]).count == 2 }
+        let requests = receiver.requests()
+        #expect(requests.suffix(2).map(\.type) == ["case.received", "case.triaged"], "replayed in order")
+        #expect(requests.filter { $0.type == "case.received" }.map(\.id).count == 4)
+        #expect(Set(requests.filter { $0.type == "case.received" }.map(\.id)).count == 1, "the replay reuses the webhook-id")
+
+        // A delivered one can be replayed by id; usage errors are explained.
+        let deliveryID = try #require(try sandbox.deliveries(["--case", id]).first?["id"] as? Int)
+        #expect(try sandbox.opine("redeliver", String(deliveryID)).status == 0)
+        try waitUntil("the replay arrives") { receiver.requests().count == 6 }
+        let bad = try sandbox.opine("redeliver", "--dead")
+        #expect(bad.status == 64 && bad.stderr.contains("--endpoint"))
+        #expect(try sandbox.opine("redeliver", "999999").status == 2)
+    }
+
+    @Test("One case's events keep their order at a flaky endpoint while another endpoint is down")
+    func orderHeldWhileAnotherEndpointIsDown() throws {
+        let receiver = try Receiver(in: FileManager.default.temporaryDirectory.appendingPathComponent("opine-rx-\(UUID().uuidString.prefix(8))"))
+        let sandbox = try Sandbox(
+            receiver: receiver, retrySchedule: #"["0.3s", "0.3s", "0.3s"]"#,
+            endpoints: receiver.endpoint("ordered", path: "/flaky/1")
+                + "[endpoints.down]\nurl = \"http://127.0.0.1:9/down\"\nallow_http = true\nsecret_env = \"OPINE_TEST_WEBHOOK_SECRET\"\n")
+        try sandbox.startDaemon()
+        let ids = try Self.addCases(sandbox, [BundleBuilder(submissionID: "web-order-1"), BundleBuilder(submissionID: "web-order-2")])
+        try Self.walk(sandbox, ids[0])
+        try Self.walk(sandbox, ids[1])
+        try waitUntil("all 8 events reached the ordered endpoint") { receiver.requests().filter { $0.status == 200 }.count == 8 }
+        for id in ids {
+            let requests = receiver.requests().filter { $0.caseID == id }
+            let successes = requests.filter { $0.status == 200 }.map(\.type)
+            #expect(successes == ["case.received", "case.triaged", "case.reviewed", "case.responded"])
+            // No event of the case was even tried before the one before it had arrived.
+            var arrived = Set<String>()
+            for request in requests {
+                let position = successes.firstIndex(of: request.type)!
+                #expect(successes.prefix(position).allSatisfy(arrived.contains), "\(request.type) tried before an earlier event arrived")
+                if request.status == 200 { arrived.insert(request.type) }
+            }
+        }
+        let down = try sandbox.deliveries(["--endpoint", "down"])
+        #expect(down.count == 8 && down.allSatisfy { $0["state"] as? String != "delivered" })
+        let tried = try #require(down.first { !(($0["attempts"] as? [Any]) ?? []).isEmpty }, "the down endpoint was tried")
+        let error = (tried["attempts"] as? [[String: Any]])?.first?["error"] as? String ?? ""
+        #expect(error.contains("onnect"), "connection errors are recorded: \(error)")
+    }
+
+    @Test("Redirects are not followed, slow receivers time out, huge answers are cut, 410 disables the endpoint")
+    func hostileReceivers() throws {
+        let receiver = try Receiver(in: FileManager.default.temporaryDirectory.appendingPathComponent("opine-rx-\(UUID().uuidString.prefix(8))"))
+        let sandbox = try Sandbox(
+            receiver: receiver, retrySchedule: #"["1h"]"#, webhooks: "max_response_bytes = \"4 KiB\"",
+            endpoints: receiver.endpoint("redirect", path: "/redirect", extra: "events = [\"case.received\"]")
+                + receiver.endpoint("slow", path: "/slow", extra: "events = [\"case.received\"]\ntimeout = \"0.5s\"")
+                + receiver.endpoint("huge", path: "/huge", extra: "events = [\"case.received\"]")
+                + receiver.endpoint("gone", path: "/gone", extra: "events = [\"case.received\"]"))
+        try sandbox.startDaemon()
+        let first = try Self.addCases(sandbox, [BundleBuilder(submissionID: "web-hostile-1")])[0]
+        func attempt(_ endpoint: String, _ caseID: String = first) throws -> [String: Any]? {
+            (try sandbox.deliveries(["--endpoint", endpoint, "--case", caseID]).first?["attempts"] as? [[String: Any]])?.first
+        }
+        try waitUntil("every endpoint was attempted once") {
+            try ["redirect", "slow", "huge", "gone"].allSatisfy { try attempt($0) != nil }
+        }
+        #expect(try attempt("redirect")?["status"] as? Int == 302)
+        #expect(receiver.requests("/redirected").isEmpty, "the redirect was not followed")
+        let slow = try #require(try attempt("slow"))
+        #expect((slow["error"] as? String ?? "").lowercased().contains("timeout") && (slow["duration_ms"] as? Int ?? 0) < 5000)
+        let huge = try #require(try attempt("huge"))
+        #expect(huge["status"] as? Int == 200 && (huge["error"] as? String ?? "").contains("cut after 4096 bytes"))
+        #expect(try sandbox.deliveries(["--endpoint", "huge"]).first?["state"] as? String == "delivered")
+        #expect(try attempt("gone")?["status"] as? Int == 410)
+
+        let endpoints = try #require(try sandbox.opine("endpoints", "--json").json()["endpoints"] as? [[String: Any]])
+        let gone = try #require(endpoints.first { $0["name"] as? String == "gone" })
+        #expect(gone["status"] as? String == "disabled" && gone["disabled_reason"] as? String == "answered 410 Gone")
+        #expect(sandbox.log.contains("410 Gone"))
+
+        // A disabled endpoint gets nothing more until it is enabled; then its waiting deliveries go.
+        let second = try Self.addCases(sandbox, [BundleBuilder(submissionID: "web-hostile-2")])[0]
+        try waitUntil("the second case reached the huge endpoint") { try attempt("huge", second) != nil }
+        #expect(receiver.requests("/gone").count == 1)
+        #expect(try sandbox.opine("endpoints", "enable", "gone").status == 0)
+        try waitUntil("the gone endpoint is tried again") { receiver.requests("/gone").count >= 2 }
+        #expect(try sandbox.opine("endpoints", "enable", "nosuch").status == 2)
+    }
+
+    @Test("SIGKILL during deliveries loses nothing; SIGTERM lets an attempt in flight finish")
+    func killAndRestart() throws {
+        let receiver = try Receiver(in: FileManager.default.temporaryDirectory.appendingPathComponent("opine-rx-\(UUID().uuidString.prefix(8))"))
+        let sandbox = try Sandbox(receiver: receiver, endpoints: receiver.endpoint("desk", path: "/delay"))
+        try sandbox.startDaemon()
+        let builders = (0..<12).map { BundleBuilder(submissionID: "web-kill-\($0)") }
+        _ = try Self.addCases(sandbox, builders)
+        try waitUntil("some deliveries are under way") { receiver.requests().count >= 2 }
+        #expect(try sandbox.deliveries(["--state", "delivered"]).count < 12, "killed mid-way")
+        sandbox.stopDaemon(signal: SIGKILL)
+        try sandbox.startDaemon()
+        try waitUntil("every event is delivered after the restart", seconds: 60) {
+            try sandbox.deliveries(["--state", "delivered"]).count == 12
+        }
+        let ids = Set(try sandbox.deliveries().compactMap { $0["webhook_id"] as? String })
+        #expect(ids.count == 12)
+        #expect(ids.isSubset(of: Set(receiver.requests().filter { $0.status == 200 }.map(\.id))), "every event reached the receiver")
+
+        // SIGTERM while an attempt is in flight: it completes and is recorded before opined exits.
+        let before = receiver.requests().count
+        _ = try Self.addCases(sandbox, [BundleBuilder(submissionID: "web-term")])
+        try waitUntil("the attempt is in flight") { receiver.requests().count > before }
+        #expect(sandbox.stopDaemon(signal: SIGTERM) == 0)
+        #expect(try sandbox.deliveries(["--state", "delivered"]).count == 13)
+    }
+}
