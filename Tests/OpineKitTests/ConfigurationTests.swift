@@ -15,6 +15,7 @@ struct ConfigurationTests {
         #expect(configuration.databasePath == "/var/lib/opine/opine.sqlite3")
         #expect(configuration.intake == IntakeSettings())
         #expect(configuration.reviewers["dr-patel"] == "Dr. Asha Patel")
+        #expect(configuration.webhooks == WebhookSettings(), "the shipped [webhooks] values are the defaults")
     }
 
     @Test("Environment variables override the file")

@@ -8,7 +8,8 @@ enum RawValue {
 
     var shown: String {
         switch self {
-        case .file(let value): value.debugDescription
+        // A table is not echoed: it may hold a secret someone pasted in by mistake.
+        case .file(let value): value.table == nil ? value.debugDescription : "{…}"
         case .environment(let text, _): "\"\(text)\""
         }
     }
