@@ -5,14 +5,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD/var/dev"
 mkdir -p "$root/spool/drop" "$root/state"
-export OPINE_CONFIG="$PWD/Config/opine.toml"
+# The shipped configuration plus one endpoint: a local receiver that verifies signatures and prints each event.
+port="${OPINE_DEMO_PORT:-8787}"
+export OPINE_DEMO_SECRET="whsec_$(head -c 32 /dev/urandom | base64)"
+{ cat Config/opine.toml; printf '\n[endpoints.demo]\nurl = "http://127.0.0.1:%s/opine"\nallow_http = true\nsecret_env = "OPINE_DEMO_SECRET"\n' "$port"; } > "$root/opine.toml"
+export OPINE_CONFIG="$root/opine.toml"
 export OPINE_PATHS_SPOOL="$root/spool" OPINE_PATHS_STATE="$root/state"
 export OPINE_WORKFLOW_ADMINS="${OPINE_WORKFLOW_ADMINS:-$(id -un)}"
 bin="$(swift build --show-bin-path)"
 
+python3 scripts/webhook-receiver.py "$port" &
+receiver=$!
 "$bin/opined" &
 daemon=$!
-trap 'kill -TERM $daemon 2>/dev/null || true; wait $daemon 2>/dev/null || true' EXIT
+trap 'kill -TERM $daemon 2>/dev/null || true; wait $daemon 2>/dev/null || true; kill $receiver 2>/dev/null || true' EXIT
 trap 'exit 0' INT TERM
 for sample in Config/samples/*/; do
   name=$(basename "$sample")
@@ -26,6 +32,7 @@ opined is running on $root. In another terminal, try:
   $bin/opine triage CASE --assign dr-patel
   $bin/opine review CASE --findings "..." --as dr-patel
   $bin/opine respond CASE --letter-file letter.txt
+  $bin/opine deliveries        # the webhooks sent to the demo receiver, whose lines appear below
 Press Ctrl-C to stop.
 
 TXT

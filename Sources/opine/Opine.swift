@@ -9,12 +9,12 @@ struct OpineCLI: ParsableCommand {
         discussion: """
             A case moves received → triaged → reviewed → responded, or to withdrawn from any open state. \
             Every change is recorded in the case's history with who made it, and announced to the practice's \
-            other systems.
+            other systems as signed webhooks: `opine deliveries` shows what was sent, `opine endpoints` how each             receiver is doing.
 
             The configuration is read from --config, else $OPINE_CONFIG, else /etc/opine/opine.toml. You act as \
             your login name; an admin may act for someone else with --as.
 
-            Exit codes: 0 success; 2 case not found; 3 refused (the workflow does not allow it, or someone else \
+            Exit codes: 0 success; 2 no such case, delivery or endpoint; 3 refused (the workflow does not allow it, or someone else \
             changed the case first); 64 usage error or unreadable input file; 78 configuration error; 1 internal error.
             """,
         version: Opine.version,

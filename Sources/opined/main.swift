@@ -8,13 +8,14 @@ import OpineKit
 struct Opined: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "opined",
-        abstract: "Watch the drop directory, validate and store each bundle, and queue it as a case.",
+        abstract: "Watch the drop directory, store each valid bundle as a case, and send the webhooks that announce changes.",
         discussion: """
             The configuration is read from --config, else $OPINE_CONFIG, else /etc/opine/opine.toml; any setting \
             can be overridden by its OPINE_* environment variable (see Config/opine.toml). Stop with SIGTERM: the \
-            bundle being taken is finished or left untouched.
+            bundle being taken is finished or left untouched, and webhook attempts in flight finish (each within \
+            its timeout). Webhook secrets are read at start from each endpoint's secret_file or secret_env.
 
-            Exit codes: 0 stopped cleanly; 78 configuration error; 1 any other failure.
+            Exit codes: 0 stopped cleanly; 78 configuration error (including a missing or malformed webhook secret); 1 any other failure.
             """,
         version: Opine.version)
 

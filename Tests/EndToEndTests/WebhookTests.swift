@@ -84,6 +84,18 @@ struct WebhookTests {
         #expect(!sandbox.log.contains("Jane") && !sandbox.log.contains(Receiver.secret))
     }
 
+    @Test("opined refuses to start without an endpoint's secret, naming where it looked (exit 78)")
+    func missingSecret() throws {
+        let receiver = try Receiver(in: FileManager.default.temporaryDirectory.appendingPathComponent("opine-rx-\(UUID().uuidString.prefix(8))"))
+        let sandbox = try Sandbox(receiver: receiver, endpoints: receiver.endpoint("desk", path: "/ok"))
+        sandbox.environment["OPINE_TEST_WEBHOOK_SECRET"] = nil
+        let result = try sandbox.opine([], program: "opined")
+        #expect(result.status == 78 && result.stderr.contains("OPINE_TEST_WEBHOOK_SECRET"), "\(result.status) \(result.stderr)")
+        sandbox.environment["OPINE_TEST_WEBHOOK_SECRET"] = "not-a-secret"
+        let malformed = try sandbox.opine([], program: "opined")
+        #expect(malformed.status == 78 && malformed.stderr.contains("whsec_") && !malformed.stderr.contains("not-a-secret"))
+    }
+
     @Test("A receiver failing twice gets exactly three attempts with one webhook-id, then no more")
     func retriesThenStops() throws {
         let receiver = try Receiver(in: FileManager.default.temporaryDirectory.appendingPathComponent("opine-rx-\(UUID().uuidString.prefix(8))"))

@@ -90,9 +90,10 @@ final class Sandbox: @unchecked Sendable {
         }
     }
 
-    func opine(_ arguments: [String], extraEnvironment: [String: String] = [:]) throws -> Result {
+    /// Runs `program` (opine, or opined when it is expected to exit at once) to completion.
+    func opine(_ arguments: [String], extraEnvironment: [String: String] = [:], program: String = "opine") throws -> Result {
         let process = Process()
-        process.executableURL = Self.binaries.appendingPathComponent("opine")
+        process.executableURL = Self.binaries.appendingPathComponent(program)
         process.arguments = arguments
         process.environment = environment.merging(extraEnvironment) { _, new in new }
         let out = Pipe(), err = Pipe()
