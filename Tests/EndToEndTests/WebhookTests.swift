@@ -221,6 +221,22 @@ struct WebhookTests {
         #expect(try sandbox.opine("endpoints", "enable", "nosuch").status == 2)
     }
 
+    @Test("TLS certificates are verified: a receiver with a self-signed certificate gets no webhook")
+    func tlsVerified() throws {
+        let receiver = try Receiver(in: FileManager.default.temporaryDirectory.appendingPathComponent("opine-rx-\(UUID().uuidString.prefix(8))"), selfSignedTLS: true)
+        let sandbox = try Sandbox(receiver: receiver, retrySchedule: #"["1h"]"#, endpoints: """
+            [endpoints.impostor]
+            url = "https://127.0.0.1:\(receiver.port)/ok"
+            secret_env = "OPINE_TEST_WEBHOOK_SECRET"
+            """)
+        try sandbox.startDaemon()
+        _ = try Self.addCases(sandbox, [BundleBuilder(submissionID: "web-tls")])
+        try waitUntil("the attempt failed") { try sandbox.deliveries().first?["state"] as? String == "failed" }
+        let error = try sandbox.deliveries().first.flatMap { ($0["attempts"] as? [[String: Any]])?.first?["error"] as? String } ?? ""
+        #expect(error.contains("certificate") || error.contains("SSL"), "\(error)")
+        #expect(receiver.requests().isEmpty, "nothing was sent over the unverified connection")
+    }
+
     @Test("SIGKILL during deliveries loses nothing; SIGTERM lets an attempt in flight finish")
     func killAndRestart() throws {
         let receiver = try Receiver(in: FileManager.default.temporaryDirectory.appendingPathComponent("opine-rx-\(UUID().uuidString.prefix(8))"))

@@ -51,6 +51,9 @@ public final class DeliveryWorker: Sendable {
         control.withLock { $0.waker = curl.waker }
         defer { control.withLock { $0.waker = nil } }
         var inFlight: [Int64: InFlight] = [:]
+        // Deliveries whose attempt could not be recorded (a full disk, say): not resent until this time, so a
+        // failing database cannot turn into a flood of repeats.
+        var coolingUntil: [Int64: Date] = [:]
         var stopLogged = false
         while true {
             let stopping = control.withLock { $0.stopping }
@@ -64,7 +67,8 @@ public final class DeliveryWorker: Sendable {
             var wait = pollInterval
             if !stopping {
                 do {
-                    wait = min(wait, try startDue(curl: curl, inFlight: &inFlight))
+                    coolingUntil = coolingUntil.filter { $0.value > Date() }
+                    wait = min(wait, try startDue(curl: curl, inFlight: &inFlight, cooling: Set(coolingUntil.keys)))
                 } catch {
                     logger.error("webhook queue unavailable; trying again shortly", metadata: ["error": "\(error)"])
                     wait = 1
@@ -73,22 +77,23 @@ public final class DeliveryWorker: Sendable {
             curl.wait(seconds: wait)
             for response in curl.collect() {
                 guard let started = inFlight.removeValue(forKey: response.tag) else { continue }
-                record(response, started: started)
+                if !record(response, started: started) { coolingUntil[response.tag] = Date().addingTimeInterval(30) }
             }
         }
     }
 
     /// Starts what is due and allowed; returns how long the loop may sleep before something else falls due.
-    private func startDue(curl: CurlMulti, inFlight: inout [Int64: InFlight]) throws -> Double {
+    private func startDue(curl: CurlMulti, inFlight: inout [Int64: InFlight], cooling: Set<Int64>) throws -> Double {
         let now = Date()
         let seconds = now.timeIntervalSince1970
         try store.fanOut(to: settings.endpoints, now: now)
         let health = try store.endpointHealth()
         var candidates: [(DueDelivery, Endpoint)] = []
         for endpoint in settings.endpoints {
-            let busy = Set(inFlight.filter { $0.value.endpoint == endpoint.name }.keys)
+            let sending = Set(inFlight.filter { $0.value.endpoint == endpoint.name }.keys)
+            let busy = sending.union(cooling)
             let allowance = (health[endpoint.name] ?? EndpointHealth(name: endpoint.name))
-                .allowance(perEndpoint: settings.maxInFlightPerEndpoint, now: seconds) - busy.count
+                .allowance(perEndpoint: settings.maxInFlightPerEndpoint, now: seconds) - sending.count
             candidates += try store.dueDeliveries(endpoint: endpoint, now: seconds, busy: busy, limit: allowance).map { ($0, endpoint) }
         }
         candidates.sort { ($0.0.delivery.priorityRank, $0.0.delivery.id!) < ($1.0.delivery.priorityRank, $1.0.delivery.id!) }
@@ -99,8 +104,8 @@ public final class DeliveryWorker: Sendable {
                 inFlight[id] = InFlight(endpoint: endpoint.name, startedAt: now)
             } catch {
                 // Cannot even be sent (a body that will not encode): count it as a failed attempt so it cannot spin.
-                record(WebhookResponse(tag: id, outcome: .connectionFailed, error: "not sent: \(error)", body: Data(), duration: 0),
-                       started: InFlight(endpoint: endpoint.name, startedAt: now))
+                _ = record(WebhookResponse(tag: id, outcome: .connectionFailed, error: "not sent: \(error)", body: Data(), duration: 0),
+                           started: InFlight(endpoint: endpoint.name, startedAt: now))
             }
         }
         var wait = pollInterval
@@ -127,7 +132,8 @@ public final class DeliveryWorker: Sendable {
             allowHTTP: endpoint.allowHTTP, maxResponseBytes: settings.maxResponseBytes)
     }
 
-    private func record(_ response: WebhookResponse, started: InFlight) {
+    /// Records the attempt and logs what it led to; false if it could not be recorded.
+    private func record(_ response: WebhookResponse, started: InFlight) -> Bool {
         let report = AttemptReport(
             deliveryID: response.tag, endpoint: started.endpoint, startedAt: started.startedAt, duration: response.duration,
             outcome: response.outcome, error: response.error, responseExcerpt: Self.excerpt(response.body))
@@ -139,7 +145,7 @@ public final class DeliveryWorker: Sendable {
             logger.error("could not record a webhook attempt; it will be repeated", metadata: [
                 "delivery": "\(response.tag)", "endpoint": "\(started.endpoint)", "error": "\(error)",
             ])
-            return
+            return false
         }
         var metadata: Logger.Metadata = [
             "delivery": "\(response.tag)", "endpoint": "\(started.endpoint)", "event": "\(consequence.event.type.rawValue)",
@@ -167,6 +173,7 @@ public final class DeliveryWorker: Sendable {
                 "endpoint": "\(started.endpoint)",
             ])
         }
+        return true
     }
 
     /// The first bytes a receiver answered, printable, for the attempt history.

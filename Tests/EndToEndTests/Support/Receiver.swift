@@ -29,14 +29,29 @@ final class Receiver: @unchecked Sendable {
         var caseID: String? { data["case_id"] as? String }
     }
 
-    init(in root: URL) throws {
+    /// With `selfSignedTLS` it speaks HTTPS with a certificate no authority signed, as an impostor would.
+    init(in root: URL, selfSignedTLS: Bool = false) throws {
         directory = root.appendingPathComponent("receiver")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let portFile = directory.appendingPathComponent("port")
+        var tlsArguments: [String] = []
+        if selfSignedTLS {
+            let cert = directory.appendingPathComponent("cert.pem").path, key = directory.appendingPathComponent("key.pem").path
+            let openssl = Process()
+            openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+            openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                                 "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert]
+            openssl.standardOutput = FileHandle.nullDevice
+            openssl.standardError = FileHandle.nullDevice
+            try openssl.run()
+            openssl.waitUntilExit()
+            try #require(openssl.terminationStatus == 0, "openssl could not make a test certificate")
+            tlsArguments = [cert, key]
+        }
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("receiver.py")
-        process.arguments = [script.path, directory.appendingPathComponent("requests.jsonl").path, portFile.path]
+        process.arguments = [script.path, directory.appendingPathComponent("requests.jsonl").path, portFile.path] + tlsArguments
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         try waitUntil("the receiver is listening") { FileManager.default.fileExists(atPath: portFile.path) }

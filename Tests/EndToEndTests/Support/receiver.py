@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Loopback webhook receiver for Opine's end-to-end tests.
 
-Usage: receiver.py LOG_FILE PORT_FILE. Logs every request as one JSON line, then answers by path:
+Usage: receiver.py LOG_FILE PORT_FILE [CERT KEY] (with CERT and KEY it speaks HTTPS). Logs every request as one JSON line, then answers by path:
 /ok 200, /fail 500, /flaky/N 500 for the first N requests of each webhook-id then 200, /redirect 302,
 /slow sleeps 30 s, /delay sleeps 0.3 s then 200, /huge streams 64 MiB, /gone 410, /busy 503 with Retry-After: 1,
 /switch/NAME 503 while the file NAME.down exists beside the log, else 200.
@@ -83,6 +83,11 @@ class Handler(BaseHTTPRequestHandler):
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 server.daemon_threads = True
+if len(sys.argv) > 4:
+    import ssl
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(sys.argv[3], sys.argv[4])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 with open(port_path + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
 os.rename(port_path + ".tmp", port_path)
