@@ -62,6 +62,7 @@ struct WebhookTests {
             #expect(request.json["timestamp"] is String)
         }
         #expect(Set(desk.map(\.id)).count == desk.count, "each event has its own webhook-id")
+        #expect(Set(desk.map(\.peerPort)).count < desk.count, "connections are reused")
         for request in desk {
             for secret in Self.patientData { #expect(!request.body.contains(secret), "\(request.type) leaked \(secret)") }
         }
@@ -221,6 +222,29 @@ struct WebhookTests {
         #expect(try sandbox.opine("endpoints", "enable", "nosuch").status == 2)
     }
 
+    @Test("An endpoint failing longer than pause_after is paused, visibly, to one probe per interval")
+    func pausedEndpoint() throws {
+        let receiver = try Receiver(in: FileManager.default.temporaryDirectory.appendingPathComponent("opine-rx-\(UUID().uuidString.prefix(8))"))
+        let sandbox = try Sandbox(
+            receiver: receiver, retrySchedule: #"["0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s"]"#,
+            webhooks: "pause_after = \"1s\"\nprobe_interval = \"1h\"",
+            endpoints: receiver.endpoint("failing", path: "/fail") + receiver.endpoint("desk", path: "/ok"))
+        try sandbox.startDaemon()
+        _ = try Self.addCases(sandbox, [BundleBuilder(submissionID: "web-pause")])
+        func status(_ name: String) throws -> String? {
+            (try sandbox.opine("endpoints", "--json").json()["endpoints"] as? [[String: Any]])?.first { $0["name"] as? String == name }?["status"] as? String
+        }
+        try waitUntil("the failing endpoint is paused") { try status("failing") == "paused" }
+        let attempts = receiver.requests("/fail").count
+        #expect(sandbox.log.contains("endpoint paused"))
+        #expect(try status("desk") == "active")
+        // Paused: a new event still reaches the healthy endpoint, and the paused one gets nothing new.
+        _ = try Self.addCases(sandbox, [BundleBuilder(submissionID: "web-pause-2")])
+        try waitUntil("the desk got both cases") { receiver.requests("/ok").count == 2 }
+        #expect(receiver.requests("/fail").count == attempts)
+        #expect(try sandbox.opine("endpoints").stdout.contains("paused"))
+    }
+
     @Test("TLS certificates are verified: a receiver with a self-signed certificate gets no webhook")
     func tlsVerified() throws {
         let receiver = try Receiver(in: FileManager.default.temporaryDirectory.appendingPathComponent("opine-rx-\(UUID().uuidString.prefix(8))"), selfSignedTLS: true)
@@ -245,6 +269,8 @@ struct WebhookTests {
         let builders = (0..<12).map { BundleBuilder(submissionID: "web-kill-\($0)") }
         _ = try Self.addCases(sandbox, builders)
         try waitUntil("some deliveries are under way") { receiver.requests().count >= 2 }
+        let arrivals = receiver.requests().map(\.at)
+        #expect(arrivals[1] - arrivals[0] < 0.25, "the second attempt started while the first (0.3 s) was in flight")
         #expect(try sandbox.deliveries(["--state", "delivered"]).count < 12, "killed mid-way")
         sandbox.stopDaemon(signal: SIGKILL)
         try sandbox.startDaemon()

@@ -22,6 +22,9 @@ final class Receiver: @unchecked Sendable {
         var userAgent: String
         var body: String
         var status: Int
+        /// When it arrived (before any deliberate delay), and from which client port (the same port = a reused connection).
+        var at: Double
+        var peerPort: Int
 
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
         var type: String { json["type"] as? String ?? "" }
@@ -74,7 +77,8 @@ final class Receiver: @unchecked Sendable {
                 path: object["path"] as? String ?? "", id: object["id"] as? String ?? "",
                 timestamp: object["timestamp"] as? String ?? "", signature: object["signature"] as? String ?? "",
                 contentType: object["content_type"] as? String ?? "", userAgent: object["user_agent"] as? String ?? "",
-                body: object["body"] as? String ?? "", status: object["status"] as? Int ?? 0)
+                body: object["body"] as? String ?? "", status: object["status"] as? Int ?? 0,
+                at: object["at"] as? Double ?? 0, peerPort: object["peer_port"] as? Int ?? 0)
         }.filter { path == nil || $0.path == path }
     }
 

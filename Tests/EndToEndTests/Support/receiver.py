@@ -34,7 +34,7 @@ class Handler(BaseHTTPRequestHandler):
                     "path": self.path, "id": webhook_id, "timestamp": self.headers.get("webhook-timestamp"),
                     "signature": self.headers.get("webhook-signature"), "content_type": self.headers.get("content-type"),
                     "user_agent": self.headers.get("user-agent"), "body": body.decode("utf-8", "replace"),
-                    "status": status, "at": time.time(),
+                    "status": status, "at": time.time(), "peer_port": self.client_address[1],
                 }) + "\n")
         if self.path == "/slow":
             time.sleep(30)
