@@ -131,6 +131,7 @@ enum Migrations {
                 CREATE INDEX deliveries_by_state ON deliveries(state, id);
                 CREATE INDEX deliveries_by_endpoint ON deliveries(endpoint, state, id);
                 CREATE INDEX deliveries_by_outbox ON deliveries(outbox_id);
+                CREATE INDEX deliveries_by_case ON deliveries(ordering_key, id);
 
                 CREATE TABLE delivery_attempts (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
