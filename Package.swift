@@ -44,6 +44,7 @@ let package = Package(
             name: "opine",
             dependencies: [
                 "OpineKit",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -53,6 +54,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "OpineKit",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],

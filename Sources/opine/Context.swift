@@ -38,6 +38,8 @@ enum ExitStatus: Int32 {
     case notFound = 2
     case refused = 3
     case usage = 64
+    case unavailable = 69
+    case notPermitted = 77
     case configuration = 78
 }
 
@@ -51,6 +53,7 @@ struct Context {
     static func run(_ options: GlobalOptions, _ body: (Context) throws -> Void) throws {
         do {
             let configuration = try OpineKit.Configuration.load(explicitPath: options.config)
+            try refuseRootOnServiceDatabase(configuration.databasePath)
             let store = try CaseStore(path: configuration.databasePath, mode: .existing)
             try body(Context(configuration: configuration, store: store, options: options))
         } catch let error as ExitCode {
@@ -66,8 +69,24 @@ struct Context {
         }
     }
 
+    /// Root opening the service's database would leave root-owned `-wal`/`-shm` files that opined (and reviewers)
+    /// then cannot open.
+    static func refuseRootOnServiceDatabase(_ path: String) throws {
+        var info = stat()
+        guard geteuid() == 0, stat(path, &info) == 0, info.st_uid != 0 else { return }
+        let owner = getpwuid(info.st_uid).map { String(cString: $0.pointee.pw_name) } ?? "uid \(info.st_uid)"
+        let group = getgrgid(info.st_gid).map { String(cString: $0.pointee.gr_name) } ?? "gid \(info.st_gid)"
+        throw PermissionProblem(description: """
+            refusing to run as root: \(path) belongs to \(owner), and root would leave root-owned -wal/-shm files \
+            that opined cannot open. Run opine as a member of the \(group) group (add someone with \
+            `usermod -aG \(group) NAME`), or as the service user: sudo -u \(owner) opine …
+            """)
+    }
+
     static func classify(_ error: Error) -> (ExitStatus, String, String) {
         switch error {
+        case is PermissionProblem:
+            return (.notPermitted, "not_permitted", "\(error)")
         case let error as ConfigurationError:
             return (.configuration, "configuration", "configuration error: \(error)")
         case StoreError.noDatabase:
@@ -108,6 +127,10 @@ struct Context {
 }
 
 struct InputError: Error, CustomStringConvertible {
+    var description: String
+}
+
+struct PermissionProblem: Error, CustomStringConvertible {
     var description: String
 }
 

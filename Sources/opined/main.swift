@@ -13,7 +13,8 @@ struct Opined: AsyncParsableCommand {
             The configuration is read from --config, else $OPINE_CONFIG, else /etc/opine/opine.toml; any setting \
             can be overridden by its OPINE_* environment variable (see Config/opine.toml). Stop with SIGTERM: the \
             bundle being taken is finished or left untouched, and webhook attempts in flight finish (each within \
-            its timeout). Webhook secrets are read at start from each endpoint's secret_file or secret_env.
+            its timeout). SIGHUP re-reads the configuration: webhook endpoints and secrets, intake limits and \
+            metrics apply at once; a configuration that does not load is refused and the old one stays. Webhook secrets are read at start from each endpoint's secret_file or secret_env.
 
             Exit codes: 0 stopped cleanly; 78 configuration error (including a missing or malformed webhook secret); 1 any other failure.
             """,
@@ -34,7 +35,8 @@ struct Opined: AsyncParsableCommand {
         LoggingSystem.bootstrap { LineLogHandler(label: $0, level: level) }
         let logger = Logger(label: "opined")
         do {
-            try await Daemon.run(configuration: configuration, logger: logger)
+            let path = config
+            try await Daemon.run(configuration: configuration, logger: logger, reload: { try .load(explicitPath: path) })
         } catch let error as ConfigurationError {
             logger.critical("configuration error", metadata: ["error": "\(error)"])
             throw ExitCode(78)

@@ -123,7 +123,11 @@ extension CaseStore {
     }
 
     public func stats() throws -> CaseStats {
-        try pool.read { db in
+        try pool.read { db in try stats(db) }
+    }
+
+    func stats(_ db: Database) throws -> CaseStats {
+        do {
             var byState: [String: Int] = Dictionary(uniqueKeysWithValues: CaseState.allCases.map { ($0.rawValue, 0) })
             var byPriority: [String: Int] = Dictionary(uniqueKeysWithValues: Priority.allCases.map { ($0.rawValue, 0) })
             var openByPriority = byPriority

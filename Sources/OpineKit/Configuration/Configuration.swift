@@ -18,12 +18,17 @@ public struct Configuration: Sendable {
     /// Login names that may act for others (record a review for a case assigned to someone else).
     public var admins: Set<String> = []
     public var webhooks = WebhookSettings()
+    /// When set, opined rewrites this file (atomically) with Prometheus metrics, for node_exporter's textfile collector.
+    public var metricsFile: String?
+    public var metricsInterval = 30.0
 
     public var dropDirectory: String { spoolDirectory + "/drop" }
     public var rejectedDirectory: String { spoolDirectory + "/rejected" }
     public var databasePath: String { stateDirectory + "/opine.sqlite3" }
     public var casesDirectory: String { stateDirectory + "/cases" }
     public var stagingDirectory: String { stateDirectory + "/staging" }
+    /// Rewritten by opined every few seconds; `opine status` reads it to tell whether the daemon is alive.
+    public var heartbeatPath: String { stateDirectory + "/opined.heartbeat" }
 
     public init(source: String, spoolDirectory: String, stateDirectory: String) {
         self.source = source

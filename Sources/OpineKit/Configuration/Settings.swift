@@ -93,6 +93,15 @@ struct Setting: Sendable {
             guard let text = $0.string, let level = LogLevel(rawValue: text.lowercased()) else { throw SettingProblem() }
             $1.logLevel = level
         },
+        Setting(key: "metrics.textfile", allowed: "an absolute file path ending in .prom, or \"\" for none") {
+            guard let text = $0.string else { throw SettingProblem() }
+            if text.isEmpty { $1.metricsFile = nil; return }
+            guard text.hasPrefix("/"), text.hasSuffix(".prom") else { throw SettingProblem() }
+            $1.metricsFile = text
+        },
+        Setting(key: "metrics.interval", allowed: "a duration such as \"30s\", from 1 s to 1 h") {
+            $1.metricsInterval = try duration($0, min: 1, max: 3600)
+        },
         Setting(key: "workflow.admins", allowed: "a list of login names, such as [\"coordinator\"]") {
             guard let names = $0.strings, names.allSatisfy(isValidName) else { throw SettingProblem() }
             $1.admins = Set(names)

@@ -16,10 +16,12 @@ extension DeliveryWorker: BlockingLoop {}
 public struct ThreadService: Service {
     let name: String
     let loop: any BlockingLoop
+    let onShutdown: @Sendable () -> Void
 
-    public init(name: String, loop: any BlockingLoop) {
+    public init(name: String, loop: any BlockingLoop, onShutdown: @escaping @Sendable () -> Void = {}) {
         self.name = name
         self.loop = loop
+        self.onShutdown = onShutdown
     }
 
     public func run() async throws {
@@ -39,41 +41,75 @@ public struct ThreadService: Service {
                 thread.start()
             }
         } onGracefulShutdown: {
+            onShutdown()
             loop.stop()
         }
     }
 }
 
-/// Everything `opined` does, given a configuration.
+/// Everything `opined` does, given a configuration. `reload` re-reads the configuration on SIGHUP.
 public enum Daemon {
     public static func run(
-        configuration: Configuration, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment
+        configuration: Configuration, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment,
+        reload: @escaping @Sendable () throws -> Configuration
     ) async throws {
+        let notifier = SystemdNotifier(environment: environment)
         // Secrets are read before anything starts, so a missing one stops the daemon with a configuration error.
-        var signers: [String: WebhookSigner] = [:]
-        for endpoint in configuration.webhooks.endpoints {
-            signers[endpoint.name] = try endpoint.loadSigner(environment: environment)
-        }
+        let signers = try loadSigners(configuration, environment: environment)
         try FileOperations.makeDirectories(configuration.stateDirectory)
         let store = try CaseStore(path: configuration.databasePath, mode: .createAndMigrate)
-        let worker = DeliveryWorker(store: store, settings: configuration.webhooks, signers: signers, logger: logger)
-        let intake = Intake(configuration: configuration, store: store, logger: logger, announce: { worker.wake() })
+        let intakeBeat = Heartbeat(name: "intake"), deliveryBeat = Heartbeat(name: "delivery")
+        let maxIdle = Supervisor.maxIdle(for: notifier)
+        let worker = DeliveryWorker(
+            store: store, settings: configuration.webhooks, signers: signers, logger: logger,
+            pollInterval: min(0.5, maxIdle), heartbeat: deliveryBeat)
+        let intake = Intake(configuration: configuration, store: store, logger: logger, announce: { worker.wake() }, heartbeat: intakeBeat)
         try intake.prepare()
-        let loop = try IntakeLoop(intake: intake, logger: logger)
+        let supervisor = Supervisor(
+            configuration: configuration, notifier: notifier, heartbeats: [intakeBeat, deliveryBeat], store: store, logger: logger)
+        let loop = try IntakeLoop(
+            intake: intake, logger: logger, maxIdle: maxIdle, onPass: { intakeBeat.beat() },
+            onReady: {
+                notifier.notify("READY=1\nSTATUS=" + (supervisor.statusLine() ?? "ready"))
+                logger.info("opined ready")
+            })
         logger.info("opined started", metadata: [
             "version": "\(Opine.version)", "drop": "\(configuration.dropDirectory)", "state": "\(configuration.stateDirectory)",
             "endpoints": "\(configuration.webhooks.endpoints.map(\.name).joined(separator: ","))",
         ])
+        let reloader = Reloader(
+            current: configuration, environment: environment, reload: reload, notifier: notifier, logger: logger,
+            apply: { configuration, signers in
+                intake.apply(configuration.intake)
+                worker.apply(settings: configuration.webhooks, signers: signers)
+                supervisor.apply(configuration)
+            })
+        let hangup = reloader.install()
+        defer { hangup.cancel() }
         let group = ServiceGroup(
             configuration: .init(
-                // Shut down in reverse: intake stops first, then delivery finishes what is in flight.
+                // Shut down in reverse: intake stops first, then delivery finishes what is in flight, then the supervisor.
                 services: [
+                    .init(service: ThreadService(name: "supervisor", loop: supervisor)),
                     .init(service: ThreadService(name: "delivery", loop: worker)),
-                    .init(service: ThreadService(name: "intake", loop: loop)),
+                    .init(service: ThreadService(name: "intake", loop: loop, onShutdown: {
+                        notifier.notify("STOPPING=1")
+                        logger.info("stopping")
+                    })),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
+        // Fold the write-ahead log back into the database, so a backup of the file alone is whole.
+        _ = try? await store.pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
         logger.info("opined stopped")
+    }
+
+    static func loadSigners(_ configuration: Configuration, environment: [String: String]) throws -> [String: WebhookSigner] {
+        var signers: [String: WebhookSigner] = [:]
+        for endpoint in configuration.webhooks.endpoints {
+            signers[endpoint.name] = try endpoint.loadSigner(environment: environment)
+        }
+        return signers
     }
 }

@@ -7,10 +7,14 @@ public struct LineLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
     private let label: String
+    /// Under systemd, stderr goes to the journal: a `<N>` syslog prefix sets each line's priority, and journald
+    /// adds its own timestamp.
+    private let forJournal: Bool
 
-    public init(label: String, level: Logger.Level) {
+    public init(label: String, level: Logger.Level, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.label = label
         self.logLevel = level
+        forJournal = environment["JOURNAL_STREAM"] != nil
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -20,12 +24,28 @@ public struct LineLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
-        var line = "\(Timestamps.format(Date())) \(event.level.rawValue) \(label): \(event.message)"
+        var line = forJournal
+            ? "<\(Self.syslogPriority(event.level))>\(event.level.rawValue) \(label): \(event.message)"
+            : "\(Timestamps.format(Date())) \(event.level.rawValue) \(label): \(event.message)"
         for key in merged.keys.sorted() {
             line += " \(key)=\("\(merged[key]!)".escapedForDisplay.replacingOccurrences(of: " ", with: "\\x20"))"
         }
         line += "\n"
         FileHandle.standardError.write(Data(line.utf8))
+    }
+}
+
+extension LineLogHandler {
+    /// sd-daemon(3) priorities.
+    static func syslogPriority(_ level: Logger.Level) -> Int {
+        switch level {
+        case .trace, .debug: 7
+        case .info: 6
+        case .notice: 5
+        case .warning: 4
+        case .error: 3
+        case .critical: 2
+        }
     }
 }
 

@@ -8,11 +8,14 @@ import Synchronization
 /// another process are seen within it). Runs on one thread that owns libcurl's handles.
 public final class DeliveryWorker: Sendable {
     let store: CaseStore
-    let settings: WebhookSettings
-    let signers: [String: WebhookSigner]
     let logger: Logger
     let pollInterval: Double
+    let heartbeat: Heartbeat?
     private let control = Mutex(Control())
+    /// Endpoints, limits and secrets in force; a configuration reload swaps them between passes.
+    private let current: Mutex<(settings: WebhookSettings, signers: [String: WebhookSigner])>
+    var settings: WebhookSettings { current.withLock { $0.settings } }
+    var signers: [String: WebhookSigner] { current.withLock { $0.signers } }
 
     private struct Control {
         var stopping = false
@@ -24,12 +27,21 @@ public final class DeliveryWorker: Sendable {
         var startedAt: Date
     }
 
-    public init(store: CaseStore, settings: WebhookSettings, signers: [String: WebhookSigner], logger: Logger, pollInterval: Double = 0.5) {
+    public init(
+        store: CaseStore, settings: WebhookSettings, signers: [String: WebhookSigner], logger: Logger,
+        pollInterval: Double = 0.5, heartbeat: Heartbeat? = nil
+    ) {
         self.store = store
-        self.settings = settings
-        self.signers = signers
+        current = Mutex((settings, signers))
         self.logger = logger
         self.pollInterval = pollInterval
+        self.heartbeat = heartbeat
+    }
+
+    /// Applies a reloaded configuration from the next pass on; attempts in flight finish as they began.
+    public func apply(settings: WebhookSettings, signers: [String: WebhookSigner]) {
+        current.withLock { $0 = (settings, signers) }
+        wake()
     }
 
     /// Something new is in the outbox: look now rather than at the next poll.
@@ -56,6 +68,7 @@ public final class DeliveryWorker: Sendable {
         var coolingUntil: [Int64: Date] = [:]
         var stopLogged = false
         while true {
+            heartbeat?.beat()
             let stopping = control.withLock { $0.stopping }
             if stopping {
                 if inFlight.isEmpty { break }
@@ -86,6 +99,7 @@ public final class DeliveryWorker: Sendable {
     private func startDue(curl: CurlMulti, inFlight: inout [Int64: InFlight], cooling: Set<Int64>) throws -> Double {
         let now = Date()
         let seconds = now.timeIntervalSince1970
+        let settings = self.settings
         try store.fanOut(to: settings.endpoints, now: now)
         let health = try store.endpointHealth()
         var candidates: [(DueDelivery, Endpoint)] = []

@@ -23,9 +23,11 @@ final class StagedFile {
     private(set) var bytes: Int64 = 0
     private(set) var hasher = SHA256()
     private(set) var sniffer: ContentSniffer
+    let heartbeat: Heartbeat?
 
-    init(fd: Int32, display: String, limit: Int64, mediaType: MediaType) {
+    init(fd: Int32, display: String, limit: Int64, mediaType: MediaType, heartbeat: Heartbeat? = nil) {
         self.fd = fd
+        self.heartbeat = heartbeat
         self.display = display
         self.limit = limit
         self.sniffer = ContentSniffer(mediaType: mediaType)
@@ -38,6 +40,7 @@ final class StagedFile {
         sniffer.consume(chunk)
         try FileOperations.write(fd, chunk, display: display)
         bytes += Int64(chunk.count)
+        heartbeat?.beat()
         return true
     }
 

@@ -214,6 +214,26 @@ enum FileOperations {
         try syncDirectory((path as NSString).deletingLastPathComponent)
     }
 
+    /// Replaces `path` by writing a temporary beside it and renaming, so readers see the old or the new content,
+    /// never a torn one. `durable` adds the fsyncs (a heartbeat or a metrics file does not need them).
+    static func replaceAtomically(_ data: [UInt8], at path: String, mode: mode_t, durable: Bool) throws {
+        let temporary = path + ".tmp"
+        _ = Glibc.unlink(temporary)
+        let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
+        guard fd >= 0 else { throw fail("open", temporary) }
+        do {
+            _ = fchmod(fd, mode)
+            try data.withUnsafeBytes { buffer in try write(fd, buffer, display: temporary) }
+            if durable { try sync(fd, display: temporary) }
+        } catch {
+            close(fd)
+            _ = Glibc.unlink(temporary)
+            throw error
+        }
+        close(fd)
+        guard rename(temporary, path) == 0 else { throw fail("rename", temporary) }
+    }
+
     /// A small regular file's bytes, read without following a symlink or blocking on a FIFO. `.notRegular` and
     /// `.tooLarge` let a caller judge a hostile upload without ever reading more than `limit` bytes.
     enum SmallFile {

@@ -4,6 +4,7 @@ import Glibc
 import Crypto
 import Foundation
 import Logging
+import Synchronization
 
 /// Takes one upload from the drop directory: validates it, copies it into staging while hashing, commits it as a case
 /// (or records it as a duplicate), and only then removes the upload. An invalid upload is moved to `rejected/` with
@@ -16,6 +17,10 @@ public final class Intake: @unchecked Sendable {
     let clock: @Sendable () -> Date
     /// Called after each commit that wrote notifications, so the delivery worker sends them at once.
     let announce: @Sendable () -> Void
+    /// Beaten on every chunk copied, so the watchdog sees a long copy as progress, not a wedged loop.
+    let heartbeat: Heartbeat?
+    /// The limits in force; a configuration reload replaces them between uploads.
+    private let currentLimits: Mutex<IntakeSettings>
 
     public enum Outcome: Equatable, Sendable {
         case stored(caseID: String, priority: Priority)
@@ -28,8 +33,10 @@ public final class Intake: @unchecked Sendable {
 
     public init(
         configuration: Configuration, store: CaseStore, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init,
-        announce: @escaping @Sendable () -> Void = {}
+        announce: @escaping @Sendable () -> Void = {}, heartbeat: Heartbeat? = nil
     ) {
+        self.heartbeat = heartbeat
+        currentLimits = Mutex(configuration.intake)
         self.configuration = configuration
         self.store = store
         self.logger = logger
@@ -37,7 +44,10 @@ public final class Intake: @unchecked Sendable {
         self.announce = announce
     }
 
-    var limits: IntakeSettings { configuration.intake }
+    public var limits: IntakeSettings { currentLimits.withLock { $0 } }
+
+    /// Applies reloaded limits to the next upload taken.
+    public func apply(_ limits: IntakeSettings) { currentLimits.withLock { $0 = limits } }
 
     public func take(_ name: String) -> Outcome {
         let uploadPath = configuration.dropDirectory + "/" + name
@@ -130,7 +140,7 @@ public final class Intake: @unchecked Sendable {
             }
             let target = directory + "/" + file.path
             let fd = try FileOperations.createExclusive(target)
-            let sink = StagedFile(fd: fd, display: target, limit: file.size, mediaType: file.mediaType)
+            let sink = StagedFile(fd: fd, display: target, limit: file.size, mediaType: file.mediaType, heartbeat: heartbeat)
             do {
                 try reader.copy(file.path, size: file.size, into: sink)
                 try FileOperations.sync(fd, display: target)

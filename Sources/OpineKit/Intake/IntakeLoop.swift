@@ -12,14 +12,16 @@ public final class IntakeLoop: @unchecked Sendable {
     // @unchecked: all mutable state below is touched only by the thread inside `run()`; `stop()` only flips the
     // atomic flag and writes to the wake-up pipe.
     private let intake: Intake
-    private let policy: ReadinessPolicy
-    private let rescanSeconds: Double
+    /// The loop never sleeps longer than this, so it beats often enough for the watchdog.
+    private let maxIdle: Double
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
     /// A pipe whose read end wakes `poll` when `stop()` writes to it.
     private let wake: (read: Int32, write: Int32)
-    /// Called after every pass of the loop (the watchdog will hang off this).
+    /// Called after every pass of the loop and after each upload taken.
     private let onPass: @Sendable () -> Void
+    /// Called once, after the first full listing of the drop directory (opined is then ready).
+    private let onReady: @Sendable () -> Void
 
     private struct Pending {
         var due: Double
@@ -28,13 +30,15 @@ public final class IntakeLoop: @unchecked Sendable {
     }
     private var pending: [String: Pending] = [:]
 
-    public init(intake: Intake, logger: Logger, onPass: @escaping @Sendable () -> Void = {}) throws {
+    public init(
+        intake: Intake, logger: Logger, maxIdle: Double = 5, onPass: @escaping @Sendable () -> Void = {},
+        onReady: @escaping @Sendable () -> Void = {}
+    ) throws {
         self.intake = intake
         self.logger = logger
+        self.maxIdle = maxIdle
         self.onPass = onPass
-        let settings = intake.configuration.intake
-        policy = ReadinessPolicy(settleSeconds: settings.settleSeconds, incompleteAfterSeconds: settings.incompleteAfterSeconds)
-        rescanSeconds = settings.rescanSeconds
+        self.onReady = onReady
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw FileOperations.fail("pipe", "wake-up") }
         for fd in fds {
@@ -62,10 +66,15 @@ public final class IntakeLoop: @unchecked Sendable {
         let drop = intake.configuration.dropDirectory
         let watcher = try DropWatcher(path: drop)
         var nextRescan = 0.0
+        var ready = false
         while !stopping.load(ordering: .sequentiallyConsistent) {
             if now >= nextRescan {
                 rescan()
-                nextRescan = now + rescanSeconds
+                nextRescan = now + intake.limits.rescanSeconds
+                if !ready {
+                    ready = true
+                    onReady()
+                }
             }
             let deadline = min(nextRescan, pending.values.map(\.due).min() ?? .infinity)
             waitForEvents(watcher, until: deadline)
@@ -83,7 +92,8 @@ public final class IntakeLoop: @unchecked Sendable {
     }
 
     private func waitForEvents(_ watcher: DropWatcher, until deadline: Double) {
-        let milliseconds = deadline.isInfinite ? 60_000 : Int32(max(0, min(60_000, (deadline - now) * 1000)).rounded(.up))
+        let cap = maxIdle * 1000
+        let milliseconds = Int32(deadline.isInfinite ? cap : max(0, min(cap, (deadline - now) * 1000)).rounded(.up))
         var fds = [pollfd(fd: watcher.fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)]
         _ = poll(&fds, 2, milliseconds)
     }
@@ -126,6 +136,8 @@ public final class IntakeLoop: @unchecked Sendable {
     /// Looks at every upload that is due, then takes the ready ones most urgent first.
     private func processDue(_ watcher: DropWatcher) {
         let current = now
+        let limits = intake.limits
+        let policy = ReadinessPolicy(settleSeconds: limits.settleSeconds, incompleteAfterSeconds: limits.incompleteAfterSeconds)
         var ready: [(name: String, rank: Int, due: Double)] = []
         for (name, item) in pending where item.due <= current {
             guard let seen = observe(name) else {
@@ -187,7 +199,7 @@ public final class IntakeLoop: @unchecked Sendable {
     private func observeDirectory(_ path: String, info: stat) -> Seen {
         var sizes: [String: Int64] = [:]
         var lastChange = FileOperations.lastChange(info)
-        var budget = intake.configuration.intake.maxFiles * 2 + 16
+        var budget = intake.limits.maxFiles * 2 + 16
         func walk(_ directory: String, prefix: String) {
             guard let fd = try? FileOperations.openDirectory(directory),
                   let entries = try? FileOperations.listDirectory(fd, display: directory) else { return }
@@ -217,7 +229,7 @@ public final class IntakeLoop: @unchecked Sendable {
         case .bytes(let bytes):
             manifestData = bytes
         }
-        guard let manifest = try? Manifest.parse(manifestData, limits: intake.configuration.intake) else {
+        guard let manifest = try? Manifest.parse(manifestData, limits: intake.limits) else {
             // Unreadable or invalid: maybe still being written. Once quiet, it is taken and refused with the reason.
             return Seen(observation: .init(complete: true, lastChange: lastChange), priorityHint: .routine)
         }

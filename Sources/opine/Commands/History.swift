@@ -67,12 +67,19 @@ struct Rejected: ParsableCommand {
 
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Count cases by state and priority, and show the oldest waiting case.")
+        abstract: "Count cases by state and priority, and show the oldest waiting case.",
+        discussion: "--prometheus prints the same figures (and webhook counters) in the Prometheus text format.")
 
     @OptionGroup var options: GlobalOptions
 
+    @Flag(help: "Print metrics in the Prometheus text format.") var prometheus = false
+
     func run() throws {
         try Context.run(options) { context in
+            if prometheus {
+                FileHandle.standardOutput.write(Data(try context.store.metrics().prometheus().utf8))
+                return
+            }
             let stats = try context.store.stats()
             if options.json {
                 Output.json(encodable: stats)

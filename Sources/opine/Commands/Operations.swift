@@ -1,0 +1,164 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import OpineKit
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Is opined alive and well? Its version and uptime, the drop-directory and webhook backlogs.",
+        discussion: """
+            opined rewrites a heartbeat file in the state directory every 2 seconds. Exit status 0 when it is fresh \
+            and every working loop is beating; 69 when opined is not running, its heartbeat is older than 10 \
+            seconds, or a loop has stalled (so a monitoring check can run `opine status` as is). Dead webhook \
+            deliveries are reported but do not change the exit status; alert on them through the metrics.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        try Context.run(options) { context in
+            let configuration = context.configuration
+            var problems: [String] = []
+            var heartbeat: DaemonHeartbeat?
+            if let data = FileManager.default.contents(atPath: configuration.heartbeatPath) {
+                heartbeat = try? JSONDecoder().decode(DaemonHeartbeat.self, from: data)
+            }
+            let age = heartbeat.flatMap { Timestamps.parse($0.at) }.map { Date().timeIntervalSince($0) }
+            if heartbeat == nil {
+                problems.append("opined is not running (no heartbeat at \(configuration.heartbeatPath))")
+            } else if let age, age > 10 {
+                problems.append("opined's heartbeat is \(Int(age)) s old: it is stopped or hung")
+            } else if heartbeat?.healthy == false {
+                let stalled = heartbeat?.loops.filter { $0.value > 10 }.keys.sorted().joined(separator: ", ") ?? ""
+                problems.append("a working loop has stalled (\(stalled)); systemd's watchdog will restart opined")
+            }
+            let backlog = (try? FileManager.default.contentsOfDirectory(atPath: configuration.dropDirectory))?
+                .filter { !ReadinessPolicy.isInProgressName($0) }.count
+            let webhooks = try context.store.stats().webhooks
+            let healthy = problems.isEmpty
+            if options.json {
+                Output.json([
+                    "healthy": healthy, "problems": problems, "version": heartbeat?.version ?? NSNull(),
+                    "pid": heartbeat.map { Int($0.pid) } ?? NSNull(), "started_at": heartbeat?.startedAt ?? NSNull(),
+                    "heartbeat_age_seconds": age ?? NSNull(), "loops": heartbeat?.loops ?? [:],
+                    "drop_backlog": backlog ?? NSNull(), "webhooks": webhooks,
+                ] as [String: Any])
+            } else {
+                Output.line(healthy ? "opined is running." : "opined is NOT healthy.")
+                for problem in problems { Output.line("  problem: \(problem)") }
+                if let heartbeat {
+                    Output.fields([
+                        ("version", heartbeat.version), ("pid", String(heartbeat.pid)),
+                        ("up since", "\(Output.minute(heartbeat.startedAt)) (\(Output.age(since: heartbeat.startedAt)))"),
+                    ])
+                }
+                Output.fields([
+                    ("drop backlog", backlog.map { "\($0) upload\($0 == 1 ? "" : "s") waiting" } ?? "cannot read \(configuration.dropDirectory)"),
+                    ("webhooks", "\(webhooks["pending"] ?? 0) pending, \(webhooks["failed"] ?? 0) retrying, \(webhooks["dead"] ?? 0) dead"),
+                ])
+            }
+            if !healthy { throw ExitCode(ExitStatus.unavailable.rawValue) }
+        }
+    }
+}
+
+struct CheckConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Validate a configuration file without starting anything.",
+        discussion: """
+            Reads FILE (or the configuration opine would use) with its OPINE_* environment overrides and reports the \
+            first problem, naming the key and what is allowed. With --secrets it also reads every endpoint's secret \
+            (run it as the service user, who can). Exit status 0 when valid, 78 when not.
+            """)
+
+    @Argument(help: "The file to check; default: --config, $OPINE_CONFIG, /etc/opine/opine.toml.") var file: String?
+
+    @Option(name: .long, help: ArgumentHelp("Configuration file to read (same as FILE).", valueName: "file"))
+    var config: String?
+
+    @Flag(help: "Also read each endpoint's webhook secret.") var secrets = false
+
+    @Flag(name: .long, help: "Print JSON for scripts instead of text.") var json = false
+
+    func run() throws {
+        do {
+            let configuration = try OpineKit.Configuration.load(explicitPath: file ?? config)
+            if secrets {
+                for endpoint in configuration.webhooks.endpoints {
+                    _ = try endpoint.loadSigner(environment: ProcessInfo.processInfo.environment)
+                }
+            }
+            if json {
+                Output.json([
+                    "valid": true, "source": configuration.source, "spool": configuration.spoolDirectory,
+                    "state": configuration.stateDirectory, "endpoints": configuration.webhooks.endpoints.map(\.name),
+                    "reviewers": configuration.reviewers.keys.sorted(),
+                ] as [String: Any])
+            } else {
+                Output.line("\(configuration.source): valid.")
+                Output.fields([
+                    ("spool", configuration.spoolDirectory), ("state", configuration.stateDirectory),
+                    ("reviewers", configuration.reviewers.keys.sorted().joined(separator: ", ")),
+                    ("endpoints", configuration.webhooks.endpoints.map { "\($0.name) (\($0.displayURL))" }.joined(separator: ", ")),
+                    ("secrets", secrets ? "all readable" : "not checked (use --secrets)"),
+                ])
+            }
+        } catch let error as ConfigurationError {
+            if json {
+                Output.json(["valid": false, "error": ["code": "configuration", "message": error.description]], toStandardError: true)
+            } else {
+                Output.error("configuration error: \(error)")
+            }
+            throw ExitCode(ExitStatus.configuration.rawValue)
+        }
+    }
+}
+
+struct Backup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write an online, consistent copy of the database to a new file, while opined keeps working.",
+        discussion: """
+            Uses SQLite's backup API (a plain file copy of a live database can be torn), checks the copy with \
+            PRAGMA integrity_check, and leaves it readable by its owner only: it holds patient data. The case files \
+            under the state directory's cases/ are not in the database; back them up too (docs/operations.md).
+            """)
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(name: .long, help: ArgumentHelp("The new file to write (must not exist).", valueName: "file"))
+    var to: String
+
+    func run() throws {
+        try Context.run(options) { context in
+            guard !FileManager.default.fileExists(atPath: to) else {
+                throw InputError(description: "\(to) already exists; choose a new file name (a backup never overwrites)")
+            }
+            let partial = to + ".partial"
+            try? FileManager.default.removeItem(atPath: partial)
+            guard FileManager.default.createFile(atPath: partial, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw InputError(description: "\(to): cannot create the backup file here (does the directory exist, and may you write to it?)")
+            }
+            do {
+                let copy = try DatabaseQueue(path: partial)
+                try context.store.pool.backup(to: copy)
+                let check = try copy.read { try String.fetchAll($0, sql: "PRAGMA integrity_check") }
+                guard check == ["ok"] else {
+                    throw InputError(description: "the backup failed its integrity check: \(check.prefix(3).joined(separator: "; "))")
+                }
+                let cases = try copy.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM cases") ?? 0 }
+                try copy.close()
+                guard rename(partial, to) == 0 else { throw InputError(description: "\(to): cannot rename the finished backup into place") }
+                let size = (try? FileManager.default.attributesOfItem(atPath: to)[.size] as? Int) ?? 0
+                if options.json {
+                    Output.json(["file": to, "cases": cases, "bytes": size, "integrity_check": "ok"] as [String: Any])
+                } else {
+                    Output.line("Backed up \(cases) cases to \(to) (\(size) bytes); integrity check ok.")
+                }
+            } catch {
+                try? FileManager.default.removeItem(atPath: partial)
+                throw error
+            }
+        }
+    }
+}

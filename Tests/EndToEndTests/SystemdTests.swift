@@ -1,0 +1,158 @@
+import Foundation
+import GRDB
+import OpineKit
+import Testing
+
+@Suite("opined under systemd: readiness, watchdog, reload, stop; status, backup and metrics")
+struct SystemdTests {
+    @Test("READY=1, STATUS=, watchdog pings at half of WATCHDOG_USEC, none while a loop is stalled, STOPPING=1")
+    func notifyAndWatchdog() throws {
+        let sandbox = try Sandbox()
+        let notify = try NotifySocket(in: sandbox.root)
+        let stall = sandbox.root.appendingPathComponent("stall").path
+        sandbox.environment["NOTIFY_SOCKET"] = notify.path
+        sandbox.environment["WATCHDOG_USEC"] = "1000000"
+        sandbox.environment["OPINE_TEST_STALL_FILE"] = stall
+        try sandbox.startDaemon()
+        try waitUntil("opined says READY=1") { !notify.times(of: "READY=1").isEmpty }
+        #expect(notify.messages().contains { $0.text.contains("STATUS=0 open (0 emergency); webhooks 0 waiting, 0 dead") })
+        try waitUntil("six watchdog pings") { notify.times(of: "WATCHDOG=1").count >= 6 }
+        let pings = notify.times(of: "WATCHDOG=1")
+        let gaps = zip(pings.dropFirst(), pings).map { $0.timeIntervalSince($1) }
+        // Every 0.5 s; generous bounds for a loaded machine, but never a burst and never a gap systemd would punish.
+        #expect(gaps.allSatisfy { $0 > 0.3 && $0 < 0.95 }, "gaps between pings: \(gaps)")
+
+        // A wedged loop: pings stop (systemd would restart opined) and the log says which loop.
+        FileManager.default.createFile(atPath: stall, contents: nil)
+        try waitUntil("the stall is noticed") { sandbox.log.contains("a working loop has stopped beating") }
+        let before = notify.times(of: "WATCHDOG=1").count
+        let heartbeat = sandbox.state.appendingPathComponent("opined.heartbeat").path
+        let stamp = { (try? JSONDecoder().decode(DaemonHeartbeat.self, from: Data(contentsOf: URL(fileURLWithPath: heartbeat))))?.at }
+        let first = stamp()
+        try waitUntil("the heartbeat file was rewritten twice more") {
+            guard let now = stamp(), let first else { return false }
+            return (Timestamps.parse(now) ?? .distantPast).timeIntervalSince(Timestamps.parse(first) ?? .distantFuture) >= 2
+        }
+        #expect(notify.times(of: "WATCHDOG=1").count == before, "no ping while a loop is stalled")
+        let status = try sandbox.opine("status")
+        #expect(status.status == 69 && status.stdout.contains("stalled"), "\(status.stdout)")
+        try FileManager.default.removeItem(atPath: stall)
+        try waitUntil("pings resume") { notify.times(of: "WATCHDOG=1").count > before }
+
+        #expect(sandbox.stopDaemon(signal: SIGTERM) == 0)
+        #expect(!notify.times(of: "STOPPING=1").isEmpty)
+    }
+
+    @Test("SIGHUP applies a good configuration and refuses a bad one, keeping the old in force")
+    func reload() throws {
+        let receiver = try Receiver(in: FileManager.default.temporaryDirectory.appendingPathComponent("opine-rx-\(UUID().uuidString.prefix(8))"))
+        let sandbox = try Sandbox(receiver: receiver, endpoints: receiver.endpoint("first", path: "/ok"))
+        let notify = try NotifySocket(in: sandbox.root)
+        sandbox.environment["NOTIFY_SOCKET"] = notify.path
+        try sandbox.startDaemon()
+        try waitUntil("ready") { !notify.times(of: "READY=1").isEmpty }
+        let config = URL(fileURLWithPath: sandbox.environment["OPINE_CONFIG"]!)
+        let original = try String(contentsOf: config, encoding: .utf8)
+
+        // Good: a second endpoint starts receiving.
+        try (original + receiver.endpoint("second", path: "/messaging")).write(to: config, atomically: true, encoding: .utf8)
+        kill(sandbox.daemonPID!, SIGHUP)
+        try waitUntil("reloaded") { sandbox.log.contains("configuration reloaded") }
+        let messages = notify.messages().map(\.text)
+        let reloading = try #require(messages.lastIndex { $0.hasPrefix("RELOADING=1") })
+        #expect(messages[reloading...].contains { $0.hasPrefix("READY=1") } && messages[reloading].contains("MONOTONIC_USEC="))
+        _ = try WebhookTests.addCases(sandbox, [BundleBuilder(submissionID: "web-reload-1")])
+        try waitUntil("both endpoints got it") { receiver.requests("/ok").count == 1 && receiver.requests("/messaging").count == 1 }
+
+        // Bad: a syntax error, then a moved spool. Both refused; the daemon carries on with the last good one.
+        try (original + "[webhooks\n").write(to: config, atomically: true, encoding: .utf8)
+        kill(sandbox.daemonPID!, SIGHUP)
+        try waitUntil("the bad configuration is refused") { sandbox.log.contains("configuration reload refused") }
+        try original.replacingOccurrences(of: "/spool\"", with: "/elsewhere\"").write(to: config, atomically: true, encoding: .utf8)
+        kill(sandbox.daemonPID!, SIGHUP)
+        try waitUntil("the moved spool is refused") { sandbox.log.components(separatedBy: "configuration reload refused").count == 3 }
+        #expect(sandbox.log.contains("cannot\\x20change\\x20while\\x20opined\\x20runs"))
+        #expect(sandbox.daemonIsRunning)
+        _ = try WebhookTests.addCases(sandbox, [BundleBuilder(submissionID: "web-reload-2")])
+        try waitUntil("the last good configuration still sends to both") { receiver.requests("/messaging").count == 2 }
+        #expect(sandbox.stopDaemon() == 0)
+    }
+
+    @Test("SIGTERM during intake and delivery loses nothing and exits 0")
+    func stopDuringWork() throws {
+        let receiver = try Receiver(in: FileManager.default.temporaryDirectory.appendingPathComponent("opine-rx-\(UUID().uuidString.prefix(8))"))
+        let sandbox = try Sandbox(receiver: receiver, endpoints: receiver.endpoint("desk", path: "/delay"))
+        try sandbox.startDaemon()
+        let work = try sandbox.workFolder()
+        for index in 0..<10 {
+            try sandbox.dropRenamed(try BundleBuilder(submissionID: "web-stop-\(index)").writeDirectory(in: work, name: "s\(index)"), as: "s\(index)")
+        }
+        try waitUntil("deliveries are under way") { !receiver.requests().isEmpty }
+        #expect(sandbox.stopDaemon(signal: SIGTERM) == 0)
+        let left = try FileManager.default.contentsOfDirectory(atPath: sandbox.drop.path)
+        #expect(try sandbox.cases().count + left.count == 10, "every upload is a case or still waiting in the drop directory")
+        try sandbox.startDaemon()
+        try waitUntil("all ten are cases and delivered", seconds: 60) {
+            try sandbox.cases().count == 10 && sandbox.deliveries(["--state", "delivered"]).count == 10
+        }
+        #expect(try sandbox.rejections().isEmpty)
+    }
+
+    @Test("opine backup makes a consistent copy while opined keeps ingesting; status, check-config and metrics")
+    func backupStatusMetrics() throws {
+        let metricsFile = FileManager.default.temporaryDirectory.appendingPathComponent("opine-\(UUID().uuidString.prefix(8)).prom")
+        let sandbox = try Sandbox(["OPINE_METRICS_TEXTFILE": metricsFile.path, "OPINE_METRICS_INTERVAL": "1s"])
+        try sandbox.startDaemon()
+        let before = try WebhookTests.addCases(sandbox, (0..<5).map { BundleBuilder(submissionID: "web-backup-\($0)") })
+        // More arrive while the backup runs.
+        let work = try sandbox.workFolder()
+        for index in 0..<10 {
+            try sandbox.dropRenamed(try BundleBuilder(submissionID: "web-during-\(index)").writeDirectory(in: work, name: "d\(index)"), as: "d\(index)")
+        }
+        let target = sandbox.root.appendingPathComponent("backup.sqlite3").path
+        let backup = try sandbox.opine("backup", "--to", target, "--json")
+        #expect(backup.status == 0, "\(backup.stderr)")
+        let copy = try DatabaseQueue(path: target)
+        let ids = Set(try copy.read { try String.fetchAll($0, sql: "SELECT id FROM cases") })
+        #expect(Set(before).isSubset(of: ids))
+        #expect(try copy.read { try String.fetchAll($0, sql: "PRAGMA integrity_check") } == ["ok"])
+        let mode = try FileManager.default.attributesOfItem(atPath: target)[.posixPermissions] as? Int
+        #expect(mode == 0o600, "a backup holds patient data")
+        #expect(try sandbox.opine("backup", "--to", target).status == 64, "never overwrites")
+        try waitUntil("all fifteen are cases") { try sandbox.cases().count == 15 }
+
+        let status = try sandbox.opine("status", "--json")
+        let healthy = try status.json()["healthy"] as? Bool
+        #expect(status.status == 0 && healthy == true, "\(status.stdout)")
+        try waitUntil("the metrics file counts fifteen cases") {
+            ((try? String(contentsOf: metricsFile, encoding: .utf8)) ?? "").contains("opine_intake_cases_total 15")
+        }
+        let prometheus = try sandbox.opine("stats", "--prometheus").stdout
+        #expect(prometheus.contains("opine_cases{state=\"received\",priority=\"routine\"} 15"))
+        #expect(prometheus.contains("# TYPE opine_webhook_deliveries gauge"))
+        #expect(!prometheus.contains("Jane"))
+
+        #expect(try sandbox.opine("check-config").status == 0)
+        let bad = sandbox.root.appendingPathComponent("bad.toml")
+        try "[paths]\nspool = \"relative\"\n".write(to: bad, atomically: true, encoding: .utf8)
+        let refused = try sandbox.opine("check-config", bad.path)
+        #expect(refused.status == 78 && refused.stderr.contains("paths.spool"))
+
+        #expect(sandbox.stopDaemon() == 0)
+        let stopped = try sandbox.opine("status")
+        #expect(stopped.status == 69 && stopped.stdout.contains("not running"))
+        try? FileManager.default.removeItem(at: metricsFile)
+    }
+
+    @Test("opine refuses to run as root against a database the service user owns, and says why")
+    func rootRefused() throws {
+        guard geteuid() == 0 else { return }
+        let sandbox = try Sandbox()
+        try sandbox.startDaemon()
+        #expect(sandbox.stopDaemon() == 0)
+        let database = sandbox.state.appendingPathComponent("opine.sqlite3").path
+        #expect(chown(database, 65534, 65534) == 0)
+        let result = try sandbox.opine("list")
+        #expect(result.status == 77 && result.stderr.contains("refusing to run as root") && result.stderr.contains("-wal"))
+    }
+}
