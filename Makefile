@@ -1,7 +1,16 @@
-# Opine: `make demo` runs the daemon on a development spool with sample bundles; `make test` runs every test.
+# Opine: `make demo` runs the daemon on a development spool with sample bundles; `make test` runs every test and
+# checks the systemd unit and the install tree; `make install` puts a release build in place on a server.
 SWIFT ?= swift
+PREFIX ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= /etc
+BINDIR = $(PREFIX)/bin
+# systemd reads units, sysusers.d and tmpfiles.d from $(PREFIX)/lib as well as /usr/lib for both usual prefixes.
+LIBDIR = $(PREFIX)/lib
+DOCDIR = $(PREFIX)/share/doc/opine
+RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
-.PHONY: deps build test demo clean
+.PHONY: deps build test demo release install uninstall check-deploy clean
 
 deps:
 	@scripts/install-deps.sh
@@ -13,9 +22,44 @@ build: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	scripts/check-deploy.sh
 
 demo: build
 	scripts/demo.sh
+
+# The Swift runtime is linked in, so the server needs only libcurl, libsqlite3 and zlib.
+release: deps
+	$(SWIFT) build -c release --static-swift-stdlib --product opined
+	$(SWIFT) build -c release --static-swift-stdlib --product opine
+
+# Never overwrites an edited configuration: the new default goes beside it as opine.toml.new.
+install: release
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/systemd/system $(DESTDIR)$(LIBDIR)/sysusers.d \
+		$(DESTDIR)$(LIBDIR)/tmpfiles.d $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/opine
+	install -m 0755 $(RELEASE_BIN)/opined $(RELEASE_BIN)/opine $(DESTDIR)$(BINDIR)/
+	sed 's#@BINDIR@#$(BINDIR)#g' deploy/opined.service > $(DESTDIR)$(LIBDIR)/systemd/system/opined.service
+	chmod 0644 $(DESTDIR)$(LIBDIR)/systemd/system/opined.service
+	install -m 0644 deploy/sysusers.d/opine.conf $(DESTDIR)$(LIBDIR)/sysusers.d/opine.conf
+	install -m 0644 deploy/tmpfiles.d/opine.conf $(DESTDIR)$(LIBDIR)/tmpfiles.d/opine.conf
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/opine/opine.toml ]; then \
+		install -m 0640 Config/opine.toml $(DESTDIR)$(SYSCONFDIR)/opine/opine.toml.new; \
+		echo "Kept $(DESTDIR)$(SYSCONFDIR)/opine/opine.toml; the new default is beside it as opine.toml.new"; \
+	else \
+		install -m 0640 Config/opine.toml $(DESTDIR)$(SYSCONFDIR)/opine/opine.toml; \
+	fi
+	@if [ -z "$(DESTDIR)" ] && getent group opine >/dev/null; then chgrp opine $(SYSCONFDIR)/opine $(SYSCONFDIR)/opine/opine.toml*; fi
+	@echo "Installed. Next (as root): systemd-sysusers; systemd-tmpfiles --create; systemctl daemon-reload;"
+	@echo "then edit $(SYSCONFDIR)/opine/opine.toml and: systemctl enable --now opined (docs/operations.md)."
+
+# Leaves the configuration, the spool and the state (patient data) in place.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/opined $(DESTDIR)$(BINDIR)/opine $(DESTDIR)$(LIBDIR)/systemd/system/opined.service \
+		$(DESTDIR)$(LIBDIR)/sysusers.d/opine.conf $(DESTDIR)$(LIBDIR)/tmpfiles.d/opine.conf
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+check-deploy:
+	scripts/check-deploy.sh
 
 clean:
 	rm -rf .build var

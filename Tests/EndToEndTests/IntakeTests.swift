@@ -30,17 +30,17 @@ struct IntakeTests {
         #expect(bySubmission["web-urgent"]?["priority"] as? String == "urgent")
         #expect(bySubmission["web-emergency"]?["priority"] as? String == "emergency")
 
-        // Stored files match what the patient sent, with owner-only permissions; the uploads are gone.
+        // Stored files match what the patient sent, readable by the service and the opine group only; the uploads are gone.
         for (submission, builder) in [("web-routine", routine), ("web-urgent", urgent)] {
             let folder = try #require(bySubmission[submission]?["folder"] as? String)
             for file in builder.files {
                 let stored = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + file.path))
                 #expect(stored == file.data)
                 let mode = try FileManager.default.attributesOfItem(atPath: folder + "/" + file.path)[.posixPermissions] as? Int
-                #expect(mode == 0o600)
+                #expect(mode == 0o640, "owner and the opine group (reviewers) only")
             }
             let mode = try FileManager.default.attributesOfItem(atPath: folder)[.posixPermissions] as? Int
-            #expect(mode == 0o700)
+            #expect(mode == 0o750)
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.drop.path).isEmpty)
 

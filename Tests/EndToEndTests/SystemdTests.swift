@@ -151,6 +151,8 @@ struct SystemdTests {
         try sandbox.startDaemon()
         #expect(sandbox.stopDaemon() == 0)
         let database = sandbox.state.appendingPathComponent("opine.sqlite3").path
+        let mode = try FileManager.default.attributesOfItem(atPath: database)[.posixPermissions] as? Int
+        #expect(mode == 0o660, "the opine group may use the database; others may not")
         #expect(chown(database, 65534, 65534) == 0)
         let result = try sandbox.opine("list")
         #expect(result.status == 77 && result.stderr.contains("refusing to run as root") && result.stderr.contains("-wal"))

@@ -31,7 +31,7 @@ struct WebhookConfigurationTests {
             [endpoints.desk]
             url = "http://127.0.0.1:8080/hook"
             allow_http = true
-            secret_file = "/run/credentials/opine.service/desk"
+            secret_file = "/run/credentials/opined.service/webhook_desk"
             """)
         let webhooks = configuration.webhooks
         #expect(webhooks.retry.schedule == [5, 60, 7200, 86400] && webhooks.retry.jitter == 0.1 && webhooks.pauseAfter == 1800)
@@ -45,7 +45,7 @@ struct WebhookConfigurationTests {
         #expect(signer.signature(id: "msg_1", timestamp: 1, body: Data()).split(separator: " ").count == 2, "two secrets during a rotation")
         #expect(throws: ConfigurationError.self) { try messaging.loadSigner(environment: [:]) }
         let missing = #expect(throws: ConfigurationError.self) { try desk.loadSigner(environment: [:]) }
-        #expect(missing?.description.contains("/run/credentials/opine.service/desk") == true)
+        #expect(missing?.description.contains("/run/credentials/opined.service/webhook_desk") == true)
         let malformed = #expect(throws: ConfigurationError.self) {
             try messaging.loadSigner(environment: ["OPINE_MESSAGING_SECRET": "hunter2"])
         }

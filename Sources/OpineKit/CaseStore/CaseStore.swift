@@ -25,6 +25,11 @@ public final class CaseStore: Sendable {
         configuration.label = "opine"
         pool = try DatabasePool(path: path, configuration: configuration)
         self.path = path
+        if mode == .createAndMigrate {
+            // Members of the service's group (coordinators, reviewers) write through `opine`; SQLite gives the
+            // -wal and -shm files the database's mode, so this one chmod covers all three.
+            for suffix in ["", "-wal", "-shm"] { _ = chmod(path + suffix, 0o660) }
+        }
         try Migrations.migrator.migrate(pool)
     }
 }

@@ -22,7 +22,7 @@ enum FileOperations {
         IOFailure(operation: operation, path: path, code: errno)
     }
 
-    static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o600) throws(IOFailure) -> Int32 {
+    static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o640) throws(IOFailure) -> Int32 {
         let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
         guard fd >= 0 else { throw fail("open", path) }
         return fd
@@ -63,12 +63,12 @@ enum FileOperations {
         return Glibc.lstat(path, &info) == 0 ? info : nil
     }
 
-    static func makeDirectory(_ path: String, mode: mode_t = 0o700) throws(IOFailure) {
+    static func makeDirectory(_ path: String, mode: mode_t = 0o750) throws(IOFailure) {
         if Glibc.mkdir(path, mode) != 0, errno != EEXIST { throw fail("mkdir", path) }
     }
 
     /// Creates `path` and any missing parents (used for the service's own directories, never for upload paths).
-    static func makeDirectories(_ path: String, mode: mode_t = 0o700) throws(IOFailure) {
+    static func makeDirectories(_ path: String, mode: mode_t = 0o750) throws(IOFailure) {
         var current = ""
         for component in path.split(separator: "/") {
             current += "/" + component
@@ -77,7 +77,7 @@ enum FileOperations {
     }
 
     static func createExclusive(_ path: String) throws(IOFailure) -> Int32 {
-        try open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
+        try open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o640)
     }
 
     static func write(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, display: String) throws(IOFailure) {

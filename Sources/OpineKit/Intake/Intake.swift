@@ -243,7 +243,7 @@ public final class Intake: @unchecked Sendable {
         for attempt in 1...1000 {
             let name = attempt == 1 ? base : "\(base)-\(attempt)"
             let path = parent + "/" + name
-            if Glibc.mkdir(path, 0o700) == 0 { return (path, name) }
+            if Glibc.mkdir(path, 0o750) == 0 { return (path, name) }
             if errno != EEXIST { throw FileOperations.fail("mkdir", path) }
         }
         throw IOFailure(operation: "mkdir", path: parent + "/" + base, code: EEXIST)
