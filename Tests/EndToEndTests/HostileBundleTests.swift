@@ -210,7 +210,7 @@ struct HostileBundleTests {
         // Nothing outside the store and the rejected directory; no canary anywhere; the drop directory is empty.
         for path in sandbox.allFiles() {
             let allowed = path.hasPrefix("spool/rejected/") || path.hasPrefix("state/cases/") || path.hasPrefix("state/opine.sqlite3")
-                || path.hasPrefix("work/") || path == "opined.log" || path == "opine.toml"
+                || path == "state/opined.heartbeat" || path.hasPrefix("work/") || path == "opined.log" || path == "opine.toml"
             #expect(allowed, "unexpected file \(path)")
             #expect(!path.contains(Self.canary))
         }

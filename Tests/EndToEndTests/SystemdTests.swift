@@ -13,6 +13,7 @@ struct SystemdTests {
         sandbox.environment["NOTIFY_SOCKET"] = notify.path
         sandbox.environment["WATCHDOG_USEC"] = "1000000"
         sandbox.environment["OPINE_TEST_STALL_FILE"] = stall
+        sandbox.environment["JOURNAL_STREAM"] = "8:12345"
         try sandbox.startDaemon()
         try waitUntil("opined says READY=1") { !notify.times(of: "READY=1").isEmpty }
         #expect(notify.messages().contains { $0.text.contains("STATUS=0 open (0 emergency); webhooks 0 waiting, 0 dead") })
@@ -25,6 +26,9 @@ struct SystemdTests {
         // A wedged loop: pings stop (systemd would restart opined) and the log says which loop.
         FileManager.default.createFile(atPath: stall, contents: nil)
         try waitUntil("the stall is noticed") { sandbox.log.contains("a working loop has stopped beating") }
+        // With stderr on the journal, each line carries its syslog priority and no timestamp of its own.
+        #expect(sandbox.log.contains("<6>info opined: opined started"))
+        #expect(sandbox.log.contains("<2>critical opined: a working loop has stopped beating"))
         let before = notify.times(of: "WATCHDOG=1").count
         let heartbeat = sandbox.state.appendingPathComponent("opined.heartbeat").path
         let stamp = { (try? JSONDecoder().decode(DaemonHeartbeat.self, from: Data(contentsOf: URL(fileURLWithPath: heartbeat))))?.at }
