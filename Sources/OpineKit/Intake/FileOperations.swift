@@ -199,18 +199,7 @@ enum FileOperations {
 
     /// Writes a small file durably: temporary name, fsync, rename, directory fsync.
     static func writeDurably(_ data: [UInt8], to path: String) throws {
-        let temporary = path + ".tmp"
-        try? unlink(temporary)
-        let fd = try createExclusive(temporary)
-        do {
-            try data.withUnsafeBytes { buffer in try write(fd, buffer, display: temporary) }
-            try sync(fd, display: temporary)
-        } catch {
-            close(fd)
-            throw error
-        }
-        close(fd)
-        guard rename(temporary, path) == 0 else { throw fail("rename", temporary) }
+        try replaceAtomically(data, at: path, mode: 0o640, durable: true)
         try syncDirectory((path as NSString).deletingLastPathComponent)
     }
 
