@@ -38,6 +38,7 @@ enum ExitStatus: Int32 {
     case notFound = 2
     case refused = 3
     case usage = 64
+    case dataError = 65
     case unavailable = 69
     case notPermitted = 77
     case configuration = 78

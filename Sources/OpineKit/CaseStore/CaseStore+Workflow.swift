@@ -104,7 +104,7 @@ extension CaseStore {
             var event = EventRecord(
                 caseID: caseID, at: at, actor: actor.name, type: type, fromState: transition.from.rawValue,
                 toState: transition.to.rawValue, detail: JSONText.object(detail))
-            try event.insert(db)
+            try event.append(db)
             try enqueue(db, transition.notification, record, at: at)
             return record
         }

@@ -107,7 +107,7 @@ extension CaseStore {
                 var event = EventRecord(
                     caseID: original, at: at, actor: Self.daemonActor, type: "duplicate",
                     detail: JSONText.object(["matched_by": matchedBy, "rejection_id": rejection.id.map(String.init) ?? ""]))
-                try event.insert(db)
+                try event.append(db)
                 return .duplicate(of: original, matchedBy: matchedBy)
             }
             let caseID = try nextCaseID(db, now: now)
@@ -132,7 +132,7 @@ extension CaseStore {
             var event = EventRecord(
                 caseID: caseID, at: at, actor: Self.daemonActor, type: "intake", toState: CaseState.received.rawValue,
                 detail: JSONText.object(["priority": priority.rawValue, "files": String(staged.files.count)]))
-            try event.insert(db)
+            try event.append(db)
             // An emergency is announced first, ahead of the routine notice for the same case.
             if priority == .emergency {
                 try enqueue(db, .caseEmergency, record, at: at)
@@ -161,7 +161,7 @@ extension CaseStore {
             var event = EventRecord(
                 caseID: nil, at: rejection.at, actor: Self.daemonActor, type: "rejection",
                 detail: JSONText.object(["rejection_id": String(rejection.id!), "code": rejection.code]))
-            try event.insert(db)
+            try event.append(db)
             var outbox = OutboxRecord(
                 type: .bundleRejected, caseID: nil, rejectionID: rejection.id, createdAt: rejection.at,
                 data: NotificationData(rejectionCode: rejection.code, submissionID: rejection.submissionID).encoded())

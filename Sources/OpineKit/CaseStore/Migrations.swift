@@ -157,6 +157,28 @@ enum Migrations {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v3-audit-chain") { db in
+            try db.execute(sql: """
+                ALTER TABLE events ADD COLUMN prev_hash TEXT;
+                ALTER TABLE events ADD COLUMN hash TEXT;
+                """)
+            // Chain the events written before this migration, in order.
+            var previous = AuditChain.genesis
+            for var event in try EventRecord.order(Column("id")).fetchAll(db) {
+                event.prevHash = previous
+                event.hash = AuditChain.hash(event, previous: previous)
+                try event.update(db, columns: ["prev_hash", "hash"])
+                previous = event.hash!
+            }
+            try db.execute(sql: """
+                CREATE TRIGGER events_are_append_only_update BEFORE UPDATE ON events
+                BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: events cannot be changed'); END;
+                CREATE TRIGGER events_are_append_only_delete BEFORE DELETE ON events
+                BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: events cannot be deleted'); END;
+                PRAGMA application_id = \(AuditChain.applicationID);
+                PRAGMA user_version = \(AuditChain.schemaVersion);
+                """)
+        }
         return migrator
     }
 }

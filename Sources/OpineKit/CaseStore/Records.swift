@@ -77,10 +77,13 @@ public struct EventRecord: Codable, Sendable, FetchableRecord, MutablePersistabl
     public var toState: String?
     /// JSON object: notes, assignment, priority change, rejection id. Free text written by staff only.
     public var detail: String
+    /// The audit chain (see `AuditChain`): the previous event's hash, and this one's.
+    public var prevHash: String?
+    public var hash: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, at, actor, type, detail
-        case caseID = "case_id", fromState = "from_state", toState = "to_state"
+        case id, at, actor, type, detail, hash
+        case caseID = "case_id", fromState = "from_state", toState = "to_state", prevHash = "prev_hash"
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
