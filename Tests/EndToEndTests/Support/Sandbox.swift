@@ -45,8 +45,18 @@ final class Sandbox: @unchecked Sendable {
         environment.merge(settings) { _, new in new }
     }
 
+    /// Everything `opine` wrote to stderr in this sandbox, checked with the daemon's log for patient data.
+    private(set) var cliErrors = ""
+
+    /// What the test manifests hold about the patient; none of it may reach a log or an error message.
+    static let patientData = ["Jane Q. Doe", "jane.doe@example.org", "+1 405 555 0100", "1968-04-02"]
+
     deinit {
         stopDaemon(signal: SIGKILL)
+        let logs = log + cliErrors
+        for secret in Self.patientData where logs.contains(secret) {
+            Issue.record("patient data (\(secret)) reached the daemon's log or opine's stderr")
+        }
         try? FileManager.default.removeItem(at: root)
     }
 
@@ -103,6 +113,7 @@ final class Sandbox: @unchecked Sendable {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        cliErrors += String(decoding: stderr, as: UTF8.self)
         return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
 
