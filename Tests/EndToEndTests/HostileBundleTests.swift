@@ -41,7 +41,54 @@ struct HostileBundleTests {
         }
     }
 
+    /// A directory bundle whose file `index` is replaced by `data`, with the manifest updated to match, so only the
+    /// content check can object.
+    static func swapped(_ name: String, _ expected: Rejection.Code, file index: Int, _ data: Data) -> Case {
+        directory(name, expected) { builder, folder in
+            var m = builder.manifest
+            var files = builder.listedFiles()
+            files[index]["size"] = data.count; files[index]["sha256"] = Samples.sha256(data)
+            m["files"] = files
+            try data.write(to: folder.appendingPathComponent(builder.files[index].path))
+            try JSONSerialization.data(withJSONObject: m).write(to: folder.appendingPathComponent("manifest.json"))
+        }
+    }
+
+    static func zipWithExtra(_ name: String, _ expected: Rejection.Code, _ entryName: String) -> Case {
+        zip(name, expected) { b in try b.zipEntries() + [.init(name: entryName, data: Data("x".utf8))] }
+    }
+
     static let cases: [Case] = [
+        swapped("pdf-that-is-an-elf", .contentTypeMismatch, file: 0, Data([0x7F, 0x45, 0x4C, 0x46, 2, 1, 1, 0]) + Data(count: 120)),
+        directory("manifest-not-utf8", .manifestInvalidJSON) { builder, folder in
+            var bytes = [UInt8](try builder.manifestData())
+            let at = bytes.firstIndex(of: UInt8(ascii: "?"))!
+            bytes[at] = 0xFF
+            try Data(bytes).write(to: folder.appendingPathComponent("manifest.json"))
+        },
+        directory("deeply-nested-json", .manifestInvalidJSON) { _, folder in
+            try Data((String(repeating: "[", count: 20_000) + String(repeating: "]", count: 20_000)).utf8)
+                .write(to: folder.appendingPathComponent("manifest.json"))
+        },
+        manifest("manifest-absolute-path", .unsafePath) { m in
+            var files = m["files"] as! [[String: Any]]; files[0]["path"] = "/etc/\(canary)"; m["files"] = files
+        },
+        manifest("manifest-backslash-path", .unsafePath) { m in
+            var files = m["files"] as! [[String: Any]]; files[1]["path"] = "MRI\\IM000001"; m["files"] = files
+        },
+        zipWithExtra("zip-terminal-escape-name", .unsafePath, "MRI/\u{1B}[2J\u{1B}]0;owned\u{07}"),
+        zipWithExtra("zip-newline-name", .unsafePath, "MRI/first\nsecond"),
+        zipWithExtra("zip-overlong-name", .unsafePath, "MRI/" + String(repeating: "n", count: 300)),
+        zipWithExtra("zip-deep-nesting", .unsafePath, String(repeating: "d/", count: 200) + "x"),
+        zip("zip-unicode-collision", .duplicateName) { b in
+            try b.zipEntries() + [.init(name: "MRI/caf\u{E9}", data: Data("x".utf8)), .init(name: "MRI/cafe\u{301}", data: Data("y".utf8))]
+        },
+        zip("zip-too-many-entries", .limitExceeded) { b in
+            try b.zipEntries() + (0..<5001).map { .init(name: "MRI/extra\($0)", data: Data()) }
+        },
+        directory("newline-in-directory-name", .unsafePath) { _, folder in
+            try Data("x".utf8).write(to: folder.appendingPathComponent("MRI/first\nsecond"))
+        },
         manifest("traversal-in-manifest", .unsafePath) { m in
             var files = m["files"] as! [[String: Any]]; files[0]["path"] = "../\(canary)"; m["files"] = files
         },
@@ -170,7 +217,7 @@ struct HostileBundleTests {
     @Test("Every malformed or hostile upload is rejected with its own reason, and nothing escapes")
     func hostileUploadsAreRejected() throws {
         #expect(Set(Self.cases.map(\.expected)).count >= 15)
-        #expect(Self.cases.count >= 20)
+        #expect(Self.cases.count >= 45)
         let sandbox = try Sandbox([
             "OPINE_INTAKE_MAX_FILE_BYTES": "16 MiB",
             // 3.6 s: incomplete uploads are rejected within the test instead of after a day.
