@@ -16,6 +16,13 @@ public struct WebhookSettings: Sendable, Equatable {
     public init() {}
 
     public func endpoint(named name: String) -> Endpoint? { endpoints.first { $0.name == name } }
+
+    /// Every endpoint's signer, by endpoint name; the first missing or malformed secret stops with its source named.
+    public func loadSigners(environment: [String: String]) throws -> [String: WebhookSigner] {
+        var signers: [String: WebhookSigner] = [:]
+        for endpoint in endpoints { signers[endpoint.name] = try endpoint.loadSigner(environment: environment) }
+        return signers
+    }
 }
 
 /// One receiver of webhooks, as configured under `[endpoints.<name>]`.

@@ -55,7 +55,7 @@ public enum Daemon {
     ) async throws {
         let notifier = SystemdNotifier(environment: environment)
         // Secrets are read before anything starts, so a missing one stops the daemon with a configuration error.
-        let signers = try loadSigners(configuration, environment: environment)
+        let signers = try configuration.webhooks.loadSigners(environment: environment)
         try FileOperations.makeDirectories(configuration.stateDirectory)
         let store = try CaseStore(path: configuration.databasePath, mode: .createAndMigrate)
         let intakeBeat = Heartbeat(name: "intake"), deliveryBeat = Heartbeat(name: "delivery")
@@ -103,13 +103,5 @@ public enum Daemon {
         // Fold the write-ahead log back into the database, so a backup of the file alone is whole.
         _ = try? await store.pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
         logger.info("opined stopped")
-    }
-
-    static func loadSigners(_ configuration: Configuration, environment: [String: String]) throws -> [String: WebhookSigner] {
-        var signers: [String: WebhookSigner] = [:]
-        for endpoint in configuration.webhooks.endpoints {
-            signers[endpoint.name] = try endpoint.loadSigner(environment: environment)
-        }
-        return signers
     }
 }

@@ -44,7 +44,7 @@ final class Reloader: Sendable {
             guard new.spoolDirectory == old.spoolDirectory, new.stateDirectory == old.stateDirectory else {
                 throw ConfigurationError("paths.spool and paths.state cannot change while opined runs; restart it to move them")
             }
-            let signers = try Daemon.loadSigners(new, environment: environment)
+            let signers = try new.webhooks.loadSigners(environment: environment)
             apply(new, signers)
             current.withLock { $0 = new }
             logger.notice("configuration reloaded", metadata: [

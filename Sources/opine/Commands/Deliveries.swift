@@ -117,8 +117,9 @@ struct Redeliver: ParsableCommand {
                 else if let caseID { .failedOrDead(caseID: caseID, endpoint: endpoint) }
                 else { .dead(endpoint: endpoint!) }
             let ids = try context.store.redeliver(replay, now: Date())
-            let waiting = try context.store.endpointSummaries(context.configuration.webhooks.endpoints)
-                .filter { $0.health.status == .disabled || $0.health.status == .paused }.map(\.endpoint.name)
+            let waiting = try context.store.endpointHealth().values
+                .filter { ($0.status == .disabled || $0.status == .paused) && context.configuration.webhooks.endpoint(named: $0.name) != nil }
+                .map(\.name).sorted()
             if options.json {
                 Output.json(["redelivered": ids, "endpoints_not_sending": waiting])
                 return

@@ -84,11 +84,7 @@ struct CheckConfig: ParsableCommand {
     func run() throws {
         do {
             let configuration = try OpineKit.Configuration.load(explicitPath: file ?? config)
-            if secrets {
-                for endpoint in configuration.webhooks.endpoints {
-                    _ = try endpoint.loadSigner(environment: ProcessInfo.processInfo.environment)
-                }
-            }
+            if secrets { _ = try configuration.webhooks.loadSigners(environment: ProcessInfo.processInfo.environment) }
             if json {
                 Output.json([
                     "valid": true, "source": configuration.source, "spool": configuration.spoolDirectory,
