@@ -6,7 +6,7 @@ import Testing
 struct ConcurrencyTests {
     @Test("Eight opine processes act on the same cases while opined ingests and delivers: no lost update, only clean conflicts")
     func eightWriters() throws {
-        let receiver = try Receiver(in: FileManager.default.temporaryDirectory.appendingPathComponent("opine-rx-\(UUID().uuidString.prefix(8))"))
+        let receiver = try Receiver()
         let sandbox = try Sandbox(receiver: receiver, endpoints: receiver.endpoint("desk", path: "/ok"))
         try sandbox.startDaemon()
         let ids = try WebhookTests.addCases(sandbox, (0..<4).map { BundleBuilder(submissionID: "web-many-\($0)") })

@@ -49,7 +49,7 @@ struct SystemdTests {
 
     @Test("SIGHUP applies a good configuration and refuses a bad one, keeping the old in force")
     func reload() throws {
-        let receiver = try Receiver(in: FileManager.default.temporaryDirectory.appendingPathComponent("opine-rx-\(UUID().uuidString.prefix(8))"))
+        let receiver = try Receiver()
         let sandbox = try Sandbox(receiver: receiver, endpoints: receiver.endpoint("first", path: "/ok"))
         let notify = try NotifySocket(in: sandbox.root)
         sandbox.environment["NOTIFY_SOCKET"] = notify.path
@@ -84,7 +84,7 @@ struct SystemdTests {
 
     @Test("SIGTERM during intake and delivery loses nothing and exits 0")
     func stopDuringWork() throws {
-        let receiver = try Receiver(in: FileManager.default.temporaryDirectory.appendingPathComponent("opine-rx-\(UUID().uuidString.prefix(8))"))
+        let receiver = try Receiver()
         let sandbox = try Sandbox(receiver: receiver, endpoints: receiver.endpoint("desk", path: "/delay"))
         try sandbox.startDaemon()
         let work = try sandbox.workFolder()

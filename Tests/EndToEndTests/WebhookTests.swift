@@ -32,7 +32,7 @@ struct WebhookTests {
 
     @Test("Every event type arrives signed per Standard Webhooks; only include_contact endpoints see contact details")
     func everyEventSigned() throws {
-        let receiver = try Receiver(in: FileManager.default.temporaryDirectory.appendingPathComponent("opine-rx-\(UUID().uuidString.prefix(8))"))
+        let receiver = try Receiver()
         let sandbox = try Sandbox(receiver: receiver, endpoints: receiver.endpoint("desk", path: "/ok")
             + receiver.endpoint("messaging", path: "/messaging", extra: "include_contact = true\nevents = [\"case.received\", \"case.responded\"]"))
         try sandbox.startDaemon()
@@ -87,7 +87,7 @@ struct WebhookTests {
 
     @Test("opined refuses to start without an endpoint's secret, naming where it looked (exit 78)")
     func missingSecret() throws {
-        let receiver = try Receiver(in: FileManager.default.temporaryDirectory.appendingPathComponent("opine-rx-\(UUID().uuidString.prefix(8))"))
+        let receiver = try Receiver()
         let sandbox = try Sandbox(receiver: receiver, endpoints: receiver.endpoint("desk", path: "/ok"))
         sandbox.environment["OPINE_TEST_WEBHOOK_SECRET"] = nil
         let result = try sandbox.opine([], program: "opined")
@@ -99,7 +99,7 @@ struct WebhookTests {
 
     @Test("A receiver failing twice gets exactly three attempts with one webhook-id, then no more")
     func retriesThenStops() throws {
-        let receiver = try Receiver(in: FileManager.default.temporaryDirectory.appendingPathComponent("opine-rx-\(UUID().uuidString.prefix(8))"))
+        let receiver = try Receiver()
         let sandbox = try Sandbox(receiver: receiver, endpoints: receiver.endpoint("flaky", path: "/flaky/2", extra: "events = [\"case.received\"]"))
         try sandbox.startDaemon()
         let first = try Self.addCases(sandbox, [BundleBuilder(submissionID: "web-retry-1")])[0]
@@ -117,7 +117,7 @@ struct WebhookTests {
 
     @Test("A dead delivery is visible and replayed by opine redeliver with the same webhook-id")
     func deadAndRedelivered() throws {
-        let receiver = try Receiver(in: FileManager.default.temporaryDirectory.appendingPathComponent("opine-rx-\(UUID().uuidString.prefix(8))"))
+        let receiver = try Receiver()
         try receiver.setSwitch("desk", down: true)
         let sandbox = try Sandbox(receiver: receiver, retrySchedule: #"["0.1s", "0.1s"]"#, endpoints: receiver.endpoint("desk", path: "/switch/desk"))
         try sandbox.startDaemon()
@@ -153,7 +153,7 @@ struct WebhookTests {
 
     @Test("One case's events keep their order at a flaky endpoint while another endpoint is down")
     func orderHeldWhileAnotherEndpointIsDown() throws {
-        let receiver = try Receiver(in: FileManager.default.temporaryDirectory.appendingPathComponent("opine-rx-\(UUID().uuidString.prefix(8))"))
+        let receiver = try Receiver()
         let sandbox = try Sandbox(
             receiver: receiver, retrySchedule: #"["0.3s", "0.3s", "0.3s"]"#,
             endpoints: receiver.endpoint("ordered", path: "/flaky/1")
@@ -184,7 +184,7 @@ struct WebhookTests {
 
     @Test("Redirects are not followed, slow receivers time out, huge answers are cut, 410 disables the endpoint")
     func hostileReceivers() throws {
-        let receiver = try Receiver(in: FileManager.default.temporaryDirectory.appendingPathComponent("opine-rx-\(UUID().uuidString.prefix(8))"))
+        let receiver = try Receiver()
         let sandbox = try Sandbox(
             receiver: receiver, retrySchedule: #"["1h"]"#, webhooks: "max_response_bytes = \"4 KiB\"",
             endpoints: receiver.endpoint("redirect", path: "/redirect", extra: "events = [\"case.received\"]")
@@ -224,7 +224,7 @@ struct WebhookTests {
 
     @Test("An endpoint failing longer than pause_after is paused, visibly, to one probe per interval")
     func pausedEndpoint() throws {
-        let receiver = try Receiver(in: FileManager.default.temporaryDirectory.appendingPathComponent("opine-rx-\(UUID().uuidString.prefix(8))"))
+        let receiver = try Receiver()
         let sandbox = try Sandbox(
             receiver: receiver, retrySchedule: #"["0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s", "0.1s"]"#,
             webhooks: "pause_after = \"1s\"\nprobe_interval = \"1h\"",
@@ -247,7 +247,7 @@ struct WebhookTests {
 
     @Test("TLS certificates are verified: a receiver with a self-signed certificate gets no webhook")
     func tlsVerified() throws {
-        let receiver = try Receiver(in: FileManager.default.temporaryDirectory.appendingPathComponent("opine-rx-\(UUID().uuidString.prefix(8))"), selfSignedTLS: true)
+        let receiver = try Receiver(selfSignedTLS: true)
         let sandbox = try Sandbox(receiver: receiver, retrySchedule: #"["1h"]"#, endpoints: """
             [endpoints.impostor]
             url = "https://127.0.0.1:\(receiver.port)/ok"
@@ -263,7 +263,7 @@ struct WebhookTests {
 
     @Test("SIGKILL during deliveries loses nothing; SIGTERM lets an attempt in flight finish")
     func killAndRestart() throws {
-        let receiver = try Receiver(in: FileManager.default.temporaryDirectory.appendingPathComponent("opine-rx-\(UUID().uuidString.prefix(8))"))
+        let receiver = try Receiver()
         let sandbox = try Sandbox(receiver: receiver, endpoints: receiver.endpoint("desk", path: "/delay"))
         try sandbox.startDaemon()
         let builders = (0..<12).map { BundleBuilder(submissionID: "web-kill-\($0)") }

@@ -32,9 +32,10 @@ final class Receiver: @unchecked Sendable {
         var caseID: String? { data["case_id"] as? String }
     }
 
-    /// With `selfSignedTLS` it speaks HTTPS with a certificate no authority signed, as an impostor would.
-    init(in root: URL, selfSignedTLS: Bool = false) throws {
-        directory = root.appendingPathComponent("receiver")
+    /// Runs in a temporary directory of its own, removed with it. With `selfSignedTLS` it speaks HTTPS with a
+    /// certificate no authority signed, as an impostor would.
+    init(selfSignedTLS: Bool = false) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("opine-rx-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let portFile = directory.appendingPathComponent("port")
         var tlsArguments: [String] = []
@@ -64,6 +65,7 @@ final class Receiver: @unchecked Sendable {
     deinit {
         // Not waitUntilExit: it can block forever on a cooperative thread; Foundation reaps the child itself.
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(at: directory)
     }
 
     func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
