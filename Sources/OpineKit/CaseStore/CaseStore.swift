@@ -138,6 +138,7 @@ extension CaseStore {
                 try enqueue(db, .caseEmergency, record, at: at)
             }
             try enqueue(db, .caseReceived, record, at: at)
+            try FaultInjection.check(.commit, path)
             return .stored(caseID: caseID, priority: priority)
         }
     }
@@ -166,6 +167,7 @@ extension CaseStore {
                 type: .bundleRejected, caseID: nil, rejectionID: rejection.id, createdAt: rejection.at,
                 data: NotificationData(rejectionCode: rejection.code, submissionID: rejection.submissionID).encoded())
             try outbox.insert(db)
+            try FaultInjection.check(.commit, path)
             return rejection.id!
         }
     }

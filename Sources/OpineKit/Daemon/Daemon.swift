@@ -66,7 +66,8 @@ public enum Daemon {
         let intake = Intake(configuration: configuration, store: store, logger: logger, announce: { worker.wake() }, heartbeat: intakeBeat)
         try intake.prepare()
         let supervisor = Supervisor(
-            configuration: configuration, notifier: notifier, heartbeats: [intakeBeat, deliveryBeat], store: store, logger: logger)
+            configuration: configuration, notifier: notifier, heartbeats: [intakeBeat, deliveryBeat], store: store, logger: logger,
+            intakeProblem: { intake.problem })
         let loop = try IntakeLoop(
             intake: intake, logger: logger, maxIdle: maxIdle, onPass: { intakeBeat.beat() },
             onReady: {

@@ -10,11 +10,17 @@ public final class Supervisor: BlockingLoop {
     let heartbeats: [Heartbeat]
     let store: CaseStore
     let logger: Logger
+    /// Why intake is blocked, if it is (a full disk), for the heartbeat file and `STATUS=`.
+    let intakeProblem: @Sendable () -> Intake.Problem?
     let startedAt = Date()
     private let stopping = Atomic<Bool>(false)
     private let configuration: Mutex<Configuration>
 
-    public init(configuration: Configuration, notifier: SystemdNotifier, heartbeats: [Heartbeat], store: CaseStore, logger: Logger) {
+    public init(
+        configuration: Configuration, notifier: SystemdNotifier, heartbeats: [Heartbeat], store: CaseStore, logger: Logger,
+        intakeProblem: @escaping @Sendable () -> Intake.Problem? = { nil }
+    ) {
+        self.intakeProblem = intakeProblem
         self.configuration = Mutex(configuration)
         self.notifier = notifier
         self.heartbeats = heartbeats
@@ -70,13 +76,15 @@ public final class Supervisor: BlockingLoop {
         guard let stats = try? store.stats() else { return nil }
         let open = stats.openByPriority.values.reduce(0, +)
         let waiting = (stats.webhooks["pending"] ?? 0) + (stats.webhooks["failed"] ?? 0)
-        return "\(open) open (\(stats.openByPriority["emergency"] ?? 0) emergency); webhooks \(waiting) waiting, \(stats.webhooks["dead"] ?? 0) dead"
+        let blocked = intakeProblem().map { $0.diskFull ? "; INTAKE BLOCKED: disk full" : "; INTAKE BLOCKED: I/O error" } ?? ""
+        return "\(open) open (\(stats.openByPriority["emergency"] ?? 0) emergency); webhooks \(waiting) waiting, \(stats.webhooks["dead"] ?? 0) dead\(blocked)"
     }
 
     private func writeHeartbeat(_ configuration: Configuration, healthy: Bool) {
         let beat = DaemonHeartbeat(
             pid: getpid(), version: Opine.version, startedAt: Timestamps.format(startedAt), at: Timestamps.format(Date()),
-            healthy: healthy, loops: Dictionary(uniqueKeysWithValues: heartbeats.map { ($0.name, ($0.age * 1000).rounded() / 1000) }))
+            healthy: healthy, loops: Dictionary(uniqueKeysWithValues: heartbeats.map { ($0.name, ($0.age * 1000).rounded() / 1000) }),
+            intakeBlocked: intakeProblem().map { .init(message: $0.message, diskFull: $0.diskFull, since: Timestamps.format($0.since)) })
         guard let data = try? JSONEncoder().encode(beat) else { return }
         try? FileOperations.replaceAtomically(Array(data), at: configuration.heartbeatPath, mode: 0o640, durable: false)
     }
@@ -100,9 +108,23 @@ public struct DaemonHeartbeat: Codable, Sendable {
     public var healthy: Bool
     /// Seconds since each working loop last beat.
     public var loops: [String: Double]
+    /// Present while uploads cannot be taken (they wait in the drop directory and are retried).
+    public var intakeBlocked: IntakeBlocked?
+
+    public struct IntakeBlocked: Codable, Sendable {
+        public var message: String
+        public var diskFull: Bool
+        public var since: String
+
+        enum CodingKeys: String, CodingKey {
+            case message, since
+            case diskFull = "disk_full"
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case pid, version, at, healthy, loops
         case startedAt = "started_at"
+        case intakeBlocked = "intake_blocked"
     }
 }

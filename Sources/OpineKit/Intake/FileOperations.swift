@@ -23,6 +23,7 @@ enum FileOperations {
     }
 
     static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o640) throws(IOFailure) -> Int32 {
+        try FaultInjection.check(.open, path)
         let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
         guard fd >= 0 else { throw fail("open", path) }
         return fd
@@ -34,6 +35,7 @@ enum FileOperations {
 
     /// Opens `relative` (a checked bundle path) beneath `root` without following any symlink on the way.
     static func openBeneath(_ root: Int32, _ relative: String, display: String) throws(IOFailure) -> Int32 {
+        try FaultInjection.check(.open, display)
         let components = relative.split(separator: "/").map(String.init)
         var directory = dup(root)
         guard directory >= 0 else { throw fail("dup", display) }
@@ -64,6 +66,7 @@ enum FileOperations {
     }
 
     static func makeDirectory(_ path: String, mode: mode_t = 0o750) throws(IOFailure) {
+        try FaultInjection.check(.mkdir, path)
         if Glibc.mkdir(path, mode) != 0, errno != EEXIST { throw fail("mkdir", path) }
     }
 
@@ -81,6 +84,11 @@ enum FileOperations {
     }
 
     static func write(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, display: String) throws(IOFailure) {
+        try FaultInjection.check(.write, display)
+        try writeAll(fd, buffer, display: display)
+    }
+
+    private static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, display: String) throws(IOFailure) {
         var offset = 0
         while offset < buffer.count {
             let written = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
@@ -93,6 +101,7 @@ enum FileOperations {
     }
 
     static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, display: String) throws(IOFailure) -> Int {
+        try FaultInjection.check(.read, display)
         while true {
             let count = Glibc.read(fd, buffer.baseAddress!, buffer.count)
             if count >= 0 { return count }
@@ -101,6 +110,7 @@ enum FileOperations {
     }
 
     static func pread(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64, display: String) throws(IOFailure) -> Int {
+        try FaultInjection.check(.read, display)
         while true {
             let count = Glibc.pread(fd, buffer.baseAddress!, buffer.count, off_t(offset))
             if count >= 0 { return count }
@@ -110,31 +120,37 @@ enum FileOperations {
 
     /// An fsync failure means the data may be gone; the caller must give up this attempt, never retry the fsync.
     static func sync(_ fd: Int32, display: String) throws(IOFailure) {
+        try FaultInjection.check(.fsync, display)
         guard fsync(fd) == 0 else { throw fail("fsync", display) }
     }
 
+    /// Makes a rename or a new entry in `path` durable. Failing is as serious as a failed fsync of a file.
     static func syncDirectory(_ path: String) throws(IOFailure) {
         let fd = try openDirectory(path)
         defer { close(fd) }
-        try sync(fd, display: path)
+        try FaultInjection.check(.directoryFsync, path)
+        guard fsync(fd) == 0 else { throw fail("fsync", path) }
     }
 
     /// rename(2) that refuses to replace an existing target. Only the daemon writes these folders, so checking first
     /// is enough (glibc's renameat2 is not visible to Swift).
     static func renameNoReplace(_ from: String, _ to: String) throws(IOFailure) {
+        try FaultInjection.check(.rename, from)
         guard lstat(to) == nil else { throw IOFailure(operation: "rename", path: to, code: EEXIST) }
         guard rename(from, to) == 0 else { throw fail("rename", from) }
     }
 
     static func unlink(_ path: String) throws(IOFailure) {
+        try FaultInjection.check(.unlink, path)
         if Glibc.unlink(path) != 0, errno != ENOENT { throw fail("unlink", path) }
     }
 
     /// Removes a file or a whole tree without following symlinks inside it.
     static func removeTree(_ path: String) throws(IOFailure) {
         guard let info = lstat(path) else { return }
+        try FaultInjection.check(.unlink, path)
         if info.st_mode & S_IFMT != S_IFDIR {
-            try unlink(path)
+            if Glibc.unlink(path) != 0, errno != ENOENT { throw fail("unlink", path) }
             return
         }
         let fd = try openDirectory(path)
@@ -204,15 +220,18 @@ enum FileOperations {
     }
 
     /// Replaces `path` by writing a temporary beside it and renaming, so readers see the old or the new content,
-    /// never a torn one. `durable` adds the fsyncs (a heartbeat or a metrics file does not need them).
+    /// never a torn one. `durable` adds the fsyncs (a heartbeat or a metrics file does not need them) and marks
+    /// intake's own writes, the ones fault injection may fail.
     static func replaceAtomically(_ data: [UInt8], at path: String, mode: mode_t, durable: Bool) throws {
         let temporary = path + ".tmp"
         _ = Glibc.unlink(temporary)
+        if durable { try FaultInjection.check(.open, temporary) }
         let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
         guard fd >= 0 else { throw fail("open", temporary) }
         do {
             _ = fchmod(fd, mode)
-            try data.withUnsafeBytes { buffer in try write(fd, buffer, display: temporary) }
+            if durable { try FaultInjection.check(.write, temporary) }
+            try data.withUnsafeBytes { buffer in try writeAll(fd, buffer, display: temporary) }
             if durable { try sync(fd, display: temporary) }
         } catch {
             close(fd)
@@ -220,6 +239,12 @@ enum FileOperations {
             throw error
         }
         close(fd)
+        if durable {
+            do { try FaultInjection.check(.rename, temporary) } catch {
+                _ = Glibc.unlink(temporary)
+                throw error
+            }
+        }
         guard rename(temporary, path) == 0 else { throw fail("rename", temporary) }
     }
 

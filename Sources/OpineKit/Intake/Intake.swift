@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Crypto
 import Foundation
+import GRDB
 import Logging
 import Synchronization
 
@@ -21,13 +22,22 @@ public final class Intake: @unchecked Sendable {
     let heartbeat: Heartbeat?
     /// The limits in force; a configuration reload replaces them between uploads.
     private let currentLimits: Mutex<IntakeSettings>
+    /// Why uploads cannot be taken right now (a full disk, an I/O error), until one is taken again.
+    private let currentProblem = Mutex<Problem?>(nil)
+
+    /// A failure that keeps uploads waiting in the drop directory; `opine status` reports it.
+    public struct Problem: Sendable, Equatable {
+        public var message: String
+        public var diskFull: Bool
+        public var since: Date
+    }
 
     public enum Outcome: Equatable, Sendable {
         case stored(caseID: String, priority: Priority)
         case duplicate(of: String)
         case rejected(Rejection.Code)
         /// Nothing changed; the upload stays and is tried again after a pause.
-        case retryLater(String)
+        case retryLater(String, diskFull: Bool)
         case vanished
     }
 
@@ -49,7 +59,23 @@ public final class Intake: @unchecked Sendable {
     /// Applies reloaded limits to the next upload taken.
     public func apply(_ limits: IntakeSettings) { currentLimits.withLock { $0 = limits } }
 
+    public var problem: Problem? { currentProblem.withLock { $0 } }
+
+    /// Takes one upload and remembers whether intake is blocked by a failure (cleared by the next success).
     public func take(_ name: String) -> Outcome {
+        let outcome = attempt(name)
+        currentProblem.withLock { problem in
+            switch outcome {
+            case .retryLater(let message, let diskFull):
+                if problem?.message != message { problem = Problem(message: message, diskFull: diskFull, since: problem?.since ?? clock()) }
+            case .vanished: break
+            default: problem = nil
+            }
+        }
+        return outcome
+    }
+
+    private func attempt(_ name: String) -> Outcome {
         let uploadPath = configuration.dropDirectory + "/" + name
         guard let info = FileOperations.lstat(uploadPath) else { return .vanished }
         var submissionID: String?
@@ -90,7 +116,7 @@ public final class Intake: @unchecked Sendable {
             logger.error("intake failed; the upload stays and will be tried again", metadata: [
                 "upload": "\(name.escapedForDisplay)", "error": "\(error)",
             ])
-            return .retryLater("\(error)")
+            return .retryLater("\(error)", diskFull: Self.isDiskFull(error))
         }
     }
 
@@ -214,28 +240,36 @@ public final class Intake: @unchecked Sendable {
     /// folder is recorded at the next start (see `Reconciler`).
     func quarantine(name: String, path: String, rejection: Rejection, submissionID: String?) -> Outcome {
         let now = clock()
+        var folder: (path: String, name: String)?
+        var movedTo: String?
         do {
-            let folder = try uniqueFolder(in: configuration.rejectedDirectory, base: "\(Timestamps.compactTime(now))-\(Self.safeName(name))")
+            let made = try uniqueFolder(in: configuration.rejectedDirectory, base: "\(Timestamps.compactTime(now))-\(Self.safeName(name))")
+            folder = made
             let reason = QuarantineReason(
                 code: rejection.code.rawValue, message: rejection.message, at: Timestamps.format(now),
                 upload: name.escapedForDisplay, submissionID: submissionID)
-            try FileOperations.writeDurably(Array(try reason.encoded()), to: folder.path + "/" + QuarantineReason.fileName)
+            try FileOperations.writeDurably(Array(try reason.encoded()), to: made.path + "/" + QuarantineReason.fileName)
             let isDirectory = FileOperations.lstat(path).map(FileOperations.isDirectory) ?? false
-            let target = folder.path + "/" + (isDirectory ? "upload" : name.lowercased().hasSuffix(".zip") ? "upload.zip" : "upload.file")
+            let target = made.path + "/" + (isDirectory ? "upload" : name.lowercased().hasSuffix(".zip") ? "upload.zip" : "upload.file")
             try FileOperations.renameNoReplace(path, target)
-            try FileOperations.syncDirectory(folder.path)
+            movedTo = target
+            try FileOperations.syncDirectory(made.path)
             try FileOperations.syncDirectory(configuration.dropDirectory)
-            let id = try store.recordRejection(reason.record(quarantine: folder.name))
+            let id = try store.recordRejection(reason.record(quarantine: made.name))
             announce()
             logger.warning("upload rejected", metadata: [
                 "reason": "\(rejection.code.rawValue)", "rejection": "\(id)", "upload": "\(name.escapedForDisplay)",
             ])
             return .rejected(rejection.code)
         } catch {
+            // Put things back as they were, so the upload is judged again from the drop directory. If the upload
+            // cannot be moved back, its folder stays and the next start records it from reason.json.
+            let restored = movedTo.map { (try? FileOperations.renameNoReplace($0, path)) != nil } ?? true
+            if restored, let folder { try? FileOperations.removeTree(folder.path) }
             logger.error("could not quarantine a rejected upload; it stays and will be tried again", metadata: [
                 "upload": "\(name.escapedForDisplay)", "reason": "\(rejection.code.rawValue)", "error": "\(error)",
             ])
-            return .retryLater("\(error)")
+            return .retryLater("\(error)", diskFull: Self.isDiskFull(error))
         }
     }
 
@@ -243,6 +277,7 @@ public final class Intake: @unchecked Sendable {
         for attempt in 1...1000 {
             let name = attempt == 1 ? base : "\(base)-\(attempt)"
             let path = parent + "/" + name
+            try FaultInjection.check(.mkdir, path)
             if Glibc.mkdir(path, 0o750) == 0 { return (path, name) }
             if errno != EEXIST { throw FileOperations.fail("mkdir", path) }
         }
@@ -256,6 +291,12 @@ public final class Intake: @unchecked Sendable {
         let target = orphans + "/" + (path as NSString).lastPathComponent + "-" + Timestamps.compactTime(clock()) + "-" + UUID().uuidString.prefix(8)
         try FileOperations.renameNoReplace(path, target)
         logger.warning("set aside a store folder that had no committed case", metadata: ["folder": "\(target)"])
+    }
+
+    static func isDiskFull(_ error: Error) -> Bool {
+        if let failure = error as? IOFailure { return failure.isDiskFull }
+        if let database = error as? DatabaseError { return database.resultCode == .SQLITE_FULL }
+        return false
     }
 
     /// The upload's name reduced to characters that are safe in a path and a terminal.

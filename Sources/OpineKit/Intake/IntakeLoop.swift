@@ -165,8 +165,9 @@ public final class IntakeLoop: @unchecked Sendable {
             switch intake.take(item.name) {
             case .retryLater:
                 let failures = (pending[item.name]?.failures ?? 0) + 1
-                // 5 s, 10 s, 20 s … up to 5 minutes: a full disk is retried without spinning.
-                pending[item.name] = Pending(due: now + min(300, 5 * pow(2, Double(failures - 1))), failures: failures)
+                // 5 s, 10 s, 20 s … up to a minute: a full disk is retried without spinning, and intake resumes
+                // within a minute of space returning.
+                pending[item.name] = Pending(due: now + min(60, 5 * pow(2, Double(failures - 1))), failures: failures)
             default:
                 pending.removeValue(forKey: item.name)
             }

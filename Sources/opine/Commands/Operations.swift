@@ -9,7 +9,8 @@ struct Status: ParsableCommand {
         discussion: """
             opined rewrites a heartbeat file in the state directory every 2 seconds. Exit status 0 when it is fresh \
             and every working loop is beating; 69 when opined is not running, its heartbeat is older than 10 \
-            seconds, or a loop has stalled (so a monitoring check can run `opine status` as is). Dead webhook \
+            seconds, a loop has stalled, or intake is blocked by a full disk or an I/O error (so a monitoring \
+            check can run `opine status` as is). Dead webhook \
             deliveries are reported but do not change the exit status; alert on them through the metrics.
             """)
 
@@ -32,6 +33,10 @@ struct Status: ParsableCommand {
                 let stalled = heartbeat?.loops.filter { $0.value > 10 }.keys.sorted().joined(separator: ", ") ?? ""
                 problems.append("a working loop has stalled (\(stalled)); systemd's watchdog will restart opined")
             }
+            if let blocked = heartbeat?.intakeBlocked, let age, age <= 10 {
+                let cause = blocked.diskFull ? "the disk is full" : "an I/O error"
+                problems.append("intake is blocked since \(Output.minute(blocked.since)) by \(cause) (\(blocked.message)); uploads wait in the drop directory and are retried, and intake resumes by itself once the cause is fixed")
+            }
             let backlog = (try? FileManager.default.contentsOfDirectory(atPath: configuration.dropDirectory))?
                 .filter { !ReadinessPolicy.isInProgressName($0) }.count
             let webhooks = try context.store.stats().webhooks
@@ -42,6 +47,7 @@ struct Status: ParsableCommand {
                     "pid": heartbeat.map { Int($0.pid) } ?? NSNull(), "started_at": heartbeat?.startedAt ?? NSNull(),
                     "heartbeat_age_seconds": age ?? NSNull(), "loops": heartbeat?.loops ?? [:],
                     "drop_backlog": backlog ?? NSNull(), "webhooks": webhooks,
+                    "intake_blocked": heartbeat?.intakeBlocked.map { ["message": $0.message, "disk_full": $0.diskFull, "since": $0.since] as [String: Any] } ?? NSNull(),
                 ] as [String: Any])
             } else {
                 Output.line(healthy ? "opined is running." : "opined is NOT healthy.")

@@ -1,0 +1,105 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Synchronization
+
+/// One kind of operation intake performs while taking an upload. Each is a place a test can make fail.
+public enum IntakeStep: String, CaseIterable, Sendable {
+    case open, read, write, fsync, rename, mkdir, unlink
+    case directoryFsync = "dirsync"
+    case commit
+}
+
+/// Makes chosen intake operations fail, so tests can prove that a failure at any step loses nothing. Inert (one
+/// relaxed atomic load per operation) unless a test armed a fault or opined runs with `OPINE_TEST_FAULTS_FILE`.
+public enum FaultInjection {
+    /// Fail the `occurrence`-th call of `step` (counting from 1) with `code`; with `sticky`, every later call too,
+    /// as a full disk would.
+    public struct Fault: Sendable {
+        public var step: IntakeStep
+        public var occurrence: Int
+        public var code: Int32
+        public var sticky: Bool
+
+        public init(_ step: IntakeStep, occurrence: Int = 1, code: Int32, sticky: Bool = false) {
+            self.step = step
+            self.occurrence = occurrence
+            self.code = code
+            self.sticky = sticky
+        }
+    }
+
+    /// Every operation seen on an armed thread, in order, so a test can tell what was done after a failure.
+    public struct Trace: Sendable, Equatable {
+        public var step: IntakeStep
+        public var path: String
+        public var failed: Bool
+    }
+
+    private struct Armed {
+        var fault: Fault?
+        var counts: [IntakeStep: Int] = [:]
+        var trace: [Trace] = []
+    }
+
+    private static let anyArmed = Atomic<Bool>(false)
+    /// Keyed by thread, so tests running in parallel in one process each see only their own faults.
+    private static let armed = Mutex<[UInt: Armed]>([:])
+    private static let faultsFile = ProcessInfo.processInfo.environment["OPINE_TEST_FAULTS_FILE"]
+
+    /// Arms `fault` (or only tracing, with nil) for intake work done on the calling thread until `disarm()`.
+    public static func arm(_ fault: Fault?) {
+        armed.withLock { $0[UInt(pthread_self())] = Armed(fault: fault) }
+        anyArmed.store(true, ordering: .sequentiallyConsistent)
+    }
+
+    /// Stops injecting on the calling thread and returns what it traced.
+    @discardableResult
+    public static func disarm() -> [Trace] {
+        armed.withLock { table in
+            let trace = table.removeValue(forKey: UInt(pthread_self()))?.trace ?? []
+            if table.isEmpty && faultsFile == nil { anyArmed.store(false, ordering: .sequentiallyConsistent) }
+            return trace
+        }
+    }
+
+    /// Called by every intake operation before it acts; throws the injected failure, if one is due.
+    static func check(_ step: IntakeStep, _ path: String) throws(IOFailure) {
+        if faultsFile != nil, let code = fileFault(step) {
+            throw IOFailure(operation: "\(step.rawValue) (injected)", path: path, code: code)
+        }
+        guard anyArmed.load(ordering: .relaxed) else { return }
+        let code: Int32? = armed.withLock { table in
+            let thread = UInt(pthread_self())
+            guard var state = table[thread] else { return nil }
+            state.counts[step, default: 0] += 1
+            var code: Int32?
+            if let fault = state.fault, fault.step == step {
+                let count = state.counts[step]!
+                if count == fault.occurrence || (fault.sticky && count > fault.occurrence) { code = fault.code }
+            }
+            state.trace.append(Trace(step: step, path: path, failed: code != nil))
+            table[thread] = state
+            return code
+        }
+        if let code { throw IOFailure(operation: "\(step.rawValue) (injected)", path: path, code: code) }
+    }
+
+    /// For end-to-end tests of the real daemon: while the file named by `OPINE_TEST_FAULTS_FILE` exists, each of its
+    /// lines `STEP ERRNO` (for example `write ENOSPC`) makes every such operation fail, as a full disk would.
+    private static func fileFault(_ step: IntakeStep) -> Int32? {
+        guard let faultsFile, let text = try? String(contentsOfFile: faultsFile, encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") {
+            let words = line.split(separator: " ")
+            guard words.count == 2, words[0] == step.rawValue else { continue }
+            switch words[1] {
+            case "ENOSPC": return ENOSPC
+            case "EIO": return EIO
+            case "EDQUOT": return EDQUOT
+            default: continue
+            }
+        }
+        return nil
+    }
+}
