@@ -10,7 +10,7 @@ LIBDIR = $(PREFIX)/lib
 DOCDIR = $(PREFIX)/share/doc/opine
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
-.PHONY: deps build test demo release install uninstall check-deploy clean
+.PHONY: deps build test demo release install uninstall check-deploy clean crash-test
 
 deps:
 	@scripts/install-deps.sh
@@ -23,6 +23,12 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	scripts/check-deploy.sh
+
+# The crash-consistency harness at full length (the normal test run does 20 kills). OPINE_CRASH_SEED replays a run.
+CRASH_KILLS ?= 200
+crash-test: deps
+	$(SWIFT) build --build-tests
+	OPINE_CRASH_KILLS=$(CRASH_KILLS) $(SWIFT) test --skip-build --filter CrashLoopTests
 
 demo: build
 	scripts/demo.sh

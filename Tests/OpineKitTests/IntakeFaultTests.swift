@@ -124,7 +124,7 @@ struct IntakeFaultTests {
             #expect(spool.logs.lines.contains { $0.contains("intake failed") && $0.contains("injected") }, "\(label): the failure is logged")
         case .stored:
             // Only a failure after the commit (removing the upload, syncing the drop directory) can end here.
-            #expect([.unlink, .directoryFsync, .open].contains(step), "\(label): stored despite a failure before the commit")
+            #expect([.rename, .unlink, .directoryFsync, .open].contains(step), "\(label): stored despite a failure before the commit")
             #expect(trace[..<failedAt].contains { $0.step == .commit }, "\(label): stored although the commit never happened")
         default:
             Issue.record("\(label): unexpected outcome \(outcome)")
@@ -153,6 +153,8 @@ struct IntakeFaultTests {
         #expect(spool.entries(spool.configuration.casesDirectory).count == 1, "\(label)")
         let stored = spool.snapshot(spool.configuration.casesDirectory + "/" + caseID)
         for (path, data) in before where !data.isEmpty { #expect(stored[path] == data, "\(label): stored \(path) differs") }
+        // A removal interrupted after the upload was renamed aside is finished at the next start.
+        try spool.intake.prepare()
         #expect(spool.entries(spool.configuration.dropDirectory).isEmpty, "\(label): the upload is removed once stored")
         #expect(spool.entries(spool.configuration.stagingDirectory).isEmpty, "\(label)")
         #expect(try spool.count("SELECT count(*) FROM events WHERE type = 'intake'") == 1, "\(label)")

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 
@@ -66,6 +67,12 @@ public struct StagedBundle: Sendable {
     public var files: [CaseFileRecord]
     public var contentSHA256: String
     public var totalBytes: Int64
+
+    /// One hash over every file's SHA-256 and path, so the same files re-sent under another submission id are found.
+    static func contentSHA256(_ files: [(path: String, sha256: String)]) -> String {
+        let listing = files.sorted { $0.path < $1.path }.map { "\($0.sha256)  \($0.path)\n" }.joined()
+        return SHA256.hash(data: Data(listing.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
 }
 
 public enum IntakeOutcome: Sendable, Equatable {
@@ -151,6 +158,24 @@ extension CaseStore {
             arguments: [day])
         let number = try Int.fetchOne(db, sql: "SELECT last FROM case_counters WHERE day = ?", arguments: [day]) ?? 1
         return "C-\(day)-\(String(format: "%04d", number))"
+    }
+
+    /// The case that holds exactly these files under this submission id, if one was committed.
+    func caseHolding(submissionID: String, contentSHA256: String) throws -> String? {
+        try pool.read { db in
+            try String.fetchOne(
+                db, sql: "SELECT id FROM cases WHERE submission_id = ? AND content_sha256 = ?", arguments: [submissionID, contentSHA256])
+        }
+    }
+
+    /// Puts a repair made at start-up (after a crash) into the audit trail; it belongs to no case.
+    func recordRepair(_ kind: String, _ detail: [String: String]) throws {
+        try pool.write { db in
+            var event = EventRecord(
+                caseID: nil, at: Timestamps.format(Date()), actor: Self.daemonActor, type: "repair",
+                detail: JSONText.object(detail.merging(["repair": kind]) { old, _ in old }))
+            try event.append(db)
+        }
     }
 
     /// Records a quarantined upload (and its notification). The upload has already been moved aside.

@@ -27,6 +27,8 @@ public struct Configuration: Sendable {
     public var databasePath: String { stateDirectory + "/opine.sqlite3" }
     public var casesDirectory: String { stateDirectory + "/cases" }
     public var stagingDirectory: String { stateDirectory + "/staging" }
+    /// Store folders that no committed case owned (a crash between copying and committing), kept until proven copies.
+    public var orphanedDirectory: String { stateDirectory + "/orphaned" }
     /// Rewritten by opined every few seconds; `opine status` reads it to tell whether the daemon is alive.
     public var heartbeatPath: String { stateDirectory + "/opined.heartbeat" }
 

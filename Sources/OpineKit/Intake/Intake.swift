@@ -190,8 +190,7 @@ public final class Intake: @unchecked Sendable {
         for path in directories.reversed() { try FileOperations.syncDirectory(path) }
         try FileOperations.syncDirectory(configuration.stagingDirectory)
 
-        let listing = records.sorted { $0.path < $1.path }.map { "\($0.sha256)  \($0.path)\n" }.joined()
-        let content = SHA256.hash(data: Data(listing.utf8)).map { String(format: "%02x", $0) }.joined()
+        let content = StagedBundle.contentSHA256(records.map { ($0.path, $0.sha256) })
         return StagedBundle(
             manifest: manifest, stagingDirectory: directory, uploadName: uploadName.escapedForDisplay, files: records,
             contentSHA256: content, totalBytes: total)
@@ -216,8 +215,7 @@ public final class Intake: @unchecked Sendable {
         }
         if case .stored = outcome { announce() }
         do {
-            try FileOperations.removeTree(uploadPath)
-            try FileOperations.syncDirectory(configuration.dropDirectory)
+            try removeTakenUpload(uploadPath)
         } catch {
             // The case is safe; the leftover upload will be recognised as a duplicate and removed next time.
             logger.warning("case stored but the upload could not be removed", metadata: ["error": "\(error)"])
@@ -234,6 +232,18 @@ public final class Intake: @unchecked Sendable {
             logger.notice("duplicate upload removed", metadata: ["case": "\(original)", "matched_by": "\(matchedBy)"])
             return .duplicate(of: original)
         }
+    }
+
+    /// Uploads being deleted carry this prefix: hidden, so the loop ignores them, and removed again at start-up.
+    static let takenPrefix = ".opine-taken-"
+
+    /// Renames a taken upload to a hidden name first (atomic), then deletes it: a crash in the middle of deleting a
+    /// directory must never leave a half-deleted upload that looks like a bundle still arriving.
+    private func removeTakenUpload(_ path: String) throws {
+        let hidden = configuration.dropDirectory + "/" + Self.takenPrefix + UUID().uuidString.lowercased()
+        try FileOperations.renameNoReplace(path, hidden)
+        try FileOperations.syncDirectory(configuration.dropDirectory)
+        try FileOperations.removeTree(hidden)
     }
 
     /// Moves the upload to `rejected/<time>-<name>/` beside a reason.json, then records it. If recording fails the
@@ -285,12 +295,13 @@ public final class Intake: @unchecked Sendable {
     }
 
     /// Keeps a leftover store folder instead of deleting it: nothing a patient sent is ever destroyed by a guess.
+    /// (Start-up removes it later, once a committed case is proven to hold the same files.)
     func setAside(_ path: String) throws {
-        let orphans = configuration.stateDirectory + "/orphaned"
-        try FileOperations.makeDirectory(orphans)
-        let target = orphans + "/" + (path as NSString).lastPathComponent + "-" + Timestamps.compactTime(clock()) + "-" + UUID().uuidString.prefix(8)
-        try FileOperations.renameNoReplace(path, target)
-        logger.warning("set aside a store folder that had no committed case", metadata: ["folder": "\(target)"])
+        try FileOperations.makeDirectory(configuration.orphanedDirectory)
+        let name = (path as NSString).lastPathComponent + "-" + Timestamps.compactTime(clock()) + "-" + UUID().uuidString.prefix(8)
+        try store.recordRepair("set_aside", ["folder": name])
+        try FileOperations.renameNoReplace(path, configuration.orphanedDirectory + "/" + name)
+        logger.warning("set aside a store folder that had no committed case", metadata: ["folder": "\(name)"])
     }
 
     static func isDiskFull(_ error: Error) -> Bool {

@@ -3,47 +3,90 @@ import Glibc
 #endif
 import Foundation
 
+/// Start-up repair of what a crash (kill -9, power loss) can leave between intake's steps. Uploads are removed from
+/// the drop directory only after their case or rejection is committed, so every repair here either finishes a step
+/// from what is durable or rolls it back to "the upload is still waiting". Each repair is logged and audited, the
+/// audit event written first: a crash between the two repeats the repair at the next start, never hides it.
 extension Intake {
-    /// Creates the service's folders and repairs what a crash can leave behind, before the first upload is taken:
-    /// staging leftovers are removed (their uploads are still in the drop directory), store folders with no committed
-    /// case are set aside, and quarantine folders whose database record was lost are recorded from their reason.json.
+    /// Creates the service's folders and repairs what a crash left behind, before the first upload is taken.
     public func prepare() throws {
         for directory in [configuration.dropDirectory, configuration.rejectedDirectory, configuration.casesDirectory, configuration.stagingDirectory] {
             try FileOperations.makeDirectories(directory)
         }
-        let staging = try FileOperations.openDirectory(configuration.stagingDirectory)
-        let leftovers = try FileOperations.listDirectory(staging, display: configuration.stagingDirectory)
-        close(staging)
-        for (name, _) in leftovers {
-            try FileOperations.removeTree(configuration.stagingDirectory + "/" + name)
-        }
-        if !leftovers.isEmpty {
-            logger.notice("removed unfinished staging from an earlier run", metadata: ["count": "\(leftovers.count)"])
-        }
+        try cleanStaging()
+        try removeTakenUploads()
+        try rollBackUncommittedStoreFolders()
+        try removeProvenCopies()
+        try finishQuarantines()
+    }
 
-        let cases = try FileOperations.openDirectory(configuration.casesDirectory)
-        let folders = try FileOperations.listDirectory(cases, display: configuration.casesDirectory).map(\.0)
-        close(cases)
+    private func entries(of directory: String) throws -> [String] {
+        let fd = try FileOperations.openDirectory(directory)
+        defer { close(fd) }
+        return try FileOperations.listDirectory(fd, display: directory).map(\.0)
+    }
+
+    /// Unfinished staging: the uploads it was copied from are still in the drop directory.
+    private func cleanStaging() throws {
+        let leftovers = try entries(of: configuration.stagingDirectory)
+        guard !leftovers.isEmpty else { return }
+        try store.recordRepair("staging_removed", ["count": String(leftovers.count)])
+        for name in leftovers { try FileOperations.removeTree(configuration.stagingDirectory + "/" + name) }
+        logger.notice("removed unfinished staging from an earlier run", metadata: ["count": "\(leftovers.count)"])
+    }
+
+    /// Uploads already stored (or found duplicate) whose deletion a crash interrupted.
+    private func removeTakenUploads() throws {
+        let leftovers = try entries(of: configuration.dropDirectory).filter { $0.hasPrefix(Self.takenPrefix) }
+        guard !leftovers.isEmpty else { return }
+        try store.recordRepair("taken_upload_removed", ["count": String(leftovers.count)])
+        for name in leftovers { try FileOperations.removeTree(configuration.dropDirectory + "/" + name) }
+        logger.notice("finished removing uploads an earlier run had taken", metadata: ["count": "\(leftovers.count)"])
+    }
+
+    /// A store folder whose case was never committed (killed between the rename and the commit) is set aside.
+    private func rollBackUncommittedStoreFolders() throws {
+        let folders = try entries(of: configuration.casesDirectory)
         let committed = try store.caseIDs(in: folders)
         for folder in folders where !committed.contains(folder) {
             try setAside(configuration.casesDirectory + "/" + folder)
         }
+    }
 
-        let rejected = try FileOperations.openDirectory(configuration.rejectedDirectory)
-        let quarantines = try FileOperations.listDirectory(rejected, display: configuration.rejectedDirectory).map(\.0)
-        close(rejected)
+    /// A set-aside folder is removed once a committed case is proven to hold the same submission and the same files
+    /// (its upload was taken again after the crash); anything else stays for a person to look at.
+    private func removeProvenCopies() throws {
+        guard FileOperations.lstat(configuration.orphanedDirectory) != nil else { return }
+        for folder in try entries(of: configuration.orphanedDirectory) {
+            let path = configuration.orphanedDirectory + "/" + folder
+            guard case .bytes(let bytes) = FileOperations.readSmallFile(path + "/" + Manifest.fileName, limit: Manifest.maxBytes),
+                  let manifest = try? Manifest.parse(bytes, limits: limits, today: clock())
+            else { continue }
+            let content = StagedBundle.contentSHA256(manifest.files.map { ($0.path, $0.sha256) })
+            guard let caseID = try store.caseHolding(submissionID: manifest.submissionID, contentSHA256: content) else { continue }
+            try store.recordRepair("copy_removed", ["folder": folder, "case": caseID])
+            try FileOperations.removeTree(path)
+            logger.notice("removed a set-aside copy of a stored case", metadata: ["folder": "\(folder)", "case": "\(caseID)"])
+        }
+    }
+
+    /// A quarantine folder whose database record was lost is recorded from its reason.json; one the upload never
+    /// reached is removed (the upload is still in the drop directory and is judged again).
+    private func finishQuarantines() throws {
         let recorded = try store.recordedQuarantines()
-        for folder in quarantines where !recorded.contains(folder) {
+        for folder in try entries(of: configuration.rejectedDirectory) where !recorded.contains(folder) {
             let path = configuration.rejectedDirectory + "/" + folder
             let hasUpload = ["upload", "upload.zip", "upload.file"].contains { FileOperations.lstat(path + "/" + $0) != nil }
             guard hasUpload,
                   let data = FileManager.default.contents(atPath: path + "/" + QuarantineReason.fileName),
                   let reason = try? JSONDecoder().decode(QuarantineReason.self, from: data)
             else {
-                // Made but never filled: the upload is still in the drop directory and will be judged again.
+                try store.recordRepair("quarantine_unfilled_removed", ["folder": folder])
                 try FileOperations.removeTree(path)
+                logger.notice("removed a quarantine folder an earlier run left unfilled", metadata: ["folder": "\(folder)"])
                 continue
             }
+            try store.recordRepair("rejection_recorded", ["folder": folder])
             let id = try store.recordRejection(reason.record(quarantine: folder))
             logger.notice("recorded a rejection an earlier run could not", metadata: ["rejection": "\(id)", "reason": "\(reason.code)"])
         }

@@ -1,0 +1,235 @@
+import Foundation
+import GRDB
+import OpineKit
+import Testing
+
+/// The crash-consistency harness: the real opined, a loopback webhook receiver, a stream of valid, re-sent and
+/// invalid bundles (directories and zips, small and multi-megabyte), and SIGKILL at random moments, over and over.
+/// `OPINE_CRASH_KILLS` sets the number of kills (20 in the normal suite; `make crash-test` runs 200) and
+/// `OPINE_CRASH_SEED` replays a run. The checks at the end are the promise: nothing lost, nothing half-done.
+@Suite("Crash loop: SIGKILL at random moments")
+struct CrashLoopTests {
+    static let environment = ProcessInfo.processInfo.environment
+    static let kills = Int(environment["OPINE_CRASH_KILLS"] ?? "") ?? 20
+    static let seed = UInt64(environment["OPINE_CRASH_SEED"] ?? "") ?? UInt64.random(in: 1...UInt64(UInt32.max))
+
+    /// SplitMix64: a small seeded generator, so a failing run can be replayed exactly.
+    struct Random: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    /// One upload dropped during the run and what it must end as.
+    struct Dropped {
+        var name: String
+        var submissionID: String
+        /// nil for a valid bundle (it must be a case exactly once); otherwise the rejection it must get.
+        var rejection: Rejection.Code?
+    }
+
+    /// Builds and drops uploads of every kind the harness mixes.
+    struct Stream {
+        let sandbox: Sandbox
+        let work: URL
+        var random: Random
+        var dropped: [Dropped] = []
+        var valid: [BundleBuilder] = []
+
+        mutating func dropOne() throws {
+            let index = dropped.count + 1
+            let roll = Int.random(in: 0..<100, using: &random)
+            let name = String(format: "u%04d", index)
+            var builder = BundleBuilder(submissionID: "web-crash-\(Self.runTag)-\(index)", symptoms: roll % 17 == 0 ? ["bowel_bladder_dysfunction"] : ["sciatica"])
+            var asZip = roll % 2 == 0
+            var expected: Rejection.Code?
+            switch roll {
+            case 0..<45: break
+            case 45..<60:
+                // Multi-megabyte: a long copy is the widest window for a kill.
+                builder.files.append(("MRI/IM000002", Samples.dicom("big-\(index)", size: (2 + roll % 3) << 20), "imaging", "application/dicom"))
+            case 60..<75 where !valid.isEmpty:
+                // The same bundle sent again under another name: a duplicate, never a second case.
+                builder = valid[Int.random(in: 0..<valid.count, using: &random)]
+                asZip = !asZip
+            case 75..<88:
+                builder.manifest["version"] = 2
+                expected = .unsupportedVersion
+            default:
+                // One byte changed after the manifest was written: same size, different content.
+                builder.manifest["files"] = builder.listedFiles()
+                builder.files[0].data[12] ^= 0x20
+                expected = .checksumMismatch
+            }
+            if expected == nil && !valid.contains(where: { $0.manifest["submission_id"] as? String == builder.manifest["submission_id"] as? String }) {
+                valid.append(builder)
+            }
+            if asZip {
+                let file = work.appendingPathComponent(name + ".zip")
+                try ZipWriter.build(try builder.zipEntries(deflate: builder.files.count < 3)).write(to: file)
+                try sandbox.dropRenamed(file, as: name + ".zip")
+                dropped.append(Dropped(name: name + ".zip", submissionID: builder.manifest["submission_id"] as! String, rejection: expected))
+            } else {
+                try sandbox.dropRenamed(try builder.writeDirectory(in: work, name: name), as: name)
+                dropped.append(Dropped(name: name, submissionID: builder.manifest["submission_id"] as! String, rejection: expected))
+            }
+        }
+
+        static let runTag = String(UUID().uuidString.prefix(6)).lowercased()
+    }
+
+    static func entries(_ url: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).filter { !$0.hasPrefix(".") }
+    }
+
+    @Test("Every upload ends exactly once as a case or a rejection, every event reaches its endpoint, the store verifies")
+    func crashLoop() throws {
+        print("crash loop: \(Self.kills) kills, seed \(Self.seed) (OPINE_CRASH_SEED=\(Self.seed) replays it)")
+        let receiver = try Receiver()
+        let sandbox = try Sandbox(receiver: receiver, endpoints: receiver.endpoint("desk", path: "/ok"))
+        let staging = sandbox.state.appendingPathComponent("staging"), cases = sandbox.state.appendingPathComponent("cases")
+        var stream = Stream(sandbox: sandbox, work: try sandbox.workFolder(), random: Random(state: Self.seed))
+        var moments: [String: Int] = [:]
+
+        for _ in 1...Self.kills {
+            try sandbox.startDaemon()
+            for _ in 0..<Int.random(in: 1...3, using: &stream.random) { try stream.dropOne() }
+            // Where to kill: anywhere (start-up included), in the middle of a copy, or right after a commit.
+            switch Int.random(in: 0..<3, using: &stream.random) {
+            case 0:
+                moments["random", default: 0] += 1
+                usleep(UInt32.random(in: 0...400_000, using: &stream.random))
+            case 1:
+                moments["during a copy", default: 0] += 1
+                let deadline = Date().addingTimeInterval(1)
+                while Self.entries(staging).isEmpty && Date() < deadline { usleep(1_000) }
+                usleep(UInt32.random(in: 0...20_000, using: &stream.random))
+            default:
+                moments["after a commit", default: 0] += 1
+                let before = Self.entries(cases).count, deadline = Date().addingTimeInterval(1)
+                while Self.entries(cases).count == before && Date() < deadline { usleep(500) }
+            }
+            sandbox.stopDaemon(signal: SIGKILL)
+        }
+
+        // Let it finish: every upload taken, every webhook delivered, then a clean stop and one more start, whose
+        // reconciliation removes set-aside copies now proven to be stored. (SIGTERM before opined is ready ends it
+        // by the signal's default action, which systemd also counts as a clean stop; these checks want exit 0.)
+        try startAndWaitUntilReady(sandbox)
+        do {
+            try waitUntil("the drop directory is empty", seconds: 120) { Self.entries(sandbox.drop).isEmpty }
+        } catch {
+            Issue.record("still waiting: \(Self.entries(sandbox.drop)); the log ends:\n\(sandbox.log.split(separator: "\n").suffix(30).joined(separator: "\n"))")
+            throw error
+        }
+        let database = try DatabaseQueue(path: sandbox.state.appendingPathComponent("opine.sqlite3").path)
+        try waitUntil("every webhook is delivered", seconds: 120) {
+            try database.read { db in
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox WHERE webhook_id IS NULL") == 0
+                    && Int.fetchOne(db, sql: "SELECT count(*) FROM deliveries WHERE state <> 'delivered'") == 0
+            }
+        }
+        #expect(sandbox.stopDaemon() == 0)
+        try startAndWaitUntilReady(sandbox)
+        #expect(sandbox.stopDaemon() == 0)
+
+        try checkEveryUploadAccountedFor(stream.dropped, database: database, sandbox: sandbox)
+        try checkNothingHalfDone(database: database, sandbox: sandbox)
+        try checkWebhooks(database: database, receiver: receiver)
+        let verify = try sandbox.opine("verify")
+        #expect(verify.status == 0, "opine verify: \(verify.stdout)\(verify.stderr)")
+
+        let repairs = try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT json_extract(detail, '$.repair') AS kind, count(*) AS n FROM events WHERE type = 'repair' GROUP BY kind")
+                .map { "\($0["kind"] as String? ?? "?") \($0["n"] as Int? ?? 0)" }
+        }
+        let counts = try database.read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM cases") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM rejections WHERE code <> 'duplicate'") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM rejections WHERE code = 'duplicate'") ?? 0)
+        }
+        let requests = receiver.requests()
+        print("""
+            crash loop result: seed \(Self.seed), \(Self.kills) kills (\(moments.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))); \
+            \(stream.dropped.count) uploads → \(counts.0) cases, \(counts.1) quarantined, \(counts.2) duplicates removed; \
+            \(requests.count) webhook requests for \(Set(requests.map(\.id)).count) events; repairs: \(repairs.isEmpty ? "none" : repairs.joined(separator: ", "))
+            """)
+    }
+
+    func startAndWaitUntilReady(_ sandbox: Sandbox) throws {
+        let readyBefore = sandbox.log.components(separatedBy: "opined ready").count
+        try sandbox.startDaemon()
+        try waitUntil("opined is ready") { sandbox.log.components(separatedBy: "opined ready").count > readyBefore }
+    }
+
+    /// Each valid submission is exactly one case with its files intact; every other upload of it was a duplicate;
+    /// each invalid upload was quarantined exactly once with its reason.
+    func checkEveryUploadAccountedFor(_ dropped: [Dropped], database: DatabaseQueue, sandbox: Sandbox) throws {
+        try database.read { db in
+            for (submission, uploads) in Dictionary(grouping: dropped.filter { $0.rejection == nil }, by: \.submissionID) {
+                let ids = try String.fetchAll(db, sql: "SELECT id FROM cases WHERE submission_id = ?", arguments: [submission])
+                #expect(ids.count == 1, "\(submission) is \(ids.count) cases")
+                let duplicates = try Int.fetchOne(
+                    db, sql: "SELECT count(DISTINCT upload_name) FROM rejections WHERE code = 'duplicate' AND duplicate_of = ? AND upload_name IN (\(uploads.map { _ in "?" }.joined(separator: ",")))",
+                    arguments: StatementArguments([ids.first ?? ""] + uploads.map(\.name))) ?? 0
+                #expect(duplicates >= uploads.count - 1, "\(submission): \(uploads.count) uploads but only \(duplicates) recorded as duplicates")
+                let intake = try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE case_id = ? AND type = 'intake'", arguments: [ids.first ?? ""])
+                #expect(intake == 1, "\(submission): \(intake ?? 0) intake events")
+            }
+            for upload in dropped where upload.rejection != nil {
+                let rows = try Row.fetchAll(db, sql: "SELECT code, quarantine FROM rejections WHERE upload_name = ?", arguments: [upload.name])
+                #expect(rows.count == 1 && rows.first?["code"] == upload.rejection?.rawValue, "\(upload.name): \(rows)")
+                if let folder = rows.first?["quarantine"] as String? {
+                    let path = sandbox.rejected.appendingPathComponent(folder)
+                    #expect(Set(Self.entries(path)) == ["reason.json", upload.name.hasSuffix(".zip") ? "upload.zip" : "upload"], "\(upload.name) in \(folder)")
+                } else {
+                    Issue.record("\(upload.name) has no quarantine folder")
+                }
+                #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM cases WHERE submission_id = ?", arguments: [upload.submissionID]) == 0)
+            }
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM cases") == Set(dropped.filter { $0.rejection == nil }.map(\.submissionID)).count,
+                    "no case that was not dropped")
+        }
+    }
+
+    /// Nothing waits in staging, every store folder has its case, quarantine folders are all recorded, set-aside
+    /// copies were removed once proven stored, the database is intact, and every rejection is in the audit trail.
+    func checkNothingHalfDone(database: DatabaseQueue, sandbox: Sandbox) throws {
+        #expect(Self.entries(sandbox.drop).isEmpty)
+        #expect(Self.entries(sandbox.state.appendingPathComponent("staging")).isEmpty, "staging is empty")
+        #expect(Self.entries(sandbox.state.appendingPathComponent("orphaned")).isEmpty, "every set-aside copy was proven stored and removed")
+        try database.read { db in
+            #expect(try String.fetchOne(db, sql: "PRAGMA integrity_check") == "ok")
+            let ids = Set(try String.fetchAll(db, sql: "SELECT id FROM cases"))
+            #expect(Set(Self.entries(sandbox.state.appendingPathComponent("cases"))) == ids, "store folders are exactly the cases")
+            let quarantines = Set(try String.fetchAll(db, sql: "SELECT quarantine FROM rejections WHERE quarantine IS NOT NULL"))
+            #expect(Set(Self.entries(sandbox.rejected)) == quarantines, "quarantine folders are exactly the recorded rejections")
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE type = 'rejection'")
+                    == Int.fetchOne(db, sql: "SELECT count(*) FROM rejections WHERE code <> 'duplicate'"))
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE type = 'duplicate'")
+                    == Int.fetchOne(db, sql: "SELECT count(*) FROM rejections WHERE code = 'duplicate'"))
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM cases WHERE id NOT IN (SELECT case_id FROM outbox WHERE type = 'case.received')") == 0,
+                    "every case announced")
+        }
+    }
+
+    /// Every event reached the receiver at least once, always under the same webhook-id and with the same body.
+    func checkWebhooks(database: DatabaseQueue, receiver: Receiver) throws {
+        let events = try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT webhook_id, type, case_id FROM outbox")
+        }
+        var bodies: [String: Set<String>] = [:]
+        for request in receiver.requests() { bodies[request.id, default: []].insert(request.body) }
+        for event in events {
+            let id: String = event["webhook_id"] ?? ""
+            let received = bodies[id] ?? []
+            #expect(received.count == 1, "\(event["type"] as String? ?? "") of \(event["case_id"] as String? ?? "-") (\(id)) arrived with \(received.count) different bodies")
+        }
+        #expect(Set(bodies.keys) == Set(events.map { $0["webhook_id"] as String? ?? "" }), "only known events arrived")
+    }
+}
