@@ -10,7 +10,7 @@ LIBDIR = $(PREFIX)/lib
 DOCDIR = $(PREFIX)/share/doc/opine
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
-.PHONY: deps build test demo release install uninstall check-deploy clean crash-test
+.PHONY: deps build test demo release install uninstall check-deploy clean crash-test fuzz
 
 deps:
 	@scripts/install-deps.sh
@@ -29,6 +29,17 @@ CRASH_KILLS ?= 200
 crash-test: deps
 	$(SWIFT) build --build-tests
 	OPINE_CRASH_KILLS=$(CRASH_KILLS) $(SWIFT) test --skip-build --filter CrashLoopTests
+
+# libFuzzer over the manifest parser, the path rules and the zip reader, seeded with every upload the end-to-end
+# tests make. FUZZ_RUNS executions per target (docs/reliability.md has the last result).
+FUZZ_RUNS ?= 1000000
+FUZZ = .build-fuzz
+fuzz: deps
+	$(SWIFT) build --build-tests
+	rm -rf $(FUZZ)/export $(FUZZ)/seeds
+	OPINE_EXPORT_CORPUS=$(CURDIR)/$(FUZZ)/export $(SWIFT) test --skip-build --filter 'HostileBundleTests|IntakeTests|CrashLoopTests'
+	$(SWIFT) build --product opine-fuzz --scratch-path $(FUZZ) -Xswiftc -sanitize=fuzzer -Xswiftc -DOPINE_FUZZ
+	scripts/fuzz.py --bin $(FUZZ)/debug/opine-fuzz --export $(FUZZ)/export --out $(FUZZ) --runs $(FUZZ_RUNS)
 
 demo: build
 	scripts/demo.sh

@@ -49,6 +49,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // libFuzzer entry point under `make fuzz`; an input-replay tool in ordinary builds.
+        .executableTarget(name: "opine-fuzz", dependencies: ["OpineKit"]),
         .testTarget(
             name: "OpineKitTests",
             dependencies: [

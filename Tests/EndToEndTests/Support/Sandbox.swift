@@ -126,6 +126,16 @@ final class Sandbox: @unchecked Sendable {
 
     /// Places a bundle the way an upload service finishing with a rename does.
     func dropRenamed(_ source: URL, as name: String) throws {
+        // `make fuzz` collects every upload the tests make as seeds for the fuzzer.
+        if let export = ProcessInfo.processInfo.environment["OPINE_EXPORT_CORPUS"] {
+            // cp -a copies FIFOs and symlinks as they are, where reading them could block or escape.
+            try? FileManager.default.createDirectory(atPath: export, withIntermediateDirectories: true)
+            let copy = Process()
+            copy.executableURL = URL(fileURLWithPath: "/bin/cp")
+            copy.arguments = ["-a", source.path, export + "/\(UUID().uuidString.prefix(8))-\(name)"]
+            try copy.run()
+            copy.waitUntilExit()
+        }
         try FileManager.default.moveItem(at: source, to: drop.appendingPathComponent(name))
     }
 
