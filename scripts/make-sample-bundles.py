@@ -8,9 +8,12 @@ OUT = os.path.join(HERE, "..", "Config", "samples")
 
 PDF = b"%PDF-1.4\n% Sample radiology report (fictional)\n1 0 obj<< /Type /Catalog >>endobj\ntrailer<< /Root 1 0 R >>\n%%EOF\n"
 
+# The file meta header: group length 28, then the transfer syntax (explicit VR little endian).
+DICOM_META = bytes.fromhex("02000000554c04001c000000" "0200100055491400") + b"1.2.840.10008.1.2.1\0"
+
 def dicom(seed):
-    # 128-byte preamble, DICM, then a few bytes standing in for the data set.
-    return b"\0" * 128 + b"DICM" + hashlib.sha256(seed.encode()).digest() * 8
+    # 128-byte preamble, DICM, the file meta header, then a few bytes standing in for the data set.
+    return b"\0" * 128 + b"DICM" + DICOM_META + hashlib.sha256(seed.encode()).digest() * 8
 
 SAMPLES = [
     ("web-sample-0001", "Avery Sample", "1971-03-14", ["lumbar"], ["sciatica", "back_pain"],

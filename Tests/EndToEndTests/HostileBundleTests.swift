@@ -58,7 +58,22 @@ struct HostileBundleTests {
         zip(name, expected) { b in try b.zipEntries() + [.init(name: entryName, data: Data("x".utf8))] }
     }
 
+    /// A small zip, for archives nested in bundles and appended to PDFs.
+    static let innerZip: Data = (try? ZipWriter.build([.init(name: "payload.exe", data: Data([0x4D, 0x5A]) + Data(count: 64))])) ?? Data()
+
     static let cases: [Case] = [
+        swapped("pdf-header-late", .contentTypeMismatch, file: 0, Data("not a pdf yet\n".utf8) + Samples.pdf),
+        swapped("pdf-without-eof", .contentTypeMismatch, file: 0, Data("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n".utf8)),
+        swapped("pdf-encrypted", .fileEncrypted, file: 0,
+                Data("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<</Root 1 0 R/Encrypt 2 0 R>>\n%%EOF\n".utf8)),
+        swapped("pdf-with-zip-appended", .contentTypeMismatch, file: 0, Samples.pdf + innerZip),
+        swapped("dicom-truncated-meta-header", .contentTypeMismatch, file: 1, Data(count: 128) + Data("DICM".utf8) + Samples.dicomMeta.prefix(16)),
+        swapped("nested-archive-as-dicom", .contentTypeMismatch, file: 1, innerZip),
+        zip("zip-nested-archive", .contentTypeMismatch) { b in
+            var builder = b
+            builder.files[1].data = innerZip
+            return try builder.zipEntries()
+        },
         swapped("pdf-that-is-an-elf", .contentTypeMismatch, file: 0, Data([0x7F, 0x45, 0x4C, 0x46, 2, 1, 1, 0]) + Data(count: 120)),
         directory("manifest-not-utf8", .manifestInvalidJSON) { builder, folder in
             var bytes = [UInt8](try builder.manifestData())

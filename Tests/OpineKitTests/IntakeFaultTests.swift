@@ -35,7 +35,7 @@ struct IntakeFaultTests {
         func dropBundle(_ name: String, broken: Bool = false) throws {
             let folder = configuration.dropDirectory + "/" + name
             let pdf = Data("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".utf8)
-            let dicom = Data(count: 128) + Data("DICM".utf8) + Data((0..<3000).map { UInt8($0 % 251) })
+            let dicom = Data(count: 128) + Data("DICM".utf8) + Data(IntakeRulesTests.dicomMeta) + Data((0..<3000).map { UInt8($0 % 251) })
             try FileManager.default.createDirectory(atPath: folder + "/MRI", withIntermediateDirectories: true)
             try pdf.write(to: URL(fileURLWithPath: folder + "/report.pdf"))
             try dicom.write(to: URL(fileURLWithPath: folder + "/MRI/IM000001"))

@@ -100,6 +100,27 @@ struct IntakeRulesTests {
         #expect(!ReadinessPolicy.isInProgressName("bundle-1") && !ReadinessPolicy.isInProgressName("b.zip"))
     }
 
+    static let dicomMeta: [UInt8] = [0x02, 0, 0, 0, 0x55, 0x4C, 4, 0, 28, 0, 0, 0, 0x02, 0, 0x10, 0, 0x55, 0x49, 20, 0]
+        + Array("1.2.840.10008.1.2.1\0".utf8)
+
+    @Test("An encrypted PDF is found wherever /Encrypt falls, across chunk boundaries too")
+    func encryptedPDF() {
+        let pdf = Array("%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<</Root 1 0 R/Encrypt 2 0 R>>\n%%EOF\n".utf8)
+        let at = pdf.firstRange(of: Array("/Encrypt".utf8))!.lowerBound
+        for split in [0, at + 1, at + 4, at + 7, pdf.count] {
+            var sniffer = ContentSniffer(mediaType: .pdf)
+            pdf[..<split].withUnsafeBytes { sniffer.consume($0) }
+            pdf[split...].withUnsafeBytes { sniffer.consume($0) }
+            guard case .encrypted = sniffer.finding() else {
+                Issue.record("split at \(split): /Encrypt not found")
+                continue
+            }
+        }
+        var plain = ContentSniffer(mediaType: .pdf)
+        Array("%PDF-1.7\n/Encryp t\n%%EOF\n".utf8).withUnsafeBytes { plain.consume($0) }
+        #expect(plain.finding() == nil)
+    }
+
     @Test("Content sniffing checks each media type's signature")
     func sniffing() {
         func problem(_ type: MediaType, _ bytes: [UInt8]) -> String? {
@@ -108,10 +129,19 @@ struct IntakeRulesTests {
             return sniffer.problem()
         }
         #expect(problem(.pdf, Array("%PDF-1.7\n...%%EOF\n".utf8)) == nil)
+        #expect(problem(.pdf, Array("%PDF-1.7\n...%%EOF\r\n\n".utf8)) == nil, "line ends may follow %%EOF")
         #expect(problem(.pdf, Array("%PDF-1.7\n...".utf8)) != nil)
         #expect(problem(.pdf, Array("junk%PDF-1.7%%EOF".utf8)) != nil)
-        #expect(problem(.dicom, [UInt8](repeating: 0, count: 128) + Array("DICM".utf8)) == nil)
+        #expect(problem(.pdf, Array("%PDF-1.7\n%%EOF\nPK\u{3}\u{4}".utf8))?.contains("after its final %%EOF") == true)
+        let dicom = [UInt8](repeating: 0, count: 128) + Array("DICM".utf8) + Self.dicomMeta
+        #expect(problem(.dicom, dicom) == nil)
+        #expect(problem(.dicom, dicom + [1, 2, 3]) == nil)
         #expect(problem(.dicom, [UInt8](repeating: 0, count: 132)) != nil)
+        #expect(problem(.dicom, Array(dicom.prefix(150)))?.contains("truncated") == true)
+        #expect(problem(.dicom, [UInt8](repeating: 0, count: 128) + Array("DICM".utf8))?.contains("meta header") == true)
+        var wrongLength = dicom
+        wrongLength[140] = 30  // says 30 bytes, the elements add up to 28
+        #expect(problem(.dicom, wrongLength + [0, 0]) != nil)
         #expect(problem(.png, [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) == nil)
         #expect(problem(.jpeg, [0xFF, 0xD8, 0xFF, 0xE0]) == nil)
         #expect(problem(.text, Array("héllo".utf8)) == nil)

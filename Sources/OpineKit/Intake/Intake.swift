@@ -178,8 +178,13 @@ public final class Intake: @unchecked Sendable {
             guard sink.sha256 == file.sha256 else {
                 throw Rejection(.checksumMismatch, "manifest.json: files[\(index)].sha256 does not match the file's content")
             }
-            if let problem = sink.sniffer.problem() {
+            switch sink.sniffer.finding() {
+            case .mismatch(let problem):
                 throw Rejection(.contentTypeMismatch, "manifest.json: files[\(index)] is declared \(file.mediaType.rawValue) but \(problem)")
+            case .encrypted(let problem):
+                throw Rejection(.fileEncrypted, "manifest.json: files[\(index)] \(problem)")
+            case nil:
+                break
             }
             total += file.size
             records.append(CaseFileRecord(

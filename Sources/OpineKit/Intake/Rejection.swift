@@ -30,6 +30,7 @@ public struct Rejection: Error, Equatable, Sendable, CustomStringConvertible {
         case sizeMismatch = "size_mismatch"
         case checksumMismatch = "checksum_mismatch"
         case contentTypeMismatch = "content_type_mismatch"
+        case fileEncrypted = "file_encrypted"
         case limitExceeded = "limit_exceeded"
         case zipInvalid = "zip_invalid"
         case zipEncrypted = "zip_encrypted"

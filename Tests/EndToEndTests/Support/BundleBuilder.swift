@@ -5,8 +5,12 @@ import ZIPFoundation
 /// Fake but well-formed file contents of each media type.
 enum Samples {
     static let pdf = Data("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".utf8)
+    /// The DICOM file meta header: group length 28, then the transfer syntax (explicit VR little endian).
+    static let dicomMeta = Data([0x02, 0, 0, 0, 0x55, 0x4C, 4, 0, 28, 0, 0, 0, 0x02, 0, 0x10, 0, 0x55, 0x49, 20, 0])
+        + Data("1.2.840.10008.1.2.1\0".utf8)
+
     static func dicom(_ seed: String = "x", size: Int = 600) -> Data {
-        var data = Data(count: 128) + Data("DICM".utf8)
+        var data = Data(count: 128) + Data("DICM".utf8) + dicomMeta
         var filler = Data(SHA256.hash(data: Data(seed.utf8)))
         while data.count < size { data += filler; filler = Data(SHA256.hash(data: filler)) }
         return data.prefix(size)
