@@ -229,6 +229,30 @@ struct HostileBundleTests {
         },
     ]
 
+    @Test("A DICOM file with an executable in its preamble is stored with the preamble zeroed, and verifies")
+    func executablePreambleIsZeroed() throws {
+        let sandbox = try Sandbox()
+        try sandbox.startDaemon()
+        var builder = BundleBuilder(submissionID: "web-preamble")
+        let sent = Data([0x4D, 0x5A, 0x90, 0x00]) + Data(repeating: 0xCC, count: 124) + builder.files[1].data.dropFirst(128)
+        builder.files[1].data = sent
+        try sandbox.dropRenamed(try builder.writeDirectory(in: try sandbox.workFolder(), name: "preamble"), as: "preamble")
+        try waitUntil("the bundle is a case") { try sandbox.cases().count == 1 }
+        let id = try #require(try sandbox.cases().first?["id"] as? String)
+        let shown = try sandbox.opine("show", id, "--json").json()
+        let folder = try #require(shown["folder"] as? String)
+        let stored = try Data(contentsOf: URL(fileURLWithPath: folder + "/MRI/IM000001"))
+        #expect(stored.prefix(128) == Data(count: 128), "the preamble is zeroed")
+        #expect(stored.dropFirst(128) == sent.dropFirst(128), "everything after it is kept as sent")
+        let file = try #require((shown["files"] as? [[String: Any]])?.first { $0["path"] as? String == "MRI/IM000001" })
+        #expect(file["sha256"] as? String == Samples.sha256(sent) && file["stored_sha256"] as? String == Samples.sha256(stored))
+        let report = try #require((shown["files"] as? [[String: Any]])?.first { $0["path"] as? String == "report.pdf" })
+        #expect(report["stored_sha256"] is NSNull, "other files are kept byte for byte")
+        #expect(try sandbox.opine("verify").status == 0, "verify checks the stored bytes against their own hash")
+        let history = try sandbox.opine("history", id, "--json").stdout
+        #expect(history.contains("dicom_preambles_zeroed"), "\(history)")
+    }
+
     @Test("Every malformed or hostile upload is rejected with its own reason, and nothing escapes")
     func hostileUploadsAreRejected() throws {
         #expect(Set(Self.cases.map(\.expected)).count >= 15)

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 @testable import OpineKit
 import Testing
@@ -102,6 +103,29 @@ struct IntakeRulesTests {
 
     static let dicomMeta: [UInt8] = [0x02, 0, 0, 0, 0x55, 0x4C, 4, 0, 28, 0, 0, 0, 0x02, 0, 0x10, 0, 0x55, 0x49, 20, 0]
         + Array("1.2.840.10008.1.2.1\0".utf8)
+
+    @Test("A DICOM preamble is zeroed in the stored copy wherever the chunks split; the sent bytes' hash is kept")
+    func dicomPreambleZeroed() throws {
+        let body = Array("DICM".utf8) + Self.dicomMeta + (0..<500).map { UInt8($0 % 256) }
+        let executable = [0x4D, 0x5A] + [UInt8](repeating: 0x90, count: 126) + body
+        let clean = [UInt8](repeating: 0, count: 128) + body
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("opine-preamble-\(UUID().uuidString.prefix(8))").path
+        defer { unlink(path) }
+        for (sent, zeroed) in [(executable, true), (clean, false)] {
+            for split in [0, 1, 64, 127, 128, 129, 300] {
+                let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+                let file = StagedFile(fd: fd, display: "test", limit: Int64(sent.count), mediaType: .dicom)
+                _ = try sent[..<split].withUnsafeBytes { try file.append($0) }
+                _ = try sent[split...].withUnsafeBytes { try file.append($0) }
+                close(fd)
+                let stored = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+                #expect(stored == clean, "split at \(split)")
+                #expect(file.sha256 == SHA256.hash(data: sent).map { String(format: "%02x", $0) }.joined(), "the manifest's hash is over the bytes sent")
+                let storedHash = SHA256.hash(data: clean).map { String(format: "%02x", $0) }.joined()
+                #expect(file.storedSHA256 == (zeroed ? storedHash : nil), "split at \(split)")
+            }
+        }
+    }
 
     @Test("An encrypted PDF is found wherever /Encrypt falls, across chunk boundaries too")
     func encryptedPDF() {

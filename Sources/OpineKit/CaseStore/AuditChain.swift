@@ -10,7 +10,7 @@ public enum AuditChain {
     /// `PRAGMA application_id` of an Opine database ("OPNE").
     public static let applicationID: Int32 = 0x4F50_4E45
     /// `PRAGMA user_version` after the newest migration; `opine verify` checks both.
-    public static let schemaVersion = 3
+    public static let schemaVersion = 4
 
     static func hash(_ event: EventRecord, previous: String) -> String {
         let fields = [previous, event.caseID ?? "", event.at, event.actor, event.type, event.fromState ?? "", event.toState ?? "", event.detail]
@@ -87,7 +87,7 @@ extension CaseStore {
                     report.problems.append("files: \(file.caseID)/\(file.path.escapedForDisplay) is missing or unreadable")
                 case .some((let digest, let size)):
                     report.bytesChecked += size
-                    if digest != file.sha256 {
+                    if digest != file.storedSHA256 ?? file.sha256 {
                         report.problems.append("files: \(file.caseID)/\(file.path.escapedForDisplay) does not match the SHA-256 recorded at intake")
                     }
                 }

@@ -136,9 +136,12 @@ extension CaseStore {
                 file.caseID = caseID
                 try file.insert(db)
             }
+            var detail = ["priority": priority.rawValue, "files": String(staged.files.count)]
+            let zeroed = staged.files.filter { $0.storedSHA256 != nil }.count
+            if zeroed > 0 { detail["dicom_preambles_zeroed"] = String(zeroed) }
             var event = EventRecord(
                 caseID: caseID, at: at, actor: Self.daemonActor, type: "intake", toState: CaseState.received.rawValue,
-                detail: JSONText.object(["priority": priority.rawValue, "files": String(staged.files.count)]))
+                detail: JSONText.object(detail))
             try event.append(db)
             // An emergency is announced first, ahead of the routine notice for the same case.
             if priority == .emergency {

@@ -176,7 +176,15 @@ enum Migrations {
                 CREATE TRIGGER events_are_append_only_delete BEFORE DELETE ON events
                 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: events cannot be deleted'); END;
                 PRAGMA application_id = \(AuditChain.applicationID);
-                PRAGMA user_version = \(AuditChain.schemaVersion);
+                PRAGMA user_version = 3;
+                """)
+        }
+        migrator.registerMigration("v4-stored-file-hash") { db in
+            // The SHA-256 of the bytes kept, where intake changed them (a DICOM preamble zeroed); NULL when they are
+            // the bytes the manifest lists.
+            try db.execute(sql: """
+                ALTER TABLE case_files ADD COLUMN stored_sha256 TEXT;
+                PRAGMA user_version = 4;
                 """)
         }
         return migrator

@@ -57,11 +57,14 @@ public struct CaseFileRecord: Codable, Sendable, FetchableRecord, PersistableRec
     public var kind: String
     public var mediaType: String
     public var size: Int64
+    /// The SHA-256 the manifest lists (of the bytes the patient sent).
     public var sha256: String
+    /// The SHA-256 of the bytes kept, when intake changed them (a DICOM preamble zeroed); nil when they are the same.
+    public var storedSHA256: String?
 
     enum CodingKeys: String, CodingKey {
         case path, kind, size, sha256
-        case caseID = "case_id", mediaType = "media_type"
+        case caseID = "case_id", mediaType = "media_type", storedSHA256 = "stored_sha256"
     }
 }
 

@@ -16,7 +16,12 @@ protocol BundleReader: AnyObject {
 }
 
 /// A file being written into staging: hashed, sniffed and counted as its bytes pass, in one pass.
+///
+/// A DICOM file's 128-byte preamble is free-form and has carried executables (a file that is both a valid DICOM and
+/// a Windows program); the stored copy has it zeroed, which no DICOM reader needs. The manifest's hash is still
+/// checked over the bytes sent; the stored bytes get a hash of their own, computed only when they differ.
 final class StagedFile {
+    static let preambleBytes: Int64 = 128
     let fd: Int32
     let display: String
     let limit: Int64
@@ -24,6 +29,10 @@ final class StagedFile {
     private(set) var hasher = SHA256()
     private(set) var sniffer: ContentSniffer
     let heartbeat: Heartbeat?
+    private let zeroesPreamble: Bool
+    /// True once a non-zero preamble byte was replaced; decided within the first 128 bytes.
+    private(set) var preambleZeroed = false
+    private var storedHasher = SHA256()
 
     init(fd: Int32, display: String, limit: Int64, mediaType: MediaType, heartbeat: Heartbeat? = nil) {
         self.fd = fd
@@ -31,6 +40,7 @@ final class StagedFile {
         self.display = display
         self.limit = limit
         self.sniffer = ContentSniffer(mediaType: mediaType)
+        zeroesPreamble = mediaType == .dicom
     }
 
     /// Returns false, writing nothing, when the bytes would pass the declared size.
@@ -38,13 +48,31 @@ final class StagedFile {
         guard bytes + Int64(chunk.count) <= limit else { return false }
         hasher.update(bufferPointer: chunk)
         sniffer.consume(chunk)
-        try FileOperations.write(fd, chunk, display: display)
+        if zeroesPreamble && bytes < Self.preambleBytes {
+            let count = Int(min(Self.preambleBytes - bytes, Int64(chunk.count)))
+            if chunk.prefix(count).contains(where: { $0 != 0 }) { preambleZeroed = true }
+            let zeros = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 1)
+            defer { zeros.deallocate() }
+            zeros.initializeMemory(as: UInt8.self, repeating: 0)
+            storedHasher.update(bufferPointer: UnsafeRawBufferPointer(zeros))
+            try FileOperations.write(fd, UnsafeRawBufferPointer(zeros), display: display)
+            let rest = UnsafeRawBufferPointer(rebasing: chunk[count...])
+            if preambleZeroed { storedHasher.update(bufferPointer: rest) }
+            if !rest.isEmpty { try FileOperations.write(fd, rest, display: display) }
+        } else {
+            if preambleZeroed { storedHasher.update(bufferPointer: chunk) }
+            try FileOperations.write(fd, chunk, display: display)
+        }
         bytes += Int64(chunk.count)
         heartbeat?.beat()
         return true
     }
 
-    var sha256: String { hasher.finalize().map { String(format: "%02x", $0) }.joined() }
+    var sha256: String { Self.hex(hasher.finalize()) }
+    /// The hash of the bytes kept, when they differ from the bytes sent.
+    var storedSHA256: String? { preambleZeroed ? Self.hex(storedHasher.finalize()) : nil }
+
+    private static func hex(_ digest: SHA256.Digest) -> String { digest.map { String(format: "%02x", $0) }.joined() }
 }
 
 /// Intake reads in chunks of this size; one buffer per reader keeps memory flat whatever the file size.

@@ -189,7 +189,7 @@ public final class Intake: @unchecked Sendable {
             total += file.size
             records.append(CaseFileRecord(
                 caseID: "", path: file.path, kind: file.kind, mediaType: file.mediaType.rawValue, size: file.size,
-                sha256: file.sha256))
+                sha256: file.sha256, storedSHA256: sink.storedSHA256))
         }
         try FileOperations.writeDurably(manifestBytes, to: directory + "/" + Manifest.fileName)
         for path in directories.reversed() { try FileOperations.syncDirectory(path) }

@@ -80,7 +80,8 @@ struct Show: ParsableCommand {
         ] as [String: Any]
         result["folder"] = folder
         result["files"] = files.map {
-            ["path": $0.path, "kind": $0.kind, "media_type": $0.mediaType, "size": $0.size, "sha256": $0.sha256] as [String: Any]
+            ["path": $0.path, "kind": $0.kind, "media_type": $0.mediaType, "size": $0.size, "sha256": $0.sha256,
+             "stored_sha256": $0.storedSHA256 ?? NSNull()] as [String: Any]
         }
         result["letters"] = letters.map {
             ["file_name": $0.fileName, "media_type": $0.mediaType, "size": $0.size, "sha256": $0.sha256,
