@@ -32,10 +32,10 @@ struct IntakeFaultTests {
 
         /// A valid directory bundle (a report and one DICOM file) in the drop directory; `broken` makes it one that
         /// must be rejected (manifest version 2).
-        func dropBundle(_ name: String, broken: Bool = false) throws {
+        func dropBundle(_ name: String, broken: Bool = false, dicomBytes: Int = 3000) throws {
             let folder = configuration.dropDirectory + "/" + name
             let pdf = Data("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".utf8)
-            let dicom = Data(count: 128) + Data("DICM".utf8) + Data(IntakeRulesTests.dicomMeta) + Data((0..<3000).map { UInt8($0 % 251) })
+            let dicom = Data(count: 128) + Data("DICM".utf8) + Data(IntakeRulesTests.dicomMeta) + Data((0..<dicomBytes).map { UInt8($0 % 251) })
             try FileManager.default.createDirectory(atPath: folder + "/MRI", withIntermediateDirectories: true)
             try pdf.write(to: URL(fileURLWithPath: folder + "/report.pdf"))
             try dicom.write(to: URL(fileURLWithPath: folder + "/MRI/IM000001"))
@@ -199,6 +199,71 @@ struct IntakeFaultTests {
                 }
             }
         }
+    }
+
+    @Test("An upload changed while it is being taken: the stored copy is exactly what was checked, or nothing is stored")
+    func changedWhileTaken() throws {
+        // Which read and which open touch the DICOM file, learned from a clean take of the same bundle.
+        let probe = try Spool()
+        try probe.dropBundle("b", dicomBytes: 3 << 20)
+        FaultInjection.arm(nil)
+        _ = probe.intake.take("b")
+        let trace = FaultInjection.disarm()
+        func occurrence(_ step: IntakeStep, _ nth: Int) throws -> Int {
+            let steps = trace.filter { $0.step == step }
+            let touching = steps.indices.filter { steps[$0].path == "MRI/IM000001" }
+            return try #require(touching.dropFirst(nth - 1).first, "no \(step) #\(nth) of the DICOM file") + 1
+        }
+
+        // Rewritten after intake read its first MiB: what was read no longer hashes to the manifest's value.
+        let midway = try Spool()
+        try midway.dropBundle("b", dicomBytes: 3 << 20)
+        let dicom = midway.configuration.dropDirectory + "/b/MRI/IM000001"
+        FaultInjection.arm(.init(.read, occurrence: try occurrence(.read, 2)) { Self.overwrite(dicom) })
+        let midwayOutcome = midway.intake.take("b")
+        FaultInjection.disarm()
+        #expect(midwayOutcome == .rejected(.checksumMismatch))
+        #expect(try midway.count("SELECT count(*) FROM cases") == 0)
+        #expect(midway.entries(midway.configuration.casesDirectory).isEmpty && midway.entries(midway.configuration.stagingDirectory).isEmpty)
+
+        // Rewritten after the last byte was read, just before the commit: the store keeps the bytes that were checked.
+        let late = try Spool()
+        try late.dropBundle("b", dicomBytes: 3 << 20)
+        let lateDicom = late.configuration.dropDirectory + "/b/MRI/IM000001"
+        let original = try Data(contentsOf: URL(fileURLWithPath: lateDicom))
+        FaultInjection.arm(.init(.commit) { Self.overwrite(lateDicom) })
+        let lateOutcome = late.intake.take("b")
+        FaultInjection.disarm()
+        guard case .stored(let caseID, _) = lateOutcome else {
+            Issue.record("a change after the check must not stop the checked copy being stored: \(lateOutcome)")
+            return
+        }
+        let stored = try Data(contentsOf: URL(fileURLWithPath: late.configuration.casesDirectory + "/\(caseID)/MRI/IM000001"))
+        #expect(stored.dropFirst(128) == original.dropFirst(128), "the stored copy is what was hashed, not what the file became")
+
+        // Swapped for a symlink to a secret between the listing and the open: never followed.
+        let swapped = try Spool()
+        try swapped.dropBundle("b")
+        let target = swapped.configuration.dropDirectory + "/b/MRI/IM000001"
+        FaultInjection.arm(.init(.open, occurrence: try occurrence(.open, 1)) {
+            unlink(target)
+            symlink("/etc/passwd", target)
+        })
+        var outcome = swapped.intake.take("b")
+        FaultInjection.disarm()
+        if case .retryLater = outcome { outcome = swapped.intake.take("b") }
+        #expect(outcome == .rejected(.specialFile))
+        #expect(try swapped.count("SELECT count(*) FROM cases") == 0)
+        #expect(swapped.entries(swapped.configuration.casesDirectory).isEmpty && swapped.entries(swapped.configuration.stagingDirectory).isEmpty)
+    }
+
+    /// Rewrites a file in place with other bytes of the same size, as an uploader still writing might.
+    static func overwrite(_ path: String) {
+        let fd = open(path, O_WRONLY)
+        defer { close(fd) }
+        let size = lseek(fd, 0, SEEK_END)
+        let junk = [UInt8](repeating: 0xAB, count: Int(size) - 200)
+        _ = pwrite(fd, junk, junk.count, 200)
     }
 
     @Test("A full disk keeps failing until space returns; intake reports it and then resumes")

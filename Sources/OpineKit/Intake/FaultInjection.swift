@@ -15,18 +15,25 @@ public enum IntakeStep: String, CaseIterable, Sendable {
 /// relaxed atomic load per operation) unless a test armed a fault or opined runs with `OPINE_TEST_FAULTS_FILE`.
 public enum FaultInjection {
     /// Fail the `occurrence`-th call of `step` (counting from 1) with `code`; with `sticky`, every later call too,
-    /// as a full disk would.
+    /// as a full disk would. Or, with `meanwhile`, let the call succeed but first do what an uploader might do at
+    /// that very moment (change or swap a file).
     public struct Fault: Sendable {
         public var step: IntakeStep
         public var occurrence: Int
         public var code: Int32
         public var sticky: Bool
+        public var meanwhile: (@Sendable () -> Void)?
 
         public init(_ step: IntakeStep, occurrence: Int = 1, code: Int32, sticky: Bool = false) {
             self.step = step
             self.occurrence = occurrence
             self.code = code
             self.sticky = sticky
+        }
+
+        public init(_ step: IntakeStep, occurrence: Int = 1, meanwhile: @escaping @Sendable () -> Void) {
+            self.init(step, occurrence: occurrence, code: 0)
+            self.meanwhile = meanwhile
         }
     }
 
@@ -70,20 +77,22 @@ public enum FaultInjection {
             throw IOFailure(operation: "\(step.rawValue) (injected)", path: path, code: code)
         }
         guard anyArmed.load(ordering: .relaxed) else { return }
-        let code: Int32? = armed.withLock { table in
+        let due: Fault? = armed.withLock { table in
             let thread = UInt(pthread_self())
             guard var state = table[thread] else { return nil }
             state.counts[step, default: 0] += 1
-            var code: Int32?
+            var due: Fault?
             if let fault = state.fault, fault.step == step {
                 let count = state.counts[step]!
-                if count == fault.occurrence || (fault.sticky && count > fault.occurrence) { code = fault.code }
+                if count == fault.occurrence || (fault.sticky && count > fault.occurrence) { due = fault }
             }
-            state.trace.append(Trace(step: step, path: path, failed: code != nil))
+            state.trace.append(Trace(step: step, path: path, failed: due != nil && due?.meanwhile == nil))
             table[thread] = state
-            return code
+            return due
         }
-        if let code { throw IOFailure(operation: "\(step.rawValue) (injected)", path: path, code: code) }
+        guard let due else { return }
+        if let meanwhile = due.meanwhile { return meanwhile() }
+        throw IOFailure(operation: "\(step.rawValue) (injected)", path: path, code: due.code)
     }
 
     /// For end-to-end tests of the real daemon: while the file named by `OPINE_TEST_FAULTS_FILE` exists, each of its
