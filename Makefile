@@ -10,7 +10,7 @@ LIBDIR = $(PREFIX)/lib
 DOCDIR = $(PREFIX)/share/doc/opine
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
-.PHONY: deps build test demo release install uninstall check-deploy clean crash-test fuzz
+.PHONY: deps build test demo release install uninstall check-deploy clean crash-test fuzz flood tsan
 
 deps:
 	@scripts/install-deps.sh
@@ -29,6 +29,19 @@ CRASH_KILLS ?= 200
 crash-test: deps
 	$(SWIFT) build --build-tests
 	OPINE_CRASH_KILLS=$(CRASH_KILLS) $(SWIFT) test --skip-build --filter CrashLoopTests
+
+# Ten thousand uploads renamed in at once (the normal test run does a thousand).
+FLOOD_BUNDLES ?= 10000
+flood: deps
+	$(SWIFT) build --build-tests
+	OPINE_FLOOD_BUNDLES=$(FLOOD_BUNDLES) $(SWIFT) test --skip-build --filter FloodTests
+
+# Every test under Thread Sanitizer, in a build folder of its own; the crash loop and the flood are shortened because
+# everything runs several times slower. A data race makes the run fail.
+tsan: deps
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	OPINE_CRASH_KILLS=5 OPINE_FLOOD_BUNDLES=200 TSAN_OPTIONS=halt_on_error=0 \
+		$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
 
 # libFuzzer over the manifest parser, the path rules and the zip reader, seeded with every upload the end-to-end
 # tests make. FUZZ_RUNS executions per target (docs/reliability.md has the last result).
@@ -79,4 +92,4 @@ check-deploy:
 	scripts/check-deploy.sh
 
 clean:
-	rm -rf .build var
+	rm -rf .build .build-fuzz .build-tsan var

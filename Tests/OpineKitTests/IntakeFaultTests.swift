@@ -101,6 +101,7 @@ struct IntakeFaultTests {
                 }
             }
         }
+        print("storing: \(steps.count * Self.codes.count) injected failures (\(occurrences.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) ×\($0.value)" }.joined(separator: ", ")); ENOSPC and EIO each)")
     }
 
     private func checkStore(step: IntakeStep, occurrence: Int, code: Int32, label: String) throws {
