@@ -37,11 +37,16 @@ flood: deps
 	OPINE_FLOOD_BUNDLES=$(FLOOD_BUNDLES) $(SWIFT) test --skip-build --filter FloodTests
 
 # Every test under Thread Sanitizer, in a build folder of its own; the crash loop and the flood are shortened because
-# everything runs several times slower. A data race makes the run fail.
+# everything runs several times slower. Reports from the tests and from every opined and opine they start are
+# collected in .build-tsan/reports; any report fails the run.
+TSAN_REPORTS = $(CURDIR)/.build-tsan/reports
 tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
-	OPINE_CRASH_KILLS=5 OPINE_FLOOD_BUNDLES=200 TSAN_OPTIONS=halt_on_error=0 \
-		$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
+	rm -rf $(TSAN_REPORTS) && mkdir -p $(TSAN_REPORTS)
+	OPINE_SANITIZER=thread OPINE_CRASH_KILLS=5 OPINE_FLOOD_BUNDLES=200 TSAN_OPTIONS="halt_on_error=0 log_path=$(TSAN_REPORTS)/report" \
+		$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan; status=$$?; \
+	if ls $(TSAN_REPORTS)/report* >/dev/null 2>&1; then cat $(TSAN_REPORTS)/report*; echo "Thread Sanitizer reported the above"; exit 1; fi; \
+	echo "Thread Sanitizer: no reports"; exit $$status
 
 # libFuzzer over the manifest parser, the path rules and the zip reader, seeded with every upload the end-to-end
 # tests make. FUZZ_RUNS executions per target (docs/reliability.md has the last result).

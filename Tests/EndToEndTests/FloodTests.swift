@@ -46,7 +46,7 @@ struct FloodTests {
              try Int.fetchOne(db, sql: "SELECT count(*) FROM rejections WHERE code = 'unsupported_version'") ?? 0)
         }
         #expect(cases == Self.count - Self.count / 10 && rejected == Self.count / 10, "\(cases) cases, \(rejected) rejected")
-        #expect(peak < 80 * 1024, "opined's peak RSS was \(peak / 1024) MiB")
+        #expect(Sandbox.underSanitizer || peak < 80 * 1024, "opined's peak RSS was \(peak / 1024) MiB")
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.drop.path).isEmpty)
         #expect(sandbox.daemonIsRunning)
     }

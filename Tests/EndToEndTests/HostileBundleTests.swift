@@ -61,7 +61,58 @@ struct HostileBundleTests {
     /// A small zip, for archives nested in bundles and appended to PDFs.
     static let innerZip: Data = (try? ZipWriter.build([.init(name: "payload.exe", data: Data([0x4D, 0x5A]) + Data(count: 64))])) ?? Data()
 
+    /// Creates a file whose name is `bytes` exactly (not valid UTF-8, say), which Foundation cannot name.
+    static func createRawName(in folder: URL, _ bytes: [UInt8]) {
+        let fd = open(folder.path, O_RDONLY | O_DIRECTORY)
+        defer { close(fd) }
+        let file = (bytes + [0]).withUnsafeBufferPointer { name in
+            name.withMemoryRebound(to: CChar.self) { openat(fd, $0.baseAddress!, O_WRONLY | O_CREAT, 0o644) }
+        }
+        #expect(file >= 0)
+        close(file)
+    }
+
+    static let invalidUTF8 = Array("MRI/".utf8) + [0xC3, 0x28, 0xFF]
+
     static let cases: [Case] = [
+        manifest("manifest-sibling-prefix", .unsafePath) { m in
+            var files = m["files"] as! [[String: Any]]; files[0]["path"] = "../cases-\(canary)/report.pdf"; m["files"] = files
+        },
+        zipWithExtra("zip-sibling-prefix", .unsafePath, "../drop-\(canary)/x"),
+        zipWithExtra("zip-nul-in-name", .unsafePath, "MRI/IM\u{0}.exe"),
+        zip("zip-invalid-utf8-name", .unsafePath) { b in try b.zipEntries() + [.init(name: "", data: Data("x".utf8), rawName: Data(invalidUTF8))] },
+        zip("zip-duplicate-name", .duplicateName) { b in try b.zipEntries() + [.init(name: "MRI/IM000001", data: Data("x".utf8))] },
+        directory("invalid-utf8-file-name", .unsafePath) { _, folder in
+            createRawName(in: folder.appendingPathComponent("MRI"), Array(invalidUTF8.dropFirst(4)))
+        },
+        directory("device-in-bundle", .specialFile) { _, folder in
+            // A character device where the test may make one (root), otherwise a socket: both are special files.
+            let path = folder.appendingPathComponent("MRI/IM000009").path
+            if mknod(path, S_IFCHR | 0o600, dev_t((1 << 8) | 3)) != 0 {  // 1:3, like /dev/null
+                let socket = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+                var address = sockaddr_un()
+                address.sun_family = sa_family_t(AF_UNIX)
+                withUnsafeMutableBytes(of: &address.sun_path) { raw in
+                    for (index, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[index] = byte }
+                }
+                let bound = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(socket, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+                }
+                #expect(bound == 0, "could make neither a device nor a socket")
+                close(socket)
+            }
+        },
+        Case(name: "invalid-utf8-upload-name", expected: .unsupportedVersion) { sandbox, work in
+            // The upload's own name is not UTF-8: opined renames it (renamed-…) and judges it like any other.
+            var builder = BundleBuilder(submissionID: "web-invalid-utf8-upload-name")
+            builder.manifest["version"] = 2
+            let folder = try builder.writeDirectory(in: work, name: "raw-name")
+            let target = Array(sandbox.drop.path.utf8) + [0x2F, 0x75, 0xFF, 0xFE]
+            let moved = (target + [0]).withUnsafeBufferPointer { name in
+                name.withMemoryRebound(to: CChar.self) { rename(folder.path, $0.baseAddress!) }
+            }
+            #expect(moved == 0)
+        },
         swapped("pdf-header-late", .contentTypeMismatch, file: 0, Data("not a pdf yet\n".utf8) + Samples.pdf),
         swapped("pdf-without-eof", .contentTypeMismatch, file: 0, Data("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n".utf8)),
         swapped("pdf-encrypted", .fileEncrypted, file: 0,
@@ -280,6 +331,7 @@ struct HostileBundleTests {
                 + rejections.filter { hostile.name == "zip-overlapping-entries" && $0["upload"] as? String == "overlap.zip" }
                 + rejections.filter { hostile.name == "zip-truncated" && $0["upload"] as? String == "truncated.zip" }
                 + rejections.filter { hostile.name == "stray-file" && $0["upload"] as? String == "scan.jpg" }
+                + rejections.filter { hostile.name == "invalid-utf8-upload-name" && ($0["upload"] as? String)?.hasPrefix("renamed-") == true }
             let found = try #require(matches.first, "no rejection recorded for \(hostile.name)")
             #expect(found["code"] as? String == hostile.expected.rawValue, "\(hostile.name): \(found["message"] ?? "")")
             let quarantine = try #require(found["quarantine"] as? String)
@@ -303,6 +355,14 @@ struct HostileBundleTests {
         #expect(!FileManager.default.fileExists(atPath: "/tmp/\(Self.canary)"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.drop.path).isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.state.appendingPathComponent("staging").path).isEmpty)
+        // Names from uploads reach neither the log nor the terminal raw: no escape sequence, bell, bidi override or
+        // line break hidden in a name.
+        let listing = try sandbox.opine("rejected", "--limit", "1000").stdout
+        for (text, what) in [(sandbox.log, "the daemon's log"), (listing, "opine rejected")] {
+            for raw in ["\u{1B}", "\u{07}", "\u{202E}", "first\nsecond", "\u{0}"] {
+                #expect(!text.contains(raw), "\(what) shows a raw \(raw.debugDescription)")
+            }
+        }
         // No patient data in the log.
         #expect(!sandbox.log.contains("Jane"))
         #expect(!sandbox.log.contains("jane.doe@example.org"))

@@ -258,6 +258,22 @@ struct IntakeFaultTests {
         #expect(swapped.entries(swapped.configuration.casesDirectory).isEmpty && swapped.entries(swapped.configuration.stagingDirectory).isEmpty)
     }
 
+    @Test("Start-up flags a stored case whose folder has gone, once, in the log and in the case's history")
+    func caseWithoutFolderIsFlagged() throws {
+        let spool = try Spool()
+        try spool.dropBundle("b")
+        guard case .stored(let caseID, _) = spool.intake.take("b") else {
+            Issue.record("the bundle was not stored")
+            return
+        }
+        try FileManager.default.removeItem(atPath: spool.configuration.casesDirectory + "/" + caseID)
+        try spool.intake.prepare()
+        try spool.intake.prepare()
+        let flagged = try spool.count("SELECT count(*) FROM events WHERE type = 'repair' AND case_id = '\(caseID)' AND detail LIKE '%case_folder_missing%'")
+        #expect(flagged == 1, "flagged once, not at every start")
+        #expect(spool.logs.lines.filter { $0.hasPrefix("critical") && $0.contains(caseID) }.count == 1)
+    }
+
     /// Rewrites a file in place with other bytes of the same size, as an uploader still writing might.
     static func overwrite(_ path: String) {
         let fd = open(path, O_WRONLY)

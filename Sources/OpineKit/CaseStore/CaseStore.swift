@@ -172,13 +172,26 @@ extension CaseStore {
     }
 
     /// Puts a repair made at start-up (after a crash) into the audit trail; it belongs to no case.
-    func recordRepair(_ kind: String, _ detail: [String: String]) throws {
+    func recordRepair(_ kind: String, _ detail: [String: String], caseID: String? = nil) throws {
         try pool.write { db in
             var event = EventRecord(
-                caseID: nil, at: Timestamps.format(Date()), actor: Self.daemonActor, type: "repair",
+                caseID: caseID, at: Timestamps.format(Date()), actor: Self.daemonActor, type: "repair",
                 detail: JSONText.object(detail.merging(["repair": kind]) { old, _ in old }))
             try event.append(db)
         }
+    }
+
+    /// Whether start-up already recorded this repair for this case.
+    func hasRepair(_ kind: String, caseID: String) throws -> Bool {
+        try pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM events WHERE case_id = ? AND type = 'repair' AND json_extract(detail, '$.repair') = ?)",
+                              arguments: [caseID, kind]) ?? false
+        }
+    }
+
+    /// The most recently stored cases: the only ones an interrupted write could have touched.
+    func newestCaseIDs(_ limit: Int) throws -> [String] {
+        try pool.read { db in try String.fetchAll(db, sql: "SELECT id FROM cases ORDER BY seq DESC LIMIT ?", arguments: [limit]) }
     }
 
     /// Records a quarantined upload (and its notification). The upload has already been moved aside.

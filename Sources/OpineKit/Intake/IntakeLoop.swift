@@ -207,7 +207,10 @@ public final class IntakeLoop: @unchecked Sendable {
             close(fd)
             for (name, _) in entries {
                 budget -= 1
-                guard budget > 0, let entry = FileOperations.lstat(directory + "/" + name) else { return }
+                guard budget > 0 else { return }
+                // A name that is not UTF-8 cannot be looked up by path; intake refuses it with its reason, and the
+                // rest of the bundle must still be seen, or the bundle would wait as "incomplete".
+                guard let entry = FileOperations.lstat(directory + "/" + name) else { continue }
                 lastChange = max(lastChange, FileOperations.lastChange(entry))
                 if FileOperations.isDirectory(entry) {
                     walk(directory + "/" + name, prefix: prefix + name + "/")

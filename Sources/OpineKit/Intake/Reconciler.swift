@@ -16,6 +16,7 @@ extension Intake {
         try cleanStaging()
         try removeTakenUploads()
         try rollBackUncommittedStoreFolders()
+        try flagCasesWithoutFolders()
         try removeProvenCopies()
         try finishQuarantines()
     }
@@ -50,6 +51,18 @@ extension Intake {
         let committed = try store.caseIDs(in: folders)
         for folder in folders where !committed.contains(folder) {
             try setAside(configuration.casesDirectory + "/" + folder)
+        }
+    }
+
+    /// A committed case whose folder is gone cannot be rebuilt (its upload was removed after the commit). Intake makes
+    /// the folder durable before it commits, so only a disk that lost acknowledged writes, or a person, can cause it:
+    /// the newest cases are checked, and each one found is flagged once, in the log and in its own history.
+    /// `opine verify` checks every case.
+    private func flagCasesWithoutFolders() throws {
+        for id in try store.newestCaseIDs(100) where FileOperations.lstat(configuration.casesDirectory + "/" + id) == nil {
+            guard try !store.hasRepair("case_folder_missing", caseID: id) else { continue }
+            try store.recordRepair("case_folder_missing", [:], caseID: id)
+            logger.critical("a stored case has no folder; restore it from a backup (docs/operations.md)", metadata: ["case": "\(id)"])
         }
     }
 

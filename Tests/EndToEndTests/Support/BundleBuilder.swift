@@ -79,6 +79,8 @@ enum ZipWriter {
         var flags: UInt16 = 0x0800
         /// The name written in the local header, when it should disagree with the central directory.
         var localName: String?
+        /// Name bytes written as they are (invalid UTF-8, say), instead of `name`.
+        var rawName: Data?
         /// The uncompressed size declared in both headers, when it should lie.
         var declaredSize: UInt32?
         var crc: UInt32?
@@ -93,8 +95,8 @@ enum ZipWriter {
             let size = entry.declaredSize ?? UInt32(entry.data.count)
             let offset = UInt32(out.count)
             let method: UInt16 = entry.deflate ? 8 : 0
-            let localName = Data((entry.localName ?? entry.name).utf8)
-            let name = Data(entry.name.utf8)
+            let name = entry.rawName ?? Data(entry.name.utf8)
+            let localName = entry.localName.map { Data($0.utf8) } ?? name
             out += le32(0x0403_4B50) + le16(20) + le16(entry.flags) + le16(method) + le16(0) + le16(0x5B21)
             out += le32(crc) + le32(UInt32(payload.count)) + le32(size)
             out += le16(UInt16(localName.count)) + le16(0) + localName + payload
