@@ -66,7 +66,10 @@ final class Sandbox: @unchecked Sendable {
         try? FileManager.default.removeItem(at: root)
     }
 
-    func startDaemon() throws {
+    /// Starts opined and, unless told otherwise, waits until it says it is ready: a signal sent earlier would end it
+    /// by the signal's default action, before its handlers are installed.
+    func startDaemon(waitUntilReady: Bool = true) throws {
+        let readyBefore = log.components(separatedBy: "opined ready").count
         let process = Process()
         process.executableURL = Self.binaries.appendingPathComponent("opined")
         process.environment = environment
@@ -79,7 +82,17 @@ final class Sandbox: @unchecked Sendable {
         process.standardOutput = log
         try process.run()
         daemon = process
-        try waitUntil("opined created its drop directory") { FileManager.default.fileExists(atPath: self.drop.path) }
+        guard waitUntilReady else {
+            try waitUntil("opined created its drop directory") { FileManager.default.fileExists(atPath: self.drop.path) }
+            return
+        }
+        try waitUntil("opined is ready", seconds: 60) {
+            guard process.isRunning else {
+                Issue.record("opined exited with \(process.terminationStatus) before it was ready:\n\(self.log.suffix(2000))")
+                throw CancellationError()
+            }
+            return self.log.components(separatedBy: "opined ready").count > readyBefore
+        }
     }
 
     /// Stops the daemon and returns its exit status.
