@@ -51,7 +51,7 @@ struct FullDiskTests {
 
         // Space returns: intake takes the upload on its next retry, with no restart.
         if mounted {
-            #expect(Self.run("mount", ["-o", "remount,size=64m", state]))
+            #expect(Self.run("mount", ["-o", "remount,size=128m", state]))
         } else {
             try FileManager.default.removeItem(at: faults)
         }
@@ -59,6 +59,20 @@ struct FullDiskTests {
         try waitUntil("opine status is healthy again") { try sandbox.opine("status").status == 0 }
         #expect(try sandbox.opine("verify").status == 0)
         #expect(try sandbox.rejections().isEmpty, "a full disk is never a reason to reject a patient's bundle")
+
+        if mounted {
+            // Filled to the last byte by something else: opined cannot even write its heartbeat, so opine status
+            // looks at the free space itself.
+            #expect(Self.run("mount", ["-o", "remount,size=8m", state]))
+            let filler = sandbox.state.appendingPathComponent("filler")
+            _ = Self.run("sh", ["-c", "cat /dev/zero > \(filler.path)"])
+            let full = try sandbox.opine("status", "--json")
+            let problems = (try? full.json()["problems"] as? [String]) ?? []
+            #expect(full.status == 69 && problems.contains { $0.contains(state) && $0.contains("MiB free") }, "\(full.stdout)")
+            try FileManager.default.removeItem(at: filler)
+            #expect(Self.run("mount", ["-o", "remount,size=96m", state]))
+            try waitUntil("opine status is healthy once space is back") { try sandbox.opine("status").status == 0 }
+        }
         #expect(sandbox.stopDaemon() == 0)
         withExtendedLifetime(sandbox) {}
     }

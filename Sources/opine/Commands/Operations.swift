@@ -9,8 +9,8 @@ struct Status: ParsableCommand {
         discussion: """
             opined rewrites a heartbeat file in the state directory every 2 seconds. Exit status 0 when it is fresh \
             and every working loop is beating; 69 when opined is not running, its heartbeat is older than 10 \
-            seconds, a loop has stalled, or intake is blocked by a full disk or an I/O error (so a monitoring \
-            check can run `opine status` as is). Dead webhook \
+            seconds, a loop has stalled, intake is blocked by a full disk or an I/O error, or the spool or state \
+            file system has less than 64 MiB free (so a monitoring check can run `opine status` as is). Dead webhook \
             deliveries are reported but do not change the exit status; alert on them through the metrics.
             """)
 
@@ -37,6 +37,14 @@ struct Status: ParsableCommand {
                 let cause = blocked.diskFull ? "the disk is full" : "an I/O error"
                 problems.append("intake is blocked since \(Output.minute(blocked.since)) by \(cause) (\(blocked.message)); uploads wait in the drop directory and are retried, and intake resumes by itself once the cause is fixed")
             }
+            var free: [String: Int64] = [:]
+            for (name, path) in [("spool", configuration.spoolDirectory), ("state", configuration.stateDirectory)] {
+                guard let bytes = DiskSpace.available(at: path) else { continue }
+                free[name] = bytes
+                if bytes < DiskSpace.lowBytes {
+                    problems.append("the file system holding \(path) has only \(bytes >> 20) MiB free: uploads will wait in the drop directory until space is freed")
+                }
+            }
             let backlog = (try? FileManager.default.contentsOfDirectory(atPath: configuration.dropDirectory))?
                 .filter { !ReadinessPolicy.isInProgressName($0) }.count
             let webhooks = try context.store.stats().webhooks
@@ -47,6 +55,7 @@ struct Status: ParsableCommand {
                     "pid": heartbeat.map { Int($0.pid) } ?? NSNull(), "started_at": heartbeat?.startedAt ?? NSNull(),
                     "heartbeat_age_seconds": age ?? NSNull(), "loops": heartbeat?.loops ?? [:],
                     "drop_backlog": backlog ?? NSNull(), "webhooks": webhooks,
+                    "free_bytes": free,
                     "intake_blocked": heartbeat?.intakeBlocked.map { ["message": $0.message, "disk_full": $0.diskFull, "since": $0.since] as [String: Any] } ?? NSNull(),
                 ] as [String: Any])
             } else {
