@@ -66,6 +66,7 @@ public enum FaultInjection {
             return try body(&table)
         }
     }
+
     private static let faultsFile = ProcessInfo.processInfo.environment["OPINE_TEST_FAULTS_FILE"]
 
     /// Arms `fault` (or only tracing, with nil) for intake work done on the calling thread until `disarm()`.
@@ -79,7 +80,7 @@ public enum FaultInjection {
     public static func disarm() -> [Trace] {
         armed.withLock { table in
             let trace = table.removeValue(forKey: UInt(pthread_self()))?.trace ?? []
-            if table.isEmpty && faultsFile == nil { anyArmed.store(false, ordering: .sequentiallyConsistent) }
+            if table.isEmpty { anyArmed.store(false, ordering: .sequentiallyConsistent) }
             return trace
         }
     }

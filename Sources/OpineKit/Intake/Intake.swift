@@ -251,8 +251,9 @@ public final class Intake: @unchecked Sendable {
         try FileOperations.removeTree(hidden)
     }
 
-    /// Moves the upload to `rejected/<time>-<name>/` beside a reason.json, then records it. If recording fails the
-    /// folder is recorded at the next start (see `Reconciler`).
+    /// Moves the upload to `rejected/<time>-<name>/` beside a reason.json, then records it. If any step fails the
+    /// upload is put back and judged again later; if it cannot be put back, the next start records the folder from
+    /// its reason.json (see `Reconciler`).
     func quarantine(name: String, path: String, rejection: Rejection, submissionID: String?) -> Outcome {
         let now = clock()
         var folder: (path: String, name: String)?
