@@ -17,6 +17,23 @@ struct FloodTests {
         return Int(line.split(separator: " ").dropFirst().first ?? "")
     }
 
+    @Test("A whole MRI series in one bundle (2,048 files, so a manifest of about 400 KB) is one case")
+    func wholeSeries() throws {
+        let sandbox = try Sandbox()
+        try sandbox.startDaemon()
+        var builder = BundleBuilder(submissionID: "web-series")
+        builder.files = [builder.files[0]] + (0..<2048).map {
+            (String(format: "MRI/SERIES01/IM%06d", $0), Samples.dicom("series-\($0)", size: 1024), "imaging", "application/dicom")
+        }
+        try sandbox.dropRenamed(try builder.writeDirectory(in: try sandbox.workFolder(), name: "series"), as: "series")
+        try waitUntil("the series is a case", seconds: 120) { try sandbox.cases().count == 1 || !sandbox.rejections().isEmpty }
+        let rejections = try sandbox.rejections()
+        #expect(rejections.isEmpty, "\(rejections)")
+        let id = try #require(try sandbox.cases().first?["id"] as? String)
+        let files = try sandbox.opine("show", id, "--json").json()["files"] as? [[String: Any]]
+        #expect(files?.count == 2049)
+    }
+
     @Test("Every upload of a flood is taken (a tenth of them invalid), and opined's peak memory stays under 80 MiB")
     func flood() throws {
         let sandbox = try Sandbox()

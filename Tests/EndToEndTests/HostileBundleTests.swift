@@ -264,7 +264,7 @@ struct HostileBundleTests {
         directory("manifest-too-large", .manifestTooLarge) { builder, folder in
             var m = builder.manifest
             m["files"] = builder.listedFiles()
-            var request = m["request"] as! [String: Any]; request["question"] = String(repeating: "x", count: 70_000); m["request"] = request
+            var request = m["request"] as! [String: Any]; request["question"] = String(repeating: "x", count: Manifest.maxBytes + 1); m["request"] = request
             try JSONSerialization.data(withJSONObject: m).write(to: folder.appendingPathComponent("manifest.json"))
         },
         directory("size-smaller-than-file", .sizeMismatch) { builder, folder in

@@ -147,7 +147,7 @@ final class DirectoryBundleReader: BundleReader {
         case .bytes(let data):
             return data
         case .tooLarge:
-            throw Rejection(.manifestTooLarge, "manifest.json is larger than \(Manifest.maxBytes / 1024) KiB")
+            throw Rejection(.manifestTooLarge, "manifest.json is larger than \(Manifest.maxBytes >> 20) MiB")
         case .notRegular, .missing:
             throw Rejection(.specialFile, "manifest.json is not a regular file")
         }
@@ -208,7 +208,7 @@ final class ZipBundleReader: BundleReader {
             throw Rejection(.manifestMissing, "the zip has no manifest.json at its top level")
         }
         guard entry.uncompressedSize <= Manifest.maxBytes else {
-            throw Rejection(.manifestTooLarge, "manifest.json is larger than \(Manifest.maxBytes / 1024) KiB")
+            throw Rejection(.manifestTooLarge, "manifest.json is larger than \(Manifest.maxBytes >> 20) MiB")
         }
         let collected = ByteCollector(limit: Int(entry.uncompressedSize))
         try extract(entry, accept: collected.append)

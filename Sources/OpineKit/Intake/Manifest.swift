@@ -3,7 +3,8 @@ import Foundation
 /// `manifest.json`, version 1, validated (docs/bundle-format.md is the specification).
 public struct Manifest: Sendable, Equatable {
     public static let fileName = "manifest.json"
-    public static let maxBytes = 64 * 1024
+    /// Room for `intake.max_files` (5,000 by default) entries of about 400 bytes: a whole MRI series in one bundle.
+    public static let maxBytes = 2 << 20
 
     public var submissionID: String
     public var submittedAt: String
@@ -42,7 +43,7 @@ extension Manifest {
     /// Parses and checks everything that can be checked without the files. `limits` bound what the files may claim.
     public static func parse(_ data: some Collection<UInt8>, limits: IntakeSettings, today: Date = Date()) throws(Rejection) -> Manifest {
         guard data.count <= maxBytes else {
-            throw Rejection(.manifestTooLarge, "manifest.json is larger than \(maxBytes / 1024) KiB")
+            throw Rejection(.manifestTooLarge, "manifest.json is larger than \(maxBytes >> 20) MiB")
         }
         let root: JSONValue
         do {
