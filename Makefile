@@ -10,7 +10,7 @@ LIBDIR = $(PREFIX)/lib
 DOCDIR = $(PREFIX)/share/doc/opine
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
-.PHONY: deps build test demo release install uninstall check-deploy clean crash-test fuzz flood tsan
+.PHONY: deps build test demo release install uninstall check-deploy clean crash-test fuzz flood tsan bench bench-smoke
 
 deps:
 	@scripts/install-deps.sh
@@ -58,6 +58,14 @@ fuzz: deps
 	OPINE_EXPORT_CORPUS=$(CURDIR)/$(FUZZ)/export $(SWIFT) test --skip-build --filter 'HostileBundleTests|IntakeTests|CrashLoopTests'
 	$(SWIFT) build --product opine-fuzz --scratch-path $(FUZZ) -Xswiftc -sanitize=fuzzer -Xswiftc -DOPINE_FUZZ
 	scripts/fuzz.py --bin $(FUZZ)/debug/opine-fuzz --export $(FUZZ)/export --out $(FUZZ) --runs $(FUZZ_RUNS)
+
+# Every scenario of BENCHMARKS.md against the shipped release binaries, beside its physical floor measured in the
+# same run; rewrites BENCHMARKS.md. bench-smoke runs the same harness at tiny sizes (in CI) and writes nothing.
+bench: release
+	python3 scripts/bench/bench.py --bin $(RELEASE_BIN)
+
+bench-smoke: release
+	python3 scripts/bench/bench.py --bin $(RELEASE_BIN) --quick
 
 demo: build
 	scripts/demo.sh

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Opine's benchmarks: each scenario against the real opined/opine (release build), beside a floor measured on the
+same bytes in the same run. Prints the table and, unless --quick, writes it to BENCHMARKS.md. Called by `make bench`
+(full sizes) and `make bench-smoke` (tiny sizes, in CI, so the harness cannot rot)."""
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import scenarios  # noqa: E402
+
+FULL = {"burst_bundles": 1000, "dicom_bytes": 512 * 1024, "study_files": 2048, "study_file_bytes": 512 * 1024,
+        "latency_bundles": 200, "webhook_events": 20_000, "cli_small": 10_000, "cli_large": 1_000_000}
+QUICK = {"burst_bundles": 20, "dicom_bytes": 16 * 1024, "study_files": 32, "study_file_bytes": 64 * 1024,
+         "latency_bundles": 10, "webhook_events": 200, "cli_small": 100, "cli_large": 1_000}
+SCENARIOS = {"burst": scenarios.burst_intake, "study": scenarios.large_study, "latency": scenarios.latency,
+             "webhooks": scenarios.webhook_throughput, "cli": scenarios.cli_at_scale}
+
+
+def machine(work):
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    fs = subprocess.run(["df", "-T", work], stdout=subprocess.PIPE, text=True).stdout.splitlines()[-1].split()[1]
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], stdout=subprocess.PIPE, text=True).stdout.strip()
+    memory = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
+    return "%s, %d cores, %.0f GiB, %s on %s; %s; commit %s; %s" % (
+        cpu, os.cpu_count(), memory / 2**20, fs, work, platform.platform(terse=True), commit,
+        time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+
+
+def table(rows):
+    lines = ["| scenario | measure | Opine | floor | ratio | bar | met |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for scenario, measure, value, floor, ratio, bar, met in rows:
+        lines.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+            scenario, measure, value, floor or "—", "%.2f×" % ratio if ratio is not None else "—", bar, "yes" if met else "**no**"))
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bin", required=True, help="folder holding release builds of opined and opine")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, one repetition, nothing written")
+    parser.add_argument("--repetitions", type=int, default=3)
+    parser.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated: " + ", ".join(SCENARIOS))
+    parser.add_argument("--out", default="BENCHMARKS.md")
+    args = parser.parse_args()
+
+    size = QUICK if args.quick else FULL
+    repetitions = 1 if args.quick else args.repetitions
+    work = tempfile.mkdtemp(prefix="opine-bench-", dir=os.environ.get("OPINE_BENCH_DIR", "/var/tmp"))
+    rows, started = [], time.time()
+    try:
+        description = machine(work)
+        for name in args.only.split(","):
+            began = time.time()
+            rows += SCENARIOS[name](os.path.abspath(args.bin), work, size, repetitions)
+            print("%s done in %.0f s" % (name, time.time() - began), flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    result = table(rows)
+    print(description)
+    print(result)
+    print("%d of %d bars met; %.0f s in all" % (sum(1 for row in rows if row[6]), len(rows), time.time() - started))
+    if not args.quick:
+        with open(args.out, "w") as f:
+            f.write("# Benchmarks\n\nWritten by `make bench` (scripts/bench/); medians of %d repetitions unless the "
+                    "measure says otherwise. Floors are measured in the same run on the same bytes.\n\n"
+                    "Machine: %s.\n\n%s\n" % (repetitions, description, result))
+
+
+if __name__ == "__main__":
+    main()
