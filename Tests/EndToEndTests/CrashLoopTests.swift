@@ -209,6 +209,9 @@ struct CrashLoopTests {
                     == Int.fetchOne(db, sql: "SELECT count(*) FROM rejections WHERE code = 'duplicate'"))
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM cases WHERE id NOT IN (SELECT case_id FROM outbox WHERE type = 'case.received')") == 0,
                     "every case announced")
+            let counted = try Row.fetchAll(db, sql: "SELECT state, priority_rank, n FROM case_counts WHERE n > 0 ORDER BY 1, 2").map { "\($0)" }
+            let actual = try Row.fetchAll(db, sql: "SELECT state, priority_rank, COUNT(*) AS n FROM cases GROUP BY 1, 2 ORDER BY 1, 2").map { "\($0)" }
+            #expect(counted == actual, "the counts opine stats reads agree with the cases")
         }
     }
 
