@@ -66,10 +66,16 @@ def main():
     print(result)
     print("%d of %d bars met; %.0f s in all" % (sum(1 for row in rows if row[6]), len(rows), time.time() - started))
     if not args.quick:
+        # What people wrote under "## Findings" (profiles, fixes, what is left) survives a new run.
+        findings = ""
+        if os.path.exists(args.out):
+            previous = open(args.out).read()
+            if "\n## Findings" in previous:
+                findings = previous[previous.index("\n## Findings"):]
         with open(args.out, "w") as f:
             f.write("# Benchmarks\n\nWritten by `make bench` (scripts/bench/); medians of %d repetitions unless the "
                     "measure says otherwise. Floors are measured in the same run on the same bytes.\n\n"
-                    "Machine: %s.\n\n%s\n" % (repetitions, description, result))
+                    "Machine: %s.\n\n%s\n%s" % (repetitions, description, result, findings))
 
 
 if __name__ == "__main__":
