@@ -83,6 +83,9 @@ class Handler(BaseHTTPRequestHandler):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 drops SYNs when opined opens its connections at once; each dropped one
+    # costs a second.
+    request_queue_size = 128
 
     def handle_error(self, request, client_address):
         # A sender killed mid-request (the crash tests do it on purpose) resets the connection; that is no news.
