@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import Logging
 
 /// Start-up repair of what a crash (kill -9, power loss) can leave between intake's steps. Uploads are removed from
 /// the drop directory only after their case or rejection is committed, so every repair here either finishes a step
@@ -29,20 +30,22 @@ extension Intake {
 
     /// Unfinished staging: the uploads it was copied from are still in the drop directory.
     private func cleanStaging() throws {
-        let leftovers = try entries(of: configuration.stagingDirectory)
-        guard !leftovers.isEmpty else { return }
-        try store.recordRepair("staging_removed", ["count": String(leftovers.count)])
-        for name in leftovers { try FileOperations.removeTree(configuration.stagingDirectory + "/" + name) }
-        logger.notice("removed unfinished staging from an earlier run", metadata: ["count": "\(leftovers.count)"])
+        try remove(try entries(of: configuration.stagingDirectory), in: configuration.stagingDirectory,
+                   repair: "staging_removed", log: "removed unfinished staging from an earlier run")
     }
 
     /// Uploads already stored (or found duplicate) whose deletion a crash interrupted.
     private func removeTakenUploads() throws {
-        let leftovers = try entries(of: configuration.dropDirectory).filter { $0.hasPrefix(Self.takenPrefix) }
+        try remove(try entries(of: configuration.dropDirectory).filter { $0.hasPrefix(Self.takenPrefix) }, in: configuration.dropDirectory,
+                   repair: "taken_upload_removed", log: "finished removing uploads an earlier run had taken")
+    }
+
+    /// Removes leftovers that are safe to delete, audited first as one repair.
+    private func remove(_ leftovers: [String], in directory: String, repair: String, log message: Logger.Message) throws {
         guard !leftovers.isEmpty else { return }
-        try store.recordRepair("taken_upload_removed", ["count": String(leftovers.count)])
-        for name in leftovers { try FileOperations.removeTree(configuration.dropDirectory + "/" + name) }
-        logger.notice("finished removing uploads an earlier run had taken", metadata: ["count": "\(leftovers.count)"])
+        try store.recordRepair(repair, ["count": String(leftovers.count)])
+        for name in leftovers { try FileOperations.removeTree(directory + "/" + name) }
+        logger.notice(message, metadata: ["count": "\(leftovers.count)"])
     }
 
     /// A store folder whose case was never committed (killed between the rename and the commit) is set aside.
