@@ -44,4 +44,26 @@ struct OutboxTests {
         let withContact = String(decoding: try WebhookMessage(type: .caseReceived, timestamp: "t", data: data, contact: contact).body(), as: UTF8.self)
         #expect(withContact.contains(#""patient":{"email":"jane@example.org","name":"Jane Q. Doe"}"#))
     }
+
+    @Test("The body built from stored data is byte for byte what the encoder writes")
+    func bodyFromStoredData() throws {
+        var full = NotificationData(rejectionCode: "x", submissionID: "web-\u{e9}/\"quoted\"")
+        full.caseID = "C-20261126-0001"
+        full.state = .triaged
+        full.priority = .emergency
+        full.regions = ["lumbar", "cervical"]
+        full.assignee = "dr-patel"
+        full.receivedAt = "2026-11-26T09:30:00.000Z"
+        full.updatedAt = "2026-11-26T09:31:00.000Z"
+        for data in [full, NotificationData(rejectionCode: "checksum_mismatch", submissionID: nil)] {
+            for type in NotificationType.allCases {
+                let stored = try WebhookMessage.body(type: type, timestamp: "2026-11-26T09:30:00.123Z", storedData: data.encoded(), contact: nil)
+                let encoded = try WebhookMessage(type: type, timestamp: "2026-11-26T09:30:00.123Z", data: data).body()
+                #expect(String(decoding: stored, as: UTF8.self) == String(decoding: encoded, as: UTF8.self))
+            }
+        }
+        let contact = WebhookMessage.Contact(name: "Jane", email: nil, phone: nil)
+        let withContact = try WebhookMessage.body(type: .caseReceived, timestamp: "t", storedData: full.encoded(), contact: contact)
+        #expect(String(decoding: withContact, as: UTF8.self).contains(#""patient":{"name":"Jane"}"#), "contact details take the encoder's path")
+    }
 }

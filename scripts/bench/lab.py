@@ -108,7 +108,14 @@ class Daemon:
 
     def start(self):
         log = open(self.log_path, "a")
-        self.process = subprocess.Popen([os.path.join(self.binaries, "opined")], env=self.env, stdout=log, stderr=log)
+        command = [os.path.join(self.binaries, "opined")]
+        profiles = os.environ.get("OPINE_BENCH_PROFILE")
+        if profiles:
+            # `make bench-profile`: every opined runs under perf, one call-graph profile per start.
+            os.makedirs(profiles, exist_ok=True)
+            output = os.path.join(profiles, "opined-%s-%d.perf" % (os.path.basename(self.root), int(time.time() * 1000)))
+            command = ["perf", "record", "-q", "-F", "999", "-g", "-o", output, "--"] + command
+        self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=log)
         wait_until(lambda: self.ready_count() > 0 or self.process.poll() is not None, 60, "opined is ready")
         if self.process.poll() is not None:
             raise RuntimeError("opined exited: " + open(self.log_path).read()[-2000:])

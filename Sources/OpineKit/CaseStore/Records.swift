@@ -113,6 +113,21 @@ public struct OutboxRecord: Codable, Sendable, FetchableRecord, MutablePersistab
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
+extension OutboxRecord {
+    /// Read by column, not through `Decodable`: the delivery worker decodes thousands a second.
+    public init(row: Row) throws {
+        id = try row.decode(forColumn: "id")
+        type = try row.decode(forColumn: "type")
+        caseID = try row.decode(forColumn: "case_id")
+        rejectionID = try row.decode(forColumn: "rejection_id")
+        createdAt = try row.decode(forColumn: "created_at")
+        data = try row.decode(forColumn: "data")
+        webhookID = try row.decode(forColumn: "webhook_id")
+    }
+}
+
+extension NotificationType: DatabaseValueConvertible {}
+
 /// An upload that did not become a case: quarantined with a reason, or removed as a duplicate of an existing case.
 public struct RejectionRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "rejections"

@@ -28,7 +28,8 @@ public struct LineLogHandler: LogHandler {
             ? "<\(Self.syslogPriority(event.level))>\(event.level.rawValue) \(label): \(event.message)"
             : "\(Timestamps.format(Date())) \(event.level.rawValue) \(label): \(event.message)"
         for key in merged.keys.sorted() {
-            line += " \(key)=\("\(merged[key]!)".escapedForDisplay.replacingOccurrences(of: " ", with: "\\x20"))"
+            let value = "\(merged[key]!)".escapedForDisplay
+            line += " \(key)=" + (value.utf8.contains(0x20) ? value.replacing(" ", with: "\\x20") : value)
         }
         line += "\n"
         FileHandle.standardError.write(Data(line.utf8))

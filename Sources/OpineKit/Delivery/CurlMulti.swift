@@ -124,10 +124,13 @@ final class CurlMulti {
         }
     }
 
-    /// Blocks until a transfer has something to do, `wake()` is called, or `seconds` pass.
+    /// Blocks until a transfer has something to do, `wake()` is called, or `seconds` pass; returns at once when a
+    /// transfer has already finished (on loopback a whole request can complete inside one `perform`, and its
+    /// socket then has nothing left to wake `poll`).
     func wait(seconds: Double) {
         var running: Int32 = 0
         curl_multi_perform(multi, &running)
+        guard running == transfers.count else { return }
         var ready: Int32 = 0
         curl_multi_poll(multi, nil, 0, Int32(max(0, min(seconds, 60)) * 1000), &ready)
         curl_multi_perform(multi, &running)

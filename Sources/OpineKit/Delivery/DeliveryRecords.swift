@@ -5,7 +5,7 @@ import GRDB
 public struct DeliveryRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "deliveries"
 
-    public enum State: String, Codable, Sendable, CaseIterable {
+    public enum State: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
         /// Waiting for its first attempt (or replayed by an operator).
         case pending
         /// Attempted and failed; retried at `nextAttemptAt`.
@@ -39,6 +39,24 @@ public struct DeliveryRecord: Codable, Sendable, FetchableRecord, MutablePersist
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+extension DeliveryRecord {
+    /// Read by column, not through `Decodable`: the delivery worker decodes thousands a second.
+    public init(row: Row) throws {
+        id = try row.decode(forColumn: "id")
+        outboxID = try row.decode(forColumn: "outbox_id")
+        endpoint = try row.decode(forColumn: "endpoint")
+        orderingKey = try row.decode(forColumn: "ordering_key")
+        priorityRank = try row.decode(forColumn: "priority_rank")
+        state = try row.decode(forColumn: "state")
+        attempts = try row.decode(forColumn: "attempts")
+        nextAttemptAt = try row.decode(forColumn: "next_attempt_at")
+        createdAt = try row.decode(forColumn: "created_at")
+        finishedAt = try row.decode(forColumn: "finished_at")
+        lastStatus = try row.decode(forColumn: "last_status")
+        lastError = try row.decode(forColumn: "last_error")
+    }
 }
 
 /// One try at sending a delivery: when, how it ended, how long it took, what the receiver began to say.

@@ -19,13 +19,13 @@ public final class DeliveryWorker: Sendable {
 
     private struct Control {
         var stopping = false
+        /// Set by `wake()`: something changed that only a scan of the database shows.
+        var woken = false
         var waker: CurlMulti.Waker?
     }
 
-    private struct InFlight {
-        var endpoint: String
-        var startedAt: Date
-    }
+    /// Due deliveries fetched per endpoint and scan: enough that scans cost little per delivery under a backlog.
+    static let scanBatch = 256
 
     public init(
         store: CaseStore, settings: WebhookSettings, signers: [String: WebhookSigner], logger: Logger,
@@ -46,7 +46,10 @@ public final class DeliveryWorker: Sendable {
 
     /// Something new is in the outbox: look now rather than at the next poll.
     public func wake() {
-        control.withLock { $0.waker }?.wake()
+        control.withLock { control in
+            control.woken = true
+            return control.waker
+        }?.wake()
     }
 
     /// Stop starting attempts; `run` returns once those in flight end (each within its endpoint's timeout).
@@ -59,82 +62,73 @@ public final class DeliveryWorker: Sendable {
     }
 
     public func run() throws {
-        let curl = try CurlMulti(maxConnectionsPerHost: settings.maxInFlightPerEndpoint, maxConnections: settings.maxInFlight)
+        let initial = settings
+        let curl = try CurlMulti(maxConnectionsPerHost: initial.maxInFlightPerEndpoint, maxConnections: initial.maxInFlight)
         control.withLock { $0.waker = curl.waker }
         defer { control.withLock { $0.waker = nil } }
-        var inFlight: [Int64: InFlight] = [:]
-        // Deliveries whose attempt could not be recorded (a full disk, say): not resent until this time, so a
-        // failing database cannot turn into a flood of repeats.
-        var coolingUntil: [Int64: Date] = [:]
+        var schedule = DeliverySchedule(
+            maxInFlight: initial.maxInFlight, maxInFlightPerEndpoint: initial.maxInFlightPerEndpoint, pollInterval: pollInterval)
         var stopLogged = false
         while true {
             heartbeat?.beat()
-            let stopping = control.withLock { $0.stopping }
-            if stopping {
-                if inFlight.isEmpty { break }
-                if !stopLogged {
-                    logger.notice("stopping: waiting for webhook attempts in flight", metadata: ["in_flight": "\(inFlight.count)"])
-                    stopLogged = true
-                }
+            let (stopping, woken) = control.withLock { control in
+                defer { control.woken = false }
+                return (control.stopping, control.woken)
             }
             var wait = pollInterval
-            if !stopping {
+            if stopping {
+                if schedule.inFlight.isEmpty { break }
+                if !stopLogged {
+                    logger.notice("stopping: waiting for webhook attempts in flight", metadata: ["in_flight": "\(schedule.inFlight.count)"])
+                    stopLogged = true
+                }
+            } else {
+                if woken { schedule.requestScan() }
                 do {
-                    coolingUntil = coolingUntil.filter { $0.value > Date() }
-                    wait = min(wait, try startDue(curl: curl, inFlight: &inFlight, cooling: Set(coolingUntil.keys)))
+                    try startDue(curl: curl, schedule: &schedule)
+                    wait = schedule.sleep(now: Date())
                 } catch {
                     logger.error("webhook queue unavailable; trying again shortly", metadata: ["error": "\(error)"])
                     wait = 1
                 }
             }
             curl.wait(seconds: wait)
-            for response in curl.collect() {
-                guard let started = inFlight.removeValue(forKey: response.tag) else { continue }
-                if !record(response, started: started) { coolingUntil[response.tag] = Date().addingTimeInterval(30) }
-            }
+            record(curl.collect(), schedule: &schedule)
         }
     }
 
-    /// Starts what is due and allowed; returns how long the loop may sleep before something else falls due.
-    private func startDue(curl: CurlMulti, inFlight: inout [Int64: InFlight], cooling: Set<Int64>) throws -> Double {
+    /// Scans the queue when the schedule asks for it, then starts what is due and allowed.
+    private func startDue(curl: CurlMulti, schedule: inout DeliverySchedule) throws {
         let now = Date()
-        let seconds = now.timeIntervalSince1970
         let settings = self.settings
-        try store.fanOut(to: settings.endpoints, now: now)
-        let health = try store.endpointHealth()
-        var candidates: [(DueDelivery, Endpoint)] = []
-        for endpoint in settings.endpoints {
-            let sending = Set(inFlight.filter { $0.value.endpoint == endpoint.name }.keys)
-            let busy = sending.union(cooling)
-            let allowance = (health[endpoint.name] ?? EndpointHealth(name: endpoint.name))
-                .allowance(perEndpoint: settings.maxInFlightPerEndpoint, now: seconds) - sending.count
-            candidates += try store.dueDeliveries(endpoint: endpoint, now: seconds, busy: busy, limit: allowance).map { ($0, endpoint) }
+        schedule.maxInFlight = settings.maxInFlight
+        schedule.maxInFlightPerEndpoint = settings.maxInFlightPerEndpoint
+        if schedule.wantsScan(now: now) {
+            try store.fanOut(to: settings.endpoints, now: now)
+            schedule.scanned(
+                try store.scanQueue(
+                    endpoints: settings.endpoints, now: now.timeIntervalSince1970, busy: schedule.busy, limit: Self.scanBatch,
+                    perEndpoint: settings.maxInFlightPerEndpoint),
+                now: now)
         }
-        candidates.sort { ($0.0.delivery.priorityRank, $0.0.delivery.id!) < ($1.0.delivery.priorityRank, $1.0.delivery.id!) }
-        for (due, endpoint) in candidates.prefix(max(0, settings.maxInFlight - inFlight.count)) {
-            let id = due.delivery.id!
+        let endpoints = Dictionary(settings.endpoints.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for due in schedule.startable(now: now) {
+            // An endpoint dropped by a reload since the scan: its deliveries wait, visible in `opine deliveries`.
+            guard let endpoint = endpoints[due.delivery.endpoint] else { continue }
+            schedule.started(due, at: now)
             do {
                 try curl.add(try request(for: due, to: endpoint))
-                inFlight[id] = InFlight(endpoint: endpoint.name, startedAt: now)
             } catch {
                 // Cannot even be sent (a body that will not encode): count it as a failed attempt so it cannot spin.
-                _ = record(WebhookResponse(tag: id, outcome: .connectionFailed, error: "not sent: \(error)", body: Data(), duration: 0),
-                           started: InFlight(endpoint: endpoint.name, startedAt: now))
+                record([WebhookResponse(tag: due.delivery.id!, outcome: .connectionFailed, error: "not sent: \(error)", body: Data(), duration: 0)],
+                       schedule: &schedule)
             }
         }
-        var wait = pollInterval
-        if let next = try store.nextRetryTime(after: seconds) { wait = min(wait, next - seconds) }
-        for entry in health.values {
-            if let pausedUntil = entry.pausedUntil, pausedUntil > seconds { wait = min(wait, pausedUntil - seconds) }
-        }
-        return max(wait, 0.001)
     }
 
     func request(for due: DueDelivery, to endpoint: Endpoint) throws -> WebhookRequest {
         let event = due.event
-        let message = WebhookMessage(
-            type: event.type, timestamp: event.createdAt, data: try NotificationData.decode(event.data), contact: due.contact)
-        let body = try message.body()
+        let body = try WebhookMessage.body(type: event.type, timestamp: event.createdAt, storedData: event.data, contact: due.contact)
         let webhookID = event.webhookID ?? "msg_outbox_\(event.id!)"
         let timestamp = Int(Date().timeIntervalSince1970)
         var headers = ["content-type: application/json", "webhook-id: \(webhookID)", "webhook-timestamp: \(timestamp)"]
@@ -146,26 +140,46 @@ public final class DeliveryWorker: Sendable {
             allowHTTP: endpoint.allowHTTP, maxResponseBytes: settings.maxResponseBytes)
     }
 
-    /// Records the attempt and logs what it led to; false if it could not be recorded.
-    private func record(_ response: WebhookResponse, started: InFlight) -> Bool {
-        let report = AttemptReport(
-            deliveryID: response.tag, endpoint: started.endpoint, startedAt: started.startedAt, duration: response.duration,
-            outcome: response.outcome, error: response.error, responseExcerpt: Self.excerpt(response.body))
-        let consequence: AttemptConsequence
-        do {
-            consequence = try store.recordAttempt(report, settings: settings, now: Date(), random: Double.random(in: 0..<1))
-        } catch {
-            // The delivery stays due and is attempted again: at least once, never lost.
-            logger.error("could not record a webhook attempt; it will be repeated", metadata: [
-                "delivery": "\(response.tag)", "endpoint": "\(started.endpoint)", "error": "\(error)",
-            ])
-            return false
+    /// Records finished attempts in one transaction and logs what each led to. Attempts that could not be recorded
+    /// stay due and cool off before they are repeated: at least once, never lost.
+    private func record(_ responses: [WebhookResponse], schedule: inout DeliverySchedule) {
+        guard !responses.isEmpty else { return }
+        let now = Date()
+        let finished = responses.compactMap { response -> (AttemptReport, WebhookResponse, OutboxRecord)? in
+            guard let flight = schedule.inFlightAttempt(response.tag) else { return nil }
+            let report = AttemptReport(
+                deliveryID: response.tag, endpoint: flight.endpoint, startedAt: flight.startedAt, duration: response.duration,
+                outcome: response.outcome, error: response.error, responseExcerpt: Self.excerpt(response.body))
+            return (report, response, flight.event)
         }
+        let reports = finished.map(\.0)
+        let settings = self.settings
+        let consequences: [Int64: AttemptConsequence]
+        do {
+            consequences = try store.recordAttempts(reports, settings: settings, now: now, random: { Double.random(in: 0..<1) })
+        } catch {
+            logger.error("could not record webhook attempts; they will be repeated", metadata: [
+                "deliveries": "\(reports.map { String($0.deliveryID) }.joined(separator: ","))", "error": "\(error)",
+            ])
+            for report in reports { schedule.finished(report.deliveryID, health: nil, now: now) }
+            return
+        }
+        for (report, response, event) in finished {
+            schedule.finished(report.deliveryID, health: consequences[report.deliveryID]?.health, now: now)
+            guard let consequence = consequences[report.deliveryID] else {
+                logger.warning("a webhook delivery vanished while in flight", metadata: ["delivery": "\(report.deliveryID)"])
+                continue
+            }
+            log(consequence, of: report, event: event, response: response, settings: settings)
+        }
+    }
+
+    private func log(_ consequence: AttemptConsequence, of report: AttemptReport, event: OutboxRecord, response: WebhookResponse, settings: WebhookSettings) {
         var metadata: Logger.Metadata = [
-            "delivery": "\(response.tag)", "endpoint": "\(started.endpoint)", "event": "\(consequence.event.type.rawValue)",
+            "delivery": "\(report.deliveryID)", "endpoint": "\(report.endpoint)", "event": "\(event.type.rawValue)",
             "ms": "\(Int(response.duration * 1000))",
         ]
-        if let caseID = consequence.event.caseID { metadata["case"] = "\(caseID)" }
+        if let caseID = event.caseID { metadata["case"] = "\(caseID)" }
         if let status = report.status { metadata["status"] = "\(status)" }
         if let error = response.error { metadata["error"] = "\(error)" }
         switch consequence.decision {
@@ -184,10 +198,9 @@ public final class DeliveryWorker: Sendable {
         }
         if consequence.endpointPaused {
             logger.warning("endpoint paused after failing too long; probing it every \(Int(settings.probeInterval)) s", metadata: [
-                "endpoint": "\(started.endpoint)",
+                "endpoint": "\(report.endpoint)",
             ])
         }
-        return true
     }
 
     /// The first bytes a receiver answered, printable, for the attempt history.

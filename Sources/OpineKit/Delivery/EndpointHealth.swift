@@ -80,3 +80,37 @@ public struct EndpointHealth: Codable, Sendable, Equatable, FetchableRecord, Per
         pausedUntil = nil
     }
 }
+
+extension EndpointHealth {
+    /// Read by column, not through `Decodable`, and written with one prepared upsert: the worker does both for
+    /// every batch of finished attempts.
+    public init(row: Row) throws {
+        name = try row.decode(forColumn: "name")
+        disabledAt = try row.decode(forColumn: "disabled_at")
+        disabledReason = try row.decode(forColumn: "disabled_reason")
+        failingSince = try row.decode(forColumn: "failing_since")
+        failuresInRow = try row.decode(forColumn: "failures_in_row")
+        pausedUntil = try row.decode(forColumn: "paused_until")
+        lastSuccessAt = try row.decode(forColumn: "last_success_at")
+        lastFailureAt = try row.decode(forColumn: "last_failure_at")
+    }
+
+    static func fetch(_ db: Database, name: String) throws -> EndpointHealth {
+        try fetchOne(db.cachedStatement(sql: "SELECT * FROM endpoint_health WHERE name = ?"), arguments: [name])
+            ?? EndpointHealth(name: name)
+    }
+
+    func write(_ db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO endpoint_health (name, disabled_at, disabled_reason, failing_since, failures_in_row, paused_until,
+                last_success_at, last_failure_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (name) DO UPDATE SET disabled_at = excluded.disabled_at, disabled_reason = excluded.disabled_reason,
+                failing_since = excluded.failing_since, failures_in_row = excluded.failures_in_row,
+                paused_until = excluded.paused_until, last_success_at = excluded.last_success_at,
+                last_failure_at = excluded.last_failure_at
+            """).execute(arguments: [
+                name, disabledAt, disabledReason, failingSince, failuresInRow, pausedUntil, lastSuccessAt, lastFailureAt,
+            ])
+    }
+}

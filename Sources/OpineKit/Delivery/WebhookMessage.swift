@@ -49,6 +49,19 @@ public struct WebhookMessage: Sendable {
         enum Key: String, CodingKey { case patient }
     }
 
+    /// The body for an outbox event as stored. `outbox.data` already is the compact, key-sorted JSON of `data`, so
+    /// without contact details the body is that text placed between the other two fields, byte for byte what
+    /// `body()` would encode, without decoding and re-encoding it for every delivery. With contact details (or
+    /// anything unexpected) it takes the encoder's path.
+    public static func body(type: NotificationType, timestamp: String, storedData: String, contact: Contact?) throws -> Data {
+        let plain: (UInt8) -> Bool = { $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+        if contact == nil, storedData.utf8.first == UInt8(ascii: "{"), storedData.utf8.last == UInt8(ascii: "}"),
+           timestamp.utf8.allSatisfy(plain) {
+            return Data("{\"data\":\(storedData),\"timestamp\":\"\(timestamp)\",\"type\":\"\(type.rawValue)\"}".utf8)
+        }
+        return try WebhookMessage(type: type, timestamp: timestamp, data: NotificationData.decode(storedData), contact: contact).body()
+    }
+
     public func body() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

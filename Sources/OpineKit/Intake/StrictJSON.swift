@@ -225,6 +225,8 @@ extension String {
     /// Shows untrusted text on one line with control, format and bidi characters made visible, so an upload's name
     /// can never move the cursor, recolour a terminal or reorder what a reader sees.
     public var escapedForDisplay: String {
+        // Printable ASCII without a backslash, the common case (ids, codes, counts), needs no escaping.
+        if utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\\") }) { return self }
         var out = ""
         for scalar in unicodeScalars {
             switch scalar.properties.generalCategory {

@@ -11,29 +11,50 @@ extension CaseStore {
         }
         guard waiting else { return 0 }
         return try pool.write { db in
-            let events = try OutboxRecord.filter(Column("webhook_id") == nil).order(Column("id")).limit(limit).fetchAll(db)
+            let events = try OutboxRecord.fetchAll(db.cachedStatement(sql: """
+                SELECT * FROM outbox WHERE webhook_id IS NULL ORDER BY id LIMIT ?
+                """), arguments: [limit])
+            let setWebhookID = try db.cachedStatement(sql: "UPDATE outbox SET webhook_id = ? WHERE id = ?")
+            // Behind a dead delivery of the same case, a later event would arrive out of order: it waits with it,
+            // dead, until an operator replays them together.
+            let deadAhead = try db.cachedStatement(sql: """
+                SELECT id FROM deliveries WHERE endpoint = ? AND ordering_key = ? AND state = 'dead' ORDER BY id LIMIT 1
+                """)
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO deliveries (outbox_id, endpoint, ordering_key, priority_rank, state, attempts, next_attempt_at,
+                    created_at, finished_at, last_error)
+                VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
+                """)
             let at = Timestamps.format(now)
-            for var event in events {
-                event.webhookID = "msg_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-                try event.update(db, columns: [OutboxRecord.CodingKeys.webhookID.rawValue])
+            for event in events {
+                try setWebhookID.execute(arguments: [Self.newWebhookID(), event.id!])
                 let orderingKey = event.caseID ?? "rejection:\(event.rejectionID ?? event.id!)"
+                let rank = Self.deliveryRank(event)
                 for endpoint in endpoints where endpoint.events.contains(event.type) {
-                    // Behind a dead delivery of the same case, a later event would arrive out of order: it waits
-                    // with it, dead, until an operator replays them together.
-                    let deadAhead = try Int64.fetchOne(db, sql: """
-                        SELECT id FROM deliveries WHERE endpoint = ? AND ordering_key = ? AND state = 'dead' ORDER BY id LIMIT 1
-                        """, arguments: [endpoint.name, orderingKey])
-                    var delivery = DeliveryRecord(
-                        outboxID: event.id!, endpoint: endpoint.name, orderingKey: orderingKey,
-                        priorityRank: Self.deliveryRank(event), state: deadAhead == nil ? .pending : .dead, attempts: 0,
-                        nextAttemptAt: deadAhead == nil ? now.timeIntervalSince1970 : nil, createdAt: at,
-                        finishedAt: deadAhead == nil ? nil : at, lastStatus: nil,
-                        lastError: deadAhead.map { "held behind dead delivery \($0) of the same case" })
-                    try delivery.insert(db)
+                    let dead = try Int64.fetchOne(deadAhead, arguments: [endpoint.name, orderingKey])
+                    try insert.execute(arguments: [
+                        event.id!, endpoint.name, orderingKey, rank, dead == nil ? "pending" : "dead",
+                        dead == nil ? now.timeIntervalSince1970 : nil, at, dead == nil ? nil : at,
+                        dead.map { "held behind dead delivery \($0) of the same case" },
+                    ])
                 }
             }
             return events.count
         }
+    }
+
+    /// `msg_` and 32 lowercase hex digits of a random UUID: unique per event, stable across its attempts.
+    static func newWebhookID() -> String {
+        let id = UUID().uuid
+        let bytes = withUnsafeBytes(of: id) { Array($0) }
+        let digits = Array("0123456789abcdef".utf8)
+        var text = Array("msg_".utf8)
+        text.reserveCapacity(36)
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// Emergencies go before everything else, then each event by its case's priority.

@@ -2,8 +2,33 @@ import Foundation
 
 /// Times are stored and shown as RFC 3339 UTC with milliseconds, which sort as text.
 public enum Timestamps {
+    /// `2026-11-27T07:18:42.219Z`: what `Date.ISO8601FormatStyle(includingFractionalSeconds: true)` writes (a test
+    /// holds them equal), by hand, since the delivery worker and the log write several per webhook.
     public static func format(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var seconds = time_t(milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000)
+        var parts = tm()
+        guard gmtime_r(&seconds, &parts) != nil, (0...9999).contains(parts.tm_year + 1900) else {
+            return date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        }
+        var text: [UInt8] = []
+        text.reserveCapacity(24)
+        func append(_ value: Int32, digits: Int) {
+            var divisor: Int32 = 1
+            for _ in 1..<digits { divisor *= 10 }
+            while divisor > 0 {
+                text.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+                divisor /= 10
+            }
+        }
+        append(parts.tm_year + 1900, digits: 4); text.append(UInt8(ascii: "-"))
+        append(parts.tm_mon + 1, digits: 2); text.append(UInt8(ascii: "-"))
+        append(parts.tm_mday, digits: 2); text.append(UInt8(ascii: "T"))
+        append(parts.tm_hour, digits: 2); text.append(UInt8(ascii: ":"))
+        append(parts.tm_min, digits: 2); text.append(UInt8(ascii: ":"))
+        append(parts.tm_sec, digits: 2); text.append(UInt8(ascii: "."))
+        append(Int32(milliseconds - Int64(seconds) * 1000), digits: 3); text.append(UInt8(ascii: "Z"))
+        return String(decoding: text, as: UTF8.self)
     }
 
     public static func parse(_ text: String) -> Date? {
