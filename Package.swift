@@ -21,10 +21,13 @@ let package = Package(
     targets: [
         // libcurl's C API, with typed wrappers for its variadic calls (see Sources/CCurl/shim.h).
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Linux calls the Glibc module leaves out (see Sources/CLinux/shim.h).
+        .systemLibrary(name: "CLinux"),
         .target(
             name: "OpineKit",
             dependencies: [
                 "CCurl",
+                "CLinux",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -111,12 +111,14 @@ struct IntakeRulesTests {
         let clean = [UInt8](repeating: 0, count: 128) + body
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("opine-preamble-\(UUID().uuidString.prefix(8))").path
         defer { unlink(path) }
-        for (sent, zeroed) in [(executable, true), (clean, false)] {
+        // Written in place, and on a second thread as intake writes (ChunkWriter).
+        for (sent, zeroed, writer) in [(executable, true, nil), (clean, false, nil), (executable, true, ChunkWriter()), (clean, false, ChunkWriter())] {
             for split in [0, 1, 64, 127, 128, 129, 300] {
                 let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-                let file = StagedFile(fd: fd, display: "test", limit: Int64(sent.count), mediaType: .dicom)
+                let file = StagedFile(fd: fd, display: "test", limit: Int64(sent.count), mediaType: .dicom, writer: writer)
                 _ = try sent[..<split].withUnsafeBytes { try file.append($0) }
                 _ = try sent[split...].withUnsafeBytes { try file.append($0) }
+                try file.finish()
                 close(fd)
                 let stored = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
                 #expect(stored == clean, "split at \(split)")

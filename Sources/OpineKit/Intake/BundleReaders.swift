@@ -34,8 +34,12 @@ final class StagedFile {
     private(set) var preambleZeroed = false
     private var storedHasher = SHA256()
 
-    init(fd: Int32, display: String, limit: Int64, mediaType: MediaType, heartbeat: Heartbeat? = nil) {
+    /// Writes on a second thread when given; otherwise each chunk is written before `append` returns.
+    private let writer: ChunkWriter?
+
+    init(fd: Int32, display: String, limit: Int64, mediaType: MediaType, heartbeat: Heartbeat? = nil, writer: ChunkWriter? = nil) {
         self.fd = fd
+        self.writer = writer
         self.heartbeat = heartbeat
         self.display = display
         self.limit = limit
@@ -46,6 +50,17 @@ final class StagedFile {
     /// Returns false, writing nothing, when the bytes would pass the declared size.
     func append(_ chunk: UnsafeRawBufferPointer) throws(IOFailure) -> Bool {
         guard bytes + Int64(chunk.count) <= limit else { return false }
+        if let writer, !(zeroesPreamble && bytes < Self.preambleBytes) {
+            // The write starts first, so the hashing below runs while it proceeds.
+            try writer.write(fd, chunk, display: display)
+            hasher.update(bufferPointer: chunk)
+            sniffer.consume(chunk)
+            if preambleZeroed { storedHasher.update(bufferPointer: chunk) }
+            bytes += Int64(chunk.count)
+            heartbeat?.beat()
+            return true
+        }
+        try writer?.drain()
         hasher.update(bufferPointer: chunk)
         sniffer.consume(chunk)
         if zeroesPreamble && bytes < Self.preambleBytes {
@@ -66,6 +81,11 @@ final class StagedFile {
         bytes += Int64(chunk.count)
         heartbeat?.beat()
         return true
+    }
+
+    /// Waits for the last chunk to be written; throws if a write failed. Call before syncing or closing `fd`.
+    func finish() throws(IOFailure) {
+        try writer?.drain()
     }
 
     var sha256: String { Self.hex(hasher.finalize()) }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLinux
 import Foundation
 
 /// A failed system call during intake. The upload stays where it is and is tried again later; this is never a reason
@@ -85,10 +86,11 @@ enum FileOperations {
 
     static func write(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, display: String) throws(IOFailure) {
         try FaultInjection.check(.write, display)
-        try writeAll(fd, buffer, display: display)
+        try writeChecked(fd, buffer, display: display)
     }
 
-    private static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, display: String) throws(IOFailure) {
+    /// `write` once fault injection has been consulted (by `ChunkWriter`, on the intake thread).
+    static func writeChecked(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, display: String) throws(IOFailure) {
         var offset = 0
         while offset < buffer.count {
             let written = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
@@ -122,6 +124,12 @@ enum FileOperations {
     static func sync(_ fd: Int32, display: String) throws(IOFailure) {
         try FaultInjection.check(.fsync, display)
         guard fsync(fd) == 0 else { throw fail("fsync", display) }
+    }
+
+    /// Asks the kernel to start writing the file's data to disk now, without waiting, so the fsync that follows
+    /// later finds it mostly done. Only a hint: errors surface at that fsync.
+    static func startWriteback(_ fd: Int32) {
+        _ = sync_file_range(fd, 0, 0, OPINE_SYNC_FILE_RANGE_WRITE)
     }
 
     /// Makes a rename or a new entry in `path` durable. Failing is as serious as a failed fsync of a file.
@@ -231,7 +239,7 @@ enum FileOperations {
         do {
             _ = fchmod(fd, mode)
             if durable { try FaultInjection.check(.write, temporary) }
-            try data.withUnsafeBytes { buffer in try writeAll(fd, buffer, display: temporary) }
+            try data.withUnsafeBytes { buffer in try writeChecked(fd, buffer, display: temporary) }
             if durable { try sync(fd, display: temporary) }
         } catch {
             close(fd)

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLinux
 
 /// The file types a bundle may hold, each with the signature its bytes must carry.
 public enum MediaType: String, Codable, Sendable, CaseIterable {
@@ -119,12 +120,19 @@ struct TokenScanner {
 
     mutating func consume(_ chunk: UnsafeRawBufferPointer) {
         guard !found, !chunk.isEmpty else { return }
+        // The token may straddle the boundary: look in the end of the last chunk joined to the start of this one.
         let joined = carry + chunk.prefix(token.count - 1)
-        if joined.firstRange(of: token) != nil || chunk.firstRange(of: token) != nil {
+        if joined.withUnsafeBytes({ Self.contains($0, token) }) || Self.contains(chunk, token) {
             found = true
             return
         }
         carry = Array((carry + chunk.suffix(token.count - 1)).suffix(token.count - 1))
+    }
+
+    /// glibc's memmem: the generic `firstRange(of:)` on raw bytes costs more than hashing them.
+    static func contains(_ bytes: UnsafeRawBufferPointer, _ token: [UInt8]) -> Bool {
+        guard let base = bytes.baseAddress, bytes.count >= token.count else { return false }
+        return token.withUnsafeBytes { memmem(base, bytes.count, $0.baseAddress, token.count) } != nil
     }
 }
 

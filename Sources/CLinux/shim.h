@@ -1,0 +1,15 @@
+// Linux calls that Swift's Glibc module leaves out because they are declared only under _GNU_SOURCE.
+#ifndef OPINE_CLINUX_SHIM_H
+#define OPINE_CLINUX_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+// sync_file_range(2): start writeback of a file's dirty pages without waiting (SYNC_FILE_RANGE_WRITE).
+int sync_file_range(int fd, int64_t offset, int64_t nbytes, unsigned int flags);
+static const unsigned int OPINE_SYNC_FILE_RANGE_WRITE = 2;
+
+// memmem(3): glibc's two-way substring search, for finding a token in a file's bytes as they stream past.
+void *memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen);
+
+#endif
