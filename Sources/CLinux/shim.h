@@ -9,6 +9,10 @@
 int sync_file_range(int fd, int64_t offset, int64_t nbytes, unsigned int flags);
 static const unsigned int OPINE_SYNC_FILE_RANGE_WRITE = 2;
 
+// syncfs(2): commit one file system's dirty data and metadata, with a single cache flush; since Linux 5.8 it
+// reports writeback errors that occurred after the descriptor was opened.
+int syncfs(int fd);
+
 // memmem(3): glibc's two-way substring search, for finding a token in a file's bytes as they stream past.
 void *memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen);
 

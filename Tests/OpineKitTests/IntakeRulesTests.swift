@@ -112,14 +112,20 @@ struct IntakeRulesTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("opine-preamble-\(UUID().uuidString.prefix(8))").path
         defer { unlink(path) }
         // Written in place, and on a second thread as intake writes (ChunkWriter).
-        for (sent, zeroed, writer) in [(executable, true, nil), (clean, false, nil), (executable, true, ChunkWriter()), (clean, false, ChunkWriter())] {
+        for (sent, zeroed, queued) in [(executable, true, false), (clean, false, false), (executable, true, true), (clean, false, true)] {
             for split in [0, 1, 64, 127, 128, 129, 300] {
-                let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-                let file = StagedFile(fd: fd, display: "test", limit: Int64(sent.count), mediaType: .dicom, writer: writer)
+                unlink(path)
+                let writer = ChunkWriter()
+                let fd = queued ? -1 : open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+                let staged = try writer.create(path)
+                let file = queued
+                    ? StagedFile(file: staged, writer: writer, limit: Int64(sent.count), mediaType: .dicom)
+                    : StagedFile(fd: fd, display: "test", limit: Int64(sent.count), mediaType: .dicom)
                 _ = try sent[..<split].withUnsafeBytes { try file.append($0) }
                 _ = try sent[split...].withUnsafeBytes { try file.append($0) }
-                try file.finish()
-                close(fd)
+                writer.close(staged)
+                try? writer.drain()
+                if !queued { close(fd) }
                 let stored = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
                 #expect(stored == clean, "split at \(split)")
                 #expect(file.sha256 == SHA256.hash(data: sent).map { String(format: "%02x", $0) }.joined(), "the manifest's hash is over the bytes sent")

@@ -21,7 +21,8 @@ def burst_intake(binaries, work, size, repetitions):
     total = lab.tree_bytes(source)
     floors, runs, idle, busy = [], [], [], []
     for repetition in range(repetitions):
-        floors.append(lab.floor_copy_sync_hash(source, work)["total"])
+        # Both measured from the same state: the last run's files gone, the data staged, the floor's copy kept
+        # until Opine has run too (see lab.floor_copy_sync_hash).
         daemon = lab.Daemon(binaries, fresh(os.path.join(work, "burst-run")))
         daemon.start()
         time.sleep(1)
@@ -29,6 +30,7 @@ def burst_intake(binaries, work, size, repetitions):
         staged = os.path.join(daemon.spool, "incoming")
         shutil.copytree(source, staged)
         names = sorted(os.listdir(staged))
+        floors.append(lab.floor_copy_sync_hash(source, work, keep=True)["total"])
         started = time.time()
         for name in names:
             os.rename(os.path.join(staged, name), os.path.join(daemon.drop, name))
@@ -37,6 +39,7 @@ def burst_intake(binaries, work, size, repetitions):
         runs.append(last - started)
         busy.append(daemon.memory_kib("VmHWM"))
         daemon.stop()
+        lab.remove_floor_copy(work)
     count = size["burst_bundles"]
     seconds, floor = lab.median(runs), lab.median(floors)
     return [
@@ -59,17 +62,19 @@ def large_study(binaries, work, size, repetitions):
     total = lab.tree_bytes(source)
     floors, runs, peaks = [], [], []
     for repetition in range(repetitions):
-        floors.append(lab.floor_copy_sync_hash(source, work)["total"])
+        # The same order as the burst: both start from the same state (see lab.floor_copy_sync_hash).
         daemon = lab.Daemon(binaries, fresh(os.path.join(work, "study-run")))
         daemon.start()
         staged = os.path.join(daemon.spool, "incoming")
         shutil.copytree(source, staged)
+        floors.append(lab.floor_copy_sync_hash(source, work, keep=True)["total"])
         started = time.time()
         os.rename(os.path.join(staged, "study"), os.path.join(daemon.drop, "study"))
         daemon.wait_until(lambda: daemon.stored_or_refused(1), 900, "the study is a case", 0.02)
         runs.append(lab.parse_time(daemon.query("SELECT max(received_at) FROM cases")[0][0]) - started)
         peaks.append(daemon.memory_kib("VmHWM"))
         daemon.stop()
+        lab.remove_floor_copy(work)
     seconds, floor, peak = lab.median(runs), lab.median(floors), lab.median(peaks)
     return [
         ("2. large study", "%d files, %.2f GiB: time to committed case" % (size["study_files"], total / 2**30),

@@ -22,7 +22,6 @@ protocol BundleReader: AnyObject {
 /// checked over the bytes sent; the stored bytes get a hash of their own, computed only when they differ.
 final class StagedFile {
     static let preambleBytes: Int64 = 128
-    let fd: Int32
     let display: String
     let limit: Int64
     private(set) var bytes: Int64 = 0
@@ -34,14 +33,26 @@ final class StagedFile {
     private(set) var preambleZeroed = false
     private var storedHasher = SHA256()
 
-    /// Writes on a second thread when given; otherwise each chunk is written before `append` returns.
-    private let writer: ChunkWriter?
+    /// Where the bytes go: written before `append` returns, or queued to intake's writer thread.
+    private enum Target {
+        case descriptor(Int32)
+        case queued(ChunkWriter, ChunkWriter.File)
+    }
+    private let target: Target
 
-    init(fd: Int32, display: String, limit: Int64, mediaType: MediaType, heartbeat: Heartbeat? = nil, writer: ChunkWriter? = nil) {
-        self.fd = fd
-        self.writer = writer
+    init(fd: Int32, display: String, limit: Int64, mediaType: MediaType, heartbeat: Heartbeat? = nil) {
+        target = .descriptor(fd)
         self.heartbeat = heartbeat
         self.display = display
+        self.limit = limit
+        self.sniffer = ContentSniffer(mediaType: mediaType)
+        zeroesPreamble = mediaType == .dicom
+    }
+
+    init(file: ChunkWriter.File, writer: ChunkWriter, limit: Int64, mediaType: MediaType, heartbeat: Heartbeat? = nil) {
+        target = .queued(writer, file)
+        self.heartbeat = heartbeat
+        display = file.path
         self.limit = limit
         self.sniffer = ContentSniffer(mediaType: mediaType)
         zeroesPreamble = mediaType == .dicom
@@ -50,43 +61,35 @@ final class StagedFile {
     /// Returns false, writing nothing, when the bytes would pass the declared size.
     func append(_ chunk: UnsafeRawBufferPointer) throws(IOFailure) -> Bool {
         guard bytes + Int64(chunk.count) <= limit else { return false }
-        if let writer, !(zeroesPreamble && bytes < Self.preambleBytes) {
-            // The write starts first, so the hashing below runs while it proceeds.
-            try writer.write(fd, chunk, display: display)
-            hasher.update(bufferPointer: chunk)
-            sniffer.consume(chunk)
-            if preambleZeroed { storedHasher.update(bufferPointer: chunk) }
-            bytes += Int64(chunk.count)
-            heartbeat?.beat()
-            return true
+        // How many of this chunk's first bytes fall in a DICOM preamble, stored as zeros.
+        var preamble = 0
+        if zeroesPreamble && bytes < Self.preambleBytes {
+            preamble = Int(min(Self.preambleBytes - bytes, Int64(chunk.count)))
+            if chunk.prefix(preamble).contains(where: { $0 != 0 }) { preambleZeroed = true }
         }
-        try writer?.drain()
+        let rest = UnsafeRawBufferPointer(rebasing: chunk[preamble...])
+        switch target {
+        case .queued(let writer, let file):
+            // Queued first, so the hashing below runs while it is written.
+            try writer.write(file, chunk, zeroingFirst: preamble)
+        case .descriptor(let fd):
+            let failure = Self.zeros[..<preamble].withUnsafeBytes { zeros -> IOFailure? in
+                do throws(IOFailure) { if !zeros.isEmpty { try FileOperations.write(fd, zeros, display: display) } } catch { return error }
+                return nil
+            }
+            if let failure { throw failure }
+            if !rest.isEmpty { try FileOperations.write(fd, rest, display: display) }
+        }
         hasher.update(bufferPointer: chunk)
         sniffer.consume(chunk)
-        if zeroesPreamble && bytes < Self.preambleBytes {
-            let count = Int(min(Self.preambleBytes - bytes, Int64(chunk.count)))
-            if chunk.prefix(count).contains(where: { $0 != 0 }) { preambleZeroed = true }
-            let zeros = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 1)
-            defer { zeros.deallocate() }
-            zeros.initializeMemory(as: UInt8.self, repeating: 0)
-            storedHasher.update(bufferPointer: UnsafeRawBufferPointer(zeros))
-            try FileOperations.write(fd, UnsafeRawBufferPointer(zeros), display: display)
-            let rest = UnsafeRawBufferPointer(rebasing: chunk[count...])
-            if preambleZeroed { storedHasher.update(bufferPointer: rest) }
-            if !rest.isEmpty { try FileOperations.write(fd, rest, display: display) }
-        } else {
-            if preambleZeroed { storedHasher.update(bufferPointer: chunk) }
-            try FileOperations.write(fd, chunk, display: display)
-        }
+        if preamble > 0 { storedHasher.update(data: Self.zeros[..<preamble]) }
+        if preambleZeroed { storedHasher.update(bufferPointer: rest) }
         bytes += Int64(chunk.count)
         heartbeat?.beat()
         return true
     }
 
-    /// Waits for the last chunk to be written; throws if a write failed. Call before syncing or closing `fd`.
-    func finish() throws(IOFailure) {
-        try writer?.drain()
-    }
+    private static let zeros = [UInt8](repeating: 0, count: Int(preambleBytes))
 
     var sha256: String { Self.hex(hasher.finalize()) }
     /// The hash of the bytes kept, when they differ from the bytes sent.

@@ -4,50 +4,112 @@ import Glibc
 #endif
 import Foundation
 
-/// Writes a staged file's chunks on a second thread, one at a time, while the intake thread hashes that chunk and
-/// reads the next: copying an upload costs about the slower of the two instead of their sum. The chunk is copied
-/// into the writer's own buffer, so a reader may reuse its buffer as soon as `write` returns. A failed write is
-/// reported by the next `write` or by `drain`, and the file is then abandoned, as after any failure.
+/// Creates, writes and closes a bundle's staged files on a second thread, in order, while the intake thread reads
+/// and hashes: copying an upload costs about the slower of the two instead of their sum (creating a file is itself
+/// slow on a busy ext4). The intake thread may run up to `depth` chunks ahead; each chunk is copied into one of the
+/// writer's buffers, so a reader may reuse its own buffer as soon as `write` returns. After a failure nothing more
+/// is written; the failure is thrown by the next call or by `drain`, and the bundle is abandoned as after any other.
 ///
-/// Fault injection stays on the intake thread: each chunk is checked (and traced) there, before it is handed over.
+/// Fault injection stays on the intake thread: each create and each chunk is checked (and traced) there, before it
+/// is handed over.
 final class ChunkWriter: @unchecked Sendable {
-    private let queue = DispatchQueue(label: "opine.intake.writer")
-    private let group = DispatchGroup()
-    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: copyChunkBytes, alignment: 16)
-    /// Set by the writer thread, read after `group.wait()`, which orders the two.
-    private var failure: IOFailure?
+    static let depth = 4
 
-    deinit {
-        group.wait()
-        buffer.deallocate()
+    /// A file being written; only the writer thread touches its descriptor.
+    final class File: @unchecked Sendable {
+        let path: String
+        fileprivate var fd: Int32 = -1
+        init(path: String) { self.path = path }
     }
 
-    /// Waits for the chunk in flight, then starts writing `chunk` to `fd`.
-    func write(_ fd: Int32, _ chunk: UnsafeRawBufferPointer, display: String) throws(IOFailure) {
-        try FaultInjection.check(.write, display)
-        guard chunk.count <= buffer.count else {
-            // Larger than a read chunk (never from intake's readers): write it here, in order.
-            try drain()
-            return try FileOperations.writeChecked(fd, chunk, display: display)
+    private let queue = DispatchQueue(label: "opine.intake.writer")
+    private let group = DispatchGroup()
+    private let free = DispatchSemaphore(value: ChunkWriter.depth)
+    private let buffers = (0..<ChunkWriter.depth).map { _ in
+        UnsafeMutableRawBufferPointer.allocate(byteCount: copyChunkBytes, alignment: 16)
+    }
+    private var next = 0
+    private let lock = NSLock()
+    private var failure: IOFailure?
+
+    /// Queued jobs hold the writer, so this runs only once they are done.
+    deinit {
+        for buffer in buffers { buffer.deallocate() }
+    }
+
+    /// Starts creating `path` (exclusively; it must not exist).
+    func create(_ path: String) throws(IOFailure) -> File {
+        try FaultInjection.check(.open, path)
+        try throwFailure()
+        let file = File(path: path)
+        run { [self] in
+            let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o640)
+            if fd < 0 { fail(FileOperations.fail("open", path)) } else { file.fd = fd }
         }
-        try drain()
-        buffer.copyMemory(from: chunk)
-        let count = chunk.count
-        queue.async(group: group) { [self] in
-            do throws(IOFailure) {
-                try FileOperations.writeChecked(fd, UnsafeRawBufferPointer(rebasing: buffer[0..<count]), display: display)
-            } catch {
-                failure = error
+        return file
+    }
+
+    /// Queues `chunk` for `file`, its first `zeroingFirst` bytes as zeros; waits only when `depth` chunks are queued.
+    func write(_ file: File, _ chunk: UnsafeRawBufferPointer, zeroingFirst zeroed: Int = 0) throws(IOFailure) {
+        try FaultInjection.check(.write, file.path)
+        var chunk = chunk
+        while !chunk.isEmpty {
+            free.wait()
+            if let failure = currentFailure() {
+                free.signal()
+                throw failure
+            }
+            let slot = next, buffer = buffers[slot]
+            next = (next + 1) % Self.depth
+            let count = min(chunk.count, buffer.count)
+            buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: chunk[..<count]))
+            if zeroed > 0 { buffer[..<min(zeroed, count)].initializeMemory(as: UInt8.self, repeating: 0) }
+            chunk = UnsafeRawBufferPointer(rebasing: chunk[count...])
+            run { [self] in
+                defer { free.signal() }
+                guard file.fd >= 0, currentFailure() == nil else { return }
+                do throws(IOFailure) {
+                    try FileOperations.writeChecked(file.fd, UnsafeRawBufferPointer(rebasing: buffers[slot][..<count]), display: file.path)
+                } catch {
+                    fail(error)
+                }
             }
         }
     }
 
-    /// Waits until nothing is in flight; throws a write that failed.
+    /// Queues closing `file`, with its writeback started so the bundle's final sync finds the data mostly on disk.
+    /// Always call it, after a failure too, or the descriptor leaks.
+    func close(_ file: File) {
+        run {
+            guard file.fd >= 0 else { return }
+            FileOperations.startWriteback(file.fd)
+            Glibc.close(file.fd)
+            file.fd = -1
+        }
+    }
+
+    /// Waits until everything queued is done; throws the first failure.
     func drain() throws(IOFailure) {
         group.wait()
-        if let failure {
-            self.failure = nil
-            throw failure
-        }
+        try throwFailure()
+    }
+
+    /// Waits until everything queued is done, whatever came of it: before anyone cleans up what it wrote.
+    func waitUntilIdle() {
+        group.wait()
+    }
+
+    private func run(_ job: @escaping @Sendable () -> Void) {
+        queue.async(group: group, execute: job)
+    }
+
+    private func fail(_ error: IOFailure) {
+        lock.withLock { if failure == nil { failure = error } }
+    }
+
+    private func currentFailure() -> IOFailure? { lock.withLock { failure } }
+
+    private func throwFailure() throws(IOFailure) {
+        if let failure = currentFailure() { throw failure }
     }
 }

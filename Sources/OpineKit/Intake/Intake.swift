@@ -149,61 +149,25 @@ public final class Intake: @unchecked Sendable {
         }
     }
 
-    /// Files written but not yet fsynced, kept open so their fsync reports any writeback error. Syncing them in
-    /// batches, with writeback started as each is written, lets the disk work while later files are copied,
-    /// instead of waiting for each file in turn; nothing is committed until every one is synced.
-    private struct UnsyncedFiles: ~Copyable {
-        static let batch = 64
-        private var open: [(fd: Int32, path: String)] = []
-
-        mutating func add(_ fd: Int32, path: String) throws(IOFailure) {
-            FileOperations.startWriteback(fd)
-            open.append((fd, path))
-            if open.count >= Self.batch { try syncAll() }
-        }
-
-        mutating func syncAll() throws(IOFailure) {
-            defer { closeAll() }
-            for file in open { try FileOperations.sync(file.fd, display: file.path) }
-        }
-
-        mutating func closeAll() {
-            for file in open { close(file.fd) }
-            open.removeAll()
-        }
-
-        deinit { for file in open { close(file.fd) } }
-    }
-
     /// Copies every listed file into `directory`, hashing and type-checking as the bytes pass, then makes it durable.
     private func stage(_ manifest: Manifest, manifestBytes: [UInt8], from reader: BundleReader, into directory: String, uploadName: String) throws -> StagedBundle {
         try FileOperations.makeDirectory(directory)
-        var directories: [String] = [directory]
+        var directories: Set<String> = [directory]
         var records: [CaseFileRecord] = []
         var total: Int64 = 0
-        var unsynced = UnsyncedFiles()
-        let writer = ChunkWriter()
+        let syncer = try FileSyncer(staging: directory), writer = ChunkWriter()
+        // However staging ends, nothing may still be writing into the folder when the caller removes it.
+        defer { writer.waitUntilIdle() }
         for (index, file) in manifest.files.enumerated() {
             var parent = directory
             for component in file.path.split(separator: "/").dropLast() {
                 parent += "/" + component
-                if !directories.contains(parent) {
-                    try FileOperations.makeDirectory(parent)
-                    directories.append(parent)
-                }
+                if directories.insert(parent).inserted { try FileOperations.makeDirectory(parent) }
             }
-            let target = directory + "/" + file.path
-            let fd = try FileOperations.createExclusive(target)
-            let sink = StagedFile(fd: fd, display: target, limit: file.size, mediaType: file.mediaType, heartbeat: heartbeat, writer: writer)
-            do {
-                try reader.copy(file.path, size: file.size, into: sink)
-                try sink.finish()
-            } catch {
-                try? sink.finish()
-                close(fd)
-                throw error
-            }
-            try unsynced.add(fd, path: target)
+            let staged = try writer.create(directory + "/" + file.path)
+            let sink = StagedFile(file: staged, writer: writer, limit: file.size, mediaType: file.mediaType, heartbeat: heartbeat)
+            defer { writer.close(staged) }
+            try reader.copy(file.path, size: file.size, into: sink)
             guard sink.sha256 == file.sha256 else {
                 throw Rejection(.checksumMismatch, "manifest.json: files[\(index)].sha256 does not match the file's content")
             }
@@ -220,10 +184,17 @@ public final class Intake: @unchecked Sendable {
                 caseID: "", path: file.path, kind: file.kind, mediaType: file.mediaType.rawValue, size: file.size,
                 sha256: file.sha256, storedSHA256: sink.storedSHA256))
         }
-        try unsynced.syncAll()
-        try FileOperations.writeDurably(manifestBytes, to: directory + "/" + Manifest.fileName)
-        for path in directories.reversed() { try FileOperations.syncDirectory(path) }
-        try FileOperations.syncDirectory(configuration.stagingDirectory)
+        // The staging folder is private until it is renamed into the store, so the manifest needs no temporary
+        // name; one syncfs makes it, every file and every new directory entry durable.
+        let manifestFile = try writer.create(directory + "/" + Manifest.fileName)
+        let failure = manifestBytes.withUnsafeBytes { bytes -> IOFailure? in
+            do throws(IOFailure) { try writer.write(manifestFile, bytes) } catch { return error }
+            return nil
+        }
+        writer.close(manifestFile)
+        if let failure { throw failure }
+        try writer.drain()
+        try syncer.finish()
 
         let content = StagedBundle.contentSHA256(records.map { ($0.path, $0.sha256) })
         return StagedBundle(
