@@ -72,7 +72,8 @@ public enum Daemon {
             intake: intake, logger: logger, maxIdle: maxIdle, onPass: { intakeBeat.beat() },
             onReady: {
                 notifier.notify("READY=1\nSTATUS=" + (supervisor.statusLine() ?? "ready"))
-                logger.info("opined ready")
+                let released = StartupPages.release()
+                logger.info("opined ready", metadata: ["startup_code_released_kib": "\(released / 1024)"])
             })
         logger.info("opined started", metadata: [
             "version": "\(Opine.version)", "drop": "\(configuration.dropDirectory)", "state": "\(configuration.stateDirectory)",
