@@ -10,7 +10,7 @@ LIBDIR = $(PREFIX)/lib
 DOCDIR = $(PREFIX)/share/doc/opine
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
-.PHONY: deps build test demo release install uninstall check-deploy clean crash-test fuzz flood tsan bench bench-smoke
+.PHONY: deps build test demo release install uninstall check-deploy clean crash-test fuzz flood tsan bench bench-smoke bench-profile
 
 deps:
 	@scripts/install-deps.sh
@@ -66,6 +66,13 @@ bench: release
 
 bench-smoke: release
 	python3 scripts/bench/bench.py --bin $(RELEASE_BIN) --quick
+
+# One repetition of chosen scenarios (BENCH=burst,study,latency,webhooks,cli) with every opined under `perf record -g`;
+# profiles land in .build/profiles (read them with `perf report -i FILE`). Writes no BENCHMARKS.md.
+BENCH ?= burst,study,webhooks
+bench-profile: release
+	OPINE_BENCH_PROFILE=$(CURDIR)/.build/profiles python3 scripts/bench/bench.py --bin $(RELEASE_BIN) --only $(BENCH) \
+		--repetitions 1 --out /dev/null
 
 demo: build
 	scripts/demo.sh

@@ -38,8 +38,9 @@ enum StartupPages {
             } else if candidate != nil, fields.count >= 2, let kilobytes = Int(fields[1]) {
                 switch fields[0] {
                 case "Rss:": resident = kilobytes * 1024
-                // Written pages (a debugger's breakpoint) or anonymous ones would be lost: leave such a mapping.
-                case "Private_Dirty:", "Shared_Dirty:", "Anonymous:": if kilobytes > 0 { modified = true }
+                // A page this process wrote (a debugger's breakpoint) is an anonymous copy and would be lost: leave
+                // such a mapping. (Dirty counts are no guide: a binary just linked has dirty page-cache pages.)
+                case "Anonymous:": if kilobytes > 0 { modified = true }
                 default: break
                 }
             }
