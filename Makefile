@@ -68,7 +68,8 @@ bench-smoke: release
 	python3 scripts/bench/bench.py --bin $(RELEASE_BIN) --quick
 
 # One repetition of chosen scenarios (BENCH=burst,study,latency,webhooks,cli) with every opined under `perf record -g`;
-# profiles land in .build/profiles (read them with `perf report -i FILE`). Writes no BENCHMARKS.md.
+# profiles land in .build/profiles (read them with `perf report -i FILE`; the table's memory rows are then perf's own).
+# Writes no BENCHMARKS.md.
 BENCH ?= burst,study,webhooks
 bench-profile: release
 	OPINE_BENCH_PROFILE=$(CURDIR)/.build/profiles python3 scripts/bench/bench.py --bin $(RELEASE_BIN) --only $(BENCH) \
