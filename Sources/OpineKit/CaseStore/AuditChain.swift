@@ -15,7 +15,7 @@ public enum AuditChain {
     static func hash(_ event: EventRecord, previous: String) -> String {
         let fields = [previous, event.caseID ?? "", event.at, event.actor, event.type, event.fromState ?? "", event.toState ?? "", event.detail]
         let digest = SHA256.hash(data: Data(fields.joined(separator: "\u{1F}").utf8))
-        return digest.map { String(format: "%02x", $0) }.joined()
+        return Hex.lowercase(digest)
     }
 
     static func lastHash(_ db: Database) throws -> String {
@@ -105,6 +105,6 @@ extension CaseStore {
             hasher.update(data: chunk)
             size += Int64(chunk.count)
         }
-        return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), size)
+        return (Hex.lowercase(hasher.finalize()), size)
     }
 }

@@ -93,7 +93,7 @@ extension CaseStore {
             }
 
             if let letter = command.letter {
-                let digest = SHA256.hash(data: letter.content).map { String(format: "%02x", $0) }.joined()
+                let digest = Hex.lowercase(SHA256.hash(data: letter.content))
                 var row = LetterRecord(
                     caseID: caseID, createdAt: at, actor: actor.name, fileName: letter.fileName,
                     mediaType: letter.mediaType, size: Int64(letter.content.count), sha256: digest, content: letter.content)

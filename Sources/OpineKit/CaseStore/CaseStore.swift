@@ -71,7 +71,7 @@ public struct StagedBundle: Sendable {
     /// One hash over every file's SHA-256 and path, so the same files re-sent under another submission id are found.
     static func contentSHA256(_ files: [(path: String, sha256: String)]) -> String {
         let listing = files.sorted { $0.path < $1.path }.map { "\($0.sha256)  \($0.path)\n" }.joined()
-        return SHA256.hash(data: Data(listing.utf8)).map { String(format: "%02x", $0) }.joined()
+        return Hex.lowercase(SHA256.hash(data: Data(listing.utf8)))
     }
 }
 

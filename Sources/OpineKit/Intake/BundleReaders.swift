@@ -95,7 +95,7 @@ final class StagedFile {
     /// The hash of the bytes kept, when they differ from the bytes sent.
     var storedSHA256: String? { preambleZeroed ? Self.hex(storedHasher.finalize()) : nil }
 
-    private static func hex(_ digest: SHA256.Digest) -> String { digest.map { String(format: "%02x", $0) }.joined() }
+    private static func hex(_ digest: SHA256.Digest) -> String { Hex.lowercase(digest) }
 }
 
 /// Intake reads in chunks of this size; one buffer per reader keeps memory flat whatever the file size.

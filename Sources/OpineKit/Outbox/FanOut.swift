@@ -45,16 +45,7 @@ extension CaseStore {
 
     /// `msg_` and 32 lowercase hex digits of a random UUID: unique per event, stable across its attempts.
     static func newWebhookID() -> String {
-        let id = UUID().uuid
-        let bytes = withUnsafeBytes(of: id) { Array($0) }
-        let digits = Array("0123456789abcdef".utf8)
-        var text = Array("msg_".utf8)
-        text.reserveCapacity(36)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        withUnsafeBytes(of: UUID().uuid) { Hex.lowercase($0, prefix: "msg_") }
     }
 
     /// Emergencies go before everything else, then each event by its case's priority.

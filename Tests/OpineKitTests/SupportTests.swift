@@ -2,8 +2,8 @@ import Foundation
 @testable import OpineKit
 import Testing
 
-@Suite("Timestamps")
-struct TimestampsTests {
+@Suite("Support: timestamps, hex and webhook ids")
+struct SupportTests {
     @Test("The hand-written RFC 3339 formatter writes exactly what Foundation's ISO 8601 style writes")
     func formatMatchesFoundation() {
         var generator = SystemRandomNumberGenerator()
@@ -16,5 +16,15 @@ struct TimestampsTests {
             #expect(Timestamps.format(date) == date.formatted(style), "at \(date.timeIntervalSince1970)")
         }
         #expect(Timestamps.format(Date(timeIntervalSince1970: 1_795_763_922.219)) == "2026-11-27T07:18:42.219Z")
+    }
+
+    @Test("Hex is lowercase, two digits a byte; webhook ids are msg_ and 32 of them, never repeated")
+    func hexAndWebhookIDs() {
+        let bytes: [UInt8] = [0x00, 0x0f, 0xa0, 0xff, 0x5c]
+        #expect(Hex.lowercase(bytes) == bytes.map { String(format: "%02x", $0) }.joined())
+        #expect(Hex.lowercase(bytes, prefix: "msg_") == "msg_000fa0ff5c")
+        let ids = (0..<1000).map { _ in CaseStore.newWebhookID() }
+        #expect(Set(ids).count == ids.count)
+        #expect(ids.allSatisfy { $0.hasPrefix("msg_") && $0.count == 36 && $0.dropFirst(4).allSatisfy { "0123456789abcdef".contains($0) } })
     }
 }
