@@ -4,32 +4,41 @@ import Glibc
 #endif
 import Foundation
 
-/// Creates, writes and closes a bundle's staged files on a second thread, in order, while the intake thread reads
-/// and hashes: copying an upload costs about the slower of the two instead of their sum (creating a file is itself
-/// slow on a busy ext4). The intake thread may run up to `depth` chunks ahead; each chunk is copied into one of the
-/// writer's buffers, so a reader may reuse its own buffer as soon as `write` returns. After a failure nothing more
-/// is written; the failure is thrown by the next call or by `drain`, and the bundle is abandoned as after any other.
+/// Creates, writes and closes a bundle's staged files on two other threads ("lanes", a file's every step on the
+/// same one, in order) while the intake thread reads and hashes: copying an upload costs about the slowest of the
+/// three instead of their sum (creating a file is itself slow on a busy ext4, and copying into the page cache can
+/// cost more than hashing). The intake thread may run up to `depth` chunks ahead; each chunk is copied into one of
+/// the writer's buffers, so a reader may reuse its own buffer as soon as `write` returns. After a failure nothing
+/// more is written; the failure is thrown by the next call or by `drain`, and the bundle is abandoned as after any
+/// other.
 ///
 /// Fault injection stays on the intake thread: each create and each chunk is checked (and traced) there, before it
 /// is handed over.
 final class ChunkWriter: @unchecked Sendable {
-    static let depth = 4
+    static let depth = 8
+    static let lanes = 2
 
-    /// A file being written; only the writer thread touches its descriptor.
+    /// A file being written; only its lane's thread touches its descriptor.
     final class File: @unchecked Sendable {
         let path: String
+        fileprivate let lane: DispatchQueue
         fileprivate var fd: Int32 = -1
-        init(path: String) { self.path = path }
+        fileprivate init(path: String, lane: DispatchQueue) {
+            self.path = path
+            self.lane = lane
+        }
     }
 
-    private let queue = DispatchQueue(label: "opine.intake.writer")
+    private let lanes = (0..<ChunkWriter.lanes).map { DispatchQueue(label: "opine.intake.writer\($0)") }
+    private var nextLane = 0
     private let group = DispatchGroup()
     private let free = DispatchSemaphore(value: ChunkWriter.depth)
     private let buffers = (0..<ChunkWriter.depth).map { _ in
         UnsafeMutableRawBufferPointer.allocate(byteCount: copyChunkBytes, alignment: 16)
     }
-    private var next = 0
     private let lock = NSLock()
+    /// Indexes of buffers no job holds; guarded by `lock`, counted by `free`.
+    private var idle = Array(0..<ChunkWriter.depth)
     private var failure: IOFailure?
 
     /// Queued jobs hold the writer, so this runs only once they are done.
@@ -41,8 +50,9 @@ final class ChunkWriter: @unchecked Sendable {
     func create(_ path: String) throws(IOFailure) -> File {
         try FaultInjection.check(.open, path)
         try throwFailure()
-        let file = File(path: path)
-        run { [self] in
+        let file = File(path: path, lane: lanes[nextLane])
+        nextLane = (nextLane + 1) % lanes.count
+        run(on: file) { [self] in
             let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o640)
             if fd < 0 { fail(FileOperations.fail("open", path)) } else { file.fd = fd }
         }
@@ -59,14 +69,16 @@ final class ChunkWriter: @unchecked Sendable {
                 free.signal()
                 throw failure
             }
-            let slot = next, buffer = buffers[slot]
-            next = (next + 1) % Self.depth
+            let slot = lock.withLock { idle.removeLast() }, buffer = buffers[slot]
             let count = min(chunk.count, buffer.count)
             buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: chunk[..<count]))
             if zeroed > 0 { buffer[..<min(zeroed, count)].initializeMemory(as: UInt8.self, repeating: 0) }
             chunk = UnsafeRawBufferPointer(rebasing: chunk[count...])
-            run { [self] in
-                defer { free.signal() }
+            run(on: file) { [self] in
+                defer {
+                    lock.withLock { idle.append(slot) }
+                    free.signal()
+                }
                 guard file.fd >= 0, currentFailure() == nil else { return }
                 do throws(IOFailure) {
                     try FileOperations.writeChecked(file.fd, UnsafeRawBufferPointer(rebasing: buffers[slot][..<count]), display: file.path)
@@ -80,7 +92,7 @@ final class ChunkWriter: @unchecked Sendable {
     /// Queues closing `file`, with its writeback started so the bundle's final sync finds the data mostly on disk.
     /// Always call it, after a failure too, or the descriptor leaks.
     func close(_ file: File) {
-        run {
+        run(on: file) {
             guard file.fd >= 0 else { return }
             FileOperations.startWriteback(file.fd)
             Glibc.close(file.fd)
@@ -99,8 +111,8 @@ final class ChunkWriter: @unchecked Sendable {
         group.wait()
     }
 
-    private func run(_ job: @escaping @Sendable () -> Void) {
-        queue.async(group: group, execute: job)
+    private func run(on file: File, _ job: @escaping @Sendable () -> Void) {
+        file.lane.async(group: group, execute: job)
     }
 
     private func fail(_ error: IOFailure) {
