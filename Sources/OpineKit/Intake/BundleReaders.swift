@@ -106,6 +106,8 @@ final class DirectoryBundleReader: BundleReader {
     private let limits: IntakeSettings
     /// One buffer for every read of this bundle, so memory stays flat whatever the file sizes.
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: copyChunkBytes, alignment: 16)
+    /// Files are copied in manifest order, so consecutive ones usually share a folder: it stays open.
+    private var folders = FileOperations.FolderCache()
 
     init(path: String, limits: IntakeSettings) throws(IOFailure) {
         root = try FileOperations.openDirectory(path)
@@ -114,6 +116,7 @@ final class DirectoryBundleReader: BundleReader {
 
     deinit {
         close(root)
+        folders.close()
         buffer.deallocate()
     }
 
@@ -177,7 +180,7 @@ final class DirectoryBundleReader: BundleReader {
     }
 
     func copy(_ path: String, size: Int64, into sink: StagedFile) throws {
-        let fd = try FileOperations.openBeneath(root, path, display: path)
+        let fd = try FileOperations.openBeneath(root, path, display: path, folders: &folders)
         defer { close(fd) }
         let info = try FileOperations.stat(fd: fd, display: path)
         guard FileOperations.isRegular(info), info.st_nlink == 1 else {

@@ -36,22 +36,45 @@ enum FileOperations {
 
     /// Opens `relative` (a checked bundle path) beneath `root` without following any symlink on the way.
     static func openBeneath(_ root: Int32, _ relative: String, display: String) throws(IOFailure) -> Int32 {
+        var folders = FolderCache()
+        defer { folders.close() }
+        return try openBeneath(root, relative, display: display, folders: &folders)
+    }
+
+    /// The folder of the last file opened beneath a root, kept open: a study's 2,048 files share one.
+    struct FolderCache {
+        fileprivate var path: ArraySlice<Substring>?
+        fileprivate var fd: Int32 = -1
+
+        mutating func close() {
+            if fd >= 0 { Glibc.close(fd) }
+            fd = -1
+            path = nil
+        }
+    }
+
+    /// `openBeneath`, reusing `folders` when the file's folder is the one opened last.
+    static func openBeneath(_ root: Int32, _ relative: String, display: String, folders: inout FolderCache) throws(IOFailure) -> Int32 {
         try FaultInjection.check(.open, display)
-        let components = relative.split(separator: "/").map(String.init)
-        var directory = dup(root)
-        guard directory >= 0 else { throw fail("dup", display) }
-        for component in components.dropLast() {
-            let next = openat(directory, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            let saved = errno
-            close(directory)
-            guard next >= 0 else { throw IOFailure(operation: "open", path: display, code: saved) }
-            directory = next
+        let components = relative.split(separator: "/")
+        let parent = components.dropLast()
+        if folders.path != parent {
+            folders.close()
+            var directory = dup(root)
+            guard directory >= 0 else { throw fail("dup", display) }
+            for component in parent {
+                let next = openat(directory, String(component), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                let saved = errno
+                Glibc.close(directory)
+                guard next >= 0 else { throw IOFailure(operation: "open", path: display, code: saved) }
+                directory = next
+            }
+            folders.fd = directory
+            folders.path = parent
         }
         // O_NONBLOCK keeps a FIFO planted under a listed name from blocking intake; the caller checks it is regular.
-        let fd = openat(directory, components.last ?? ".", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        let saved = errno
-        close(directory)
-        guard fd >= 0 else { throw IOFailure(operation: "open", path: display, code: saved) }
+        let fd = openat(folders.fd, components.last.map(String.init) ?? ".", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw fail("open", display) }
         return fd
     }
 
