@@ -155,7 +155,7 @@ public final class Intake: @unchecked Sendable {
         var directories: Set<String> = [directory]
         var records: [CaseFileRecord] = []
         var total: Int64 = 0
-        let syncer = try FileSyncer(staging: directory), writer = ChunkWriter()
+        let syncer = try StagingSync(staging: directory), writer = ChunkWriter()
         // However staging ends, nothing may still be writing into the folder when the caller removes it.
         defer { writer.waitUntilIdle() }
         for (index, file) in manifest.files.enumerated() {
