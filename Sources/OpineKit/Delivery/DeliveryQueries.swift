@@ -91,9 +91,9 @@ extension CaseStore {
     /// Clears a 410 disable or a pause: the endpoint's waiting deliveries go out at once.
     public func enableEndpoint(_ name: String) throws -> EndpointHealth {
         try pool.write { db in
-            var health = try EndpointHealth.fetchOne(db, key: name) ?? EndpointHealth(name: name)
+            var health = try EndpointHealth.fetch(db, name: name)
             health.enable()
-            try health.save(db)
+            try health.write(db)
             return health
         }
     }
@@ -108,7 +108,7 @@ extension CaseStore {
                     """, arguments: [endpoint.name])
                 for row in rows { counts[row["state"]] = row["n"] }
                 return EndpointSummary(
-                    endpoint: endpoint, health: try EndpointHealth.fetchOne(db, key: endpoint.name) ?? EndpointHealth(name: endpoint.name),
+                    endpoint: endpoint, health: try EndpointHealth.fetch(db, name: endpoint.name),
                     pending: counts["pending"] ?? 0, failed: counts["failed"] ?? 0, dead: counts["dead"] ?? 0)
             }
         }

@@ -52,7 +52,7 @@ extension CaseStore {
     /// sent to now, up to `limit` due deliveries (see `dueDeliveries`), with when the next retry falls due.
     func scanQueue(endpoints: [Endpoint], now: Double, busy: Set<Int64>, limit: Int, perEndpoint: Int) throws -> QueueScan {
         try pool.read { db in
-            let health = Dictionary(uniqueKeysWithValues: try EndpointHealth.fetchAll(db).map { ($0.name, $0) })
+            let health = try EndpointHealth.all(db)
             var due: [DueDelivery] = []
             for endpoint in endpoints {
                 let allowance = (health[endpoint.name] ?? EndpointHealth(name: endpoint.name)).allowance(perEndpoint: perEndpoint, now: now)
@@ -94,9 +94,7 @@ extension CaseStore {
     }
 
     public func endpointHealth() throws -> [String: EndpointHealth] {
-        try pool.read { db in
-            Dictionary(uniqueKeysWithValues: try EndpointHealth.fetchAll(db).map { ($0.name, $0) })
-        }
+        try pool.read { try EndpointHealth.all($0) }
     }
 
     /// Records finished attempts and their consequences in one transaction (one commit for a whole batch of

@@ -95,9 +95,15 @@ extension EndpointHealth {
         lastFailureAt = try row.decode(forColumn: "last_failure_at")
     }
 
+    /// The endpoint's stored health, or a fresh one if nothing happened to it yet.
     static func fetch(_ db: Database, name: String) throws -> EndpointHealth {
         try fetchOne(db.cachedStatement(sql: "SELECT * FROM endpoint_health WHERE name = ?"), arguments: [name])
             ?? EndpointHealth(name: name)
+    }
+
+    /// Every endpoint that has a stored health, by name.
+    static func all(_ db: Database) throws -> [String: EndpointHealth] {
+        Dictionary(uniqueKeysWithValues: try fetchAll(db).map { ($0.name, $0) })
     }
 
     func write(_ db: Database) throws {
