@@ -40,8 +40,8 @@ final class StagedFile {
     }
     private let target: Target
 
-    init(fd: Int32, display: String, limit: Int64, mediaType: MediaType, heartbeat: Heartbeat? = nil) {
-        target = .descriptor(fd)
+    private init(target: Target, display: String, limit: Int64, mediaType: MediaType, heartbeat: Heartbeat?) {
+        self.target = target
         self.heartbeat = heartbeat
         self.display = display
         self.limit = limit
@@ -49,13 +49,12 @@ final class StagedFile {
         zeroesPreamble = mediaType == .dicom
     }
 
-    init(file: ChunkWriter.File, writer: ChunkWriter, limit: Int64, mediaType: MediaType, heartbeat: Heartbeat? = nil) {
-        target = .queued(writer, file)
-        self.heartbeat = heartbeat
-        display = file.path
-        self.limit = limit
-        self.sniffer = ContentSniffer(mediaType: mediaType)
-        zeroesPreamble = mediaType == .dicom
+    convenience init(fd: Int32, display: String, limit: Int64, mediaType: MediaType, heartbeat: Heartbeat? = nil) {
+        self.init(target: .descriptor(fd), display: display, limit: limit, mediaType: mediaType, heartbeat: heartbeat)
+    }
+
+    convenience init(file: ChunkWriter.File, writer: ChunkWriter, limit: Int64, mediaType: MediaType, heartbeat: Heartbeat? = nil) {
+        self.init(target: .queued(writer, file), display: file.path, limit: limit, mediaType: mediaType, heartbeat: heartbeat)
     }
 
     /// Returns false, writing nothing, when the bytes would pass the declared size.

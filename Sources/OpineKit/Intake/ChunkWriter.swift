@@ -102,7 +102,7 @@ final class ChunkWriter: @unchecked Sendable {
 
     /// Waits until everything queued is done; throws the first failure.
     func drain() throws(IOFailure) {
-        group.wait()
+        waitUntilIdle()
         try throwFailure()
     }
 

@@ -112,7 +112,8 @@ enum FileOperations {
         try writeChecked(fd, buffer, display: display)
     }
 
-    /// `write` once fault injection has been consulted (by `ChunkWriter`, on the intake thread).
+    /// `write` once fault injection has been consulted (`ChunkWriter` consults it on the intake thread and writes on
+    /// its own).
     static func writeChecked(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, display: String) throws(IOFailure) {
         var offset = 0
         while offset < buffer.count {
@@ -149,8 +150,8 @@ enum FileOperations {
         guard fsync(fd) == 0 else { throw fail("fsync", display) }
     }
 
-    /// Asks the kernel to start writing the file's data to disk now, without waiting, so the fsync that follows
-    /// later finds it mostly done. Only a hint: errors surface at that fsync.
+    /// Asks the kernel to start writing the file's data to disk now, without waiting, so the bundle's `syncfs`
+    /// (`StagingSync`) later finds it mostly done. Only a hint: errors surface at that sync.
     static func startWriteback(_ fd: Int32) {
         _ = sync_file_range(fd, 0, 0, OPINE_SYNC_FILE_RANGE_WRITE)
     }

@@ -187,12 +187,10 @@ public final class Intake: @unchecked Sendable {
         // The staging folder is private until it is renamed into the store, so the manifest needs no temporary
         // name; one syncfs makes it, every file and every new directory entry durable.
         let manifestFile = try writer.create(directory + "/" + Manifest.fileName)
-        let failure = manifestBytes.withUnsafeBytes { bytes -> IOFailure? in
-            do throws(IOFailure) { try writer.write(manifestFile, bytes) } catch { return error }
-            return nil
+        do {
+            defer { writer.close(manifestFile) }
+            try manifestBytes.withUnsafeBytes { try writer.write(manifestFile, $0) }
         }
-        writer.close(manifestFile)
-        if let failure { throw failure }
         try writer.drain()
         try syncer.finish()
 
