@@ -5,8 +5,12 @@ public enum Timestamps {
     /// `2026-11-27T07:18:42.219Z`: what `Date.ISO8601FormatStyle(includingFractionalSeconds: true)` writes (a test
     /// holds them equal), by hand, since the delivery worker and the log write several per webhook.
     public static func format(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        var seconds = time_t(milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000)
+        // Split whole and fractional seconds the way Foundation does, from the 2001 reference date: the same Double
+        // read from 1970 can land a millisecond apart (…355.226 from 1970 is …355.2259999 from 2001).
+        let sinceReference = date.timeIntervalSinceReferenceDate
+        let wholeSeconds = sinceReference.rounded(.down)
+        let milliseconds = min(Int32(((sinceReference - wholeSeconds) * 1000).rounded(.down)), 999)
+        var seconds = time_t(Int64(wholeSeconds) + 978_307_200)
         var parts = tm()
         guard gmtime_r(&seconds, &parts) != nil, (0...9999).contains(parts.tm_year + 1900) else {
             return date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
@@ -27,7 +31,7 @@ public enum Timestamps {
         append(parts.tm_hour, digits: 2); text.append(UInt8(ascii: ":"))
         append(parts.tm_min, digits: 2); text.append(UInt8(ascii: ":"))
         append(parts.tm_sec, digits: 2); text.append(UInt8(ascii: "."))
-        append(Int32(milliseconds - Int64(seconds) * 1000), digits: 3); text.append(UInt8(ascii: "Z"))
+        append(milliseconds, digits: 3); text.append(UInt8(ascii: "Z"))
         return String(decoding: text, as: UTF8.self)
     }
 
