@@ -172,6 +172,17 @@ enum FileOperations {
         guard rename(from, to) == 0 else { throw fail("rename", from) }
     }
 
+    /// Removes a tree so that a crash part-way never leaves a part-deleted folder under its old name: it is renamed
+    /// to `hiddenName` in the same directory first (atomic, made durable), then deleted. Whoever owns the directory
+    /// deletes leftover hidden names at start-up.
+    static func removeTreeAtomically(_ path: String, hiddenName: String) throws(IOFailure) {
+        let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+        let hidden = directory + "/" + hiddenName
+        try renameNoReplace(path, hidden)
+        try syncDirectory(directory)
+        try removeTree(hidden)
+    }
+
     static func unlink(_ path: String) throws(IOFailure) {
         try FaultInjection.check(.unlink, path)
         if Glibc.unlink(path) != 0, errno != ENOENT { throw fail("unlink", path) }
@@ -180,27 +191,32 @@ enum FileOperations {
     /// Removes a file or a whole tree without following symlinks inside it.
     static func removeTree(_ path: String) throws(IOFailure) {
         guard let info = lstat(path) else { return }
-        try FaultInjection.check(.unlink, path)
         if info.st_mode & S_IFMT != S_IFDIR {
+            try FaultInjection.check(.unlink, path)
             if Glibc.unlink(path) != 0, errno != ENOENT { throw fail("unlink", path) }
             return
         }
         let fd = try openDirectory(path)
+        defer { close(fd) }
         try removeContents(of: fd, display: path)
-        close(fd)
+        try FaultInjection.check(.unlink, path)
         if rmdir(path) != 0, errno != ENOENT { throw fail("rmdir", path) }
     }
 
+    /// Each entry is a step a test can fail, so a removal cut short (as a crash would) is tested too.
     private static func removeContents(of directory: Int32, display: String) throws(IOFailure) {
         for (name, type) in try listDirectory(directory, display: display) {
+            let path = display + "/" + name
             if type == DT_DIR {
                 let child = openat(directory, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                guard child >= 0 else { throw fail("open", display) }
+                guard child >= 0 else { throw fail("open", path) }
                 defer { close(child) }
-                try removeContents(of: child, display: display)
-                if unlinkat(directory, name, AT_REMOVEDIR) != 0, errno != ENOENT { throw fail("rmdir", display) }
-            } else if unlinkat(directory, name, 0) != 0, errno != ENOENT {
-                throw fail("unlink", display)
+                try removeContents(of: child, display: path)
+                try FaultInjection.check(.unlink, path)
+                if unlinkat(directory, name, AT_REMOVEDIR) != 0, errno != ENOENT { throw fail("rmdir", path) }
+            } else {
+                try FaultInjection.check(.unlink, path)
+                if unlinkat(directory, name, 0) != 0, errno != ENOENT { throw fail("unlink", path) }
             }
         }
     }

@@ -244,10 +244,7 @@ public final class Intake: @unchecked Sendable {
     /// Renames a taken upload to a hidden name first (atomic), then deletes it: a crash in the middle of deleting a
     /// directory must never leave a half-deleted upload that looks like a bundle still arriving.
     private func removeTakenUpload(_ path: String) throws {
-        let hidden = configuration.dropDirectory + "/" + Self.takenPrefix + UUID().uuidString.lowercased()
-        try FileOperations.renameNoReplace(path, hidden)
-        try FileOperations.syncDirectory(configuration.dropDirectory)
-        try FileOperations.removeTree(hidden)
+        try FileOperations.removeTreeAtomically(path, hiddenName: Self.takenPrefix + UUID().uuidString.lowercased())
     }
 
     /// Moves the upload to `rejected/<time>-<name>/` beside a reason.json, then records it. If any step fails the

@@ -69,11 +69,20 @@ extension Intake {
         }
     }
 
+    /// Proven copies being removed carry this prefix: a removal a crash cut short is finished at the next start,
+    /// rather than leaving a part-deleted folder whose manifest (gone first, perhaps) can no longer prove anything.
+    static let removingPrefix = ".opine-removing-"
+
     /// A set-aside folder is removed once a committed case is proven to hold the same submission and the same files
     /// (its upload was taken again after the crash); anything else stays for a person to look at.
     private func removeProvenCopies() throws {
         guard FileOperations.lstat(configuration.orphanedDirectory) != nil else { return }
-        for folder in try entries(of: configuration.orphanedDirectory) {
+        let folders = try entries(of: configuration.orphanedDirectory)
+        // Proven and audited before they were renamed; only the deleting was left.
+        for folder in folders where folder.hasPrefix(Self.removingPrefix) {
+            try FileOperations.removeTree(configuration.orphanedDirectory + "/" + folder)
+        }
+        for folder in folders where !folder.hasPrefix(Self.removingPrefix) {
             let path = configuration.orphanedDirectory + "/" + folder
             guard case .bytes(let bytes) = FileOperations.readSmallFile(path + "/" + Manifest.fileName, limit: Manifest.maxBytes),
                   let manifest = try? Manifest.parse(bytes, limits: limits, today: clock())
@@ -81,7 +90,7 @@ extension Intake {
             let content = StagedBundle.contentSHA256(manifest.files.map { ($0.path, $0.sha256) })
             guard let caseID = try store.caseHolding(submissionID: manifest.submissionID, contentSHA256: content) else { continue }
             try store.recordRepair("copy_removed", ["folder": folder, "case": caseID])
-            try FileOperations.removeTree(path)
+            try FileOperations.removeTreeAtomically(path, hiddenName: Self.removingPrefix + folder)
             logger.notice("removed a set-aside copy of a stored case", metadata: ["folder": "\(folder)", "case": "\(caseID)"])
         }
     }
@@ -92,19 +101,37 @@ extension Intake {
         let recorded = try store.recordedQuarantines()
         for folder in try entries(of: configuration.rejectedDirectory) where !recorded.contains(folder) {
             let path = configuration.rejectedDirectory + "/" + folder
-            let hasUpload = ["upload", "upload.zip", "upload.file"].contains { FileOperations.lstat(path + "/" + $0) != nil }
-            guard hasUpload,
-                  let data = FileManager.default.contents(atPath: path + "/" + QuarantineReason.fileName),
-                  let reason = try? JSONDecoder().decode(QuarantineReason.self, from: data)
-            else {
+            guard let upload = ["upload", "upload.zip", "upload.file"].first(where: { FileOperations.lstat(path + "/" + $0) != nil }) else {
                 try store.recordRepair("quarantine_unfilled_removed", ["folder": folder])
                 try FileOperations.removeTree(path)
                 logger.notice("removed a quarantine folder an earlier run left unfilled", metadata: ["folder": "\(folder)"])
+                continue
+            }
+            guard let data = FileManager.default.contents(atPath: path + "/" + QuarantineReason.fileName),
+                  let reason = try? JSONDecoder().decode(QuarantineReason.self, from: data)
+            else {
+                try returnToDrop(path + "/" + upload, folder: folder)
                 continue
             }
             try store.recordRepair("rejection_recorded", ["folder": folder])
             let id = try store.recordRejection(reason.record(quarantine: folder))
             logger.notice("recorded a rejection an earlier run could not", metadata: ["rejection": "\(id)", "reason": "\(reason.code)"])
         }
+    }
+
+    /// An unrecorded upload whose reason.json cannot be read is judged again rather than deleted: reason.json is
+    /// written and synced before the upload is moved in, so only a damaged disk or a person gets here.
+    private func returnToDrop(_ upload: String, folder: String) throws {
+        let suffix = upload.hasSuffix(".zip") ? ".zip" : ""
+        var target = configuration.dropDirectory + "/" + folder + suffix
+        if FileOperations.lstat(target) != nil {
+            target = configuration.dropDirectory + "/" + folder + "-" + UUID().uuidString.prefix(8).lowercased() + suffix
+        }
+        try store.recordRepair("quarantine_returned", ["folder": folder])
+        try FileOperations.renameNoReplace(upload, target)
+        try FileOperations.syncDirectory(configuration.dropDirectory)
+        try FileOperations.removeTree(configuration.rejectedDirectory + "/" + folder)
+        logger.warning("returned an upload whose quarantine reason could not be read; it is judged again",
+                       metadata: ["folder": "\(folder)"])
     }
 }
