@@ -16,4 +16,13 @@ int syncfs(int fd);
 // memmem(3): glibc's two-way substring search, for finding a token in a file's bytes as they stream past.
 void *memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen);
 
+// O_DIRECT, which <fcntl.h> defines only under _GNU_SOURCE; its value differs by architecture.
+#if defined(__x86_64__)
+static const int OPINE_O_DIRECT = 040000;
+#elif defined(__aarch64__)
+static const int OPINE_O_DIRECT = 0200000;
+#else
+#error "OPINE_O_DIRECT: add this architecture's O_DIRECT value from <asm/fcntl.h>"
+#endif
+
 #endif

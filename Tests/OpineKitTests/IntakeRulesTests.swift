@@ -117,7 +117,7 @@ struct IntakeRulesTests {
                 unlink(path)
                 let writer = ChunkWriter()
                 let fd = queued ? -1 : open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-                let staged = try writer.create(path)
+                let staged = try writer.create(path, size: Int64(sent.count))
                 let file = queued
                     ? StagedFile(file: staged, writer: writer, limit: Int64(sent.count), mediaType: .dicom)
                     : StagedFile(fd: fd, display: "test", limit: Int64(sent.count), mediaType: .dicom)

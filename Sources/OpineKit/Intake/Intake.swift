@@ -164,7 +164,7 @@ public final class Intake: @unchecked Sendable {
                 parent += "/" + component
                 if directories.insert(parent).inserted { try FileOperations.makeDirectory(parent) }
             }
-            let staged = try writer.create(directory + "/" + file.path)
+            let staged = try writer.create(directory + "/" + file.path, size: file.size)
             let sink = StagedFile(file: staged, writer: writer, limit: file.size, mediaType: file.mediaType, heartbeat: heartbeat)
             defer { writer.close(staged) }
             try reader.copy(file.path, size: file.size, into: sink)
@@ -186,7 +186,7 @@ public final class Intake: @unchecked Sendable {
         }
         // The staging folder is private until it is renamed into the store, so the manifest needs no temporary
         // name; one syncfs makes it, every file and every new directory entry durable.
-        let manifestFile = try writer.create(directory + "/" + Manifest.fileName)
+        let manifestFile = try writer.create(directory + "/" + Manifest.fileName, size: Int64(manifestBytes.count))
         do {
             defer { writer.close(manifestFile) }
             try manifestBytes.withUnsafeBytes { try writer.write(manifestFile, $0) }
