@@ -1,13 +1,25 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// Opine's targets follow one bundle's way through the system (docs/architecture.md tells it file by file):
+//
+//   OpineCore ──► OpineStore ──► OpineIntake ──┐
+//       │             │                        ├──► OpineDaemon ──► opined
+//       │             └──────► OpineDelivery ──┘
+//       └──► OpineConfiguration ──────────────────► opine (with OpineStore)
+//
+// Each stage depends only on the stages before it. OpineCore decides (bundle format, workflow, notifications,
+// delivery policy) and does no I/O beyond reading a secret file; OpineStore persists what Core decided; OpineIntake
+// moves bytes from the drop directory into the store; OpineDelivery sends the outbox through libcurl; OpineDaemon runs
+// both under systemd. The executables are thin shells.
 let package = Package(
     name: "Opine",
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "opined", targets: ["opined"]),
         .executable(name: "opine", targets: ["opine"]),
-        .library(name: "OpineKit", targets: ["OpineKit"]),
+        .library(name: "OpineCore", targets: ["OpineCore"]),
+        .library(name: "OpineStore", targets: ["OpineStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
@@ -21,43 +33,93 @@ let package = Package(
     targets: [
         // libcurl's C API, with typed wrappers for its variadic calls (see Sources/CCurl/shim.h).
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
-        // Linux calls the Glibc module leaves out (see Sources/CLinux/shim.h).
+        // Linux calls the Glibc module leaves out (see Sources/CLinux/shim.h); header-only, links nothing.
         .systemLibrary(name: "CLinux"),
+
+        // 1. Decisions as values: the bundle format, the workflow, notifications and delivery policy. No database,
+        //    no network, no archive library.
         .target(
-            name: "OpineKit",
+            name: "OpineCore",
+            dependencies: ["CLinux", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // 1b. Reading `opine.toml` and its environment overrides into Core's `Configuration`.
+        .target(
+            name: "OpineConfiguration",
+            dependencies: ["OpineCore", .product(name: "TOMLKit", package: "TOMLKit")]
+        ),
+        // 2. The SQLite store: records, migrations, and persisting what Core decided, atomically with its audit
+        //    event and its outbox notifications.
+        .target(
+            name: "OpineStore",
             dependencies: [
-                "CCurl",
-                "CLinux",
+                "OpineCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // 3. Intake: from the drop directory, through the checks and staging, into the store (or quarantine).
+        .target(
+            name: "OpineIntake",
+            dependencies: [
+                "OpineCore",
+                "OpineStore",
+                "CLinux",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        // 4. Delivery: the outbox to every endpoint, signed, through libcurl's multi interface.
+        .target(
+            name: "OpineDelivery",
+            dependencies: ["OpineCore", "OpineStore", "CCurl", .product(name: "Logging", package: "swift-log")]
+        ),
+        // 5. The daemon: intake and delivery under service lifecycle, sd_notify, watchdog, reload, logging.
+        .target(
+            name: "OpineDaemon",
+            dependencies: [
+                "OpineCore",
+                "OpineConfiguration",
+                "OpineStore",
+                "OpineIntake",
+                "OpineDelivery",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
             name: "opined",
-            dependencies: [
-                "OpineKit",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            dependencies: ["OpineDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // The admin CLI reads and writes the store only: it links neither libcurl nor ZIPFoundation.
         .executableTarget(
             name: "opine",
             dependencies: [
-                "OpineKit",
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                "OpineCore",
+                "OpineConfiguration",
+                "OpineStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // libFuzzer entry point under `make fuzz`; an input-replay tool in ordinary builds.
-        .executableTarget(name: "opine-fuzz", dependencies: ["OpineKit"]),
+        .executableTarget(name: "opine-fuzz", dependencies: ["OpineCore", "OpineIntake"]),
+
+        // Fixtures both test targets share: one way to build a manifest, a PDF, a DICOM file, a bundle.
+        .target(
+            name: "OpineTestSupport",
+            dependencies: ["OpineCore", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/OpineTestSupport"
+        ),
         .testTarget(
-            name: "OpineKitTests",
+            name: "UnitTests",
             dependencies: [
-                "OpineKit",
+                "OpineCore",
+                "OpineConfiguration",
+                "OpineStore",
+                "OpineIntake",
+                "OpineDelivery",
+                "OpineDaemon",
+                "OpineTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -66,7 +128,10 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "OpineKit",
+                "OpineCore",
+                "OpineConfiguration",
+                "OpineStore",
+                "OpineTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),

@@ -1,5 +1,6 @@
 import Foundation
-import OpineKit
+import OpineCore
+import OpineIntake
 
 // Built two ways. `make fuzz` compiles with -sanitize=fuzzer -D OPINE_FUZZ: main hands control to libFuzzer's driver,
 // which calls the entry point below with generated inputs for the target named by OPINE_FUZZ_TARGET. An ordinary

@@ -1,6 +1,8 @@
+import OpineCore
+import OpineStore
+import OpineConfiguration
 import ArgumentParser
 import Foundation
-import OpineKit
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
@@ -46,14 +48,14 @@ enum ExitStatus: Int32 {
 
 /// What a command needs: the configuration, the store, and who is acting.
 struct Context {
-    let configuration: OpineKit.Configuration
+    let configuration: OpineCore.Configuration
     let store: CaseStore
     let options: GlobalOptions
 
     /// Runs `body` with an opened store and turns every failure into a clear message and its exit code.
     static func run(_ options: GlobalOptions, _ body: (Context) throws -> Void) throws {
         do {
-            let configuration = try OpineKit.Configuration.load(explicitPath: options.config)
+            let configuration = try OpineCore.Configuration.load(explicitPath: options.config)
             try refuseRootOnServiceDatabase(configuration.databasePath)
             let store = try CaseStore(path: configuration.databasePath, mode: .existing)
             try body(Context(configuration: configuration, store: store, options: options))

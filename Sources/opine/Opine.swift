@@ -1,5 +1,7 @@
+import OpineCore
+import OpineStore
+import OpineConfiguration
 import ArgumentParser
-import OpineKit
 
 @main
 struct OpineCLI: ParsableCommand {

@@ -1,5 +1,7 @@
+import OpineCore
+import OpineStore
+import OpineConfiguration
 import Foundation
-import OpineKit
 
 /// Text for people (aligned columns) and JSON for scripts; errors go to stderr.
 enum Output {
@@ -65,7 +67,7 @@ enum Output {
     static func caseJSON(_ summary: CaseSummary) -> [String: Any] {
         [
             "id": summary.id, "state": summary.state.rawValue, "priority": summary.priority.rawValue,
-            "assignee": summary.assignee ?? NSNull(), "regions": summary.regions.split(separator: ",").map(String.init),
+            "assignee": summary.assignee ?? NSNull(), "regions": summary.regions,
             "received_at": summary.receivedAt, "updated_at": summary.updatedAt,
         ]
     }

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
-import OpineKit
+import OpineDaemon
+import OpineCore
+import OpineConfiguration
 
 /// `opined`: the Opine daemon. Watches the drop directory and turns valid bundles into cases.
 @main
@@ -24,7 +26,7 @@ struct Opined: AsyncParsableCommand {
     var config: String?
 
     func run() async throws {
-        let configuration: OpineKit.Configuration
+        let configuration: OpineCore.Configuration
         do {
             configuration = try .load(explicitPath: config)
         } catch let error as ConfigurationError {

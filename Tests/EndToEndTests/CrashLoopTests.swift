@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
-import OpineKit
+import OpineConfiguration
+import OpineCore
+import OpineStore
 import Testing
 
 /// The crash-consistency harness: the real opined, a loopback webhook receiver, a stream of valid, re-sent and

@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
-import OpineKit
+import OpineConfiguration
+import OpineCore
+import OpineStore
 import Testing
 
 /// Thousands of uploads renamed into the drop directory at once: every one is taken, and opined's memory stays flat.

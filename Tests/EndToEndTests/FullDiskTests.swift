@@ -1,5 +1,7 @@
 import Foundation
-import OpineKit
+import OpineConfiguration
+import OpineCore
+import OpineStore
 import Testing
 
 @Suite("A full disk while ingesting")

@@ -1,5 +1,7 @@
 import Foundation
-import OpineKit
+import OpineConfiguration
+import OpineCore
+import OpineStore
 import Testing
 
 /// Malformed and hostile uploads, each of which must be rejected with its own reason while the daemon keeps running

@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
-import OpineKit
+import OpineConfiguration
+import OpineCore
+import OpineStore
 import Testing
 
 @Suite("Tamper evidence: the audit chain and opine verify")

@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
-import OpineKit
+import OpineConfiguration
+import OpineCore
+import OpineStore
 import Testing
 
 @Suite("opined under systemd: readiness, watchdog, reload, stop; status, backup and metrics")

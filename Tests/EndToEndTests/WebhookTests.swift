@@ -1,5 +1,7 @@
 import Foundation
-import OpineKit
+import OpineConfiguration
+import OpineCore
+import OpineStore
 import Testing
 
 @Suite("Webhooks from the real opined to a loopback receiver")

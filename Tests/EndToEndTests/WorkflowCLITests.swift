@@ -1,5 +1,7 @@
 import Foundation
-import OpineKit
+import OpineConfiguration
+import OpineCore
+import OpineStore
 import Testing
 
 @Suite("Review workflow through the real opine CLI")

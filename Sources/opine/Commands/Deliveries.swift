@@ -1,6 +1,8 @@
+import OpineCore
+import OpineStore
+import OpineConfiguration
 import ArgumentParser
 import Foundation
-import OpineKit
 
 extension DeliveryRecord.State: ExpressibleByArgument {}
 

@@ -1,7 +1,9 @@
+import OpineCore
+import OpineStore
+import OpineConfiguration
 import ArgumentParser
 import Crypto
 import Foundation
-import OpineKit
 
 struct Endpoints: ParsableCommand {
     static let configuration = CommandConfiguration(

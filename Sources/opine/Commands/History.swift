@@ -1,6 +1,8 @@
+import OpineCore
+import OpineStore
+import OpineConfiguration
 import ArgumentParser
 import Foundation
-import OpineKit
 
 struct History: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,17 +18,18 @@ struct History: ParsableCommand {
             if options.json {
                 Output.json(["case": caseID, "events": events.map { event in
                     [
-                        "id": event.id ?? 0, "at": event.at, "actor": event.actor, "type": event.type,
-                        "from": event.fromState ?? NSNull(), "to": event.toState ?? NSNull(),
+                        "id": event.id ?? 0, "at": event.at, "actor": event.actor, "type": event.type.rawValue,
+                        "from": event.fromState?.rawValue ?? NSNull(), "to": event.toState?.rawValue ?? NSNull(),
                         "detail": JSONText.decode(event.detail),
                     ] as [String: Any]
                 }])
                 return
             }
             Output.table(["AT", "ACTOR", "EVENT", "STATE", "DETAIL"], events.map { event in
-                let state = event.fromState.map { "\($0) → \(event.toState ?? "")" } ?? (event.toState ?? "")
+                let to = event.toState?.rawValue ?? ""
+                let state = event.fromState.map { "\($0.rawValue) → \(to)" } ?? to
                 let detail = JSONText.decode(event.detail).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-                return [Output.minute(event.at), event.actor, event.type, state, detail]
+                return [Output.minute(event.at), event.actor, event.type.rawValue, state, detail]
             })
         }
     }

@@ -1,6 +1,8 @@
+import OpineCore
+import OpineStore
+import OpineConfiguration
 import ArgumentParser
 import Foundation
-import OpineKit
 
 struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -53,7 +55,7 @@ struct List: ParsableCommand {
             Output.table(
                 ["CASE", "PRIORITY", "STATE", "ASSIGNEE", "REGIONS", "RECEIVED", "WAITING"],
                 cases.map {
-                    [$0.id, $0.priority.rawValue, $0.state.rawValue, $0.assignee ?? "-", $0.regions.replacingOccurrences(of: ",", with: " "),
+                    [$0.id, $0.priority.rawValue, $0.state.rawValue, $0.assignee ?? "-", $0.regions.joined(separator: " "),
                      Output.minute($0.receivedAt), Output.age(since: $0.receivedAt)]
                 })
             if let next { Output.line("More cases: repeat with --offset \(next)") }

@@ -1,7 +1,9 @@
+import OpineCore
+import OpineStore
+import OpineConfiguration
 import ArgumentParser
 import Foundation
 import GRDB
-import OpineKit
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -98,7 +100,7 @@ struct CheckConfig: ParsableCommand {
 
     func run() throws {
         do {
-            let configuration = try OpineKit.Configuration.load(explicitPath: file ?? config)
+            let configuration = try OpineCore.Configuration.load(explicitPath: file ?? config)
             if secrets { _ = try configuration.webhooks.loadSigners(environment: ProcessInfo.processInfo.environment) }
             if json {
                 Output.json([

@@ -1,6 +1,8 @@
+import OpineCore
+import OpineStore
+import OpineConfiguration
 import ArgumentParser
 import Foundation
-import OpineKit
 
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,9 +30,9 @@ struct Show: ParsableCommand {
                 ("Assignee", record.assignee ?? "-"), ("Received", Output.minute(record.receivedAt) + " UTC, " + Output.age(since: record.receivedAt) + " ago"),
                 ("Submission", record.submissionID), ("Patient", record.patientName),
                 ("Born", record.patientDateOfBirth), ("Email", record.patientEmail), ("Phone", record.patientPhone),
-                ("Regions", record.regions.replacingOccurrences(of: ",", with: ", ")),
-                ("Symptoms", record.symptoms.isEmpty ? "-" : record.symptoms.replacingOccurrences(of: ",", with: ", ")),
-                ("Onset", record.symptomOnset), ("Treatments", record.priorTreatments.isEmpty ? nil : record.priorTreatments.replacingOccurrences(of: ",", with: ", ")),
+                ("Regions", record.regions.joined(separator: ", ")),
+                ("Symptoms", record.symptoms.isEmpty ? "-" : record.symptoms.map(\.rawValue).joined(separator: ", ")),
+                ("Onset", record.symptomOnset), ("Treatments", record.priorTreatments.isEmpty ? nil : record.priorTreatments.joined(separator: ", ")),
                 ("Folder", folder), ("Withdrawn", record.withdrawnReason),
             ])
             Output.line()
@@ -52,8 +54,6 @@ struct Show: ParsableCommand {
         }
     }
 
-    private func split(_ list: String) -> [String] { list.split(separator: ",").map(String.init) }
-
     private func json(_ record: CaseRecord, files: [CaseFileRecord], letters: [LetterRecord], folder: String) -> [String: Any] {
         func orNull(_ value: String?) -> Any { value.map { $0 as Any } ?? NSNull() }
         var result: [String: Any] = [:]
@@ -67,10 +67,10 @@ struct Show: ParsableCommand {
         result["received_at"] = record.receivedAt
         result["updated_at"] = record.updatedAt
         result["version"] = record.version
-        result["regions"] = split(record.regions)
-        result["symptoms"] = split(record.symptoms)
+        result["regions"] = record.regions
+        result["symptoms"] = record.symptoms.map(\.rawValue)
         result["symptom_onset"] = orNull(record.symptomOnset)
-        result["prior_treatments"] = split(record.priorTreatments)
+        result["prior_treatments"] = record.priorTreatments
         result["question"] = record.question
         result["findings"] = orNull(record.findings)
         result["withdrawn_reason"] = orNull(record.withdrawnReason)

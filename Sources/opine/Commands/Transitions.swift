@@ -1,6 +1,8 @@
+import OpineCore
+import OpineStore
+import OpineConfiguration
 import ArgumentParser
 import Foundation
-import OpineKit
 
 /// The shared path of every command that changes a case: read it, ask the workflow, apply with the version read.
 enum CaseChange {
@@ -51,7 +53,7 @@ struct Triage: ParsableCommand {
 
     func run() throws {
         try CaseChange.apply(options, acting, caseID: caseID) { _ in
-            CaseCommand(action: .triage(priority: priority, assignee: assignee, note: note), note: note)
+            CaseCommand(action: .triage(priority: priority, assignee: assignee), note: note)
         }
     }
 }

@@ -1,5 +1,7 @@
 import Foundation
-import OpineKit
+import OpineConfiguration
+import OpineCore
+import OpineStore
 import Testing
 
 /// A private spool and state directory with a configuration, and the real `opined` and `opine` run against them.

@@ -1,0 +1,39 @@
+/// Where one event stands for one endpoint, from fan-out until it is delivered or dead.
+public enum DeliveryState: String, Codable, Sendable, CaseIterable {
+    /// Waiting for its first attempt (or replayed by an operator).
+    case pending
+    /// Attempted and failed; retried at `nextAttemptAt`.
+    case failed
+    case delivered
+    /// Out of attempts, or held behind a dead delivery of the same case: needs `opine redeliver`.
+    case dead
+
+    /// Still to be sent: what the due query and the per-case ordering rule look at.
+    public static let open: [DeliveryState] = [.pending, .failed]
+    /// Not delivered yet, for backlogs and alerts.
+    public static let undelivered: [DeliveryState] = [.pending, .failed, .dead]
+}
+
+/// The fields of a delivery that an attempt, a fan-out or a replay changes.
+public struct DeliveryProgress: Sendable, Equatable {
+    public var state: DeliveryState
+    /// Attempts in the current round (an operator's replay starts a new round; history keeps every attempt).
+    public var attempts: Int
+    /// Unix seconds; nil once delivered or dead.
+    public var nextAttemptAt: Double?
+    public var finishedAt: String?
+    public var lastStatus: Int?
+    public var lastError: String?
+
+    public init(
+        state: DeliveryState, attempts: Int = 0, nextAttemptAt: Double? = nil, finishedAt: String? = nil,
+        lastStatus: Int? = nil, lastError: String? = nil
+    ) {
+        self.state = state
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.finishedAt = finishedAt
+        self.lastStatus = lastStatus
+        self.lastError = lastError
+    }
+}

@@ -1,0 +1,114 @@
+import OpineCore
+import OpineConfiguration
+import OpineStore
+import OpineDelivery
+import OpineIntake
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// A loop that blocks its thread until asked to stop: intake and webhook delivery each are one.
+public protocol BlockingLoop: Sendable {
+    func run() throws
+    func stop()
+}
+
+extension IntakeLoop: BlockingLoop {}
+extension DeliveryWorker: BlockingLoop {}
+
+/// Runs a blocking loop on a thread of its own (never on the small cooperative pool) as a ServiceLifecycle
+/// service; on SIGTERM the loop is asked to stop and the service ends when it returns.
+public struct ThreadService: Service {
+    let name: String
+    let loop: any BlockingLoop
+    let onShutdown: @Sendable () -> Void
+
+    public init(name: String, loop: any BlockingLoop, onShutdown: @escaping @Sendable () -> Void = {}) {
+        self.name = name
+        self.loop = loop
+        self.onShutdown = onShutdown
+    }
+
+    public func run() async throws {
+        let loop = self.loop
+        let name = self.name
+        try await withGracefulShutdownHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+                let thread = Thread {
+                    do {
+                        try loop.run()
+                        continuation.resume()
+                    } catch {
+                        continuation.resume(throwing: error)
+                    }
+                }
+                thread.name = name
+                thread.start()
+            }
+        } onGracefulShutdown: {
+            onShutdown()
+            loop.stop()
+        }
+    }
+}
+
+/// Everything `opined` does, given a configuration. `reload` re-reads the configuration on SIGHUP.
+public enum Daemon {
+    public static func run(
+        configuration: Configuration, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment,
+        reload: @escaping @Sendable () throws -> Configuration
+    ) async throws {
+        let notifier = SystemdNotifier(environment: environment)
+        // Secrets are read before anything starts, so a missing one stops the daemon with a configuration error.
+        let signers = try configuration.webhooks.loadSigners(environment: environment)
+        try FileOperations.makeDirectories(configuration.stateDirectory)
+        let store = try CaseStore(path: configuration.databasePath, mode: .createAndMigrate)
+        let intakeBeat = Heartbeat(name: "intake"), deliveryBeat = Heartbeat(name: "delivery")
+        let maxIdle = Supervisor.maxIdle(for: notifier)
+        let worker = DeliveryWorker(
+            store: store, settings: configuration.webhooks, signers: signers, logger: logger,
+            pollInterval: min(0.5, maxIdle), heartbeat: deliveryBeat)
+        let intake = Intake(configuration: configuration, store: store, logger: logger, announce: { worker.wake() }, heartbeat: intakeBeat)
+        try intake.prepare()
+        let supervisor = Supervisor(
+            configuration: configuration, notifier: notifier, heartbeats: [intakeBeat, deliveryBeat], store: store, logger: logger,
+            intakeProblem: { intake.problem })
+        let loop = try IntakeLoop(
+            intake: intake, logger: logger, maxIdle: maxIdle, onPass: { intakeBeat.beat() },
+            onReady: {
+                notifier.notify("READY=1\nSTATUS=" + (supervisor.statusLine() ?? "ready"))
+                let released = StartupPages.release()
+                logger.info("opined ready", metadata: ["startup_code_released_kib": "\(released / 1024)"])
+            })
+        logger.info("opined started", metadata: [
+            "version": "\(Opine.version)", "drop": "\(configuration.dropDirectory)", "state": "\(configuration.stateDirectory)",
+            "endpoints": "\(configuration.webhooks.endpoints.map(\.name).joined(separator: ","))",
+        ])
+        let reloader = Reloader(
+            current: configuration, environment: environment, reload: reload, notifier: notifier, logger: logger,
+            apply: { configuration, signers in
+                intake.apply(configuration.intake)
+                worker.apply(settings: configuration.webhooks, signers: signers)
+                supervisor.apply(configuration)
+            })
+        let hangup = reloader.install()
+        defer { hangup.cancel() }
+        let group = ServiceGroup(
+            configuration: .init(
+                // Shut down in reverse: intake stops first, then delivery finishes what is in flight, then the supervisor.
+                services: [
+                    .init(service: ThreadService(name: "supervisor", loop: supervisor)),
+                    .init(service: ThreadService(name: "delivery", loop: worker)),
+                    .init(service: ThreadService(name: "intake", loop: loop, onShutdown: {
+                        notifier.notify("STOPPING=1")
+                        logger.info("stopping")
+                    })),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+        // Fold the write-ahead log back into the database, so a backup of the file alone is whole.
+        _ = try? await store.pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+        logger.info("opined stopped")
+    }
+}

@@ -1,0 +1,105 @@
+import OpineCore
+import OpineConfiguration
+import OpineStore
+import OpineDelivery
+import OpineIntake
+import Foundation
+import Logging
+import Synchronization
+
+/// Watches the working loops and tells the outside world how opined is: `WATCHDOG=1` to systemd while every loop
+/// beats, `STATUS=` with queue figures, a heartbeat file for `opine status`, and the Prometheus textfile if one is
+/// configured. It does no intake or delivery itself, so a wedged loop cannot keep it quiet.
+public final class Supervisor: BlockingLoop {
+    let notifier: SystemdNotifier
+    let heartbeats: [Heartbeat]
+    let store: CaseStore
+    let logger: Logger
+    /// Why intake is blocked, if it is (a full disk), for the heartbeat file and `STATUS=`.
+    let intakeProblem: @Sendable () -> Intake.Problem?
+    let startedAt = Date()
+    private let stopping = Atomic<Bool>(false)
+    private let configuration: Mutex<Configuration>
+
+    public init(
+        configuration: Configuration, notifier: SystemdNotifier, heartbeats: [Heartbeat], store: CaseStore, logger: Logger,
+        intakeProblem: @escaping @Sendable () -> Intake.Problem? = { nil }
+    ) {
+        self.intakeProblem = intakeProblem
+        self.configuration = Mutex(configuration)
+        self.notifier = notifier
+        self.heartbeats = heartbeats
+        self.store = store
+        self.logger = logger
+    }
+
+    /// How long a working loop may sleep between beats.
+    public static func maxIdle(for notifier: SystemdNotifier) -> Double { min(5, (notifier.watchdogInterval ?? 10) / 2) }
+
+    public func apply(_ configuration: Configuration) { self.configuration.withLock { $0 = configuration } }
+
+    public func stop() { stopping.store(true, ordering: .relaxed) }
+
+    public func run() throws {
+        var nextPing = 0.0, nextHeartbeatFile = 0.0, nextStatus = 0.0, nextMetrics = 0.0
+        var stalled: Set<String> = []
+        while !stopping.load(ordering: .relaxed) {
+            let now = Date().timeIntervalSince1970
+            let configuration = self.configuration.withLock { $0 }
+            // A loop is healthy while it beat within one ping interval (it sleeps at most half of one).
+            let limit = notifier.watchdogInterval ?? 60
+            let late = Set(heartbeats.filter { $0.age >= limit }.map(\.name))
+            if late != stalled {
+                for name in late.subtracting(stalled) {
+                    logger.critical("a working loop has stopped beating; watchdog pings are withheld", metadata: ["loop": "\(name)"])
+                }
+                stalled = late
+            }
+            if let interval = notifier.watchdogInterval, now >= nextPing {
+                if late.isEmpty { notifier.notify("WATCHDOG=1") }
+                nextPing = now + interval
+            }
+            if now >= nextHeartbeatFile {
+                writeHeartbeat(configuration, healthy: late.isEmpty)
+                nextHeartbeatFile = now + 2
+            }
+            if now >= nextStatus {
+                if let status = statusLine() { notifier.notify("STATUS=" + status) }
+                nextStatus = now + 10
+            }
+            if let file = configuration.metricsFile, now >= nextMetrics {
+                writeMetrics(to: file)
+                nextMetrics = now + configuration.metricsInterval
+            }
+            usleep(50_000)
+        }
+        try? FileManager.default.removeItem(atPath: configuration.withLock { $0.heartbeatPath })
+    }
+
+    /// Queue figures, never patient data: `12 open (1 emergency); webhooks 3 waiting, 0 dead`.
+    func statusLine() -> String? {
+        guard let stats = try? store.stats() else { return nil }
+        let open = stats.openByPriority.values.reduce(0, +)
+        let waiting = (stats.webhooks["pending"] ?? 0) + (stats.webhooks["failed"] ?? 0)
+        let blocked = intakeProblem().map { $0.diskFull ? "; INTAKE BLOCKED: disk full" : "; INTAKE BLOCKED: I/O error" } ?? ""
+        return "\(open) open (\(stats.openByPriority["emergency"] ?? 0) emergency); webhooks \(waiting) waiting, \(stats.webhooks["dead"] ?? 0) dead\(blocked)"
+    }
+
+    private func writeHeartbeat(_ configuration: Configuration, healthy: Bool) {
+        let beat = DaemonHeartbeat(
+            pid: getpid(), version: Opine.version, startedAt: Timestamps.format(startedAt), at: Timestamps.format(Date()),
+            healthy: healthy, loops: Dictionary(uniqueKeysWithValues: heartbeats.map { ($0.name, ($0.age * 1000).rounded() / 1000) }),
+            intakeBlocked: intakeProblem().map { .init(message: $0.message, diskFull: $0.diskFull, since: Timestamps.format($0.since)) })
+        guard let data = try? JSONEncoder().encode(beat) else { return }
+        try? FileOperations.replaceAtomically(Array(data), at: configuration.heartbeatPath, mode: 0o640, durable: false)
+    }
+
+    private func writeMetrics(to file: String) {
+        do {
+            let text = try store.metrics().prometheus()
+            try FileOperations.replaceAtomically(Array(text.utf8), at: file, mode: 0o644, durable: false)
+        } catch {
+            logger.warning("could not write the metrics file", metadata: ["path": "\(file)", "error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,130 @@
+#if canImport(Glibc)
+import OpineCore
+import OpineStore
+import Glibc
+#endif
+import Foundation
+import Synchronization
+
+/// One kind of operation intake performs while taking an upload. Each is a place a test can make fail.
+public enum IntakeStep: String, CaseIterable, Sendable {
+    case open, read, write, fsync, rename, mkdir, unlink
+    case directoryFsync = "dirsync"
+    case commit
+}
+
+/// Makes chosen intake operations fail, so tests can prove that a failure at any step loses nothing. Inert (one
+/// relaxed atomic load per operation) unless a test armed a fault or opined runs with `OPINE_TEST_FAULTS_FILE`.
+public enum FaultInjection {
+    /// Fail the `occurrence`-th call of `step` (counting from 1) with `code`; with `sticky`, every later call too,
+    /// as a full disk would. Or, with `meanwhile`, let the call succeed but first do what an uploader might do at
+    /// that very moment (change or swap a file).
+    public struct Fault: Sendable {
+        public var step: IntakeStep
+        public var occurrence: Int
+        public var code: Int32
+        public var sticky: Bool
+        public var meanwhile: (@Sendable () -> Void)?
+
+        public init(_ step: IntakeStep, occurrence: Int = 1, code: Int32, sticky: Bool = false) {
+            self.step = step
+            self.occurrence = occurrence
+            self.code = code
+            self.sticky = sticky
+        }
+
+        public init(_ step: IntakeStep, occurrence: Int = 1, meanwhile: @escaping @Sendable () -> Void) {
+            self.init(step, occurrence: occurrence, code: 0)
+            self.meanwhile = meanwhile
+        }
+    }
+
+    /// Every operation seen on an armed thread, in order, so a test can tell what was done after a failure.
+    public struct Trace: Sendable, Equatable {
+        public var step: IntakeStep
+        public var path: String
+        public var failed: Bool
+    }
+
+    private struct Armed {
+        var fault: Fault?
+        var counts: [IntakeStep: Int] = [:]
+        var trace: [Trace] = []
+    }
+
+    private static let anyArmed = Atomic<Bool>(false)
+    /// Keyed by thread, so tests running in parallel in one process each see only their own faults.
+    private static let armed = ArmedTable()
+
+    /// A pthread-based lock rather than `Mutex`: Thread Sanitizer cannot see the stdlib Mutex's futex on Linux and
+    /// reports the accesses it guards as races (`make tsan`); it does see NSLock.
+    private final class ArmedTable: @unchecked Sendable {
+        private let lock = NSLock()
+        private var table: [UInt: Armed] = [:]
+
+        func withLock<T>(_ body: (inout [UInt: Armed]) throws -> T) rethrows -> T {
+            lock.lock()
+            defer { lock.unlock() }
+            return try body(&table)
+        }
+    }
+
+    private static let faultsFile = ProcessInfo.processInfo.environment["OPINE_TEST_FAULTS_FILE"]
+
+    /// Arms `fault` (or only tracing, with nil) for intake work done on the calling thread until `disarm()`.
+    public static func arm(_ fault: Fault?) {
+        armed.withLock { $0[UInt(pthread_self())] = Armed(fault: fault) }
+        anyArmed.store(true, ordering: .sequentiallyConsistent)
+    }
+
+    /// Stops injecting on the calling thread and returns what it traced.
+    @discardableResult
+    public static func disarm() -> [Trace] {
+        armed.withLock { table in
+            let trace = table.removeValue(forKey: UInt(pthread_self()))?.trace ?? []
+            if table.isEmpty { anyArmed.store(false, ordering: .sequentiallyConsistent) }
+            return trace
+        }
+    }
+
+    /// Called by every intake operation before it acts; throws the injected failure, if one is due.
+    static func check(_ step: IntakeStep, _ path: String) throws(IOFailure) {
+        if faultsFile != nil, let code = fileFault(step) {
+            throw IOFailure(operation: "\(step.rawValue) (injected)", path: path, code: code)
+        }
+        guard anyArmed.load(ordering: .relaxed) else { return }
+        let due: Fault? = armed.withLock { table in
+            let thread = UInt(pthread_self())
+            guard var state = table[thread] else { return nil }
+            state.counts[step, default: 0] += 1
+            var due: Fault?
+            if let fault = state.fault, fault.step == step {
+                let count = state.counts[step]!
+                if count == fault.occurrence || (fault.sticky && count > fault.occurrence) { due = fault }
+            }
+            state.trace.append(Trace(step: step, path: path, failed: due != nil && due?.meanwhile == nil))
+            table[thread] = state
+            return due
+        }
+        guard let due else { return }
+        if let meanwhile = due.meanwhile { return meanwhile() }
+        throw IOFailure(operation: "\(step.rawValue) (injected)", path: path, code: due.code)
+    }
+
+    /// For end-to-end tests of the real daemon: while the file named by `OPINE_TEST_FAULTS_FILE` exists, each of its
+    /// lines `STEP ERRNO` (for example `write ENOSPC`) makes every such operation fail, as a full disk would.
+    private static func fileFault(_ step: IntakeStep) -> Int32? {
+        guard let faultsFile, let text = try? String(contentsOfFile: faultsFile, encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") {
+            let words = line.split(separator: " ")
+            guard words.count == 2, words[0] == step.rawValue else { continue }
+            switch words[1] {
+            case "ENOSPC": return ENOSPC
+            case "EIO": return EIO
+            case "EDQUOT": return EDQUOT
+            default: continue
+            }
+        }
+        return nil
+    }
+}

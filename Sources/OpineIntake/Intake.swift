@@ -1,0 +1,376 @@
+#if canImport(Glibc)
+import OpineCore
+import OpineStore
+import Glibc
+#endif
+import Crypto
+import Foundation
+import GRDB
+import Logging
+import Synchronization
+
+/// Takes one upload from the drop directory: validates it, copies it into staging while hashing, commits it as a case
+/// (or records it as a duplicate), and only then removes the upload. An invalid upload is moved to `rejected/` with
+/// its reason. An I/O failure leaves the upload where it was, to be tried again: nothing is ever half-taken.
+public final class Intake: @unchecked Sendable {
+    // @unchecked: used from the intake thread only; the store is Sendable and the rest is immutable.
+    let configuration: OpineCore.Configuration
+    let store: CaseStore
+    let logger: Logger
+    let clock: @Sendable () -> Date
+    /// Called after each commit that wrote notifications, so the delivery worker sends them at once.
+    let announce: @Sendable () -> Void
+    /// Beaten on every chunk copied, so the watchdog sees a long copy as progress, not a wedged loop.
+    let heartbeat: Heartbeat?
+    /// The limits in force; a configuration reload replaces them between uploads.
+    private let currentLimits: Mutex<IntakeSettings>
+    /// Why uploads cannot be taken right now (a full disk, an I/O error), until one is taken again.
+    private let currentProblem = Mutex<Problem?>(nil)
+
+    /// A failure that keeps uploads waiting in the drop directory; `opine status` reports it.
+    public struct Problem: Sendable, Equatable {
+        public var message: String
+        public var diskFull: Bool
+        public var since: Date
+    }
+
+    public enum Outcome: Equatable, Sendable {
+        case stored(caseID: String, priority: Priority)
+        case duplicate(of: String)
+        case rejected(Rejection.Code)
+        /// Nothing changed; the upload stays and is tried again after a pause.
+        case retryLater(String, diskFull: Bool)
+        case vanished
+    }
+
+    public init(
+        configuration: OpineCore.Configuration, store: CaseStore, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init,
+        announce: @escaping @Sendable () -> Void = {}, heartbeat: Heartbeat? = nil
+    ) {
+        self.heartbeat = heartbeat
+        currentLimits = Mutex(configuration.intake)
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+        self.clock = clock
+        self.announce = announce
+    }
+
+    public var limits: IntakeSettings { currentLimits.withLock { $0 } }
+
+    /// Applies reloaded limits to the next upload taken.
+    public func apply(_ limits: IntakeSettings) { currentLimits.withLock { $0 = limits } }
+
+    public var problem: Problem? { currentProblem.withLock { $0 } }
+
+    /// Takes one upload and remembers whether intake is blocked by a failure (cleared by the next success).
+    public func take(_ name: String) -> Outcome {
+        let outcome = attempt(name)
+        currentProblem.withLock { problem in
+            switch outcome {
+            case .retryLater(let message, let diskFull):
+                if problem?.message != message { problem = Problem(message: message, diskFull: diskFull, since: problem?.since ?? clock()) }
+            case .vanished: break
+            default: problem = nil
+            }
+        }
+        return outcome
+    }
+
+    private func attempt(_ name: String) -> Outcome {
+        let uploadPath = configuration.dropDirectory + "/" + name
+        guard let info = FileOperations.lstat(uploadPath) else { return .vanished }
+        var submissionID: String?
+        var stagingDirectory: String?
+        defer {
+            if let stagingDirectory { try? FileOperations.removeTree(stagingDirectory) }
+        }
+        do {
+            let reader = try openReader(name: name, path: uploadPath, info: info)
+            let inventory = try reader.inventory()
+            let manifestBytes = try reader.manifestBytes()
+            let manifest: Manifest
+            do {
+                manifest = try Manifest.parse(manifestBytes, limits: limits, today: clock())
+            } catch {
+                // Named in the rejection notice when it can be read, so the upload page can tell the patient.
+                submissionID = Manifest.readableSubmissionID(manifestBytes)
+                throw error
+            }
+            submissionID = manifest.submissionID
+            try checkInventory(inventory, against: manifest)
+
+            if try store.duplicateOf(submissionID: manifest.submissionID) != nil {
+                let commit = IntakeCommit(manifest: manifest, uploadName: name.escapedForDisplay, files: [], contentSHA256: "", totalBytes: 0)
+                return try finish(commit, staged: "", uploadPath: uploadPath)
+            }
+            let directory = configuration.stagingDirectory + "/" + UUID().uuidString.lowercased()
+            stagingDirectory = directory
+            let commit = try stage(manifest, manifestBytes: manifestBytes, from: reader, into: directory, uploadName: name)
+            return try finish(commit, staged: directory, uploadPath: uploadPath)
+        } catch let rejection as Rejection {
+            return quarantine(name: name, path: uploadPath, rejection: rejection, submissionID: submissionID)
+        } catch let failure as IOFailure where failure.code == ENOENT && FileOperations.lstat(uploadPath) == nil {
+            return .vanished
+        } catch {
+            logger.error("intake failed; the upload stays and will be tried again", metadata: [
+                "upload": "\(name.escapedForDisplay)", "error": "\(error)",
+            ])
+            return .retryLater("\(error)", diskFull: Self.isDiskFull(error))
+        }
+    }
+
+    private func openReader(name: String, path: String, info: stat) throws -> BundleReader {
+        if FileOperations.isDirectory(info) {
+            return try DirectoryBundleReader(path: path, limits: limits)
+        }
+        if FileOperations.isRegular(info), name.lowercased().hasSuffix(".zip") {
+            return try ZipBundleReader(path: path, limits: limits)
+        }
+        if info.st_mode & S_IFMT == S_IFLNK {
+            throw Rejection(.notABundle, "the upload is a symbolic link; place the bundle itself in the drop directory")
+        }
+        throw Rejection(.notABundle, "the upload is neither a directory nor a .zip file")
+    }
+
+    private func checkInventory(_ inventory: [String: Int64], against manifest: Manifest) throws {
+        var present = inventory
+        present.removeValue(forKey: Manifest.fileName)
+        for (index, file) in manifest.files.enumerated() {
+            guard let size = present.removeValue(forKey: file.path) else {
+                throw Rejection(.missingFile, "manifest.json: files[\(index)] is not in the bundle")
+            }
+            guard size == file.size else {
+                throw Rejection(.sizeMismatch, "manifest.json: files[\(index)].size is \(file.size) but the file has \(size) bytes")
+            }
+        }
+        if let unlisted = present.keys.sorted().first {
+            throw Rejection(.unlistedFile, "bundle entry \(unlisted.escapedForDisplay) is not listed in manifest.json")
+        }
+    }
+
+    /// Copies every listed file into `directory`, hashing and type-checking as the bytes pass, then makes it durable.
+    private func stage(_ manifest: Manifest, manifestBytes: [UInt8], from reader: BundleReader, into directory: String, uploadName: String) throws -> IntakeCommit {
+        try FileOperations.makeDirectory(directory)
+        var directories: Set<String> = [directory]
+        var records: [CaseFileRecord] = []
+        var total: Int64 = 0
+        let syncer = try StagingSync(staging: directory), writer = ChunkWriter()
+        // However staging ends, nothing may still be writing into the folder when the caller removes it.
+        defer { writer.waitUntilIdle() }
+        for (index, file) in manifest.files.enumerated() {
+            var parent = directory
+            for component in file.path.split(separator: "/").dropLast() {
+                parent += "/" + component
+                if directories.insert(parent).inserted { try FileOperations.makeDirectory(parent) }
+            }
+            let staged = try writer.create(directory + "/" + file.path, size: file.size)
+            let sink = StagedFile(file: staged, writer: writer, limit: file.size, mediaType: file.mediaType, heartbeat: heartbeat)
+            defer { writer.close(staged) }
+            try reader.copy(file.path, size: file.size, into: sink)
+            guard sink.sha256 == file.sha256 else {
+                throw Rejection(.checksumMismatch, "manifest.json: files[\(index)].sha256 does not match the file's content")
+            }
+            switch sink.sniffer.finding() {
+            case .mismatch(let problem):
+                throw Rejection(.contentTypeMismatch, "manifest.json: files[\(index)] is declared \(file.mediaType.rawValue) but \(problem)")
+            case .encrypted(let problem):
+                throw Rejection(.fileEncrypted, "manifest.json: files[\(index)] \(problem)")
+            case nil:
+                break
+            }
+            total += file.size
+            records.append(CaseFileRecord(
+                caseID: "", path: file.path, kind: file.kind, mediaType: file.mediaType.rawValue, size: file.size,
+                sha256: file.sha256, storedSHA256: sink.storedSHA256))
+        }
+        // The staging folder is private until it is renamed into the store, so the manifest needs no temporary
+        // name; one syncfs makes it, every file and every new directory entry durable.
+        let manifestFile = try writer.create(directory + "/" + Manifest.fileName, size: Int64(manifestBytes.count))
+        do {
+            defer { writer.close(manifestFile) }
+            try manifestBytes.withUnsafeBytes { try writer.write(manifestFile, $0) }
+        }
+        try writer.drain()
+        try syncer.finish()
+
+        let content = Admission.contentSHA256(records.map { ($0.path, $0.sha256) })
+        return IntakeCommit(
+            manifest: manifest, uploadName: uploadName.escapedForDisplay, files: records, contentSHA256: content, totalBytes: total)
+    }
+
+    /// Commits the case (its files renamed into the store inside the transaction), then removes the upload.
+    private func finish(_ commit: IntakeCommit, staged: String, uploadPath: String) throws -> Outcome {
+        let outcome = try commitPlacing(commit, staged: staged)
+        if case .stored = outcome { announce() }
+        do {
+            try removeTakenUpload(uploadPath)
+        } catch {
+            // The case is safe; the leftover upload will be recognised as a duplicate and removed next time.
+            logger.warning("case stored but the upload could not be removed", metadata: ["error": "\(error)"])
+        }
+        switch outcome {
+        case .stored(let caseID, let priority):
+            let level: Logger.Level = priority == .emergency ? .critical : .notice
+            logger.log(level: level, "case stored", metadata: [
+                "case": "\(caseID)", "priority": "\(priority.rawValue)", "files": "\(commit.files.count)",
+                "bytes": "\(commit.totalBytes)",
+            ])
+            return .stored(caseID: caseID, priority: priority)
+        case .duplicate(let original, let matchedBy):
+            logger.notice("duplicate upload removed", metadata: ["case": "\(original)", "matched_by": "\(matchedBy.rawValue)"])
+            return .duplicate(of: original)
+        }
+    }
+
+    /// The store's transaction only renames the staged folder into place. A folder already at the target (for a
+    /// case id with no row, so a leftover of an attempt whose commit failed) comes back as `FolderOccupied`: the
+    /// transaction has rolled back, the folder is set aside out here, and the commit is tried once more.
+    private func commitPlacing(_ commit: IntakeCommit, staged: String) throws -> IntakeOutcome {
+        var setAsideOnce = false
+        while true {
+            var placed: String?
+            do {
+                return try store.commitIntake(commit, now: clock(), place: { caseID in
+                    let target = configuration.casesDirectory + "/" + caseID
+                    try place(staged, at: target)
+                    placed = target
+                    try FileOperations.syncDirectory(configuration.casesDirectory)
+                }, beforeCommit: { try FaultInjection.check(.commit, store.path) })
+            } catch let occupied as FolderOccupied where !setAsideOnce {
+                setAsideOnce = true
+                try setAside(occupied.path)
+            } catch {
+                if let placed { try? FileOperations.removeTree(placed) }
+                throw error
+            }
+        }
+    }
+
+    /// A store folder already stands where a new case's files must go.
+    struct FolderOccupied: Error, CustomStringConvertible {
+        var path: String
+        var description: String { "\(path) already exists; it is set aside and the commit tried again" }
+    }
+
+    /// Renames the staged folder to the case's folder, never over an existing one.
+    private func place(_ staged: String, at target: String) throws {
+        do {
+            try FileOperations.renameNoReplace(staged, target)
+        } catch where error.code == EEXIST {
+            throw FolderOccupied(path: target)
+        }
+    }
+
+    /// Uploads being deleted carry this prefix: hidden, so the loop ignores them, and removed again at start-up.
+    static let takenPrefix = ".opine-taken-"
+
+    /// Renames a taken upload to a hidden name first (atomic), then deletes it: a crash in the middle of deleting a
+    /// directory must never leave a half-deleted upload that looks like a bundle still arriving.
+    private func removeTakenUpload(_ path: String) throws {
+        try FileOperations.removeTreeAtomically(path, hiddenName: Self.takenPrefix + UUID().uuidString.lowercased())
+    }
+
+    /// Moves the upload to `rejected/<time>-<name>/` beside a reason.json, then records it. If any step fails the
+    /// upload is put back and judged again later; if it cannot be put back, the next start records the folder from
+    /// its reason.json (see `Reconciler`).
+    func quarantine(name: String, path: String, rejection: Rejection, submissionID: String?) -> Outcome {
+        let now = clock()
+        var folder: (path: String, name: String)?
+        var movedTo: String?
+        do {
+            let made = try uniqueFolder(in: configuration.rejectedDirectory, base: "\(Timestamps.compactTime(now))-\(Self.safeName(name))")
+            folder = made
+            let reason = QuarantineReason(
+                code: rejection.code.rawValue, message: rejection.message, at: Timestamps.format(now),
+                upload: name.escapedForDisplay, submissionID: submissionID)
+            try FileOperations.writeDurably(Array(try reason.encoded()), to: made.path + "/" + QuarantineReason.fileName)
+            let isDirectory = FileOperations.lstat(path).map(FileOperations.isDirectory) ?? false
+            let target = made.path + "/" + (isDirectory ? "upload" : name.lowercased().hasSuffix(".zip") ? "upload.zip" : "upload.file")
+            try FileOperations.renameNoReplace(path, target)
+            movedTo = target
+            try FileOperations.syncDirectory(made.path)
+            try FileOperations.syncDirectory(configuration.dropDirectory)
+            let id = try store.recordRejection(reason.record(quarantine: made.name)) {
+                try FaultInjection.check(.commit, store.path)
+            }
+            announce()
+            logger.warning("upload rejected", metadata: [
+                "reason": "\(rejection.code.rawValue)", "rejection": "\(id)", "upload": "\(name.escapedForDisplay)",
+            ])
+            return .rejected(rejection.code)
+        } catch {
+            // Put things back as they were, so the upload is judged again from the drop directory. If the upload
+            // cannot be moved back, its folder stays and the next start records it from reason.json.
+            let restored = movedTo.map { (try? FileOperations.renameNoReplace($0, path)) != nil } ?? true
+            if restored, let folder { try? FileOperations.removeTree(folder.path) }
+            logger.error("could not quarantine a rejected upload; it stays and will be tried again", metadata: [
+                "upload": "\(name.escapedForDisplay)", "reason": "\(rejection.code.rawValue)", "error": "\(error)",
+            ])
+            return .retryLater("\(error)", diskFull: Self.isDiskFull(error))
+        }
+    }
+
+    private func uniqueFolder(in parent: String, base: String) throws -> (path: String, name: String) {
+        for attempt in 1...1000 {
+            let name = attempt == 1 ? base : "\(base)-\(attempt)"
+            let path = parent + "/" + name
+            try FaultInjection.check(.mkdir, path)
+            if Glibc.mkdir(path, 0o750) == 0 { return (path, name) }
+            if errno != EEXIST { throw FileOperations.fail("mkdir", path) }
+        }
+        throw IOFailure(operation: "mkdir", path: parent + "/" + base, code: EEXIST)
+    }
+
+    /// Keeps a leftover store folder instead of deleting it: nothing a patient sent is ever destroyed by a guess.
+    /// (Start-up removes it later, once a committed case is proven to hold the same files.)
+    func setAside(_ path: String) throws {
+        try FileOperations.makeDirectory(configuration.orphanedDirectory)
+        let name = (path as NSString).lastPathComponent + "-" + Timestamps.compactTime(clock()) + "-" + UUID().uuidString.prefix(8)
+        try store.recordRepair(.setAside, ["folder": name])
+        try FileOperations.renameNoReplace(path, configuration.orphanedDirectory + "/" + name)
+        logger.warning("set aside a store folder that had no committed case", metadata: ["folder": "\(name)"])
+    }
+
+    static func isDiskFull(_ error: Error) -> Bool {
+        if let failure = error as? IOFailure { return failure.isDiskFull }
+        if let database = error as? DatabaseError { return database.resultCode == .SQLITE_FULL }
+        return false
+    }
+
+    /// The upload's name reduced to characters that are safe in a path and a terminal.
+    static func safeName(_ name: String) -> String {
+        let mapped = String(name.unicodeScalars.map { scalar -> Character in
+            scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "._-".unicodeScalars.contains(scalar)) ? Character(scalar) : "_"
+        })
+        let trimmed = mapped.drop(while: { $0 == "." })
+        return trimmed.isEmpty ? "upload" : String(trimmed.prefix(80))
+    }
+}
+
+/// `reason.json` in a quarantine folder: enough to record the rejection even if the database write was lost.
+struct QuarantineReason: Codable {
+    static let fileName = "reason.json"
+    var code: String
+    var message: String
+    var at: String
+    var upload: String
+    var submissionID: String?
+
+    enum CodingKeys: String, CodingKey {
+        case code, message, at, upload
+        case submissionID = "submission_id"
+    }
+
+    func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self) + Data("\n".utf8)
+    }
+
+    func record(quarantine: String) -> RejectionRecord {
+        RejectionRecord(
+            at: at, uploadName: upload, submissionID: submissionID, code: code, message: message,
+            quarantine: quarantine, duplicateOf: nil)
+    }
+}

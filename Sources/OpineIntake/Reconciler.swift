@@ -1,0 +1,139 @@
+#if canImport(Glibc)
+import OpineCore
+import OpineStore
+import Glibc
+#endif
+import Foundation
+import Logging
+
+/// Start-up repair of what a crash (kill -9, power loss) can leave between intake's steps. Uploads are removed from
+/// the drop directory only after their case or rejection is committed, so every repair here either finishes a step
+/// from what is durable or rolls it back to "the upload is still waiting". Each repair is logged and audited, the
+/// audit event written first: a crash between the two repeats the repair at the next start, never hides it.
+extension Intake {
+    /// Creates the service's folders and repairs what a crash left behind, before the first upload is taken.
+    public func prepare() throws {
+        for directory in [configuration.dropDirectory, configuration.rejectedDirectory, configuration.casesDirectory, configuration.stagingDirectory] {
+            try FileOperations.makeDirectories(directory)
+        }
+        try cleanStaging()
+        try removeTakenUploads()
+        try rollBackUncommittedStoreFolders()
+        try flagCasesWithoutFolders()
+        try removeProvenCopies()
+        try finishQuarantines()
+    }
+
+    private func entries(of directory: String) throws -> [String] {
+        let fd = try FileOperations.openDirectory(directory)
+        defer { close(fd) }
+        return try FileOperations.listDirectory(fd, display: directory).map(\.0)
+    }
+
+    /// Unfinished staging: the uploads it was copied from are still in the drop directory.
+    private func cleanStaging() throws {
+        try remove(try entries(of: configuration.stagingDirectory), in: configuration.stagingDirectory,
+                   repair: .stagingRemoved, log: "removed unfinished staging from an earlier run")
+    }
+
+    /// Uploads already stored (or found duplicate) whose deletion a crash interrupted.
+    private func removeTakenUploads() throws {
+        try remove(try entries(of: configuration.dropDirectory).filter { $0.hasPrefix(Self.takenPrefix) }, in: configuration.dropDirectory,
+                   repair: .takenUploadRemoved, log: "finished removing uploads an earlier run had taken")
+    }
+
+    /// Removes leftovers that are safe to delete, audited first as one repair.
+    private func remove(_ leftovers: [String], in directory: String, repair: RepairKind, log message: Logger.Message) throws {
+        guard !leftovers.isEmpty else { return }
+        try store.recordRepair(repair, ["count": String(leftovers.count)])
+        for name in leftovers { try FileOperations.removeTree(directory + "/" + name) }
+        logger.notice(message, metadata: ["count": "\(leftovers.count)"])
+    }
+
+    /// A store folder whose case was never committed (killed between the rename and the commit) is set aside.
+    private func rollBackUncommittedStoreFolders() throws {
+        let folders = try entries(of: configuration.casesDirectory)
+        let committed = try store.caseIDs(in: folders)
+        for folder in folders where !committed.contains(folder) {
+            try setAside(configuration.casesDirectory + "/" + folder)
+        }
+    }
+
+    /// A committed case whose folder is gone cannot be rebuilt (its upload was removed after the commit). Intake makes
+    /// the folder durable before it commits, so only a disk that lost acknowledged writes, or a person, can cause it:
+    /// the newest cases are checked, and each one found is flagged once, in the log and in its own history.
+    /// `opine verify` checks every case.
+    private func flagCasesWithoutFolders() throws {
+        for id in try store.newestCaseIDs(100) where FileOperations.lstat(configuration.casesDirectory + "/" + id) == nil {
+            guard try !store.hasRepair(.caseFolderMissing, caseID: id) else { continue }
+            try store.recordRepair(.caseFolderMissing, caseID: id)
+            logger.critical("a stored case has no folder; restore it from a backup (docs/operations.md)", metadata: ["case": "\(id)"])
+        }
+    }
+
+    /// Proven copies being removed carry this prefix: a removal a crash cut short is finished at the next start,
+    /// rather than leaving a part-deleted folder whose manifest (gone first, perhaps) can no longer prove anything.
+    static let removingPrefix = ".opine-removing-"
+
+    /// A set-aside folder is removed once a committed case is proven to hold the same submission and the same files
+    /// (its upload was taken again after the crash); anything else stays for a person to look at.
+    private func removeProvenCopies() throws {
+        guard FileOperations.lstat(configuration.orphanedDirectory) != nil else { return }
+        let folders = try entries(of: configuration.orphanedDirectory)
+        // Proven and audited before they were renamed; only the deleting was left.
+        for folder in folders where folder.hasPrefix(Self.removingPrefix) {
+            try FileOperations.removeTree(configuration.orphanedDirectory + "/" + folder)
+        }
+        for folder in folders where !folder.hasPrefix(Self.removingPrefix) {
+            let path = configuration.orphanedDirectory + "/" + folder
+            guard case .bytes(let bytes) = FileOperations.readSmallFile(path + "/" + Manifest.fileName, limit: Manifest.maxBytes),
+                  let manifest = try? Manifest.parse(bytes, limits: limits, today: clock())
+            else { continue }
+            let content = Admission.contentSHA256(manifest.files.map { ($0.path, $0.sha256) })
+            guard let caseID = try store.caseHolding(submissionID: manifest.submissionID, contentSHA256: content) else { continue }
+            try store.recordRepair(.copyRemoved, ["folder": folder, "case": caseID])
+            try FileOperations.removeTreeAtomically(path, hiddenName: Self.removingPrefix + folder)
+            logger.notice("removed a set-aside copy of a stored case", metadata: ["folder": "\(folder)", "case": "\(caseID)"])
+        }
+    }
+
+    /// A quarantine folder whose database record was lost is recorded from its reason.json; one the upload never
+    /// reached is removed (the upload is still in the drop directory and is judged again).
+    private func finishQuarantines() throws {
+        let recorded = try store.recordedQuarantines()
+        for folder in try entries(of: configuration.rejectedDirectory) where !recorded.contains(folder) {
+            let path = configuration.rejectedDirectory + "/" + folder
+            guard let upload = ["upload", "upload.zip", "upload.file"].first(where: { FileOperations.lstat(path + "/" + $0) != nil }) else {
+                try store.recordRepair(.quarantineUnfilledRemoved, ["folder": folder])
+                try FileOperations.removeTree(path)
+                logger.notice("removed a quarantine folder an earlier run left unfilled", metadata: ["folder": "\(folder)"])
+                continue
+            }
+            guard let data = FileManager.default.contents(atPath: path + "/" + QuarantineReason.fileName),
+                  let reason = try? JSONDecoder().decode(QuarantineReason.self, from: data)
+            else {
+                try returnToDrop(path + "/" + upload, folder: folder)
+                continue
+            }
+            try store.recordRepair(.rejectionRecorded, ["folder": folder])
+            let id = try store.recordRejection(reason.record(quarantine: folder))
+            logger.notice("recorded a rejection an earlier run could not", metadata: ["rejection": "\(id)", "reason": "\(reason.code)"])
+        }
+    }
+
+    /// An unrecorded upload whose reason.json cannot be read is judged again rather than deleted: reason.json is
+    /// written and synced before the upload is moved in, so only a damaged disk or a person gets here.
+    private func returnToDrop(_ upload: String, folder: String) throws {
+        let suffix = upload.hasSuffix(".zip") ? ".zip" : ""
+        var target = configuration.dropDirectory + "/" + folder + suffix
+        if FileOperations.lstat(target) != nil {
+            target = configuration.dropDirectory + "/" + folder + "-" + UUID().uuidString.prefix(8).lowercased() + suffix
+        }
+        try store.recordRepair(.quarantineReturned, ["folder": folder])
+        try FileOperations.renameNoReplace(upload, target)
+        try FileOperations.syncDirectory(configuration.dropDirectory)
+        try FileOperations.removeTree(configuration.rejectedDirectory + "/" + folder)
+        logger.warning("returned an upload whose quarantine reason could not be read; it is judged again",
+                       metadata: ["folder": "\(folder)"])
+    }
+}

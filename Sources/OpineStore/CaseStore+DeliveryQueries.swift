@@ -1,0 +1,128 @@
+import OpineCore
+import Foundation
+import GRDB
+
+public struct DeliveryFilter: Sendable {
+    public var caseID: String?
+    public var state: DeliveryRecord.State?
+    public var endpoint: String?
+    public var limit = 50
+    public var offset = 0
+
+    public init() {}
+}
+
+/// A delivery as `opine deliveries` shows it: what was sent where, and every attempt.
+public struct DeliveryListing: Sendable {
+    public var delivery: DeliveryRecord
+    public var event: OutboxRecord
+    public var attempts: [DeliveryAttemptRecord]
+}
+
+/// An endpoint as `opine endpoints` shows it.
+public struct EndpointSummary: Sendable {
+    public var endpoint: Endpoint
+    public var health: EndpointHealth
+    public var pending: Int
+    public var failed: Int
+    public var dead: Int
+}
+
+extension CaseStore {
+    /// Newest first; for one case, oldest first, the order its events are sent in.
+    public func deliveries(_ filter: DeliveryFilter) throws -> [DeliveryListing] {
+        try pool.read { db in
+            var request = DeliveryRecord.all()
+            if let caseID = filter.caseID {
+                guard try CaseRecord.filter(Column("id") == caseID).fetchCount(db) > 0 else { throw StoreError.caseNotFound(caseID) }
+                request = request.filter(Column("ordering_key") == caseID).order(Column("id"))
+            } else {
+                request = request.order(Column("id").desc)
+            }
+            if let state = filter.state { request = request.filter(Column("state") == state.rawValue) }
+            if let endpoint = filter.endpoint { request = request.filter(Column("endpoint") == endpoint) }
+            let deliveries = try request.limit(filter.limit, offset: filter.offset).fetchAll(db)
+            return try deliveries.map { delivery in
+                DeliveryListing(
+                    delivery: delivery, event: try OutboxRecord.fetchOne(db, key: delivery.outboxID)!,
+                    attempts: try DeliveryAttemptRecord.filter(Column("delivery_id") == delivery.id!).order(Column("id")).fetchAll(db))
+            }
+        }
+    }
+
+    public enum Replay: Sendable {
+        /// This delivery, whatever its state (a delivered one is sent again).
+        case delivery(Int64)
+        /// The case's failed and dead deliveries, optionally to one endpoint.
+        case failedOrDead(caseID: String, endpoint: String?)
+        /// Every dead delivery to the endpoint.
+        case dead(endpoint: String)
+    }
+
+    /// Makes deliveries due now with a fresh round of attempts (their attempt history is kept). Returns their ids.
+    public func redeliver(_ replay: Replay, now: Date) throws -> [Int64] {
+        try pool.write { db in
+            let ids: [Int64]
+            switch replay {
+            case .delivery(let id):
+                guard try DeliveryRecord.fetchOne(db, key: id) != nil else {
+                    throw StoreError.notFound("no delivery \(id); `opine deliveries` lists them")
+                }
+                ids = [id]
+            case .failedOrDead(let caseID, let endpoint):
+                guard try CaseRecord.filter(Column("id") == caseID).fetchCount(db) > 0 else { throw StoreError.caseNotFound(caseID) }
+                var request = DeliveryRecord.filter(Column("ordering_key") == caseID && ["failed", "dead"].contains(Column("state")))
+                if let endpoint { request = request.filter(Column("endpoint") == endpoint) }
+                ids = try Int64.fetchAll(db, request.select(Column("id")).order(Column("id")))
+            case .dead(let endpoint):
+                ids = try Int64.fetchAll(db, DeliveryRecord.select(Column("id"))
+                    .filter(Column("endpoint") == endpoint && Column("state") == "dead").order(Column("id")))
+            }
+            for chunk in stride(from: 0, to: ids.count, by: 500) {
+                let slice = Array(ids[chunk..<min(chunk + 500, ids.count)])
+                try DeliveryRecord.filter(slice.contains(Column("id"))).updateAll(db, [
+                    Column("state").set(to: "pending"), Column("attempts").set(to: 0),
+                    Column("next_attempt_at").set(to: now.timeIntervalSince1970), Column("finished_at").set(to: nil),
+                ])
+            }
+            return ids
+        }
+    }
+
+    /// Clears a 410 disable or a pause: the endpoint's waiting deliveries go out at once.
+    public func enableEndpoint(_ name: String) throws -> EndpointHealth {
+        try pool.write { db in
+            var health = try EndpointHealth.fetch(db, name: name)
+            health.enable()
+            try health.write(db)
+            return health
+        }
+    }
+
+    public func endpointSummaries(_ endpoints: [Endpoint]) throws -> [EndpointSummary] {
+        try pool.read { db in
+            try endpoints.map { endpoint in
+                var counts: [String: Int] = [:]
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT state, count(*) AS n FROM deliveries
+                    WHERE endpoint = ? AND state IN ('pending','failed','dead') GROUP BY state
+                    """, arguments: [endpoint.name])
+                for row in rows { counts[row["state"]] = row["n"] }
+                return EndpointSummary(
+                    endpoint: endpoint, health: try EndpointHealth.fetch(db, name: endpoint.name),
+                    pending: counts["pending"] ?? 0, failed: counts["failed"] ?? 0, dead: counts["dead"] ?? 0)
+            }
+        }
+    }
+
+    /// Deliveries not yet delivered, by state, for `opine stats`.
+    func deliveryBacklog(_ db: Database) throws -> [String: Int] {
+        var counts: [String: Int] = ["pending": 0, "failed": 0, "dead": 0]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT state, count(*) AS n FROM deliveries WHERE state IN ('pending','failed','dead') GROUP BY state
+            """) {
+            counts[row["state"]] = row["n"]
+        }
+        return counts
+    }
+}

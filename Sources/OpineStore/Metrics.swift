@@ -1,0 +1,70 @@
+import OpineCore
+import Foundation
+import GRDB
+
+/// The figures ops graph and alert on, in the Prometheus text format: no patient data, only counts and times.
+public struct Metrics: Sendable {
+    public var casesByStateAndPriority: [String: [String: Int]] = [:]
+    public var oldestWaitingSeconds: Double?
+    public var rejections = 0
+    public var duplicates = 0
+    public var deliveriesByState: [String: Int] = [:]
+    public var failedAttempts = 0
+    public var lastIntakeAt: Date?
+
+    public func prometheus() -> String {
+        var lines: [String] = []
+        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(String, Double)]) {
+            lines.append("# HELP \(name) \(help)")
+            lines.append("# TYPE \(name) \(type)")
+            for (labels, value) in samples { lines.append("\(name)\(labels) \(Self.format(value))") }
+        }
+        metric("opine_cases", "gauge", "Cases by state and priority.", CaseState.allCases.flatMap { state in
+            Priority.allCases.map { priority in
+                ("{state=\"\(state.rawValue)\",priority=\"\(priority.rawValue)\"}", Double(casesByStateAndPriority[state.rawValue]?[priority.rawValue] ?? 0))
+            }
+        })
+        metric("opine_intake_cases_total", "counter", "Bundles stored as cases since the database was created.",
+               [("", Double(casesByStateAndPriority.values.flatMap(\.values).reduce(0, +)))])
+        metric("opine_intake_rejections_total", "counter", "Uploads quarantined with a reason.", [("", Double(rejections))])
+        metric("opine_intake_duplicates_total", "counter", "Uploads removed as duplicates of a case.", [("", Double(duplicates))])
+        metric("opine_oldest_waiting_seconds", "gauge", "Age of the oldest open case (0 when none).", [("", oldestWaitingSeconds ?? 0)])
+        metric("opine_last_intake_timestamp_seconds", "gauge", "When the newest case arrived (0 when none).",
+               [("", lastIntakeAt?.timeIntervalSince1970 ?? 0)])
+        metric("opine_webhook_deliveries", "gauge", "Webhook deliveries by state.", DeliveryRecord.State.allCases.map {
+            ("{state=\"\($0.rawValue)\"}", Double(deliveriesByState[$0.rawValue] ?? 0))
+        })
+        metric("opine_webhook_failed_attempts_total", "counter", "Webhook attempts that did not get a 2xx.", [("", Double(failedAttempts))])
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func format(_ value: Double) -> String {
+        value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(format: "%.3f", value)
+    }
+}
+
+extension CaseStore {
+    public func metrics(now: Date = Date()) throws -> Metrics {
+        try pool.read { db in
+            var metrics = Metrics()
+            for row in try Row.fetchAll(db, sql: "SELECT state, priority, COUNT(*) AS n FROM cases GROUP BY state, priority") {
+                metrics.casesByStateAndPriority[row["state"], default: [:]][row["priority"]] = row["n"]
+            }
+            let stats = try stats(db)
+            if let oldest = stats.oldestWaiting, let received = Timestamps.parse(oldest.receivedAt) {
+                metrics.oldestWaitingSeconds = max(0, now.timeIntervalSince(received))
+            }
+            metrics.rejections = stats.rejected
+            metrics.duplicates = stats.duplicates
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state") {
+                metrics.deliveriesByState[row["state"]] = row["n"]
+            }
+            metrics.failedAttempts = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM delivery_attempts WHERE status IS NULL OR status < 200 OR status > 299
+                """) ?? 0
+            metrics.lastIntakeAt = try String.fetchOne(db, sql: "SELECT received_at FROM cases ORDER BY seq DESC LIMIT 1")
+                .flatMap(Timestamps.parse)
+            return metrics
+        }
+    }
+}

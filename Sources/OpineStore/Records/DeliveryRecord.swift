@@ -1,0 +1,101 @@
+import OpineCore
+import Foundation
+import GRDB
+
+/// One event for one endpoint, from fan-out until it is delivered or dead.
+public struct DeliveryRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "deliveries"
+
+    /// Core's `DeliveryState`, under the name the CLI and tests use.
+    public typealias State = DeliveryState
+
+    public var id: Int64?
+    public var outboxID: Int64
+    public var endpoint: String
+    /// The case id, or `rejection:<id>`: one endpoint gets one case's events in order.
+    public var orderingKey: String
+    public var priorityRank: Int
+    public var state: State
+    /// Attempts in the current round (an operator's replay starts a new round; history keeps every attempt).
+    public var attempts: Int
+    /// Unix seconds; nil once delivered or dead.
+    public var nextAttemptAt: Double?
+    public var createdAt: String
+    public var finishedAt: String?
+    public var lastStatus: Int?
+    public var lastError: String?
+
+    /// The table's columns: the one list that Codable, queries and the fast decoder below use.
+    public enum CodingKeys: String, CodingKey, ColumnExpression {
+        case id, endpoint, state, attempts
+        case outboxID = "outbox_id", orderingKey = "ordering_key", priorityRank = "priority_rank"
+        case nextAttemptAt = "next_attempt_at", createdAt = "created_at", finishedAt = "finished_at"
+        case lastStatus = "last_status", lastError = "last_error"
+    }
+
+    /// Query columns.
+    public typealias Columns = CodingKeys
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    /// The fields an attempt changes, for Core's `AttemptPolicy`.
+    public var progress: DeliveryProgress {
+        get {
+            DeliveryProgress(
+                state: state, attempts: attempts, nextAttemptAt: nextAttemptAt, finishedAt: finishedAt, lastStatus: lastStatus,
+                lastError: lastError)
+        }
+        set {
+            state = newValue.state
+            attempts = newValue.attempts
+            nextAttemptAt = newValue.nextAttemptAt
+            finishedAt = newValue.finishedAt
+            lastStatus = newValue.lastStatus
+            lastError = newValue.lastError
+        }
+    }
+}
+
+extension DeliveryState: DatabaseValueConvertible {}
+
+extension DeliveryRecord {
+    /// Read by column, not through `Decodable`: the delivery worker decodes thousands a second.
+    public init(row: Row) throws {
+        id = try row.decode(forColumn: Columns.id)
+        outboxID = try row.decode(forColumn: Columns.outboxID)
+        endpoint = try row.decode(forColumn: Columns.endpoint)
+        orderingKey = try row.decode(forColumn: Columns.orderingKey)
+        priorityRank = try row.decode(forColumn: Columns.priorityRank)
+        state = try row.decode(forColumn: Columns.state)
+        attempts = try row.decode(forColumn: Columns.attempts)
+        nextAttemptAt = try row.decode(forColumn: Columns.nextAttemptAt)
+        createdAt = try row.decode(forColumn: Columns.createdAt)
+        finishedAt = try row.decode(forColumn: Columns.finishedAt)
+        lastStatus = try row.decode(forColumn: Columns.lastStatus)
+        lastError = try row.decode(forColumn: Columns.lastError)
+    }
+}
+
+/// One try at sending a delivery: when, how it ended, how long it took, what the receiver began to say.
+public struct DeliveryAttemptRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "delivery_attempts"
+    public var id: Int64?
+    public var deliveryID: Int64
+    public var startedAt: String
+    public var durationMs: Int
+    public var status: Int?
+    public var error: String?
+    /// The first bytes of the response body, as text with anything unprintable escaped.
+    public var responseExcerpt: String?
+
+    /// The table's columns: the one list that Codable, queries and the fast decoder below use.
+    public enum CodingKeys: String, CodingKey, ColumnExpression {
+        case id, status, error
+        case deliveryID = "delivery_id", startedAt = "started_at", durationMs = "duration_ms", responseExcerpt = "response_excerpt"
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    /// Query columns.
+    public typealias Columns = CodingKeys
+}

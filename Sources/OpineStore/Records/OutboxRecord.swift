@@ -1,0 +1,47 @@
+import GRDB
+import OpineCore
+
+/// A notification to send, written in the same transaction as the change it announces.
+public struct OutboxRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "outbox"
+    public var id: Int64?
+    public var type: NotificationType
+    public var caseID: String?
+    public var rejectionID: Int64?
+    public var createdAt: String
+    /// `NotificationData` as JSON: the webhook's `data` object as of the change. No patient data.
+    public var data: String
+    /// `msg_…`, set when the event is fanned out to its endpoints; the same on every attempt to every endpoint.
+    public var webhookID: String?
+    /// The send order Core gave the event when it was written (`FanOutPolicy.rank`), so fan-out need not decode
+    /// `data` again (migration `v8-outbox-priority`).
+    public var priorityRank: Int
+
+    /// The table's columns: the one list that Codable, queries and the fast decoder below use.
+    public enum CodingKeys: String, CodingKey, ColumnExpression {
+        case id, type, data
+        case caseID = "case_id", rejectionID = "rejection_id", createdAt = "created_at", webhookID = "webhook_id"
+        case priorityRank = "priority_rank"
+    }
+
+    /// Query columns.
+    public typealias Columns = CodingKeys
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+extension OutboxRecord {
+    /// Read by column, not through `Decodable`: the delivery worker decodes thousands a second.
+    public init(row: Row) throws {
+        id = try row.decode(forColumn: Columns.id)
+        type = try row.decode(forColumn: Columns.type)
+        caseID = try row.decode(forColumn: Columns.caseID)
+        rejectionID = try row.decode(forColumn: Columns.rejectionID)
+        createdAt = try row.decode(forColumn: Columns.createdAt)
+        data = try row.decode(forColumn: Columns.data)
+        webhookID = try row.decode(forColumn: Columns.webhookID)
+        priorityRank = try row.decode(forColumn: Columns.priorityRank)
+    }
+}
+
+extension NotificationType: DatabaseValueConvertible {}

@@ -1,0 +1,44 @@
+import GRDB
+
+/// An upload that did not become a case: quarantined with a reason, or removed as a duplicate of an existing case.
+public struct RejectionRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "rejections"
+    /// The `code` of an upload removed as a duplicate (every other code is a `Rejection.Code`).
+    public static let duplicateCode = "duplicate"
+    public var id: Int64?
+    public var at: String
+    /// The upload's name in the drop directory, escaped for display.
+    public var uploadName: String
+    public var submissionID: String?
+    /// A `Rejection.Code`, or `duplicate`.
+    public var code: String
+    public var message: String
+    /// Folder under the spool's `rejected/`; nil for duplicates, whose upload is removed.
+    public var quarantine: String?
+    public var duplicateOf: String?
+
+    /// The table's columns.
+    public enum CodingKeys: String, CodingKey, ColumnExpression {
+        case id, at, code, message, quarantine
+        case uploadName = "upload_name", submissionID = "submission_id", duplicateOf = "duplicate_of"
+    }
+
+    /// Query columns.
+    public typealias Columns = CodingKeys
+
+    public init(
+        id: Int64? = nil, at: String, uploadName: String, submissionID: String?, code: String, message: String,
+        quarantine: String?, duplicateOf: String?
+    ) {
+        self.id = id
+        self.at = at
+        self.uploadName = uploadName
+        self.submissionID = submissionID
+        self.code = code
+        self.message = message
+        self.quarantine = quarantine
+        self.duplicateOf = duplicateOf
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}

@@ -1,0 +1,64 @@
+import Foundation
+@testable import OpineCore
+@testable import OpineStore
+@testable import OpineIntake
+@testable import OpineDelivery
+@testable import OpineDaemon
+import OpineConfiguration
+import Testing
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    static let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Config/opine.toml")
+
+    @Test("The shipped configuration loads with its documented defaults")
+    func shippedConfiguration() throws {
+        let configuration = try Configuration.load(explicitPath: Self.shipped.path, environment: [:])
+        #expect(configuration.spoolDirectory == "/var/spool/opine")
+        #expect(configuration.dropDirectory == "/var/spool/opine/drop")
+        #expect(configuration.databasePath == "/var/lib/opine/opine.sqlite3")
+        #expect(configuration.intake == IntakeSettings())
+        #expect(configuration.reviewers["dr-patel"] == "Dr. Asha Patel")
+        #expect(configuration.webhooks == WebhookSettings(), "the shipped [webhooks] values are the defaults")
+    }
+
+    @Test("Environment variables override the file")
+    func environmentOverrides() throws {
+        let configuration = try Configuration.load(explicitPath: Self.shipped.path, environment: [
+            "OPINE_PATHS_SPOOL": "/srv/opine/", "OPINE_INTAKE_SETTLE_SECONDS": "0.5", "OPINE_INTAKE_MAX_BUNDLE_BYTES": "1 GiB",
+            "OPINE_REVIEWERS": "dr-lee=Dr. Lee;dr-kim=Dr. Kim", "OPINE_WORKFLOW_ADMINS": "alice,bob",
+        ])
+        #expect(configuration.spoolDirectory == "/srv/opine")
+        #expect(configuration.intake.settleSeconds == 0.5)
+        #expect(configuration.intake.maxBundleBytes == 1 << 30)
+        #expect(configuration.reviewers == ["dr-lee": "Dr. Lee", "dr-kim": "Dr. Kim"])
+        #expect(configuration.admins == ["alice", "bob"])
+    }
+
+    @Test("A bad setting names the file, the key, the value and what is allowed", arguments: [
+        ("settle_seconds = 2", "settle_seconds = -1", "intake.settle_seconds = -1", "seconds from 0 to 3600"),
+        ("level = \"info\"", "level = \"loud\"", "logging.level = \"loud\"", "trace, debug"),
+        ("spool = \"/var/spool/opine\"", "spool = \"var/spool\"", "paths.spool", "an absolute directory path"),
+        ("max_files = 5000", "max_filez = 5000", "unknown setting intake.max_filez", "known settings"),
+        ("[intake]", "[intake", "line", "column"),
+    ])
+    func badSettings(original: String, replacement: String, mentions: String, allowed: String) throws {
+        let text = try String(contentsOf: Self.shipped, encoding: .utf8).replacingOccurrences(of: original, with: replacement)
+        do {
+            _ = try Configuration.parse(text, source: "/etc/opine/opine.toml", environment: [:])
+            Issue.record("accepted \(replacement)")
+        } catch let error as ConfigurationError {
+            #expect(error.description.hasPrefix("/etc/opine/opine.toml"), "\(error)")
+            #expect(error.description.contains(mentions), "\(error)")
+            #expect(error.description.contains(allowed), "\(error)")
+        }
+    }
+
+    @Test("No configuration anywhere says where to put one")
+    func missingConfiguration() {
+        #expect(throws: ConfigurationError.self) {
+            try Configuration.load(explicitPath: "/nonexistent/opine.toml", environment: [:])
+        }
+    }
+}
