@@ -47,7 +47,7 @@ public enum FaultInjection {
     }
 
     private struct Armed {
-        var fault: Fault?
+        var faults: [Fault]
         var counts: [IntakeStep: Int] = [:]
         var trace: [Trace] = []
     }
@@ -73,7 +73,12 @@ public enum FaultInjection {
 
     /// Arms `fault` (or only tracing, with nil) for intake work done on the calling thread until `disarm()`.
     public static func arm(_ fault: Fault?) {
-        armed.withLock { $0[UInt(pthread_self())] = Armed(fault: fault) }
+        arm(fault.map { [$0] } ?? [])
+    }
+
+    /// Arms several faults at once (each counts its own step), for failures that must coincide.
+    public static func arm(_ faults: [Fault]) {
+        armed.withLock { $0[UInt(pthread_self())] = Armed(faults: faults) }
         anyArmed.store(true, ordering: .sequentiallyConsistent)
     }
 
@@ -97,10 +102,9 @@ public enum FaultInjection {
             let thread = UInt(pthread_self())
             guard var state = table[thread] else { return nil }
             state.counts[step, default: 0] += 1
-            var due: Fault?
-            if let fault = state.fault, fault.step == step {
-                let count = state.counts[step]!
-                if count == fault.occurrence || (fault.sticky && count > fault.occurrence) { due = fault }
+            let count = state.counts[step]!
+            let due = state.faults.first { fault in
+                fault.step == step && (count == fault.occurrence || (fault.sticky && count > fault.occurrence))
             }
             state.trace.append(Trace(step: step, path: path, failed: due != nil && due?.meanwhile == nil))
             table[thread] = state
