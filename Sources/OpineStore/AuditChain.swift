@@ -59,7 +59,7 @@ extension CaseStore {
             }
             var previous = AuditChain.genesis
             var previousID: Int64?
-            let cursor = try EventRecord.order(Column("id")).fetchCursor(db)
+            let cursor = try EventRecord.order(EventRecord.Columns.id).fetchCursor(db)
             while let event = try cursor.next() {
                 report.eventsChecked += 1
                 let id = event.id!
@@ -80,7 +80,7 @@ extension CaseStore {
                 report.problems.append("audit: events after event \(previousID ?? 0) were deleted (the highest event written was \(highest))")
             }
             guard files else { return }
-            let records = try CaseFileRecord.order(Column("case_id"), Column("path")).fetchCursor(db)
+            let records = try CaseFileRecord.order(CaseFileRecord.Columns.caseID, CaseFileRecord.Columns.path).fetchCursor(db)
             while let file = try records.next() {
                 report.filesChecked += 1
                 let path = casesDirectory + "/" + file.caseID + "/" + file.path

@@ -31,21 +31,22 @@ public struct EndpointSummary: Sendable {
 extension CaseStore {
     /// Newest first; for one case, oldest first, the order its events are sent in.
     public func deliveries(_ filter: DeliveryFilter) throws -> [DeliveryListing] {
-        try pool.read { db in
+        let columns = DeliveryRecord.Columns.self
+        return try pool.read { db in
             var request = DeliveryRecord.all()
             if let caseID = filter.caseID {
-                guard try CaseRecord.filter(Column("id") == caseID).fetchCount(db) > 0 else { throw StoreError.caseNotFound(caseID) }
-                request = request.filter(Column("ordering_key") == caseID).order(Column("id"))
+                guard try CaseRecord.filter(CaseRecord.Columns.id == caseID).fetchCount(db) > 0 else { throw StoreError.caseNotFound(caseID) }
+                request = request.filter(columns.orderingKey == caseID).order(columns.id)
             } else {
-                request = request.order(Column("id").desc)
+                request = request.order(columns.id.desc)
             }
-            if let state = filter.state { request = request.filter(Column("state") == state.rawValue) }
-            if let endpoint = filter.endpoint { request = request.filter(Column("endpoint") == endpoint) }
+            if let state = filter.state { request = request.filter(columns.state == state.rawValue) }
+            if let endpoint = filter.endpoint { request = request.filter(columns.endpoint == endpoint) }
             let deliveries = try request.limit(filter.limit, offset: filter.offset).fetchAll(db)
             return try deliveries.map { delivery in
                 DeliveryListing(
                     delivery: delivery, event: try OutboxRecord.fetchOne(db, key: delivery.outboxID)!,
-                    attempts: try DeliveryAttemptRecord.filter(Column("delivery_id") == delivery.id!).order(Column("id")).fetchAll(db))
+                    attempts: try DeliveryAttemptRecord.filter(DeliveryAttemptRecord.Columns.deliveryID == delivery.id!).order(DeliveryAttemptRecord.Columns.id).fetchAll(db))
             }
         }
     }
@@ -61,7 +62,8 @@ extension CaseStore {
 
     /// Makes deliveries due now with a fresh round of attempts (their attempt history is kept). Returns their ids.
     public func redeliver(_ replay: Replay, now: Date) throws -> [Int64] {
-        try pool.write { db in
+        let columns = DeliveryRecord.Columns.self
+        return try pool.write { db in
             let ids: [Int64]
             switch replay {
             case .delivery(let id):
@@ -70,19 +72,21 @@ extension CaseStore {
                 }
                 ids = [id]
             case .failedOrDead(let caseID, let endpoint):
-                guard try CaseRecord.filter(Column("id") == caseID).fetchCount(db) > 0 else { throw StoreError.caseNotFound(caseID) }
-                var request = DeliveryRecord.filter(Column("ordering_key") == caseID && ["failed", "dead"].contains(Column("state")))
-                if let endpoint { request = request.filter(Column("endpoint") == endpoint) }
-                ids = try Int64.fetchAll(db, request.select(Column("id")).order(Column("id")))
+                guard try CaseRecord.filter(CaseRecord.Columns.id == caseID).fetchCount(db) > 0 else { throw StoreError.caseNotFound(caseID) }
+                var request = DeliveryRecord.filter(columns.orderingKey == caseID && [DeliveryState.failed, .dead].map(\.rawValue).contains(columns.state))
+                if let endpoint { request = request.filter(columns.endpoint == endpoint) }
+                ids = try Int64.fetchAll(db, request.select(columns.id).order(columns.id))
             case .dead(let endpoint):
-                ids = try Int64.fetchAll(db, DeliveryRecord.select(Column("id"))
-                    .filter(Column("endpoint") == endpoint && Column("state") == "dead").order(Column("id")))
+                ids = try Int64.fetchAll(db, DeliveryRecord.select(columns.id)
+                    .filter(columns.endpoint == endpoint && columns.state == DeliveryState.dead.rawValue).order(columns.id))
             }
             for chunk in stride(from: 0, to: ids.count, by: 500) {
                 let slice = Array(ids[chunk..<min(chunk + 500, ids.count)])
-                try DeliveryRecord.filter(slice.contains(Column("id"))).updateAll(db, [
-                    Column("state").set(to: "pending"), Column("attempts").set(to: 0),
-                    Column("next_attempt_at").set(to: now.timeIntervalSince1970), Column("finished_at").set(to: nil),
+                // Every replayed delivery gets the same released values; only their last status and error differ.
+                let released = AttemptPolicy.replayed(DeliveryProgress(state: .dead), now: now)
+                try DeliveryRecord.filter(slice.contains(columns.id)).updateAll(db, [
+                    columns.state.set(to: released.state.rawValue), columns.attempts.set(to: released.attempts),
+                    columns.nextAttemptAt.set(to: released.nextAttemptAt), columns.finishedAt.set(to: released.finishedAt),
                 ])
             }
             return ids

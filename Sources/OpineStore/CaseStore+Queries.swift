@@ -82,14 +82,14 @@ extension CaseStore {
     }
 
     public func caseRecord(_ id: String) throws -> CaseRecord {
-        guard let record = try pool.read({ db in try CaseRecord.filter(Column("id") == id).fetchOne(db) }) else {
+        guard let record = try pool.read({ db in try CaseRecord.filter(CaseRecord.Columns.id == id).fetchOne(db) }) else {
             throw StoreError.caseNotFound(id)
         }
         return record
     }
 
     public func files(of id: String) throws -> [CaseFileRecord] {
-        try pool.read { db in try CaseFileRecord.filter(Column("case_id") == id).order(Column("path")).fetchAll(db) }
+        try pool.read { db in try CaseFileRecord.filter(CaseFileRecord.Columns.caseID == id).order(CaseFileRecord.Columns.path).fetchAll(db) }
     }
 
     /// Letters without their bytes.
@@ -104,21 +104,21 @@ extension CaseStore {
 
     public func history(of id: String) throws -> [EventRecord] {
         try pool.read { db in
-            guard try CaseRecord.filter(Column("id") == id).fetchCount(db) > 0 else { throw StoreError.caseNotFound(id) }
-            return try EventRecord.filter(Column("case_id") == id).order(Column("id")).fetchAll(db)
+            guard try CaseRecord.filter(CaseRecord.Columns.id == id).fetchCount(db) > 0 else { throw StoreError.caseNotFound(id) }
+            return try EventRecord.filter(EventRecord.Columns.caseID == id).order(EventRecord.Columns.id).fetchAll(db)
         }
     }
 
     public func rejections(limit: Int, offset: Int = 0) throws -> [RejectionRecord] {
         try pool.read { db in
-            try RejectionRecord.order(Column("id").desc).limit(limit, offset: offset).fetchAll(db)
+            try RejectionRecord.order(RejectionRecord.Columns.id.desc).limit(limit, offset: offset).fetchAll(db)
         }
     }
 
     public func outbox(caseID: String? = nil) throws -> [OutboxRecord] {
         try pool.read { db in
-            var request = OutboxRecord.order(Column("id"))
-            if let caseID { request = request.filter(Column("case_id") == caseID) }
+            var request = OutboxRecord.order(OutboxRecord.Columns.id)
+            if let caseID { request = request.filter(OutboxRecord.Columns.caseID == caseID) }
             return try request.fetchAll(db)
         }
     }

@@ -165,7 +165,7 @@ enum Migrations {
                 """)
             // Chain the events written before this migration, in order.
             var previous = AuditChain.genesis
-            for var event in try EventRecord.order(Column("id")).fetchAll(db) {
+            for var event in try EventRecord.order(EventRecord.Columns.id).fetchAll(db) {
                 event.prevHash = previous
                 event.hash = AuditChain.hash(event, previous: previous)
                 try event.update(db, columns: ["prev_hash", "hash"])

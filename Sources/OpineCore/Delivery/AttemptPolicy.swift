@@ -87,6 +87,17 @@ public enum AttemptPolicy {
             endpointDisabled: disabled, health: health)
     }
 
+    /// An operator's replay (`opine redeliver`) releases a dead or held delivery: due now, with a fresh round of
+    /// attempts. The last status and error stay until the next attempt, and the attempt history keeps every try.
+    public static func replayed(_ progress: DeliveryProgress, now: Date) -> DeliveryProgress {
+        var released = progress
+        released.state = .pending
+        released.attempts = 0
+        released.nextAttemptAt = now.timeIntervalSince1970
+        released.finishedAt = nil
+        return released
+    }
+
     /// The last error of a delivery that died because an earlier one of its case did.
     public static func heldBehindMessage(_ deadDeliveryID: Int64) -> String {
         "held behind dead delivery \(deadDeliveryID) of the same case"
