@@ -1,10 +1,10 @@
-import OpineCore
-import OpineConfiguration
-import OpineStore
-import OpineDelivery
-import OpineIntake
 import Foundation
 import Logging
+import OpineConfiguration
+import OpineCore
+import OpineDelivery
+import OpineIntake
+import OpineStore
 import ServiceLifecycle
 
 /// A loop that blocks its thread until asked to stop: intake and webhook delivery each are one.

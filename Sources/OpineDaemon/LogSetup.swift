@@ -1,10 +1,10 @@
-import OpineCore
-import OpineConfiguration
-import OpineStore
-import OpineDelivery
-import OpineIntake
 import Foundation
 import Logging
+import OpineConfiguration
+import OpineCore
+import OpineDelivery
+import OpineIntake
+import OpineStore
 
 /// One line per event on stderr: `<level> <message> key=value …`. Messages and metadata carry case ids, codes and
 /// counts, never patient data; anything taken from an upload is escaped before it gets here.

@@ -1,11 +1,11 @@
-import OpineCore
-import OpineConfiguration
-import OpineStore
-import OpineDelivery
-import OpineIntake
 import Dispatch
 import Foundation
 import Logging
+import OpineConfiguration
+import OpineCore
+import OpineDelivery
+import OpineIntake
+import OpineStore
 import Synchronization
 
 /// SIGHUP: re-read the configuration and apply what can change while running (webhook endpoints and secrets,

@@ -1,12 +1,12 @@
 #if canImport(Glibc)
-import OpineCore
-import OpineConfiguration
-import OpineStore
-import OpineDelivery
-import OpineIntake
 import Glibc
 #endif
 import Foundation
+import OpineConfiguration
+import OpineCore
+import OpineDelivery
+import OpineIntake
+import OpineStore
 
 /// Lets go of the program code that only start-up ran. opined is one static binary of about 110 MB (the Swift
 /// runtime, Foundation with its ICU data, BoringSSL, SQLite's callers); starting it touches code all over it, and

@@ -1,10 +1,10 @@
-import OpineCore
-import OpineConfiguration
-import OpineStore
-import OpineDelivery
-import OpineIntake
 import Foundation
 import Logging
+import OpineConfiguration
+import OpineCore
+import OpineDelivery
+import OpineIntake
+import OpineStore
 import Synchronization
 
 /// Watches the working loops and tells the outside world how opined is: `WATCHDOG=1` to systemd while every loop

@@ -1,12 +1,12 @@
 #if canImport(Glibc)
-import OpineCore
-import OpineConfiguration
-import OpineStore
-import OpineDelivery
-import OpineIntake
 import Glibc
 #endif
 import Foundation
+import OpineConfiguration
+import OpineCore
+import OpineDelivery
+import OpineIntake
+import OpineStore
 
 /// sd_notify, written directly: one datagram per message to `$NOTIFY_SOCKET` (a path, or `@name` for the abstract
 /// namespace). Without the variable (not run by systemd) every call does nothing.

@@ -1,7 +1,7 @@
-import OpineCore
-import OpineStore
 import CCurl
 import Foundation
+import OpineCore
+import OpineStore
 import Synchronization
 
 /// One HTTP POST for the transport to send.

@@ -1,6 +1,6 @@
+import Foundation
 import OpineCore
 import OpineStore
-import Foundation
 
 /// What the delivery worker knows between database scans, as a value type: the due deliveries the last scan found,
 /// what is in flight, each endpoint's health, and when to look at the database again. It answers one question,

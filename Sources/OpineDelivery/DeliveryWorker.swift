@@ -1,7 +1,7 @@
-import OpineCore
-import OpineStore
 import Foundation
 import Logging
+import OpineCore
+import OpineStore
 import Synchronization
 
 /// Sends what the outbox holds: fans new events out to endpoints, starts every due delivery the limits allow

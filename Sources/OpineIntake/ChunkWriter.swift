@@ -1,11 +1,11 @@
-import OpineCore
-import OpineStore
-import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
 import CLinux
+import Dispatch
 import Foundation
+import OpineCore
+import OpineStore
 
 /// Creates, writes and closes a bundle's staged files on two other threads ("lanes", a file's every step on the
 /// same one, in order) while the intake thread reads and hashes: copying an upload costs about the slowest of the

@@ -1,8 +1,8 @@
 #if canImport(Glibc)
-import OpineCore
-import OpineStore
 import Glibc
 #endif
+import OpineCore
+import OpineStore
 
 /// inotify on the drop directory. Events are hints that something changed: the loop still looks at the file system
 /// itself, and rescans in full on overflow and on a timer, so a lost event can delay a bundle but never strand it.

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import OpineCore
-import OpineStore
 import Glibc
 #endif
 import Foundation
+import OpineCore
+import OpineStore
 import Synchronization
 
 /// One kind of operation intake performs while taking an upload. Each is a place a test can make fail.

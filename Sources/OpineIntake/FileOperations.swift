@@ -1,10 +1,10 @@
 #if canImport(Glibc)
-import OpineCore
-import OpineStore
 import Glibc
 #endif
 import CLinux
 import Foundation
+import OpineCore
+import OpineStore
 
 /// A failed system call during intake. The upload stays where it is and is tried again later; this is never a reason
 /// to reject a patient's bundle.

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import OpineCore
-import OpineStore
 import Glibc
 #endif
 import Foundation
+import OpineCore
+import OpineStore
 
 /// The checks hostile uploads meet first, callable on raw bytes: the manifest parser, the path rules and the whole
 /// zip reader. `make fuzz` drives them with libFuzzer (Sources/opine-fuzz); a regression test replays every input

@@ -1,12 +1,12 @@
 #if canImport(Glibc)
-import OpineCore
-import OpineStore
 import Glibc
 #endif
 import Crypto
 import Foundation
 import GRDB
 import Logging
+import OpineCore
+import OpineStore
 import Synchronization
 
 /// Takes one upload from the drop directory: validates it, copies it into staging while hashing, commits it as a case
@@ -64,8 +64,10 @@ public final class Intake: @unchecked Sendable {
     public var problem: Problem? { currentProblem.withLock { $0 } }
 
     /// Takes one upload and remembers whether intake is blocked by a failure (cleared by the next success).
-    public func take(_ name: String) -> Outcome {
-        let outcome = attempt(name)
+    /// Takes one upload and remembers whether intake is blocked by a failure (cleared by the next success). `look`
+    /// is what the loop's readiness check already read of it; without one, the upload is read from scratch.
+    func take(_ name: String, look: UploadLook?) -> Outcome {
+        let outcome = attempt(name, look: look)
         currentProblem.withLock { problem in
             switch outcome {
             case .retryLater(let message, let diskFull):
@@ -77,7 +79,10 @@ public final class Intake: @unchecked Sendable {
         return outcome
     }
 
-    private func attempt(_ name: String) -> Outcome {
+    /// Takes one upload, reading it from scratch (tests, and tools that bypass the loop).
+    public func take(_ name: String) -> Outcome { take(name, look: nil) }
+
+    private func attempt(_ name: String, look: UploadLook?) -> Outcome {
         let uploadPath = configuration.dropDirectory + "/" + name
         guard let info = FileOperations.lstat(uploadPath) else { return .vanished }
         var submissionID: String?
@@ -86,17 +91,15 @@ public final class Intake: @unchecked Sendable {
             if let stagingDirectory { try? FileOperations.removeTree(stagingDirectory) }
         }
         do {
-            let reader = try openReader(name: name, path: uploadPath, info: info)
+            let reader = try openReader(name: name, path: uploadPath, info: info, look: look)
             let inventory = try reader.inventory()
             let manifestBytes = try reader.manifestBytes()
-            let manifest: Manifest
-            do {
-                manifest = try Manifest.parse(manifestBytes, limits: limits, today: clock())
-            } catch {
-                // Named in the rejection notice when it can be read, so the upload page can tell the patient.
-                submissionID = Manifest.readableSubmissionID(manifestBytes)
-                throw error
-            }
+            let limits = self.limits
+            let reading = look?.directory.flatMap { $0.limits == limits ? $0.reading : nil }
+                ?? Manifest.read(manifestBytes, limits: limits, today: clock())
+            // Named in the rejection notice when the strict parse read it, so the upload page can tell the patient.
+            submissionID = reading.submissionID
+            let manifest = try reading.result.get()
             submissionID = manifest.submissionID
             try checkInventory(inventory, against: manifest)
 
@@ -120,12 +123,12 @@ public final class Intake: @unchecked Sendable {
         }
     }
 
-    private func openReader(name: String, path: String, info: stat) throws -> BundleReader {
+    private func openReader(name: String, path: String, info: stat, look: UploadLook?) throws -> BundleReader {
         if FileOperations.isDirectory(info) {
-            return try DirectoryBundleReader(path: path, limits: limits)
+            return try DirectoryBundleReader(path: path, limits: limits, looked: look?.directory)
         }
         if FileOperations.isRegular(info), name.lowercased().hasSuffix(".zip") {
-            return try ZipBundleReader(path: path, limits: limits)
+            return try ZipBundleReader(path: path, limits: limits, looked: look?.zip)
         }
         if info.st_mode & S_IFMT == S_IFLNK {
             throw Rejection(.notABundle, "the upload is a symbolic link; place the bundle itself in the drop directory")

@@ -1,10 +1,10 @@
 #if canImport(Glibc)
-import OpineCore
-import OpineStore
 import Glibc
 #endif
 import Foundation
 import Logging
+import OpineCore
+import OpineStore
 import Synchronization
 
 /// The drop-directory loop: wait for inotify or a deadline, look at what changed, take what is ready (emergencies
@@ -135,20 +135,25 @@ public final class IntakeLoop: @unchecked Sendable {
         }
     }
 
+    /// Uploads per pass whose look (walk, manifest, parse) is kept for their take.
+    static let looksKept = 64
+
     /// Looks at every upload that is due, then takes the ready ones most urgent first.
     private func processDue(_ watcher: DropWatcher) {
         let current = now
         let limits = intake.limits
         let policy = ReadinessPolicy(settleSeconds: limits.settleSeconds, incompleteAfterSeconds: limits.incompleteAfterSeconds)
-        var ready: [(name: String, rank: Int, due: Double)] = []
+        var ready: [(name: String, rank: Int, due: Double, look: UploadLook)] = []
         for (name, item) in pending where item.due <= current {
-            guard let seen = observe(name) else {
+            guard let look = UploadLook.look(at: name, in: intake.configuration.dropDirectory, limits: limits, today: intake.clock()) else {
                 pending.removeValue(forKey: name)
                 continue
             }
-            switch policy.decide(seen.observation, now: now, renamedIn: item.renamedIn) {
+            switch policy.decide(look.observation, now: now, renamedIn: item.renamedIn) {
             case .take:
-                ready.append((name, seen.priorityHint.rank, item.due))
+                // What was read is kept for the take, for a bounded number of uploads: a flood is read twice rather
+                // than held in memory.
+                ready.append((name, look.priorityHint.rank, item.due, ready.count < Self.looksKept ? look : look.summary))
             case .wait(let until):
                 pending[name]?.due = until
                 pending[name]?.renamedIn = false
@@ -164,7 +169,7 @@ public final class IntakeLoop: @unchecked Sendable {
         ready.sort { ($0.rank, $0.due, $0.name) < ($1.rank, $1.due, $1.name) }
         for item in ready {
             if stopping.load(ordering: .sequentiallyConsistent) { return }
-            switch intake.take(item.name) {
+            switch intake.take(item.name, look: item.look) {
             case .retryLater:
                 let failures = (pending[item.name]?.failures ?? 0) + 1
                 // 5 s, 10 s, 20 s … up to a minute: a full disk is retried without spinning, and intake resumes
@@ -175,72 +180,5 @@ public final class IntakeLoop: @unchecked Sendable {
             }
             onPass()
         }
-    }
-
-    private struct Seen {
-        var observation: ReadinessPolicy.Observation
-        var priorityHint: Priority
-    }
-
-    /// One look at an upload: is it complete, when did it last change, and (for ordering) how urgent it says it is.
-    private func observe(_ name: String) -> Seen? {
-        let path = intake.configuration.dropDirectory + "/" + name
-        guard let info = FileOperations.lstat(path) else { return nil }
-        if FileOperations.isDirectory(info) {
-            return observeDirectory(path, info: info)
-        }
-        var complete = true
-        if FileOperations.isRegular(info), name.lowercased().hasSuffix(".zip"),
-           let fd = try? FileOperations.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) {
-            complete = ZipInspector.endRecord(fd: fd, fileSize: UInt64(info.st_size)) != nil
-            close(fd)
-        }
-        // Anything else (a stray file, a symlink) is "complete": once quiet it is taken and rejected with a reason.
-        return Seen(observation: .init(complete: complete, lastChange: FileOperations.lastChange(info)), priorityHint: .routine)
-    }
-
-    private func observeDirectory(_ path: String, info: stat) -> Seen {
-        var sizes: [String: Int64] = [:]
-        var lastChange = FileOperations.lastChange(info)
-        var budget = intake.limits.maxFiles * 2 + 16
-        func walk(_ directory: String, prefix: String) {
-            guard let fd = try? FileOperations.openDirectory(directory),
-                  let entries = try? FileOperations.listDirectory(fd, display: directory) else { return }
-            close(fd)
-            for (name, _) in entries {
-                budget -= 1
-                guard budget > 0 else { return }
-                // A name that is not UTF-8 cannot be looked up by path; intake refuses it with its reason, and the
-                // rest of the bundle must still be seen, or the bundle would wait as "incomplete".
-                guard let entry = FileOperations.lstat(directory + "/" + name) else { continue }
-                lastChange = max(lastChange, FileOperations.lastChange(entry))
-                if FileOperations.isDirectory(entry) {
-                    walk(directory + "/" + name, prefix: prefix + name + "/")
-                } else {
-                    sizes[prefix + name] = Int64(entry.st_size)
-                }
-            }
-        }
-        walk(path, prefix: "")
-        // Too many entries to judge cheaply: let intake take it and refuse it for its size.
-        if budget <= 0 { return Seen(observation: .init(complete: true, lastChange: lastChange), priorityHint: .routine) }
-
-        let manifestData: [UInt8]
-        switch FileOperations.readSmallFile(path + "/" + Manifest.fileName, limit: Manifest.maxBytes) {
-        case .missing:
-            return Seen(observation: .init(complete: false, lastChange: lastChange), priorityHint: .routine)
-        case .notRegular, .tooLarge:
-            // Judged at once (once quiet) and refused with the precise reason by intake.
-            return Seen(observation: .init(complete: true, lastChange: lastChange), priorityHint: .routine)
-        case .bytes(let bytes):
-            manifestData = bytes
-        }
-        guard let manifest = try? Manifest.parse(manifestData, limits: intake.limits) else {
-            // Unreadable or invalid: maybe still being written. Once quiet, it is taken and refused with the reason.
-            return Seen(observation: .init(complete: true, lastChange: lastChange), priorityHint: .routine)
-        }
-        let complete = manifest.files.allSatisfy { (sizes[$0.path] ?? -1) >= $0.size }
-        let hint = manifest.priority
-        return Seen(observation: .init(complete: complete, lastChange: lastChange), priorityHint: hint)
     }
 }

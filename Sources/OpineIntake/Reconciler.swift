@@ -1,10 +1,10 @@
 #if canImport(Glibc)
-import OpineCore
-import OpineStore
 import Glibc
 #endif
 import Foundation
 import Logging
+import OpineCore
+import OpineStore
 
 /// Start-up repair of what a crash (kill -9, power loss) can leave between intake's steps. Uploads are removed from
 /// the drop directory only after their case or rejection is committed, so every repair here either finishes a step

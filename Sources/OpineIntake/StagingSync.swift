@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import OpineCore
-import OpineStore
 import Glibc
 #endif
 import CLinux
+import OpineCore
+import OpineStore
 
 /// Makes a bundle's staged files durable together. Each file's writeback starts as it is closed
 /// (`ChunkWriter.close`), so the disk works while later files are copied; `finish` then commits them all with one

@@ -1,8 +1,8 @@
 #if canImport(Glibc)
-import OpineCore
-import OpineStore
 import Glibc
 #endif
+import OpineCore
+import OpineStore
 
 /// One entry of a zip's central directory, after every check has passed.
 struct ZipEntry: Sendable {
@@ -56,8 +56,9 @@ enum ZipInspector {
         return nil
     }
 
-    static func inspect(fd: Int32, fileSize: UInt64, limits: IntakeSettings) throws -> [ZipEntry] {
-        guard let end = endRecord(fd: fd, fileSize: fileSize) else {
+    /// Every entry of the archive, checked. `end` is the end record when the caller already read it.
+    static func inspect(fd: Int32, fileSize: UInt64, limits: IntakeSettings, end known: EndRecord? = nil) throws -> [ZipEntry] {
+        guard let end = known ?? endRecord(fd: fd, fileSize: fileSize) else {
             throw Rejection(.zipInvalid, "the zip has no valid end-of-central-directory record; it is truncated, split or not a zip")
         }
         if end.entryCount == 0xFFFF || end.directoryOffset == 0xFFFF_FFFF || end.directorySize == 0xFFFF_FFFF {

@@ -1,7 +1,7 @@
-import OpineCore
 import Crypto
 import Foundation
 import GRDB
+import OpineCore
 
 /// The audit trail is a hash chain: each event stores the SHA-256 of its own content and of the event before it, so
 /// an altered event no longer matches its hash and a deleted one breaks the link of the next. Triggers refuse UPDATE

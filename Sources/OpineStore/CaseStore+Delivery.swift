@@ -1,6 +1,6 @@
-import OpineCore
 import Foundation
 import GRDB
+import OpineCore
 
 /// A delivery ready to be attempted, with what its body is built from.
 public struct DueDelivery: Sendable {

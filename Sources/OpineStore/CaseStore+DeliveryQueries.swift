@@ -1,6 +1,6 @@
-import OpineCore
 import Foundation
 import GRDB
+import OpineCore
 
 public struct DeliveryFilter: Sendable {
     public var caseID: String?

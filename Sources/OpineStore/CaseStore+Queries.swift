@@ -1,6 +1,6 @@
-import OpineCore
 import Foundation
 import GRDB
+import OpineCore
 
 public struct CaseFilter: Sendable {
     /// Empty means the open states (received, triaged, reviewed).

@@ -1,6 +1,6 @@
-import OpineCore
 import Foundation
 import GRDB
+import OpineCore
 
 /// The SQLite database shared by `opined` and every `opine` process: WAL so readers never block the daemon, a busy
 /// timeout so writers queue instead of failing, and every change committed together with its audit event and its

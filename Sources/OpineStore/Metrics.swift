@@ -1,6 +1,6 @@
-import OpineCore
 import Foundation
 import GRDB
+import OpineCore
 
 /// The figures ops graph and alert on, in the Prometheus text format: no patient data, only counts and times.
 public struct Metrics: Sendable {

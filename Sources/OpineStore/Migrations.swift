@@ -1,5 +1,5 @@
-import OpineCore
 import GRDB
+import OpineCore
 
 /// Named, append-only migrations: never edit one that has shipped; add the next.
 enum Migrations {

@@ -1,8 +1,8 @@
-import OpineCore
-import OpineStore
-import OpineConfiguration
 import ArgumentParser
 import Foundation
+import OpineConfiguration
+import OpineCore
+import OpineStore
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {

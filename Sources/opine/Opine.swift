@@ -1,7 +1,7 @@
+import ArgumentParser
+import OpineConfiguration
 import OpineCore
 import OpineStore
-import OpineConfiguration
-import ArgumentParser
 
 @main
 struct OpineCLI: ParsableCommand {

@@ -1,7 +1,7 @@
+import Foundation
+import OpineConfiguration
 import OpineCore
 import OpineStore
-import OpineConfiguration
-import Foundation
 
 /// Text for people (aligned columns) and JSON for scripts; errors go to stderr.
 enum Output {

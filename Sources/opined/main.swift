@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
-import OpineDaemon
-import OpineCore
 import OpineConfiguration
+import OpineCore
+import OpineDaemon
 
 /// `opined`: the Opine daemon. Watches the drop directory and turns valid bundles into cases.
 @main

@@ -40,19 +40,49 @@ public struct Manifest: Sendable, Equatable {
 }
 
 extension Manifest {
+    /// What a strict parse of a manifest came to, with the submission id whenever the parsed JSON object carried a
+    /// well-formed one: a refused upload's rejection notice names it, so the upload page can tell the patient. A
+    /// manifest the strict parser refuses is never read by another parser.
+    public struct Reading: Sendable {
+        public var result: Result<Manifest, Rejection>
+        public var submissionID: String?
+    }
+
     /// Parses and checks everything that can be checked without the files. `limits` bound what the files may claim.
     public static func parse(_ data: some Collection<UInt8>, limits: IntakeSettings, today: Date = Date()) throws(Rejection) -> Manifest {
+        try read(data, limits: limits, today: today).result.get()
+    }
+
+    /// `parse`, keeping the submission id of a manifest that is refused after its JSON was read.
+    public static func read(_ data: some Collection<UInt8>, limits: IntakeSettings, today: Date = Date()) -> Reading {
         guard data.count <= maxBytes else {
-            throw Rejection(.manifestTooLarge, "manifest.json is larger than \(maxBytes >> 20) MiB")
+            return Reading(result: .failure(Rejection(.manifestTooLarge, "manifest.json is larger than \(maxBytes >> 20) MiB")))
         }
         let root: JSONValue
         do {
             root = try StrictJSONParser.parse(data)
         } catch {
-            throw Rejection(.manifestInvalidJSON, "manifest.json \(error.message) (byte \(error.offset))")
+            return Reading(result: .failure(Rejection(.manifestInvalidJSON, "manifest.json \(error.message) (byte \(error.offset))")))
         }
         let reader = FieldReader(today: today)
-        let object = try reader.object(root, at: "")
+        guard case .object(let members) = root else {
+            return Reading(result: .failure(Rejection(.manifestInvalidJSON, "manifest.json must hold a JSON object")))
+        }
+        var submissionID: String?
+        if case .string(let id)? = reader.optional(members, "submission_id"), isSubmissionID(id) { submissionID = id }
+        do throws(Rejection) {
+            return Reading(result: .success(try checked(members, reader: reader, limits: limits)), submissionID: submissionID)
+        } catch {
+            return Reading(result: .failure(error), submissionID: submissionID)
+        }
+    }
+
+    private static func isSubmissionID(_ id: String) -> Bool {
+        (1...64).contains(id.count) && id.unicodeScalars.allSatisfy(isSubmissionIDCharacter)
+    }
+
+    /// Every field of the top-level object, in the order docs/bundle-format.md lists them.
+    private static func checked(_ object: [(String, JSONValue)], reader: FieldReader, limits: IntakeSettings) throws(Rejection) -> Manifest {
         try reader.onlyKeys(object, ["version", "submission_id", "submitted_at", "patient", "consent", "request", "files"], at: "")
         let versionValue = try reader.required(object, "version", at: "")
         guard case .number("1") = versionValue else {
@@ -103,14 +133,6 @@ extension Manifest {
             submissionID: submissionID, submittedAt: submittedAt, patient: patient, consentSignedAt: consentSignedAt,
             regions: regions, question: question, symptoms: symptoms, symptomOnset: onset,
             priorTreatments: treatments, files: files)
-    }
-
-    /// The submission id of a manifest that failed validation elsewhere, if it is present and well formed.
-    public static func readableSubmissionID(_ data: [UInt8]) -> String? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(data)) as? [String: Any],
-              let id = object["submission_id"] as? String, (1...64).contains(id.unicodeScalars.count),
-              id.unicodeScalars.allSatisfy(isSubmissionIDCharacter) else { return nil }
-        return id
     }
 
     static func isSubmissionIDCharacter(_ scalar: Unicode.Scalar) -> Bool {

@@ -1,6 +1,6 @@
-import OpineCore
 import Foundation
 import GRDB
+import OpineCore
 
 /// One event for one endpoint, from fan-out until it is delivered or dead.
 public struct DeliveryRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {

@@ -1,8 +1,8 @@
-import OpineCore
-import OpineStore
-import OpineConfiguration
 import ArgumentParser
 import Foundation
+import OpineConfiguration
+import OpineCore
+import OpineStore
 
 extension DeliveryRecord.State: ExpressibleByArgument {}
 

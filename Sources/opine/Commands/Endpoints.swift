@@ -1,9 +1,9 @@
-import OpineCore
-import OpineStore
-import OpineConfiguration
 import ArgumentParser
 import Crypto
 import Foundation
+import OpineConfiguration
+import OpineCore
+import OpineStore
 
 struct Endpoints: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,8 +1,8 @@
-import OpineCore
-import OpineStore
-import OpineConfiguration
 import ArgumentParser
 import Foundation
+import OpineConfiguration
+import OpineCore
+import OpineStore
 
 struct List: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,9 +1,9 @@
-import OpineCore
-import OpineStore
-import OpineConfiguration
 import ArgumentParser
 import Foundation
 import GRDB
+import OpineConfiguration
+import OpineCore
+import OpineStore
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(

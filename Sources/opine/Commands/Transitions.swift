@@ -1,8 +1,8 @@
-import OpineCore
-import OpineStore
-import OpineConfiguration
 import ArgumentParser
 import Foundation
+import OpineConfiguration
+import OpineCore
+import OpineStore
 
 /// The shared path of every command that changes a case: read it, ask the workflow, apply with the version read.
 enum CaseChange {
