@@ -1,5 +1,6 @@
 import Foundation
 import OpineCore
+import TOMLKit
 
 extension Setting {
     static let webhookSettings: [Setting] = [
@@ -56,6 +57,7 @@ extension Setting {
         return seconds
     }
 
+    /// Every `[endpoints.<name>]` table, in name order.
     static func endpoints(_ value: RawValue) throws -> [Endpoint] {
         guard case .file(let item) = value else {
             throw SettingProblem(reason: "endpoints are configured only in the file (secrets can come from secret_env)")
@@ -64,50 +66,60 @@ extension Setting {
         return try table.keys.sorted().map { name in
             guard isValidName(name) else { throw SettingProblem(reason: "'\(name)' is not a valid endpoint name (1-64 of a-z 0-9 . _ -)") }
             guard let fields = table[name]?.table else { throw SettingProblem(reason: "endpoints.\(name) is not a table") }
-            func problem(_ text: String) -> SettingProblem { SettingProblem(reason: "endpoints.\(name): \(text)") }
-            guard let url = fields["url"]?.string else { throw problem("url is missing") }
-            var endpoint = Endpoint(name: name, url: url)
-            for key in fields.keys {
-                let field = fields[key]!
-                switch key {
-                case "url": break
-                case "secret_file":
-                    guard let path = field.string, path.hasPrefix("/") else { throw problem("secret_file must be an absolute path") }
-                    endpoint.secretFile = path
-                case "secret_env":
-                    guard let variable = field.string, !variable.isEmpty else { throw problem("secret_env must name an environment variable") }
-                    endpoint.secretEnvironment = variable
-                case "events":
-                    guard let list = RawValue.file(field).strings, !list.isEmpty else { throw problem("events must be a non-empty list") }
-                    endpoint.events = Set(try list.map { event in
-                        guard let type = NotificationType(rawValue: event) else {
-                            throw problem("unknown event \"\(event)\"; events are \(NotificationType.allCases.map(\.rawValue).joined(separator: ", "))")
-                        }
-                        return type
-                    })
-                case "include_contact":
-                    guard let flag = field.bool else { throw problem("include_contact must be true or false") }
-                    endpoint.includeContact = flag
-                case "allow_http":
-                    guard let flag = field.bool else { throw problem("allow_http must be true or false") }
-                    endpoint.allowHTTP = flag
-                case "timeout":
-                    do { endpoint.timeout = try duration(.file(field), min: 0.1, max: 300) } catch {
-                        throw problem("timeout must be a duration from 0.1 s to 300 s, such as \"15s\"")
-                    }
-                default:
-                    throw problem("unknown key \(key); known: url, secret_file, secret_env, events, include_contact, allow_http, timeout")
+            return try endpoint(name, fields)
+        }
+    }
+
+    private static func endpoint(_ name: String, _ fields: TOMLTable) throws -> Endpoint {
+        func problem(_ text: String) -> SettingProblem { SettingProblem(reason: "endpoints.\(name): \(text)") }
+        guard let url = fields["url"]?.string else { throw problem("url is missing") }
+        var endpoint = Endpoint(name: name, url: url)
+        for key in fields.keys {
+            try apply(key, fields[key]!, to: &endpoint, problem: problem)
+        }
+        guard (endpoint.secretFile == nil) != (endpoint.secretEnvironment == nil) else {
+            throw problem("set exactly one of secret_file and secret_env")
+        }
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+              let host = components.host, !host.isEmpty else { throw problem("url \"\(url)\" is not an absolute http(s) URL") }
+        guard scheme == "https" || (scheme == "http" && endpoint.allowHTTP) else {
+            throw problem(scheme == "http" ? "plain http is refused; use https, or set allow_http = true for a loopback receiver" : "url must use https")
+        }
+        return endpoint
+    }
+
+    /// One key of an endpoint's table.
+    private static func apply(
+        _ key: String, _ field: TOMLValueConvertible, to endpoint: inout Endpoint, problem: (String) -> SettingProblem
+    ) throws {
+        switch key {
+        case "url": break
+        case "secret_file":
+            guard let path = field.string, path.hasPrefix("/") else { throw problem("secret_file must be an absolute path") }
+            endpoint.secretFile = path
+        case "secret_env":
+            guard let variable = field.string, !variable.isEmpty else { throw problem("secret_env must name an environment variable") }
+            endpoint.secretEnvironment = variable
+        case "events":
+            guard let list = RawValue.file(field).strings, !list.isEmpty else { throw problem("events must be a non-empty list") }
+            endpoint.events = Set(try list.map { event in
+                guard let type = NotificationType(rawValue: event) else {
+                    throw problem("unknown event \"\(event)\"; events are \(NotificationType.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
+                return type
+            })
+        case "include_contact":
+            guard let flag = field.bool else { throw problem("include_contact must be true or false") }
+            endpoint.includeContact = flag
+        case "allow_http":
+            guard let flag = field.bool else { throw problem("allow_http must be true or false") }
+            endpoint.allowHTTP = flag
+        case "timeout":
+            do { endpoint.timeout = try duration(.file(field), min: 0.1, max: 300) } catch {
+                throw problem("timeout must be a duration from 0.1 s to 300 s, such as \"15s\"")
             }
-            guard (endpoint.secretFile == nil) != (endpoint.secretEnvironment == nil) else {
-                throw problem("set exactly one of secret_file and secret_env")
-            }
-            guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
-                  let host = components.host, !host.isEmpty else { throw problem("url \"\(url)\" is not an absolute http(s) URL") }
-            guard scheme == "https" || (scheme == "http" && endpoint.allowHTTP) else {
-                throw problem(scheme == "http" ? "plain http is refused; use https, or set allow_http = true for a loopback receiver" : "url must use https")
-            }
-            return endpoint
+        default:
+            throw problem("unknown key \(key); known: url, secret_file, secret_env, events, include_contact, allow_http, timeout")
         }
     }
 }

@@ -93,9 +93,20 @@ public enum Daemon {
             })
         let hangup = reloader.install()
         defer { hangup.cancel() }
-        let group = ServiceGroup(
+        let group = serviceGroup(supervisor: supervisor, worker: worker, loop: loop, notifier: notifier, logger: logger)
+        try await group.run()
+        // Fold the write-ahead log back into the database, so a backup of the file alone is whole.
+        _ = try? await store.pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+        logger.info("opined stopped")
+    }
+
+    /// The three loops as services. They shut down in reverse: intake stops first, then delivery finishes what is in
+    /// flight, then the supervisor.
+    private static func serviceGroup(
+        supervisor: Supervisor, worker: DeliveryWorker, loop: IntakeLoop, notifier: SystemdNotifier, logger: Logger
+    ) -> ServiceGroup {
+        ServiceGroup(
             configuration: .init(
-                // Shut down in reverse: intake stops first, then delivery finishes what is in flight, then the supervisor.
                 services: [
                     .init(service: ThreadService(name: "supervisor", loop: supervisor)),
                     .init(service: ThreadService(name: "delivery", loop: worker)),
@@ -106,9 +117,5 @@ public enum Daemon {
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
-        try await group.run()
-        // Fold the write-ahead log back into the database, so a backup of the file alone is whole.
-        _ = try? await store.pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
-        logger.info("opined stopped")
     }
 }

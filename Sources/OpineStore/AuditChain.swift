@@ -49,55 +49,68 @@ extension CaseStore {
     public func verify(casesDirectory: String, files: Bool = true) throws -> IntegrityReport {
         var report = IntegrityReport()
         try pool.read { db in
-            let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
-            if applicationID != AuditChain.applicationID {
-                report.problems.append("schema: application_id is \(applicationID), not Opine's \(AuditChain.applicationID): is this an Opine database?")
-            }
-            let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
-            if version != AuditChain.schemaVersion {
-                report.problems.append("schema: user_version is \(version); this opine expects \(AuditChain.schemaVersion)")
-            }
-            var previous = AuditChain.genesis
-            var previousID: Int64?
-            let cursor = try EventRecord.order(EventRecord.Columns.id).fetchCursor(db)
-            while let event = try cursor.next() {
-                report.eventsChecked += 1
-                let id = event.id!
-                if event.prevHash != previous {
-                    report.problems.append(previousID.map {
-                        "audit: event \(id) does not follow event \($0) (an event between them was deleted, or the chain was rewritten)"
-                    } ?? "audit: event \(id), the first, does not start the chain (events before it were deleted)")
-                }
-                if event.hash != AuditChain.hash(event, previous: event.prevHash ?? "") {
-                    report.problems.append("audit: event \(id) (\(event.type)\(event.caseID.map { " of \($0)" } ?? "")) was altered after it was written")
-                }
-                previous = event.hash ?? ""
-                previousID = id
-            }
-            // AUTOINCREMENT remembers the highest id ever written, so events cut from the end are found too.
-            let highest = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'") ?? 0
-            if highest > (previousID ?? 0) {
-                report.problems.append("audit: events after event \(previousID ?? 0) were deleted (the highest event written was \(highest))")
-            }
-            guard files else { return }
-            let records = try CaseFileRecord.order(CaseFileRecord.Columns.caseID, CaseFileRecord.Columns.path).fetchCursor(db)
-            while let file = try records.next() {
-                report.filesChecked += 1
-                let path = casesDirectory + "/" + file.caseID + "/" + file.path
-                switch Self.sha256(ofFileAt: path) {
-                case .none:
-                    report.problems.append("files: \(file.caseID)/\(file.path.escapedForDisplay) is missing or unreadable")
-                case .some((let digest, let size)):
-                    report.bytesChecked += size
-                    if digest != file.storedSHA256 ?? file.sha256 {
-                        report.problems.append("files: \(file.caseID)/\(file.path.escapedForDisplay) does not match the SHA-256 recorded at intake")
-                    }
-                }
-            }
+            try Self.verifySchema(db, into: &report)
+            try Self.verifyChain(db, into: &report)
+            if files { try Self.verifyFiles(db, casesDirectory: casesDirectory, into: &report) }
         }
         return report
     }
 
+    private static func verifySchema(_ db: Database, into report: inout IntegrityReport) throws {
+        let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+        if applicationID != AuditChain.applicationID {
+            report.problems.append("schema: application_id is \(applicationID), not Opine's \(AuditChain.applicationID): is this an Opine database?")
+        }
+        let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+        if version != AuditChain.schemaVersion {
+            report.problems.append("schema: user_version is \(version); this opine expects \(AuditChain.schemaVersion)")
+        }
+    }
+
+    /// Every event's hash, and each link to the one before; deletions at the end are found by the highest id written.
+    private static func verifyChain(_ db: Database, into report: inout IntegrityReport) throws {
+        var previous = AuditChain.genesis
+        var previousID: Int64?
+        let cursor = try EventRecord.order(EventRecord.Columns.id).fetchCursor(db)
+        while let event = try cursor.next() {
+            report.eventsChecked += 1
+            let id = event.id!
+            if event.prevHash != previous {
+                report.problems.append(previousID.map {
+                    "audit: event \(id) does not follow event \($0) (an event between them was deleted, or the chain was rewritten)"
+                } ?? "audit: event \(id), the first, does not start the chain (events before it were deleted)")
+            }
+            if event.hash != AuditChain.hash(event, previous: event.prevHash ?? "") {
+                report.problems.append("audit: event \(id) (\(event.type.rawValue)\(event.caseID.map { " of \($0)" } ?? "")) was altered after it was written")
+            }
+            previous = event.hash ?? ""
+            previousID = id
+        }
+        // AUTOINCREMENT remembers the highest id ever written, so events cut from the end are found too.
+        let highest = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'") ?? 0
+        if highest > (previousID ?? 0) {
+            report.problems.append("audit: events after event \(previousID ?? 0) were deleted (the highest event written was \(highest))")
+        }
+    }
+
+    private static func verifyFiles(_ db: Database, casesDirectory: String, into report: inout IntegrityReport) throws {
+        let records = try CaseFileRecord.order(CaseFileRecord.Columns.caseID, CaseFileRecord.Columns.path).fetchCursor(db)
+        while let file = try records.next() {
+            report.filesChecked += 1
+            let path = casesDirectory + "/" + file.caseID + "/" + file.path
+            switch sha256(ofFileAt: path) {
+            case .none:
+                report.problems.append("files: \(file.caseID)/\(file.path.escapedForDisplay) is missing or unreadable")
+            case .some((let digest, let size)):
+                report.bytesChecked += size
+                if digest != file.storedSHA256 ?? file.sha256 {
+                    report.problems.append("files: \(file.caseID)/\(file.path.escapedForDisplay) does not match the SHA-256 recorded at intake")
+                }
+            }
+        }
+    }
+
+    /// The SHA-256 and size of a stored file, read in chunks; nil when it cannot be read.
     static func sha256(ofFileAt path: String) -> (String, Int64)? {
         guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
         defer { try? handle.close() }

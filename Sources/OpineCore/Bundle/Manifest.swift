@@ -94,6 +94,29 @@ extension Manifest {
         }
         let submittedAt = try reader.timestamp(object, "submitted_at", at: "")
 
+        let patient = try patient(object, reader: reader)
+        let consentObject = try reader.object(try reader.required(object, "consent", at: ""), at: "consent")
+        try reader.onlyKeys(consentObject, ["hipaa_authorization", "signed_at"], at: "consent")
+        guard case .bool(true)? = consentObject.first(where: { $0.0 == "hipaa_authorization" })?.1 else {
+            throw Rejection(.consentMissing, "manifest.json: consent.hipaa_authorization must be true; the practice cannot review without it")
+        }
+        let consentSignedAt = try reader.timestamp(consentObject, "signed_at", at: "consent")
+        let request = try reader.object(try reader.required(object, "request", at: ""), at: "request")
+        try reader.onlyKeys(request, ["regions", "question", "symptoms", "symptom_onset", "prior_treatments"], at: "request")
+        let regions = try reader.codes(request, "regions", at: "request", allowed: regionCodes, nonEmpty: true)
+        let question = try reader.text(request, "question", at: "request", length: 1...4000, multiline: true)
+        let symptoms = try symptoms(request, reader: reader)
+        let onset = try reader.date(request, "symptom_onset", at: "request", inPast: true, optional: true)
+        let treatments = request.contains { $0.0 == "prior_treatments" }
+            ? try reader.codes(request, "prior_treatments", at: "request", allowed: treatmentCodes, nonEmpty: false) : []
+        let files = try reader.files(object, limits: limits)
+        return Manifest(
+            submissionID: submissionID, submittedAt: submittedAt, patient: patient, consentSignedAt: consentSignedAt,
+            regions: regions, question: question, symptoms: symptoms, symptomOnset: onset,
+            priorTreatments: treatments, files: files)
+    }
+
+    private static func patient(_ object: [(String, JSONValue)], reader: FieldReader) throws(Rejection) -> Patient {
         let patientObject = try reader.object(try reader.required(object, "patient", at: ""), at: "patient")
         try reader.onlyKeys(patientObject, ["name", "date_of_birth", "email", "phone"], at: "patient")
         let patient = Patient(
@@ -104,18 +127,11 @@ extension Manifest {
         guard patient.email != nil || patient.phone != nil else {
             throw reader.invalid("patient", "needs an email or a phone number so the practice can reply")
         }
+        return patient
+    }
 
-        let consentObject = try reader.object(try reader.required(object, "consent", at: ""), at: "consent")
-        try reader.onlyKeys(consentObject, ["hipaa_authorization", "signed_at"], at: "consent")
-        guard case .bool(true)? = consentObject.first(where: { $0.0 == "hipaa_authorization" })?.1 else {
-            throw Rejection(.consentMissing, "manifest.json: consent.hipaa_authorization must be true; the practice cannot review without it")
-        }
-        let consentSignedAt = try reader.timestamp(consentObject, "signed_at", at: "consent")
-
-        let request = try reader.object(try reader.required(object, "request", at: ""), at: "request")
-        try reader.onlyKeys(request, ["regions", "question", "symptoms", "symptom_onset", "prior_treatments"], at: "request")
-        let regions = try reader.codes(request, "regions", at: "request", allowed: regionCodes, nonEmpty: true)
-        let question = try reader.text(request, "question", at: "request", length: 1...4000, multiline: true)
+    /// The symptom codes in order, each once; an unknown code has its own rejection code.
+    private static func symptoms(_ request: [(String, JSONValue)], reader: FieldReader) throws(Rejection) -> [Symptom] {
         var symptoms: [Symptom] = []
         for (index, item) in try reader.array(try reader.required(request, "symptoms", at: "request"), at: "request.symptoms").enumerated() {
             guard case .string(let code) = item else { throw reader.invalid("request.symptoms[\(index)]", "must be a string") }
@@ -124,15 +140,7 @@ extension Manifest {
             }
             if !symptoms.contains(symptom) { symptoms.append(symptom) }
         }
-        let onset = try reader.date(request, "symptom_onset", at: "request", inPast: true, optional: true)
-        let treatments = request.contains { $0.0 == "prior_treatments" }
-            ? try reader.codes(request, "prior_treatments", at: "request", allowed: treatmentCodes, nonEmpty: false) : []
-
-        let files = try reader.files(object, limits: limits)
-        return Manifest(
-            submissionID: submissionID, submittedAt: submittedAt, patient: patient, consentSignedAt: consentSignedAt,
-            regions: regions, question: question, symptoms: symptoms, symptomOnset: onset,
-            priorTreatments: treatments, files: files)
+        return symptoms
     }
 
     static func isSubmissionIDCharacter(_ scalar: Unicode.Scalar) -> Bool {
