@@ -80,9 +80,9 @@ public final class Supervisor: BlockingLoop {
     func statusLine() -> String? {
         guard let stats = try? store.stats() else { return nil }
         let open = stats.openByPriority.values.reduce(0, +)
-        let waiting = (stats.webhooks["pending"] ?? 0) + (stats.webhooks["failed"] ?? 0)
+        let waiting = stats.webhooks.waiting
         let blocked = intakeProblem().map { $0.diskFull ? "; INTAKE BLOCKED: disk full" : "; INTAKE BLOCKED: I/O error" } ?? ""
-        return "\(open) open (\(stats.openByPriority["emergency"] ?? 0) emergency); webhooks \(waiting) waiting, \(stats.webhooks["dead"] ?? 0) dead\(blocked)"
+        return "\(open) open (\(stats.openByPriority["emergency"] ?? 0) emergency); webhooks \(waiting) waiting, \(stats.webhooks.dead) dead\(blocked)"
     }
 
     private func writeHeartbeat(_ configuration: Configuration, healthy: Bool) {

@@ -120,13 +120,29 @@ extension CaseStore {
     }
 
     /// Deliveries not yet delivered, by state, for `opine stats`.
-    func deliveryBacklog(_ db: Database) throws -> [String: Int] {
-        var counts: [String: Int] = ["pending": 0, "failed": 0, "dead": 0]
+    func deliveryBacklog(_ db: Database) throws -> DeliveryBacklog {
+        var backlog = DeliveryBacklog()
         for row in try Row.fetchAll(db, sql: """
             SELECT state, count(*) AS n FROM deliveries WHERE state IN ('pending','failed','dead') GROUP BY state
             """) {
-            counts[row["state"]] = row["n"]
+            let count: Int = row["n"]
+            switch DeliveryState(rawValue: row["state"]) {
+            case .pending: backlog.pending = count
+            case .failed: backlog.failed = count
+            case .dead: backlog.dead = count
+            case .delivered, nil: break
+            }
         }
-        return counts
+        return backlog
     }
+}
+
+/// Webhook deliveries not yet delivered: waiting for a first attempt, retrying, and dead (needing `opine redeliver`).
+public struct DeliveryBacklog: Codable, Sendable, Equatable {
+    public var pending = 0
+    public var failed = 0
+    public var dead = 0
+
+    /// Still to be sent on their own: pending and retrying.
+    public var waiting: Int { pending + failed }
 }

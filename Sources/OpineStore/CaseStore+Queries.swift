@@ -37,7 +37,7 @@ public struct CaseStats: Codable, Sendable {
     public var rejected: Int
     public var duplicates: Int
     /// Webhook deliveries not yet delivered: pending, failed (retrying) and dead (needing `opine redeliver`).
-    public var webhooks: [String: Int]
+    public var webhooks: DeliveryBacklog
 
     enum CodingKeys: String, CodingKey {
         case byState = "by_state", byPriority = "by_priority", openByPriority = "open_by_priority"

@@ -4,11 +4,11 @@ import OpineCore
 
 /// The figures ops graph and alert on, in the Prometheus text format: no patient data, only counts and times.
 public struct Metrics: Sendable {
-    public var casesByStateAndPriority: [String: [String: Int]] = [:]
+    public var casesByStateAndPriority: [CaseState: [Priority: Int]] = [:]
     public var oldestWaitingSeconds: Double?
     public var rejections = 0
     public var duplicates = 0
-    public var deliveriesByState: [String: Int] = [:]
+    public var deliveriesByState: [DeliveryState: Int] = [:]
     public var failedAttempts = 0
     public var lastIntakeAt: Date?
 
@@ -21,7 +21,7 @@ public struct Metrics: Sendable {
         }
         metric("opine_cases", "gauge", "Cases by state and priority.", CaseState.allCases.flatMap { state in
             Priority.allCases.map { priority in
-                ("{state=\"\(state.rawValue)\",priority=\"\(priority.rawValue)\"}", Double(casesByStateAndPriority[state.rawValue]?[priority.rawValue] ?? 0))
+                ("{state=\"\(state.rawValue)\",priority=\"\(priority.rawValue)\"}", Double(casesByStateAndPriority[state]?[priority] ?? 0))
             }
         })
         metric("opine_intake_cases_total", "counter", "Bundles stored as cases since the database was created.",
@@ -32,7 +32,7 @@ public struct Metrics: Sendable {
         metric("opine_last_intake_timestamp_seconds", "gauge", "When the newest case arrived (0 when none).",
                [("", lastIntakeAt?.timeIntervalSince1970 ?? 0)])
         metric("opine_webhook_deliveries", "gauge", "Webhook deliveries by state.", DeliveryRecord.State.allCases.map {
-            ("{state=\"\($0.rawValue)\"}", Double(deliveriesByState[$0.rawValue] ?? 0))
+            ("{state=\"\($0.rawValue)\"}", Double(deliveriesByState[$0] ?? 0))
         })
         metric("opine_webhook_failed_attempts_total", "counter", "Webhook attempts that did not get a 2xx.", [("", Double(failedAttempts))])
         return lines.joined(separator: "\n") + "\n"
@@ -48,7 +48,8 @@ extension CaseStore {
         try pool.read { db in
             var metrics = Metrics()
             for row in try Row.fetchAll(db, sql: "SELECT state, priority, COUNT(*) AS n FROM cases GROUP BY state, priority") {
-                metrics.casesByStateAndPriority[row["state"], default: [:]][row["priority"]] = row["n"]
+                guard let state = CaseState(rawValue: row["state"]), let priority = Priority(rawValue: row["priority"]) else { continue }
+                metrics.casesByStateAndPriority[state, default: [:]][priority] = row["n"]
             }
             let stats = try stats(db)
             if let oldest = stats.oldestWaiting, let received = Timestamps.parse(oldest.receivedAt) {
@@ -57,7 +58,8 @@ extension CaseStore {
             metrics.rejections = stats.rejected
             metrics.duplicates = stats.duplicates
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state") {
-                metrics.deliveriesByState[row["state"]] = row["n"]
+                guard let state = DeliveryState(rawValue: row["state"]) else { continue }
+                metrics.deliveriesByState[state] = row["n"]
             }
             metrics.failedAttempts = try Int.fetchOne(db, sql: """
                 SELECT COUNT(*) FROM delivery_attempts WHERE status IS NULL OR status < 200 OR status > 299

@@ -101,7 +101,7 @@ struct Stats: ParsableCommand {
             }
             Output.line("Rejected uploads: \(stats.rejected); duplicates removed: \(stats.duplicates)")
             let webhooks = stats.webhooks
-            Output.line("Webhooks not yet delivered: \(webhooks["pending"] ?? 0) pending, \(webhooks["failed"] ?? 0) retrying, \(webhooks["dead"] ?? 0) dead\((webhooks["dead"] ?? 0) > 0 ? " (see `opine deliveries --state dead`)" : "")")
+            Output.line("Webhooks not yet delivered: \(webhooks.pending) pending, \(webhooks.failed) retrying, \(webhooks.dead) dead\(webhooks.dead > 0 ? " (see `opine deliveries --state dead`)" : "")")
         }
     }
 }

@@ -56,7 +56,7 @@ struct Status: ParsableCommand {
                     "healthy": healthy, "problems": problems, "version": heartbeat?.version ?? NSNull(),
                     "pid": heartbeat.map { Int($0.pid) } ?? NSNull(), "started_at": heartbeat?.startedAt ?? NSNull(),
                     "heartbeat_age_seconds": age ?? NSNull(), "loops": heartbeat?.loops ?? [:],
-                    "drop_backlog": backlog ?? NSNull(), "webhooks": webhooks,
+                    "drop_backlog": backlog ?? NSNull(), "webhooks": ["pending": webhooks.pending, "failed": webhooks.failed, "dead": webhooks.dead],
                     "free_bytes": free,
                     "intake_blocked": heartbeat?.intakeBlocked.map { ["message": $0.message, "disk_full": $0.diskFull, "since": $0.since] as [String: Any] } ?? NSNull(),
                 ] as [String: Any])
@@ -71,7 +71,7 @@ struct Status: ParsableCommand {
                 }
                 Output.fields([
                     ("drop backlog", backlog.map { "\($0) upload\($0 == 1 ? "" : "s") waiting" } ?? "cannot read \(configuration.dropDirectory)"),
-                    ("webhooks", "\(webhooks["pending"] ?? 0) pending, \(webhooks["failed"] ?? 0) retrying, \(webhooks["dead"] ?? 0) dead"),
+                    ("webhooks", "\(webhooks.pending) pending, \(webhooks.failed) retrying, \(webhooks.dead) dead"),
                 ])
             }
             if !healthy { throw ExitCode(ExitStatus.unavailable.rawValue) }
