@@ -98,7 +98,7 @@ final class CurlMulti {
         opine_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000))
         opine_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(min(request.timeout, 10) * 1000))
         opine_easy_setopt_long(easy, CURLOPT_POSTFIELDSIZE, request.body.count)
-        request.body.withUnsafeBytes { bytes in
+        _ = request.body.withUnsafeBytes { bytes in
             // COPYPOSTFIELDS: curl keeps its own copy, so the body need not outlive this call.
             opine_easy_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
         }
