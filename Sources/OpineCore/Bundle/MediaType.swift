@@ -28,7 +28,7 @@ package struct ContentSniffer {
 
     /// What the bytes show beyond their type's signature: an encrypted PDF is refused with its own reason.
     package enum Finding: Equatable {
-        /// The bytes do not carry the type's signature; the text says what is missing (`content_type_mismatch`).
+        /// The bytes are not what the type promises; the text says what is wrong (`content_type_mismatch`).
         case mismatch(String)
         /// A password-protected PDF the reviewer could not open (`file_encrypted`).
         case encrypted(String)

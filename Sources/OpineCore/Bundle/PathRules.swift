@@ -5,7 +5,7 @@ import Foundation
 public enum PathRules {
     /// The most components a path may have, so a bundle cannot bury files in deep trees.
     public static let maxDepth = 8
-    /// The longest a path may be in UTF-8 bytes, the common file-name limit.
+    /// The longest a whole path may be, in UTF-8 bytes.
     public static let maxBytes = 255
 
     /// nil when the path is acceptable, otherwise what is wrong with it (the path itself is not repeated).

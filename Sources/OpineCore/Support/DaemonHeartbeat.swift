@@ -8,7 +8,7 @@ public struct DaemonHeartbeat: Codable, Sendable {
     public var startedAt: String
     /// When the file was written; a stale time means opined is down or wedged.
     public var at: String
-    /// Every working loop beat within the watchdog interval.
+    /// Every working loop beat within the watchdog ping interval (60 s when systemd asks for no pings).
     public var healthy: Bool
     /// Seconds since each working loop last beat.
     public var loops: [String: Double]

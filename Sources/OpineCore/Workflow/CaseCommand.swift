@@ -14,9 +14,9 @@ public struct CaseCommand: Sendable {
 
     /// The response letter sent to the patient, kept with the case.
     public struct Letter: Sendable {
-        /// The letter's file name as given, shown by `opine show`.
+        /// The letter's file name (without its folder), shown by `opine show`.
         public var fileName: String
-        /// The letter's media type, such as `application/pdf`.
+        /// `application/pdf` or `text/plain`, as the CLI tells from the bytes.
         public var mediaType: String
         /// The letter's bytes, stored with the case.
         public var content: Data

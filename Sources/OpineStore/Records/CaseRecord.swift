@@ -29,9 +29,9 @@ public struct CaseRecord: Codable, Sendable, FetchableRecord, MutablePersistable
     public var regions: [String]
     /// The manifest's symptom codes, in its order.
     public var symptoms: [Symptom]
-    /// The patient's name; shown to staff only, never logged.
+    /// The patient's name; shown to staff and sent only to `include_contact` endpoints, never logged.
     public var patientName: String
-    /// The patient's birth date (`YYYY-MM-DD`); never sent anywhere.
+    /// The patient's birth date (`YYYY-MM-DD`); shown to staff, never sent in any webhook.
     public var patientDateOfBirth: String
     /// The patient's email address, if given.
     public var patientEmail: String?

@@ -11,7 +11,7 @@ public struct EventRecord: Codable, Sendable, FetchableRecord, MutablePersistabl
     public var caseID: String?
     /// When it happened (RFC 3339).
     public var at: String
-    /// Who acted: a login name, or opined's own name for intake and repairs.
+    /// Who acted: a login name (or the `--as` name), or `opined` for what the daemon does on its own.
     public var actor: String
     /// What kind of event it is.
     public var type: EventType

@@ -13,7 +13,7 @@ public struct LetterRecord: Codable, Sendable, FetchableRecord, MutablePersistab
     public var createdAt: String
     /// Who recorded the response.
     public var actor: String
-    /// The letter's file name as given to `opine respond`.
+    /// The last component of the file name given to `opine respond --letter-file`.
     public var fileName: String
     /// The letter's media type.
     public var mediaType: String
