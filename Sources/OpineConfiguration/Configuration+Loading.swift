@@ -2,7 +2,9 @@ import Foundation
 import OpineCore
 
 extension Configuration {
+    /// Names the configuration file when no `--config` is given.
     public static let environmentVariable = "OPINE_CONFIG"
+    /// Where the installed configuration lives, used when neither `--config` nor `$OPINE_CONFIG` names one.
     public static let systemPath = "/etc/opine/opine.toml"
 
     /// Finds the configuration the way the docs say: `--config`, then `$OPINE_CONFIG`, then `/etc/opine/opine.toml`,
@@ -30,6 +32,8 @@ extension Configuration {
         return try parse(text, source: path, environment: environment)
     }
 
+    /// Reads TOML text, applies the `OPINE_*` overrides in `environment` and validates every key, refusing unknown
+    /// ones; `source` names the file in messages.
     public static func parse(_ text: String, source: String, environment: [String: String]) throws -> Configuration {
         var values = try SettingsFile.flatten(text, source: source)
         for setting in Setting.all {

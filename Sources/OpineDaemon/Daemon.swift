@@ -9,7 +9,9 @@ import ServiceLifecycle
 
 /// A loop that blocks its thread until asked to stop: intake and webhook delivery each are one.
 public protocol BlockingLoop: Sendable {
+    /// Does the loop's work on the calling thread until `stop()` is called, then returns.
     func run() throws
+    /// Asks `run()` to return soon; safe to call from any thread.
     func stop()
 }
 
@@ -23,12 +25,14 @@ public struct ThreadService: Service {
     let loop: any BlockingLoop
     let onShutdown: @Sendable () -> Void
 
+    /// Wraps `loop`; `name` names its thread, `onShutdown` runs first when shutdown begins.
     public init(name: String, loop: any BlockingLoop, onShutdown: @escaping @Sendable () -> Void = {}) {
         self.name = name
         self.loop = loop
         self.onShutdown = onShutdown
     }
 
+    /// Runs the loop on a new thread until it returns; a graceful shutdown asks it to stop.
     public func run() async throws {
         let loop = self.loop
         let name = self.name
@@ -54,6 +58,8 @@ public struct ThreadService: Service {
 
 /// Everything `opined` does, given a configuration. `reload` re-reads the configuration on SIGHUP.
 public enum Daemon {
+    /// Opens the store, starts intake, delivery and the supervisor, and runs until SIGTERM or SIGINT. Webhook secrets
+    /// are read first, so a missing or malformed one throws before anything starts.
     public static func run(
         configuration: Configuration, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment,
         reload: @escaping @Sendable () throws -> Configuration

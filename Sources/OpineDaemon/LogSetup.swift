@@ -9,24 +9,29 @@ import OpineStore
 /// One line per event on stderr: `<level> <message> key=value …`. Messages and metadata carry case ids, codes and
 /// counts, never patient data; anything taken from an upload is escaped before it gets here.
 public struct LineLogHandler: LogHandler {
+    /// Metadata added to every line this handler writes.
     public var metadata: Logger.Metadata = [:]
+    /// The least severe level written (`logging.level`).
     public var logLevel: Logger.Level
     private let label: String
     /// Under systemd, stderr goes to the journal: a `<N>` syslog prefix sets each line's priority, and journald
     /// adds its own timestamp.
     private let forJournal: Bool
 
+    /// A handler for `label`; the journal format is used when `JOURNAL_STREAM` says stderr goes to journald.
     public init(label: String, level: Logger.Level, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.label = label
         self.logLevel = level
         forJournal = environment["JOURNAL_STREAM"] != nil
     }
 
+    /// One metadata value of the handler, as swift-log requires.
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
+    /// Writes one line to stderr: level, label, message, then the metadata sorted by key and escaped.
     public func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         var line = forJournal
@@ -56,6 +61,7 @@ extension LineLogHandler {
 }
 
 extension LogLevel {
+    /// The swift-log level of the same name.
     public var loggerLevel: Logger.Level {
         switch self {
         case .trace: .trace

@@ -21,6 +21,7 @@ public final class Supervisor: BlockingLoop {
     private let stopping = Atomic<Bool>(false)
     private let configuration: Mutex<Configuration>
 
+    /// Watches `heartbeats`; `intakeProblem` says whether intake is blocked, for the heartbeat file and `STATUS=`.
     public init(
         configuration: Configuration, notifier: SystemdNotifier, heartbeats: [Heartbeat], store: CaseStore, logger: Logger,
         intakeProblem: @escaping @Sendable () -> Intake.Problem? = { nil }
@@ -36,10 +37,13 @@ public final class Supervisor: BlockingLoop {
     /// How long a working loop may sleep between beats.
     public static func maxIdle(for notifier: SystemdNotifier) -> Double { min(5, (notifier.watchdogInterval ?? 10) / 2) }
 
+    /// Uses a reloaded configuration from the next pass on (the metrics file and its interval).
     public func apply(_ configuration: Configuration) { self.configuration.withLock { $0 = configuration } }
 
+    /// Asks `run()` to return; it removes the heartbeat file on the way out.
     public func stop() { stopping.store(true, ordering: .relaxed) }
 
+    /// Pings the watchdog, rewrites the heartbeat file (every 2 s), the status line (10 s) and metrics until `stop()`.
     public func run() throws {
         var nextPing = 0.0, nextHeartbeatFile = 0.0, nextStatus = 0.0, nextMetrics = 0.0
         var stalled: Set<String> = []

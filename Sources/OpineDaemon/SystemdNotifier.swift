@@ -15,6 +15,7 @@ public struct SystemdNotifier: Sendable {
     /// Half of `WATCHDOG_USEC`: how often to ping, if systemd asked for pings at all.
     public let watchdogInterval: Double?
 
+    /// Reads `NOTIFY_SOCKET`, `WATCHDOG_USEC` and `WATCHDOG_PID` from `environment`.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         if let path = environment["NOTIFY_SOCKET"], !path.isEmpty, path.utf8.count < 108 {
             var bytes = Array(path.utf8)
@@ -32,6 +33,7 @@ public struct SystemdNotifier: Sendable {
         }
     }
 
+    /// Run by systemd with a notify socket, so messages go somewhere.
     public var isActive: Bool { address != nil }
 
     /// Sends `READY=1`, `STATUS=…`, `WATCHDOG=1`, `STOPPING=1`, `RELOADING=1` (several may be joined by newlines).

@@ -6,22 +6,33 @@ import Synchronization
 
 /// One HTTP POST for the transport to send.
 public struct WebhookRequest: Sendable {
+    /// The delivery id, handed back in the response so the worker knows which attempt ended.
     public var tag: Int64
+    /// The endpoint's URL.
     public var url: String
+    /// Header lines (`name: value`): content type, webhook id, timestamp and signature.
     public var headers: [String]
+    /// The exact bytes that were signed.
     public var body: Data
+    /// Seconds the whole attempt may take; connecting gets at most 10 of them.
     public var timeout: Double
+    /// Allow plain `http://` as well as https (the endpoint's `allow_http`).
     public var allowHTTP: Bool
+    /// How much of the answer to read before cutting the transfer (`webhooks.max_response_bytes`).
     public var maxResponseBytes: Int
 }
 
 /// How a request ended.
 public struct WebhookResponse: Sendable {
+    /// The request's tag: the delivery id.
     public var tag: Int64
+    /// The HTTP status (with any Retry-After), a timeout or a connection failure.
     public var outcome: RetryPolicy.Outcome
     /// curl's description of a failure, or a note that the body was cut.
     public var error: String?
+    /// The first bytes of the answer, at most the request's `maxResponseBytes`.
     public var body: Data
+    /// How long the transfer took by curl's clock, in seconds.
     public var duration: Double
 }
 

@@ -29,6 +29,7 @@ public final class DeliveryWorker: Sendable {
     /// Due deliveries fetched per endpoint and scan: enough that scans cost little per delivery under a backlog.
     static let scanBatch = 256
 
+    /// Makes a worker; `pollInterval` bounds how long changes made by another process wait to be seen.
     public init(
         store: CaseStore, settings: WebhookSettings, signers: [String: WebhookSigner], logger: Logger,
         pollInterval: Double = 0.5, heartbeat: Heartbeat? = nil

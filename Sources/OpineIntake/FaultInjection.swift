@@ -8,8 +8,11 @@ import Synchronization
 
 /// One kind of operation intake performs while taking an upload. Each is a place a test can make fail.
 public enum IntakeStep: String, CaseIterable, Sendable {
+    /// The file-system calls intake makes: open, read, write, fsync, rename, mkdir and unlink.
     case open, read, write, fsync, rename, mkdir, unlink
+    /// An fsync of a directory, making renames and new entries in it durable.
     case directoryFsync = "dirsync"
+    /// The database commit of the case or the rejection.
     case commit
 }
 
@@ -20,12 +23,18 @@ public enum FaultInjection {
     /// as a full disk would. Or, with `meanwhile`, let the call succeed but first do what an uploader might do at
     /// that very moment (change or swap a file).
     public struct Fault: Sendable {
+        /// The kind of operation to fail.
         public var step: IntakeStep
+        /// Which call of that kind, counting from 1 on the armed thread.
         public var occurrence: Int
+        /// The errno to fail with, such as `ENOSPC` or `EIO`.
         public var code: Int32
+        /// Keep failing every later call of that kind too.
         public var sticky: Bool
+        /// Run this instead of failing, just before the operation proceeds.
         public var meanwhile: (@Sendable () -> Void)?
 
+        /// A failure with errno `code` at the `occurrence`-th `step`, and every later one if `sticky`.
         public init(_ step: IntakeStep, occurrence: Int = 1, code: Int32, sticky: Bool = false) {
             self.step = step
             self.occurrence = occurrence
@@ -33,6 +42,7 @@ public enum FaultInjection {
             self.sticky = sticky
         }
 
+        /// No failure: `meanwhile` runs just before the `occurrence`-th `step`, which then goes ahead.
         public init(_ step: IntakeStep, occurrence: Int = 1, meanwhile: @escaping @Sendable () -> Void) {
             self.init(step, occurrence: occurrence, code: 0)
             self.meanwhile = meanwhile
@@ -41,8 +51,11 @@ public enum FaultInjection {
 
     /// Every operation seen on an armed thread, in order, so a test can tell what was done after a failure.
     public struct Trace: Sendable, Equatable {
+        /// The kind of operation.
         public var step: IntakeStep
+        /// The path it acted on.
         public var path: String
+        /// The operation was made to fail (not merely interrupted by `meanwhile`).
         public var failed: Bool
     }
 

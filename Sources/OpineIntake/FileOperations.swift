@@ -9,11 +9,16 @@ import OpineStore
 /// A failed system call during intake. The upload stays where it is and is tried again later; this is never a reason
 /// to reject a patient's bundle.
 public struct IOFailure: Error, CustomStringConvertible, Sendable {
+    /// The call that failed, such as `open` or `rename` (`… (injected)` when a test made it fail).
     public var operation: String
+    /// The path it acted on, escaped when shown.
     public var path: String
+    /// The errno it failed with.
     public var code: Int32
 
+    /// The call, the path and the system's message for the errno, for the log and `opine status`.
     public var description: String { "\(operation) \(path.escapedForDisplay): \(String(cString: strerror(code)))" }
+    /// Out of space or quota: intake is reported blocked by a full disk until space returns.
     public var isDiskFull: Bool { code == ENOSPC || code == EDQUOT }
 }
 

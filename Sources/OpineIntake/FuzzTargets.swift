@@ -9,7 +9,9 @@ import OpineStore
 /// zip reader. `make fuzz` drives them with libFuzzer (Sources/opine-fuzz); a regression test replays every input
 /// that ever crashed one. Each returns normally for any input, or stops the process on a broken invariant.
 public enum FuzzTargets {
+    /// Which check to drive, named as `opine-fuzz TARGET FILE` spells it.
     public enum Target: String, CaseIterable, Sendable {
+        /// The manifest parser; the path rules; the zip reader with inventory, manifest and extraction.
         case manifest, path, zip
     }
 
@@ -22,6 +24,7 @@ public enum FuzzTargets {
         return limits
     }()
 
+    /// Runs one fuzzer input through the target; stops the process if an invariant breaks.
     public static func run(_ target: Target, _ bytes: UnsafeRawBufferPointer) {
         switch target {
         case .manifest: manifest(bytes)

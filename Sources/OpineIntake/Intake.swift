@@ -29,20 +29,29 @@ public final class Intake: @unchecked Sendable {
 
     /// A failure that keeps uploads waiting in the drop directory; `opine status` reports it.
     public struct Problem: Sendable, Equatable {
+        /// What failed, as logged; no patient data.
         public var message: String
+        /// The failure was a full disk (or quota), which `opine status` names as such.
         public var diskFull: Bool
+        /// When uploads first became blocked; a different failure later keeps this time.
         public var since: Date
     }
 
+    /// What became of one upload.
     public enum Outcome: Equatable, Sendable {
+        /// Committed as a new case.
         case stored(caseID: String, priority: Priority)
+        /// Removed as a duplicate of this case.
         case duplicate(of: String)
+        /// Moved to `rejected/` with this reason and recorded.
         case rejected(Rejection.Code)
         /// Nothing changed; the upload stays and is tried again after a pause.
         case retryLater(String, diskFull: Bool)
+        /// The upload was gone before it could be taken (withdrawn or renamed by the uploader).
         case vanished
     }
 
+    /// Makes an intake; `announce` wakes the delivery worker after a commit, `heartbeat` is beaten while copying.
     public init(
         configuration: OpineCore.Configuration, store: CaseStore, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init,
         announce: @escaping @Sendable () -> Void = {}, heartbeat: Heartbeat? = nil
@@ -56,14 +65,15 @@ public final class Intake: @unchecked Sendable {
         self.announce = announce
     }
 
+    /// The limits in force for the next upload taken.
     public var limits: IntakeSettings { currentLimits.withLock { $0 } }
 
     /// Applies reloaded limits to the next upload taken.
     public func apply(_ limits: IntakeSettings) { currentLimits.withLock { $0 = limits } }
 
+    /// Why uploads cannot be taken right now; nil again once an upload is stored, rejected or found a duplicate.
     public var problem: Problem? { currentProblem.withLock { $0 } }
 
-    /// Takes one upload and remembers whether intake is blocked by a failure (cleared by the next success).
     /// Takes one upload and remembers whether intake is blocked by a failure (cleared by the next success). `look`
     /// is what the loop's readiness check already read of it; without one, the upload is read from scratch.
     func take(_ name: String, look: UploadLook?) -> Outcome {

@@ -32,6 +32,7 @@ public final class IntakeLoop: @unchecked Sendable {
     }
     private var pending: [String: Pending] = [:]
 
+    /// Sets up the loop; `onPass` lets the daemon beat a heartbeat, `onReady` tell systemd that opined is ready.
     public init(
         intake: Intake, logger: Logger, maxIdle: Double = 5, onPass: @escaping @Sendable () -> Void = {},
         onReady: @escaping @Sendable () -> Void = {}
@@ -64,6 +65,7 @@ public final class IntakeLoop: @unchecked Sendable {
 
     private var now: Double { intake.clock().timeIntervalSince1970 }
 
+    /// Watches and takes uploads on the calling thread until `stop()`; throws if the drop directory cannot be watched.
     public func run() throws {
         let drop = intake.configuration.dropDirectory
         let watcher = try DropWatcher(path: drop)

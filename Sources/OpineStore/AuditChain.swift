@@ -7,6 +7,7 @@ import OpineCore
 /// an altered event no longer matches its hash and a deleted one breaks the link of the next. Triggers refuse UPDATE
 /// and DELETE; the chain catches whoever goes around them.
 public enum AuditChain {
+    /// The `prev_hash` of the first event: sixty-four zeros, since nothing comes before it.
     public static let genesis = String(repeating: "0", count: 64)
     /// `PRAGMA application_id` of an Opine database ("OPNE").
     public static let applicationID: Int32 = 0x4F50_4E45
@@ -36,10 +37,15 @@ extension EventRecord {
 
 /// What `opine verify` found.
 public struct IntegrityReport: Sendable {
+    /// What is wrong, one line each, for `opine verify` to print.
     public var problems: [String] = []
+    /// How many audit events were checked.
     public var eventsChecked = 0
+    /// How many stored case files were re-hashed.
     public var filesChecked = 0
+    /// How many bytes of stored files were read.
     public var bytesChecked: Int64 = 0
+    /// Nothing wrong was found (`opine verify` exits 0, otherwise 65).
     public var isClean: Bool { problems.isEmpty }
 }
 

@@ -4,7 +4,9 @@ import OpineCore
 
 /// A delivery ready to be attempted, with what its body is built from.
 public struct DueDelivery: Sendable {
+    /// The delivery to attempt.
     public var delivery: DeliveryRecord
+    /// The outbox event it delivers, whose stored data becomes the body.
     public var event: OutboxRecord
     /// Present only when the endpoint has `include_contact = true` and the event is about a case.
     public var contact: WebhookMessage.Contact?
@@ -13,6 +15,7 @@ public struct DueDelivery: Sendable {
 /// What recording an attempt changed, for the worker to log: Core's decision and how many later deliveries of the
 /// case died with it.
 public struct RecordedAttempt: Sendable {
+    /// What Core decided: the delivery's new state, the endpoint's health, whether later deliveries are held.
     public var consequence: AttemptConsequence
     /// Later deliveries of the same case to the same endpoint that died with this one.
     public var heldBehind: Int
@@ -75,6 +78,7 @@ extension CaseStore {
         }
     }
 
+    /// Every endpoint's stored health, by name; endpoints that never had an attempt are absent.
     public func endpointHealth() throws -> [String: EndpointHealth] {
         try pool.read { try EndpointHealth.all($0) }
     }

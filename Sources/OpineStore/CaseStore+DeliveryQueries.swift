@@ -2,29 +2,44 @@ import Foundation
 import GRDB
 import OpineCore
 
+/// Which deliveries `opine deliveries` lists; every field left nil matches everything.
 public struct DeliveryFilter: Sendable {
+    /// Only this case's deliveries, listed in sending order instead of newest first.
     public var caseID: String?
+    /// Only deliveries in this state.
     public var state: DeliveryRecord.State?
+    /// Only deliveries to this endpoint.
     public var endpoint: String?
+    /// The most to list in one page.
     public var limit = 50
+    /// How many to skip, for paging.
     public var offset = 0
 
+    /// A filter matching every delivery, first page.
     public init() {}
 }
 
 /// A delivery as `opine deliveries` shows it: what was sent where, and every attempt.
 public struct DeliveryListing: Sendable {
+    /// The delivery as stored.
     public var delivery: DeliveryRecord
+    /// The outbox event it delivers.
     public var event: OutboxRecord
+    /// Every attempt at it, oldest first, across replays.
     public var attempts: [DeliveryAttemptRecord]
 }
 
 /// An endpoint as `opine endpoints` shows it.
 public struct EndpointSummary: Sendable {
+    /// The endpoint as configured.
     public var endpoint: Endpoint
+    /// Its stored health, or a fresh one if it never had an attempt.
     public var health: EndpointHealth
+    /// Deliveries waiting for a first attempt.
     public var pending: Int
+    /// Deliveries that failed and wait for a retry.
     public var failed: Int
+    /// Deliveries that are dead and need `opine redeliver`.
     public var dead: Int
 }
 
@@ -51,6 +66,7 @@ extension CaseStore {
         }
     }
 
+    /// Which deliveries `opine redeliver` releases.
     public enum Replay: Sendable {
         /// This delivery, whatever its state (a delivered one is sent again).
         case delivery(Int64)
@@ -103,6 +119,7 @@ extension CaseStore {
         }
     }
 
+    /// Each given endpoint with its health and its undelivered counts, in the order given.
     public func endpointSummaries(_ endpoints: [Endpoint]) throws -> [EndpointSummary] {
         try pool.read { db in
             try endpoints.map { endpoint in
@@ -139,8 +156,11 @@ extension CaseStore {
 
 /// Webhook deliveries not yet delivered: waiting for a first attempt, retrying, and dead (needing `opine redeliver`).
 public struct DeliveryBacklog: Codable, Sendable, Equatable {
+    /// Waiting for a first attempt (or just replayed).
     public var pending = 0
+    /// Failed and waiting for a retry.
     public var failed = 0
+    /// Out of attempts, or held behind a dead one.
     public var dead = 0
 
     /// Still to be sent on their own: pending and retrying.

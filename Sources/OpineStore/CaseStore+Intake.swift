@@ -4,14 +4,18 @@ import OpineCore
 
 /// What intake hands the store to commit: a bundle that passed every check and sits durable in staging.
 public struct IntakeCommit: Sendable {
+    /// The validated manifest the case is made from.
     public var manifest: Manifest
     /// The upload's name in the drop directory, escaped for display.
     public var uploadName: String
+    /// Each stored file as checked, its `caseID` filled in when the case id is known.
     public var files: [CaseFileRecord]
     /// `Admission.contentSHA256` of the listed files.
     public var contentSHA256: String
+    /// The bytes of all the listed files together.
     public var totalBytes: Int64
 
+    /// Collects what intake checked and staged.
     public init(manifest: Manifest, uploadName: String, files: [CaseFileRecord], contentSHA256: String, totalBytes: Int64) {
         self.manifest = manifest
         self.uploadName = uploadName
@@ -23,7 +27,9 @@ public struct IntakeCommit: Sendable {
 
 /// What committing an upload came to.
 public enum IntakeOutcome: Sendable, Equatable {
+    /// A new case, with the priority its symptoms gave it.
     case stored(caseID: String, priority: Priority)
+    /// No new case: the upload repeats case `of`, matched by submission id or by identical files.
     case duplicate(of: String, matchedBy: MatchReason)
 }
 

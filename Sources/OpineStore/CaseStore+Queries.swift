@@ -2,25 +2,38 @@ import Foundation
 import GRDB
 import OpineCore
 
+/// Which cases `opine list` shows; the defaults give the first page of the open queue.
 public struct CaseFilter: Sendable {
     /// Empty means the open states (received, triaged, reviewed).
     public var states: [CaseState] = []
+    /// Only cases of this priority.
     public var priority: Priority?
+    /// Only cases assigned to this reviewer.
     public var assignee: String?
+    /// The most to list in one page.
     public var limit = 50
+    /// How many to skip, for paging.
     public var offset = 0
 
+    /// A filter for the first page of open cases.
     public init() {}
 }
 
 /// One line of the queue.
 public struct CaseSummary: Codable, Sendable, FetchableRecord {
+    /// The case id.
     public var id: String
+    /// Where the case is in review.
     public var state: CaseState
+    /// Its current priority.
     public var priority: Priority
+    /// The reviewer assigned at triage, if any.
     public var assignee: String?
+    /// The spine regions the case concerns.
     public var regions: [String]
+    /// When opined stored the case (RFC 3339).
     public var receivedAt: String
+    /// When the case last changed (RFC 3339).
     public var updatedAt: String
 
     enum CodingKeys: String, CodingKey {
@@ -29,12 +42,19 @@ public struct CaseSummary: Codable, Sendable, FetchableRecord {
     }
 }
 
+/// What `opine stats` reports: case counts, the oldest waiting case, rejections and the webhook backlog.
 public struct CaseStats: Codable, Sendable {
+    /// Cases per state, every state present (zero when none).
     public var byState: [String: Int]
+    /// Cases per current priority, every priority present.
     public var byPriority: [String: Int]
+    /// Open (not final) cases per priority; the daemon's `STATUS=` line counts emergencies from it.
     public var openByPriority: [String: Int]
+    /// The open case received first, if any case is open.
     public var oldestWaiting: CaseSummary?
+    /// Uploads quarantined with a reason.
     public var rejected: Int
+    /// Uploads removed as duplicates of an existing case.
     public var duplicates: Int
     /// Webhook deliveries not yet delivered: pending, failed (retrying) and dead (needing `opine redeliver`).
     public var webhooks: DeliveryBacklog
@@ -81,6 +101,7 @@ extension CaseStore {
         }
     }
 
+    /// The whole case row; throws `caseNotFound` for an unknown id.
     public func caseRecord(_ id: String) throws -> CaseRecord {
         guard let record = try pool.read({ db in try CaseRecord.filter(CaseRecord.Columns.id == id).fetchOne(db) }) else {
             throw StoreError.caseNotFound(id)
@@ -88,6 +109,7 @@ extension CaseStore {
         return record
     }
 
+    /// The case's stored files, by path; empty for an unknown id.
     public func files(of id: String) throws -> [CaseFileRecord] {
         try pool.read { db in try CaseFileRecord.filter(CaseFileRecord.Columns.caseID == id).order(CaseFileRecord.Columns.path).fetchAll(db) }
     }
@@ -102,6 +124,7 @@ extension CaseStore {
         }
     }
 
+    /// The case's audit events, oldest first; throws `caseNotFound` for an unknown id.
     public func history(of id: String) throws -> [EventRecord] {
         try pool.read { db in
             guard try CaseRecord.filter(CaseRecord.Columns.id == id).fetchCount(db) > 0 else { throw StoreError.caseNotFound(id) }
@@ -109,12 +132,14 @@ extension CaseStore {
         }
     }
 
+    /// Rejections and duplicates, newest first, one page.
     public func rejections(limit: Int, offset: Int = 0) throws -> [RejectionRecord] {
         try pool.read { db in
             try RejectionRecord.order(RejectionRecord.Columns.id.desc).limit(limit, offset: offset).fetchAll(db)
         }
     }
 
+    /// Outbox events in the order written, all of them or one case's.
     public func outbox(caseID: String? = nil) throws -> [OutboxRecord] {
         try pool.read { db in
             var request = OutboxRecord.order(OutboxRecord.Columns.id)
@@ -123,6 +148,7 @@ extension CaseStore {
         }
     }
 
+    /// Counts for `opine stats` and the daemon's status line, read from a few summary rows, not by scanning cases.
     public func stats() throws -> CaseStats {
         try pool.read { db in try stats(db) }
     }

@@ -11,6 +11,7 @@ public final class CaseStore: Sendable {
     /// The database file, for messages.
     public let path: String
 
+    /// Who is opening the database, which decides whether it may be created.
     public enum OpenMode: Sendable {
         /// The daemon: creates the database and applies migrations.
         case createAndMigrate
@@ -40,14 +41,22 @@ public final class CaseStore: Sendable {
 
 /// Why the store refused or could not do something; each message names the problem and the fix.
 public enum StoreError: Error, CustomStringConvertible, Sendable {
+    /// The database file does not exist (the CLI never creates one; opined does at its first start).
     case noDatabase(String)
+    /// No case has this id.
     case caseNotFound(String)
+    /// The case changed between reading and writing (someone else acted first); `opine` exits 3.
     case conflict(String)
+    /// The workflow refused the request; its description says why.
     case refused(WorkflowError)
+    /// Input the store cannot accept, reported as a usage error.
     case invalidInput(String)
+    /// The person may not do this (such as `--as` without being an admin).
     case notPermitted(String)
+    /// Something other than a case was not found (a delivery, an endpoint); the message names it.
     case notFound(String)
 
+    /// The message `opine` prints, naming the problem and the fix.
     public var description: String {
         switch self {
         case .noDatabase(let path):

@@ -4,14 +4,22 @@ import OpineCore
 
 /// The figures ops graph and alert on, in the Prometheus text format: no patient data, only counts and times.
 public struct Metrics: Sendable {
+    /// How many cases are in each state at each priority; also summed as the intake counter.
     public var casesByStateAndPriority: [CaseState: [Priority: Int]] = [:]
+    /// How long the oldest open case has waited, nil when none is open.
     public var oldestWaitingSeconds: Double?
+    /// Uploads quarantined with a reason, ever.
     public var rejections = 0
+    /// Uploads removed as duplicates, ever.
     public var duplicates = 0
+    /// Webhook deliveries in each state.
     public var deliveriesByState: [DeliveryState: Int] = [:]
+    /// Attempts that did not get a 2xx (an error status, a timeout or no answer), ever.
     public var failedAttempts = 0
+    /// When the newest case arrived, nil before the first.
     public var lastIntakeAt: Date?
 
+    /// The metrics as a node_exporter textfile: HELP and TYPE lines, then samples, every state and priority present.
     public func prometheus() -> String {
         var lines: [String] = []
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(String, Double)]) {
@@ -44,6 +52,7 @@ public struct Metrics: Sendable {
 }
 
 extension CaseStore {
+    /// Reads every figure in one read transaction; `now` dates the oldest open case's wait.
     public func metrics(now: Date = Date()) throws -> Metrics {
         try pool.read { db in
             var metrics = Metrics()

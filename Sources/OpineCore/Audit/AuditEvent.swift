@@ -1,31 +1,45 @@
 /// What an audit event records, stored in `events.type`: every intake, duplicate, rejection, start-up repair and
 /// staff action has one.
 public enum EventType: String, Codable, Sendable, CaseIterable {
+    /// Bundle events: a case stored, an upload found to duplicate a case, an upload quarantined, a start-up repair.
     case intake, duplicate, rejection, repair
+    /// Staff actions on a case, one per workflow command (`retriage` is a triage of an already triaged case).
     case triage, retriage, review, respond, withdraw
 }
 
 /// A repair made at start-up after a crash, stored as `detail.repair` of a `repair` event
 /// (docs/reliability.md explains each).
 public enum RepairKind: String, Codable, Sendable, CaseIterable {
+    /// Leftover staging folders removed; their uploads are still in the drop directory.
     case stagingRemoved = "staging_removed"
+    /// A `.opine-taken-…` upload deleted because its case is committed.
     case takenUploadRemoved = "taken_upload_removed"
+    /// A store folder with no committed case moved to `state/orphaned/`.
     case setAside = "set_aside"
+    /// A recent case whose folder is gone, flagged in the log and the case's history.
     case caseFolderMissing = "case_folder_missing"
+    /// A set-aside folder deleted because a committed case is proven to hold the same submission and files.
     case copyRemoved = "copy_removed"
+    /// A quarantine folder the upload never reached removed, so the upload is judged again.
     case quarantineUnfilledRemoved = "quarantine_unfilled_removed"
+    /// A quarantine folder with its upload but no database row, recorded from its `reason.json`.
     case rejectionRecorded = "rejection_recorded"
+    /// A quarantine folder without a readable `reason.json`; its upload is moved back to the drop directory.
     case quarantineReturned = "quarantine_returned"
 }
 
 /// An audit event as Core decides it; the store adds the time, the actor, the case and the hash chain.
 public struct AuditEvent: Sendable, Equatable {
+    /// Which kind of event this is, stored in `events.type`.
     public var type: EventType
+    /// The case's state before the event; nil for an intake, and for duplicates, rejections and repairs.
     public var fromState: CaseState?
+    /// The case's state after the event; nil for duplicates, rejections and repairs, which move no case.
     public var toState: CaseState?
     /// Written as a JSON object of strings with sorted keys.
     public var detail: [String: String]
 
+    /// Makes an event; the states and detail are left empty where the event does not need them.
     public init(type: EventType, fromState: CaseState? = nil, toState: CaseState? = nil, detail: [String: String] = [:]) {
         self.type = type
         self.fromState = fromState

@@ -2,40 +2,66 @@ import Foundation
 
 /// `manifest.json`, version 1, validated (docs/bundle-format.md is the specification).
 public struct Manifest: Sendable, Equatable {
+    /// The manifest's name at the top level of every bundle; no listed file may use it.
     public static let fileName = "manifest.json"
     /// Room for `intake.max_files` (5,000 by default) entries of about 400 bytes: a whole MRI series in one bundle.
     public static let maxBytes = 2 << 20
 
+    /// The uploader's id (1-64 of `A-Z a-z 0-9 . _ -`): the idempotency key that finds a duplicate submission.
     public var submissionID: String
+    /// When the patient submitted, as the RFC 3339 text the manifest gave.
     public var submittedAt: String
+    /// Who the case is about; of it only name, email and phone ever leave Opine, to an `include_contact` endpoint.
     public var patient: Patient
+    /// When the patient signed the HIPAA authorization (RFC 3339); a manifest without consent is refused.
     public var consentSignedAt: String
+    /// Spine regions the question concerns: a non-empty subset of `regionCodes`, each once.
     public var regions: [String]
+    /// The patient's question to the surgeon, newlines allowed.
     public var question: String
+    /// The symptom codes in the manifest's order, each once; they set the case's priority at intake.
     public var symptoms: [Symptom]
+    /// When the symptoms began (`YYYY-MM-DD`, not in the future), if the patient said.
     public var symptomOnset: String?
+    /// Treatments already tried, a subset of `treatmentCodes`; empty when the manifest leaves the field out.
     public var priorTreatments: [String]
+    /// The files the bundle must hold, exactly these and no others.
     public var files: [ListedFile]
 
+    /// The priority the symptoms call for at intake (the most severe symptom); triage may change it later.
     public var priority: Priority { Priority(symptoms: symptoms) }
 
+    /// The patient's identity and contact, as the manifest gave them.
     public struct Patient: Sendable, Equatable {
+        /// The patient's name, 1-200 characters without control characters.
         public var name: String
+        /// The birth date (`YYYY-MM-DD`, not in the future); never sent in any webhook.
         public var dateOfBirth: String
+        /// The email address, if given; at least one of email and phone is.
         public var email: String?
+        /// The phone number (7-15 digits), if given; at least one of email and phone is.
         public var phone: String?
     }
 
+    /// One entry of `files`: a file the bundle must hold, with what it must weigh and hash to.
     public struct ListedFile: Sendable, Equatable {
+        /// Where the file is in the bundle: relative, `/`-separated and safe by `PathRules`.
         public var path: String
+        /// One of `fileKinds`; at least one file is a radiology report or imaging.
         public var kind: String
+        /// The type whose signature the file's bytes must carry.
         public var mediaType: MediaType
+        /// The exact size in bytes, within the intake limits.
         public var size: Int64
+        /// The SHA-256 of the file's bytes as sent, 64 lowercase hexadecimal digits.
         public var sha256: String
     }
 
+    /// The spine regions `request.regions` may name.
     public static let regionCodes = ["cervical", "thoracic", "lumbar"]
+    /// The treatments `request.prior_treatments` may name.
     public static let treatmentCodes = ["physical_therapy", "medication", "injection", "chiropractic", "surgery"]
+    /// The kinds a listed file may have.
     public static let fileKinds = ["radiology_report", "imaging", "other"]
 }
 
@@ -44,7 +70,9 @@ extension Manifest {
     /// well-formed one: a refused upload's rejection notice names it, so the upload page can tell the patient. A
     /// manifest the strict parser refuses is never read by another parser.
     public struct Reading: Sendable {
+        /// The manifest, or why it was refused.
         public var result: Result<Manifest, Rejection>
+        /// The submission id, when the JSON object held a well-formed one, even if the manifest was refused.
         public var submissionID: String?
     }
 

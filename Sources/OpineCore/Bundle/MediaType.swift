@@ -5,10 +5,15 @@ import CLinux
 
 /// The file types a bundle may hold, each with the signature its bytes must carry.
 public enum MediaType: String, Codable, Sendable, CaseIterable {
+    /// PDF: `%PDF-` at the start, `%%EOF` in the last KiB with only line ends after it, and not encrypted.
     case pdf = "application/pdf"
+    /// Plain text: valid UTF-8 throughout.
     case text = "text/plain"
+    /// DICOM: `DICM` after the 128-byte preamble and a complete file meta header.
     case dicom = "application/dicom"
+    /// JPEG: the `FF D8 FF` signature at the start.
     case jpeg = "image/jpeg"
+    /// PNG: the eight-byte PNG signature at the start.
     case png = "image/png"
 }
 
@@ -23,17 +28,21 @@ package struct ContentSniffer {
 
     /// What the bytes show beyond their type's signature: an encrypted PDF is refused with its own reason.
     package enum Finding: Equatable {
+        /// The bytes are not what the type promises; the text says what is wrong (`content_type_mismatch`).
         case mismatch(String)
+        /// A password-protected PDF the reviewer could not open (`file_encrypted`).
         case encrypted(String)
     }
 
     static let headBytes = 1024
     static let tailBytes = 1024
 
+    /// Starts watching a file that claims to be of `mediaType`.
     package init(mediaType: MediaType) {
         self.mediaType = mediaType
     }
 
+    /// Feeds the next chunk of the file, in order, as it is copied.
     package mutating func consume(_ chunk: UnsafeRawBufferPointer) {
         if head.count < Self.headBytes {
             head.append(contentsOf: chunk.prefix(Self.headBytes - head.count))

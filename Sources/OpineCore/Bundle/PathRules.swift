@@ -3,7 +3,9 @@ import Foundation
 /// The rules every path inside a bundle must follow, whether it comes from the manifest, a directory listing or a
 /// zip entry: a relative, `/`-separated name that cannot climb out, hide, or disguise itself.
 public enum PathRules {
+    /// The most components a path may have, so a bundle cannot bury files in deep trees.
     public static let maxDepth = 8
+    /// The longest a whole path may be, in UTF-8 bytes.
     public static let maxBytes = 255
 
     /// nil when the path is acceptable, otherwise what is wrong with it (the path itself is not repeated).

@@ -1,8 +1,11 @@
 /// When an upload in the drop directory may be taken. Pure, so the rules in docs/bundle-format.md are tested directly.
 public struct ReadinessPolicy: Sendable {
+    /// How long a complete upload written in place must stay unchanged before it is taken (`intake.settle_seconds`).
     public var settleSeconds: Double
+    /// How long an incomplete upload may stay unchanged before it is rejected (`intake.incomplete_after_hours`).
     public var incompleteAfterSeconds: Double
 
+    /// Makes the policy from the intake settings, both in seconds.
     public init(settleSeconds: Double, incompleteAfterSeconds: Double) {
         self.settleSeconds = settleSeconds
         self.incompleteAfterSeconds = incompleteAfterSeconds
@@ -15,21 +18,27 @@ public struct ReadinessPolicy: Sendable {
         /// Latest change time of anything in the upload, in seconds since the epoch.
         public var lastChange: Double
 
+        /// Records one look at an upload.
         public init(complete: Bool, lastChange: Double) {
             self.complete = complete
             self.lastChange = lastChange
         }
     }
 
+    /// What to do with an upload after a look at it.
     public enum Decision: Sendable, Equatable {
+        /// Take it now.
         case take
+        /// Look again at this time (seconds since the epoch), unless something changes first.
         case wait(until: Double)
+        /// Reject it as `incomplete`: it has stayed incomplete and unchanged for too long.
         case rejectIncomplete
     }
 
     /// How often an incomplete upload is looked at again (inotify does not see writes deep inside a bundle).
     public var recheckSeconds: Double { min(max(settleSeconds, 0.25), 5) }
 
+    /// Decides from one look; `renamedIn` means the upload was renamed in whole, so it needs no settling.
     public func decide(_ seen: Observation, now: Double, renamedIn: Bool) -> Decision {
         let quietFor = now - seen.lastChange
         if seen.complete {

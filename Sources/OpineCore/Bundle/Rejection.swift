@@ -1,39 +1,65 @@
 /// Why an upload was refused. The code is for machines (reason.json, the database, the `bundle.rejected` webhook);
 /// the message names the exact field or entry and never repeats patient data.
 public struct Rejection: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The reason's code, one of docs/bundle-format.md's rejection reasons.
     public var code: Code
+    /// What exactly is wrong, for people; never holds patient data.
     public var message: String
 
+    /// Makes a rejection with its code and message.
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
+    /// The code and message, as logged.
     public var description: String { "\(code.rawValue): \(message)" }
 
     /// docs/bundle-format.md lists each with an example.
     public enum Code: String, Codable, Sendable, CaseIterable {
+        /// Neither a directory nor a `.zip` (or a symlink).
         case notABundle = "not_a_bundle"
+        /// Stayed incomplete with no change for `intake.incomplete_after_hours`.
         case incomplete
+        /// No `manifest.json` at the top level.
         case manifestMissing = "manifest_missing"
+        /// `manifest.json` is over `Manifest.maxBytes`.
         case manifestTooLarge = "manifest_too_large"
+        /// Not JSON, not UTF-8, a byte-order mark, a repeated key, or nested too deep.
         case manifestInvalidJSON = "manifest_invalid_json"
+        /// A field is missing, unknown or breaks its rule; the message names it.
         case manifestInvalidField = "manifest_invalid_field"
+        /// `version` is not 1.
         case unsupportedVersion = "unsupported_version"
+        /// `consent.hipaa_authorization` is not `true`.
         case consentMissing = "consent_missing"
+        /// A symptom code not in the table.
         case unknownSymptom = "unknown_symptom"
+        /// A path or name breaks `PathRules`.
         case unsafePath = "unsafe_path"
+        /// A symlink, hard link, FIFO, socket or device, or a zip symlink entry.
         case specialFile = "special_file"
+        /// Two names that collide ignoring case or Unicode normalization.
         case duplicateName = "duplicate_name"
+        /// A file the manifest does not list.
         case unlistedFile = "unlisted_file"
+        /// A listed file is not in the bundle (zips; a directory bundle missing one waits and counts as incomplete).
         case missingFile = "missing_file"
+        /// A file's size differs from the manifest, or it changed while being read.
         case sizeMismatch = "size_mismatch"
+        /// A file's SHA-256 differs from the manifest.
         case checksumMismatch = "checksum_mismatch"
+        /// A file's bytes lack its media type's signature, or a PDF has data after its end.
         case contentTypeMismatch = "content_type_mismatch"
+        /// A password-protected PDF the reviewer could not open.
         case fileEncrypted = "file_encrypted"
+        /// Too many files, or a file or the bundle too large.
         case limitExceeded = "limit_exceeded"
+        /// A damaged, truncated, ZIP64 or inconsistent zip, an unsupported method, or a CRC mismatch.
         case zipInvalid = "zip_invalid"
+        /// An encrypted zip entry.
         case zipEncrypted = "zip_encrypted"
+        /// Overlapping entries, or an entry that inflates past its declared size.
         case zipBomb = "zip_bomb"
     }
 }

@@ -1,13 +1,20 @@
 /// A JSON value as the manifest rules need it: objects keep their keys in order and numbers keep their text,
 /// so sizes above 2^53 are not silently rounded.
 package enum JSONValue: Equatable {
+    /// `null`; the manifest reader treats an explicit null like a missing key.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number kept as its source text, so sizes are read exactly.
     case number(String)
+    /// A string with its escapes decoded.
     case string(String)
+    /// An array, in order.
     case array([JSONValue])
+    /// An object's members in document order; keys are unique (a repeated key is refused while parsing).
     case object([(String, JSONValue)])
 
+    /// Compares values structurally, objects member by member in order (tuples are not `Equatable` themselves).
     package static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): true
@@ -21,6 +28,7 @@ package enum JSONValue: Equatable {
     }
 }
 
+/// Why the manifest is not acceptable JSON, and the byte offset where the parser stopped.
 package struct JSONSyntaxError: Error, Equatable {
     var message: String
     var offset: Int

@@ -2,14 +2,22 @@ import Foundation
 
 /// What one attempt came to, as the transport saw it.
 public struct AttemptReport: Sendable, Equatable {
+    /// The delivery the attempt was for.
     public var deliveryID: Int64
+    /// The endpoint's configured name, whose health the attempt changes.
     public var endpoint: String
+    /// When the request started, for the attempt history.
     public var startedAt: Date
+    /// How long the attempt took, in seconds.
     public var duration: Double
+    /// The HTTP status (with any Retry-After), a timeout or a connection failure.
     public var outcome: RetryPolicy.Outcome
+    /// The transport's error text, when there was one, kept as the delivery's last error.
     public var error: String?
+    /// The first bytes of the receiver's answer, kept in the attempt history for operators.
     public var responseExcerpt: String?
 
+    /// Records what the transport saw of one attempt.
     public init(
         deliveryID: Int64, endpoint: String, startedAt: Date, duration: Double, outcome: RetryPolicy.Outcome,
         error: String?, responseExcerpt: String?
@@ -33,11 +41,15 @@ public struct AttemptReport: Sendable, Equatable {
 /// Everything a finished attempt changes, decided as a value: the delivery's next state, the endpoint's health,
 /// and whether the case's later deliveries to that endpoint must be held behind it.
 public struct AttemptConsequence: Sendable, Equatable {
+    /// The delivery's state, attempt count and next attempt after this attempt.
     public var progress: DeliveryProgress
+    /// The retry policy's verdict on the attempt.
     public var decision: RetryPolicy.Decision
     /// The delivery died: its case's later open deliveries to the same endpoint die with it (order is kept).
     public var holdsLaterDeliveries: Bool
+    /// This failure paused the endpoint just now (so the worker logs it once).
     public var endpointPaused: Bool
+    /// The endpoint answered 410 Gone and is now disabled.
     public var endpointDisabled: Bool
     /// The endpoint's health after this attempt.
     public var health: EndpointHealth
@@ -46,6 +58,7 @@ public struct AttemptConsequence: Sendable, Equatable {
 /// Settles one finished attempt. Pure: the store loads the delivery and the endpoint's health, calls this, and
 /// writes what it returns.
 public enum AttemptPolicy {
+    /// Applies the retry policy to a finished attempt; `random` (0..<1) varies the retry wait, injected for tests.
     public static func settle(
         _ report: AttemptReport, progress before: DeliveryProgress, health healthBefore: EndpointHealth,
         settings: WebhookSettings, now: Date, random: Double

@@ -3,29 +3,41 @@ import Foundation
 /// How an endpoint is doing, and whether the worker may call it. A small value type: the worker asks it what is
 /// allowed and tells it what happened; the store persists it so `opine endpoints` and restarts see the same thing.
 public struct EndpointHealth: Codable, Sendable, Equatable {
+    /// The endpoint's name under `[endpoints]`.
     public var name: String
     /// Set by a 410 Gone; only `opine endpoints enable` clears it.
     public var disabledAt: String?
+    /// Why it was disabled (such as "answered 410 Gone"), for `opine endpoints`.
     public var disabledReason: String?
     /// Unix seconds of the first failure since the last success.
     public var failingSince: Double?
+    /// Failed attempts since the last success.
     public var failuresInRow: Int = 0
     /// While set and in the future, nothing is sent; after it, a single probe goes out.
     public var pausedUntil: Double?
+    /// When an attempt last succeeded (RFC 3339).
     public var lastSuccessAt: String?
+    /// When an attempt last failed (RFC 3339).
     public var lastFailureAt: String?
 
     /// The `endpoint_health` columns, shared by JSON output and the store.
     public enum CodingKeys: String, CodingKey {
+        /// The column named as the property.
         case name
+        /// Columns named as the properties, in snake_case.
         case disabledAt = "disabled_at", disabledReason = "disabled_reason", failingSince = "failing_since"
+        /// Columns named as the properties, in snake_case.
         case failuresInRow = "failures_in_row", pausedUntil = "paused_until", lastSuccessAt = "last_success_at"
+        /// The column named as the property, in snake_case.
         case lastFailureAt = "last_failure_at"
     }
 
+    /// A healthy endpoint: nothing failing, paused or disabled.
     public init(name: String) { self.name = name }
 
+    /// How the endpoint looks in `opine endpoints`.
     public enum Status: String, Sendable {
+        /// Active sends freely; failing has failed since its last success; paused gets probes only; disabled, nothing.
         case active, failing, paused, disabled
     }
 
@@ -44,6 +56,7 @@ public struct EndpointHealth: Codable, Sendable, Equatable {
         return perEndpoint
     }
 
+    /// A 2xx: clears any failure streak and pause.
     public mutating func recordSuccess(at now: Double) {
         failingSince = nil
         failuresInRow = 0
@@ -64,6 +77,7 @@ public struct EndpointHealth: Codable, Sendable, Equatable {
         return !wasPaused
     }
 
+    /// A 410 Gone: nothing more is sent until an operator enables the endpoint again.
     public mutating func disable(at now: Double, reason: String) {
         disabledAt = Timestamps.format(Date(timeIntervalSince1970: now))
         disabledReason = reason

@@ -9,22 +9,30 @@ public struct RetryPolicy: Sendable, Equatable {
     /// The longest a receiver's Retry-After may push a retry out.
     public var maxRetryAfter: Double
 
+    /// The documented default: ten attempts over about three days, each wait varied by ±20 %.
     public static let standard = RetryPolicy(
         schedule: [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400], jitter: 0.2, maxRetryAfter: 86400)
 
+    /// Makes a policy from `webhooks.retry_schedule`, `retry_jitter` and the Retry-After cap, all in seconds.
     public init(schedule: [Double], jitter: Double, maxRetryAfter: Double) {
         self.schedule = schedule
         self.jitter = jitter
         self.maxRetryAfter = maxRetryAfter
     }
 
+    /// How an attempt ended, as the transport saw it.
     public enum Outcome: Sendable, Equatable {
+        /// The receiver answered with this status, and any Retry-After in seconds (honoured on a 429 or 503).
         case status(Int, retryAfter: Double?)
+        /// No complete answer within the endpoint's timeout.
         case timeout
+        /// No answer at all: DNS, connection or TLS failure.
         case connectionFailed
     }
 
+    /// What the worker does with the delivery next.
     public enum Decision: Sendable, Equatable {
+        /// Any 2xx: done.
         case delivered
         /// Try again this many seconds from now.
         case retry(after: Double)

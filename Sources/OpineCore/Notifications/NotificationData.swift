@@ -4,13 +4,21 @@ import Foundation
 /// state, priority, regions, assignee and times — never the patient's name, birth date, contact or free text.
 /// (Endpoints allowed to receive contact details get them added at send time, not stored here.)
 public struct NotificationData: Codable, Sendable, Equatable {
+    /// The case the event is about; nil for `bundle.rejected`.
     public var caseID: String?
+    /// The case's state after the change.
     public var state: CaseState?
+    /// The case's priority after the change.
     public var priority: Priority?
+    /// The spine regions the case concerns.
     public var regions: [String]?
+    /// The reviewer assigned at triage, once there is one.
     public var assignee: String?
+    /// The upload page's id for the submission; for a rejection, only when the manifest yielded one.
     public var submissionID: String?
+    /// When the case was received (RFC 3339).
     public var receivedAt: String?
+    /// When the case last changed, which is when this event happened (RFC 3339).
     public var updatedAt: String?
     /// For `bundle.rejected`: the rejection code.
     public var reason: String?
@@ -32,6 +40,7 @@ public struct NotificationData: Codable, Sendable, Equatable {
         self.updatedAt = updatedAt
     }
 
+    /// A `bundle.rejected` notification's data: the rejection code and, when it could be read, the submission id.
     public init(rejectionCode: String, submissionID: String?) {
         reason = rejectionCode
         self.submissionID = submissionID
@@ -44,6 +53,7 @@ public struct NotificationData: Codable, Sendable, Equatable {
         return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
     }
 
+    /// Reads `outbox.data` back, as `encoded()` wrote it.
     public static func decode(_ text: String) throws -> NotificationData {
         try JSONDecoder().decode(NotificationData.self, from: Data(text.utf8))
     }

@@ -3,17 +3,25 @@ import Foundation
 /// The body every endpoint receives: `{"type":…,"timestamp":…,"data":{…}}`, compact JSON. Contact details are added
 /// only for endpoints configured with `include_contact = true`.
 public struct WebhookMessage: Sendable {
+    /// The event, sent as `type`.
     public var type: NotificationType
+    /// When the change happened (RFC 3339, UTC), not when this attempt is made.
     public var timestamp: String
+    /// The event's `data` object as stored in the outbox.
     public var data: NotificationData
+    /// Added as `data.patient` for `include_contact` endpoints only; nil for every other endpoint.
     public var contact: Contact?
 
     /// What the patient-messaging service needs to reach the patient, and nothing more.
     public struct Contact: Codable, Sendable, Equatable {
+        /// The patient's name, as in the manifest.
         public var name: String
+        /// The patient's email address, if the manifest gave one.
         public var email: String?
+        /// The patient's phone number, if the manifest gave one.
         public var phone: String?
 
+        /// Copies the contact fields from the case.
         public init(name: String, email: String?, phone: String?) {
             self.name = name
             self.email = email
@@ -21,6 +29,7 @@ public struct WebhookMessage: Sendable {
         }
     }
 
+    /// Builds a message; pass `contact` only for an endpoint that includes contact details.
     public init(type: NotificationType, timestamp: String, data: NotificationData, contact: Contact? = nil) {
         self.type = type
         self.timestamp = timestamp
@@ -62,6 +71,7 @@ public struct WebhookMessage: Sendable {
         return try WebhookMessage(type: type, timestamp: timestamp, data: NotificationData.decode(storedData), contact: contact).body()
     }
 
+    /// Compact JSON with sorted keys: the exact bytes that are signed and sent.
     public func body() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

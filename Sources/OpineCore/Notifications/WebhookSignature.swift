@@ -7,7 +7,9 @@ public struct WebhookSigner: Sendable {
     /// Raw key bytes (SymmetricKey is not Sendable; a key is made per signature, which costs nothing next to HMAC).
     private let keys: [Data]
 
+    /// A configured secret that is not `whsec_` followed by non-empty base64; opined refuses to start with one.
     public struct InvalidSecret: Error, CustomStringConvertible {
+        /// What is wrong, without repeating the secret.
         public var description: String { "a webhook secret must look like whsec_<base64>" }
     }
 

@@ -1,15 +1,21 @@
 /// What `opined.heartbeat` holds: opined rewrites it every few seconds and `opine status` reads it.
 public struct DaemonHeartbeat: Codable, Sendable {
+    /// opined's process id.
     public var pid: Int32
+    /// The running opined's version (`Opine.version`).
     public var version: String
+    /// When this opined started (RFC 3339).
     public var startedAt: String
+    /// When the file was written; a stale time means opined is down or wedged.
     public var at: String
+    /// Every working loop beat within the watchdog ping interval (60 s when systemd asks for no pings).
     public var healthy: Bool
     /// Seconds since each working loop last beat.
     public var loops: [String: Double]
     /// Present while uploads cannot be taken (they wait in the drop directory and are retried).
     public var intakeBlocked: IntakeBlocked?
 
+    /// Records one heartbeat.
     public init(pid: Int32, version: String, startedAt: String, at: String, healthy: Bool, loops: [String: Double], intakeBlocked: IntakeBlocked?) {
         self.pid = pid
         self.version = version
@@ -22,10 +28,14 @@ public struct DaemonHeartbeat: Codable, Sendable {
 
     /// Why uploads are waiting in the drop directory.
     public struct IntakeBlocked: Codable, Sendable {
+        /// What went wrong, without patient data.
         public var message: String
+        /// The disk is full, which `opine status` and systemd's `STATUS=` name as such.
         public var diskFull: Bool
+        /// When intake became blocked (RFC 3339).
         public var since: String
 
+        /// Records why intake is blocked.
         public init(message: String, diskFull: Bool, since: String) {
             self.message = message
             self.diskFull = diskFull
@@ -34,15 +44,20 @@ public struct DaemonHeartbeat: Codable, Sendable {
 
         /// JSON keys.
         public enum CodingKeys: String, CodingKey {
+            /// JSON key for `message` and `since`.
             case message, since
+            /// JSON key for `diskFull`.
             case diskFull = "disk_full"
         }
     }
 
     /// JSON keys.
     public enum CodingKeys: String, CodingKey {
+        /// JSON keys named as the properties.
         case pid, version, at, healthy, loops
+        /// JSON key for `startedAt`.
         case startedAt = "started_at"
+        /// JSON key for `intakeBlocked`.
         case intakeBlocked = "intake_blocked"
     }
 }

@@ -5,11 +5,14 @@ import Synchronization
 /// copies); the watchdog pings systemd only while every loop has beaten recently, so a wedged loop gets the service
 /// restarted instead of silently stopping intake or delivery.
 public final class Heartbeat: Sendable {
+    /// The loop's name, as the heartbeat file and the stalled-loop log line show it.
     public let name: String
     private let lastBeat = Atomic<Int64>(Heartbeat.nowMilliseconds())
 
+    /// Makes a heartbeat that has just beaten.
     public init(name: String) { self.name = name }
 
+    /// Records that the loop is alive; stalls here while a test asks it to (`OPINE_TEST_STALL_FILE`).
     public func beat() {
         TestHooks.stallWhileRequested()
         lastBeat.store(Self.nowMilliseconds(), ordering: .relaxed)

@@ -3,6 +3,7 @@
 package enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
+    /// Two lowercase hexadecimal digits per byte, after `prefix`.
     package static func lowercase<Bytes: Sequence<UInt8>>(_ bytes: Bytes, prefix: String = "") -> String {
         var text = Array(prefix.utf8)
         text.reserveCapacity(text.count + bytes.underestimatedCount * 2)

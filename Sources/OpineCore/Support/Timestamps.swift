@@ -35,6 +35,7 @@ public enum Timestamps {
         return String(decoding: text, as: UTF8.self)
     }
 
+    /// Reads an RFC 3339 time, with or without fractional seconds; nil if it is not one.
     public static func parse(_ text: String) -> Date? {
         parseRFC3339(text)
     }

@@ -1,7 +1,9 @@
 /// Where a case is in the review. `responded` and `withdrawn` are final.
 public enum CaseState: String, Codable, Sendable, CaseIterable {
+    /// Stored by opined; triaged by a coordinator; reviewed by the surgeon; responded to the patient; or withdrawn.
     case received, triaged, reviewed, responded, withdrawn
 
+    /// No action can move the case on.
     public var isFinal: Bool { self == .responded || self == .withdrawn }
 
     /// The states a coordinator still has to act on; `opine list` shows these by default.
@@ -10,6 +12,7 @@ public enum CaseState: String, Codable, Sendable, CaseIterable {
 
 /// How soon a surgeon must look. Ordered most severe first, so `min()` of several is the one that wins.
 public enum Priority: String, Codable, Sendable, CaseIterable, Comparable {
+    /// From most to least severe; the queue and the delivery worker take emergencies first.
     case emergency, urgent, routine
 
     /// Stored beside the name so the queue sorts by an index, not by a CASE expression.
@@ -21,5 +24,6 @@ public enum Priority: String, Codable, Sendable, CaseIterable, Comparable {
         }
     }
 
+    /// Orders by severity: `emergency` is the least, so sorting puts it first.
     public static func < (lhs: Priority, rhs: Priority) -> Bool { lhs.rank < rhs.rank }
 }

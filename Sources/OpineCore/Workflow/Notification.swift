@@ -1,10 +1,17 @@
 /// What other systems are told. Each is written to the outbox in the same transaction as the change it announces.
 public enum NotificationType: String, Codable, Sendable, CaseIterable {
+    /// A bundle became a case.
     case caseReceived = "case.received"
+    /// A bundle became an emergency case; sent before its `case.received` and before anything routine.
     case caseEmergency = "case.emergency"
+    /// A coordinator triaged or re-triaged the case.
     case caseTriaged = "case.triaged"
+    /// The surgeon recorded the review.
     case caseReviewed = "case.reviewed"
+    /// The response letter was recorded.
     case caseResponded = "case.responded"
+    /// The case was closed without a response.
     case caseWithdrawn = "case.withdrawn"
+    /// An upload was quarantined.
     case bundleRejected = "bundle.rejected"
 }

@@ -101,10 +101,14 @@ public enum Workflow {
 
 /// What the workflow needs to know about a case.
 public struct CaseSnapshot: Sendable, Equatable {
+    /// The state the case is in now.
     public var state: CaseState
+    /// The case's current priority, kept unless triage changes it.
     public var priority: Priority
+    /// The reviewer assigned at triage, if any; only they (or an admin) may record the review.
     public var assignee: String?
 
+    /// A snapshot of a case as the store read it.
     public init(state: CaseState, priority: Priority, assignee: String? = nil) {
         self.state = state
         self.priority = priority
@@ -114,10 +118,14 @@ public struct CaseSnapshot: Sendable, Equatable {
 
 /// Who is acting, and what the configuration says about reviewers and admins.
 public struct Actor: Sendable, Equatable {
+    /// The login name acting (or the name given with `--as`).
     public var name: String
+    /// The login is listed in `workflow.admins`, so it may record a review for another reviewer.
     public var isAdmin: Bool
+    /// The reviewer ids under `[reviewers]`; a case can be assigned only to one of them.
     public var reviewers: Set<String>
 
+    /// Describes who is acting.
     public init(name: String, isAdmin: Bool, reviewers: Set<String>) {
         self.name = name
         self.isAdmin = isAdmin
@@ -125,10 +133,15 @@ public struct Actor: Sendable, Equatable {
     }
 }
 
+/// A staff request on a case, with what it carries; `Workflow.decide` says whether the case's state allows it.
 public enum WorkflowAction: Sendable, Equatable {
+    /// Set the priority and/or the assignee; on a triaged case, a re-triage.
     case triage(priority: Priority?, assignee: String?)
+    /// Record the assigned reviewer's findings.
     case review(findings: String)
+    /// Record that the response letter was sent.
     case respond
+    /// Close the case without a response, for the reason given.
     case withdraw(reason: String)
 
     /// The verb as `opine` spells it.
@@ -148,18 +161,24 @@ public enum WorkflowAction: Sendable, Equatable {
 /// The change the store must make, atomically with its audit event and its notifications. Complete: the store
 /// copies these values and decides nothing itself.
 public struct Transition: Sendable, Equatable {
+    /// The state the case was in; the store updates it only if it still is.
     public var from: CaseState
+    /// The state the case moves to.
     public var to: CaseState
+    /// The case's priority after the change.
     public var priority: Priority
+    /// The case's assignee after the change.
     public var assignee: String?
     /// Set by a review; nil leaves the case's findings as they are.
     public var findings: String?
     /// Set by a withdrawal; nil leaves it as it is.
     public var withdrawnReason: String?
+    /// The audit event recorded with the change.
     public var event: AuditEvent
     /// In the order they are enqueued.
     public var notifications: [NotificationType]
 
+    /// Records a complete change; the workflow builds these, tests compare them.
     public init(
         from: CaseState, to: CaseState, priority: Priority, assignee: String?, findings: String? = nil,
         withdrawnReason: String? = nil, event: AuditEvent, notifications: [NotificationType]
@@ -175,14 +194,22 @@ public struct Transition: Sendable, Equatable {
     }
 }
 
+/// Why the workflow refused a request; the description is the message `opine` prints.
 public enum WorkflowError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The action is not allowed from this state (`action` is the verb as `opine` spells it).
     case invalidTransition(from: CaseState, action: String)
+    /// The assignee is not under `[reviewers]`; `known` lists those that are.
     case unknownReviewer(String, known: [String])
+    /// A non-admin tried to record the review of a case not assigned to them (or assigned to no one).
     case notAssignedReviewer(assignee: String?, actor: String)
+    /// Triage changes the priority without a note saying why.
     case noteRequiredForPriorityChange(from: Priority, to: Priority)
+    /// The findings or the withdrawal reason (named here) is blank.
     case missingText(String)
+    /// A re-triage that gives no priority, assignee or note.
     case nothingToChange
 
+    /// The message for the staff member, saying what to do instead.
     public var description: String {
         switch self {
         case .invalidTransition(let from, let action):

@@ -2,11 +2,17 @@ import GRDB
 
 /// One file of a stored case, as checked at intake.
 public struct CaseFileRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    /// The SQLite table the records live in.
     public static let databaseTableName = "case_files"
+    /// The case the file belongs to; its folder is `cases/<caseID>/`.
     public var caseID: String
+    /// The file's path inside the case folder, as the manifest listed it.
     public var path: String
+    /// The manifest's kind: `radiology_report`, `imaging` or `other`.
     public var kind: String
+    /// The manifest's media type, whose signature intake checked.
     public var mediaType: String
+    /// The file's size in bytes.
     public var size: Int64
     /// The SHA-256 the manifest lists (of the bytes the patient sent).
     public var sha256: String
@@ -15,13 +21,16 @@ public struct CaseFileRecord: Codable, Sendable, FetchableRecord, PersistableRec
 
     /// The table's columns.
     public enum CodingKeys: String, CodingKey, ColumnExpression {
+        /// Columns named as the properties.
         case path, kind, size, sha256
+        /// Columns named as the properties, in snake_case.
         case caseID = "case_id", mediaType = "media_type", storedSHA256 = "stored_sha256"
     }
 
     /// Query columns.
     public typealias Columns = CodingKeys
 
+    /// Records one stored file as intake checked it.
     public init(caseID: String, path: String, kind: String, mediaType: String, size: Int64, sha256: String, storedSHA256: String?) {
         self.caseID = caseID
         self.path = path

@@ -4,54 +4,84 @@ import OpineCore
 
 /// One row of `cases`: the case, the patient's request, and where it stands in review.
 public struct CaseRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+    /// The SQLite table the records live in.
     public static let databaseTableName = "cases"
 
     /// Arrival order; the queue sorts by it.
     public var seq: Int64?
+    /// The case id, `C-<UTC day>-<counter>` such as `C-20261126-0007`.
     public var id: String
+    /// The uploader's submission id; a second upload with the same id is a duplicate.
     public var submissionID: String
     /// SHA-256 over the sorted (path, sha256) list of the bundle's files: the same upload sent twice matches.
     public var contentSHA256: String
+    /// Where the case is in review.
     public var state: CaseState
+    /// The current priority, from the symptoms or as triage set it.
     public var priority: Priority
+    /// `priority.rank`, stored so queues sort by an index.
     public var priorityRank: Int
     /// What the symptoms said at intake, kept when triage overrides `priority`.
     public var intakePriority: Priority
+    /// The reviewer assigned at triage, if any.
     public var assignee: String?
     /// Stored as JSON arrays (migration `v7-json-arrays`).
     public var regions: [String]
+    /// The manifest's symptom codes, in its order.
     public var symptoms: [Symptom]
+    /// The patient's name; shown to staff and sent only to `include_contact` endpoints, never logged.
     public var patientName: String
+    /// The patient's birth date (`YYYY-MM-DD`); shown to staff, never sent in any webhook.
     public var patientDateOfBirth: String
+    /// The patient's email address, if given.
     public var patientEmail: String?
+    /// The patient's phone number, if given.
     public var patientPhone: String?
+    /// The patient's question to the surgeon.
     public var question: String
+    /// When the symptoms began (`YYYY-MM-DD`), if the patient said.
     public var symptomOnset: String?
+    /// Treatments the patient has already tried.
     public var priorTreatments: [String]
+    /// When the patient submitted, as the manifest said (RFC 3339).
     public var submittedAt: String
+    /// When opined stored the case (RFC 3339).
     public var receivedAt: String
+    /// When the case last changed (RFC 3339).
     public var updatedAt: String
+    /// The surgeon's findings, recorded by the review.
     public var findings: String?
+    /// Why the case was withdrawn, if it was.
     public var withdrawnReason: String?
+    /// How many files the case holds.
     public var fileCount: Int
+    /// The bytes of all its files together.
     public var totalBytes: Int64
     /// Bumped by every change; a change made from a stale read is refused as a conflict.
     public var version: Int
 
     /// The table's columns: the one list that both Codable and queries use.
     public enum CodingKeys: String, CodingKey, ColumnExpression {
+        /// Columns named as the properties.
         case seq, id, state, priority, assignee, regions, symptoms, question, findings, version
+        /// Columns named as the properties, in snake_case.
         case submissionID = "submission_id", contentSHA256 = "content_sha256", priorityRank = "priority_rank"
+        /// Columns named as the properties, in snake_case.
         case intakePriority = "intake_priority", patientName = "patient_name"
+        /// Columns named as the properties, in snake_case.
         case patientDateOfBirth = "patient_date_of_birth", patientEmail = "patient_email"
+        /// Columns named as the properties, in snake_case.
         case patientPhone = "patient_phone", symptomOnset = "symptom_onset", priorTreatments = "prior_treatments"
+        /// Columns named as the properties, in snake_case.
         case submittedAt = "submitted_at", receivedAt = "received_at", updatedAt = "updated_at"
+        /// Columns named as the properties, in snake_case.
         case withdrawnReason = "withdrawn_reason", fileCount = "file_count", totalBytes = "total_bytes"
     }
 
     /// Query columns, GRDB style: `CaseRecord.filter(CaseRecord.Columns.id == caseID)`.
     public typealias Columns = CodingKeys
 
+    /// Keeps the arrival order SQLite gave the new row.
     public mutating func didInsert(_ inserted: InsertionSuccess) { seq = inserted.rowID }
 
     /// What the workflow needs to know of the case.

@@ -5,6 +5,7 @@ import OpineCore
 /// `endpoint_health`: Core's `EndpointHealth` value, read and written by column (the worker does both for every
 /// batch of finished attempts).
 extension EndpointHealth: FetchableRecord, PersistableRecord {
+    /// The SQLite table the health rows live in.
     public static let databaseTableName = "endpoint_health"
 
 
@@ -32,6 +33,7 @@ extension EndpointHealth: FetchableRecord, PersistableRecord {
         Dictionary(uniqueKeysWithValues: try fetchAll(db).map { ($0.name, $0) })
     }
 
+    /// Inserts or replaces the endpoint's stored health with one cached statement.
     package func write(_ db: Database) throws {
         try db.cachedStatement(sql: """
             INSERT INTO endpoint_health (name, disabled_at, disabled_reason, failing_since, failures_in_row, paused_until,

@@ -3,11 +3,17 @@ import OpineCore
 
 /// A notification to send, written in the same transaction as the change it announces.
 public struct OutboxRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+    /// The SQLite table the records live in.
     public static let databaseTableName = "outbox"
+    /// The row id, nil until inserted; outbox order is the order changes happened.
     public var id: Int64?
+    /// The event type, sent as the webhook's `type`.
     public var type: NotificationType
+    /// The case the event announces; nil for `bundle.rejected`.
     public var caseID: String?
+    /// The rejection a `bundle.rejected` announces.
     public var rejectionID: Int64?
+    /// When the change happened (RFC 3339); sent as the webhook's `timestamp`.
     public var createdAt: String
     /// `NotificationData` as JSON: the webhook's `data` object as of the change. No patient data.
     public var data: String
@@ -19,14 +25,18 @@ public struct OutboxRecord: Codable, Sendable, FetchableRecord, MutablePersistab
 
     /// The table's columns: the one list that Codable, queries and the fast decoder below use.
     public enum CodingKeys: String, CodingKey, ColumnExpression {
+        /// Columns named as the properties.
         case id, type, data
+        /// Columns named as the properties, in snake_case.
         case caseID = "case_id", rejectionID = "rejection_id", createdAt = "created_at", webhookID = "webhook_id"
+        /// The column named as the property, in snake_case.
         case priorityRank = "priority_rank"
     }
 
     /// Query columns.
     public typealias Columns = CodingKeys
 
+    /// Keeps the id SQLite gave the new row.
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
