@@ -16,6 +16,7 @@ private let target: FuzzTargets.Target = {
     return target
 }()
 
+/// libFuzzer's entry point: runs one input through the target named by `OPINE_FUZZ_TARGET`.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     FuzzTargets.run(target, UnsafeRawBufferPointer(start: data, count: size))
