@@ -64,7 +64,11 @@ struct Context {
         } catch {
             let (status, code, message) = classify(error)
             if options.json {
-                Output.json(["error": ["code": code, "message": message]], toStandardError: true)
+                do {
+                    try Output.json(ErrorOutput(error: .init(code: code, message: message)), toStandardError: true)
+                } catch {
+                    Output.error(message)
+                }
             } else {
                 Output.error(message)
             }
@@ -86,24 +90,25 @@ struct Context {
             """)
     }
 
-    static func classify(_ error: Error) -> (ExitStatus, String, String) {
+    /// The exit status, the JSON error code and the message for a failure.
+    static func classify(_ error: Error) -> (ExitStatus, ErrorCode, String) {
         switch error {
         case is PermissionProblem:
-            return (.notPermitted, "not_permitted", "\(error)")
+            return (.notPermitted, .notPermitted, "\(error)")
         case let error as ConfigurationError:
-            return (.configuration, "configuration", "configuration error: \(error)")
+            return (.configuration, .configuration, "configuration error: \(error)")
         case StoreError.noDatabase:
-            return (.configuration, "no_database", "\(error)")
+            return (.configuration, .noDatabase, "\(error)")
         case StoreError.caseNotFound, StoreError.notFound:
-            return (.notFound, "not_found", "\(error)")
+            return (.notFound, .notFound, "\(error)")
         case StoreError.conflict:
-            return (.refused, "conflict", "\(error)")
+            return (.refused, .conflict, "\(error)")
         case StoreError.refused, StoreError.notPermitted:
-            return (.refused, "refused", "\(error)")
+            return (.refused, .refused, "\(error)")
         case StoreError.invalidInput, is InputError:
-            return (.usage, "usage", "\(error)")
+            return (.usage, .usage, "\(error)")
         default:
-            return (.internalError, "internal", "internal error: \(error)")
+            return (.internalError, .internal, "internal error: \(error)")
         }
     }
 

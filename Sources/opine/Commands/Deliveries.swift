@@ -37,7 +37,7 @@ struct Deliveries: ParsableCommand {
             filter.offset = page.offset
             let listings = try context.store.deliveries(filter)
             if options.json {
-                Output.json(["deliveries": listings.map(Self.json)])
+                try Output.json(DeliveriesOutput(deliveries: listings.map(DeliveriesOutput.Delivery.init)))
                 return
             }
             guard !listings.isEmpty else {
@@ -56,24 +56,6 @@ struct Deliveries: ParsableCommand {
                 }
             }
         }
-    }
-
-    static func json(_ listing: DeliveryListing) -> [String: Any] {
-        let delivery = listing.delivery
-        return [
-            "id": delivery.id!, "event": listing.event.type.rawValue, "webhook_id": listing.event.webhookID ?? NSNull(),
-            "case_id": listing.event.caseID ?? NSNull(), "endpoint": delivery.endpoint, "state": delivery.state.rawValue,
-            "created_at": delivery.createdAt, "finished_at": delivery.finishedAt ?? NSNull(),
-            "next_attempt_at": delivery.nextAttemptAt.map { Timestamps.format(Date(timeIntervalSince1970: $0)) } ?? NSNull(),
-            "attempts_this_round": delivery.attempts, "last_status": delivery.lastStatus ?? NSNull(),
-            "last_error": delivery.lastError ?? NSNull(),
-            "attempts": listing.attempts.map { attempt in
-                [
-                    "started_at": attempt.startedAt, "duration_ms": attempt.durationMs, "status": attempt.status ?? NSNull(),
-                    "error": attempt.error ?? NSNull(), "response": attempt.responseExcerpt ?? NSNull(),
-                ] as [String: Any]
-            },
-        ]
     }
 }
 
@@ -123,7 +105,7 @@ struct Redeliver: ParsableCommand {
                 .filter { ($0.status == .disabled || $0.status == .paused) && context.configuration.webhooks.endpoint(named: $0.name) != nil }
                 .map(\.name).sorted()
             if options.json {
-                Output.json(["redelivered": ids, "endpoints_not_sending": waiting])
+                try Output.json(RedeliverOutput(redelivered: ids, endpointsNotSending: waiting))
                 return
             }
             Output.line(ids.isEmpty ? "Nothing to redeliver." : "Queued \(ids.count) deliver\(ids.count == 1 ? "y" : "ies") again: \(ids.map(String.init).joined(separator: ", "))")

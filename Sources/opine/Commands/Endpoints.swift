@@ -28,16 +28,7 @@ struct ListEndpoints: ParsableCommand {
         try Context.run(options) { context in
             let summaries = try context.store.endpointSummaries(context.configuration.webhooks.endpoints)
             if options.json {
-                Output.json(["endpoints": summaries.map { summary in
-                    let health = summary.health
-                    return [
-                        "name": summary.endpoint.name, "url": summary.endpoint.displayURL, "status": health.status.rawValue,
-                        "events": summary.endpoint.events.map(\.rawValue).sorted(), "include_contact": summary.endpoint.includeContact,
-                        "last_success_at": health.lastSuccessAt ?? NSNull(), "last_failure_at": health.lastFailureAt ?? NSNull(),
-                        "failures_in_row": health.failuresInRow, "disabled_reason": health.disabledReason ?? NSNull(),
-                        "pending": summary.pending, "failed": summary.failed, "dead": summary.dead,
-                    ] as [String: Any]
-                }])
+                try Output.json(EndpointsOutput(endpoints: summaries.map(EndpointsOutput.Endpoint.init)))
                 return
             }
             guard !summaries.isEmpty else {
@@ -71,7 +62,7 @@ struct EnableEndpoint: ParsableCommand {
             }
             let health = try context.store.enableEndpoint(name)
             if options.json {
-                Output.json(["name": name, "status": health.status.rawValue])
+                try Output.json(EndpointEnabledOutput(name: name, status: health.status))
             } else {
                 Output.line("Endpoint \(name) enabled; its waiting deliveries go out within a second.")
             }
@@ -90,6 +81,6 @@ struct NewSecret: ParsableCommand {
 
     func run() throws {
         let secret = "whsec_" + SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.base64EncodedString()
-        if json { Output.json(["secret": secret]) } else { Output.line(secret) }
+        if json { try Output.json(NewSecretOutput(secret: secret)) } else { Output.line(secret) }
     }
 }

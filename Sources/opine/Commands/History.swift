@@ -16,13 +16,7 @@ struct History: ParsableCommand {
         try Context.run(options) { context in
             let events = try context.store.history(of: caseID)
             if options.json {
-                Output.json(["case": caseID, "events": events.map { event in
-                    [
-                        "id": event.id ?? 0, "at": event.at, "actor": event.actor, "type": event.type.rawValue,
-                        "from": event.fromState?.rawValue ?? NSNull(), "to": event.toState?.rawValue ?? NSNull(),
-                        "detail": JSONText.decode(event.detail),
-                    ] as [String: Any]
-                }])
+                try Output.json(HistoryOutput(caseID: caseID, events: events.map(HistoryOutput.Event.init)))
                 return
             }
             Output.table(["AT", "ACTOR", "EVENT", "STATE", "DETAIL"], events.map { event in
@@ -48,13 +42,8 @@ struct Rejected: ParsableCommand {
         try Context.run(options) { context in
             let rows = try context.store.rejections(limit: page.limit, offset: page.offset)
             if options.json {
-                Output.json(["rejections": rows.map { row in
-                    [
-                        "id": row.id ?? 0, "at": row.at, "upload": row.uploadName, "code": row.code, "message": row.message,
-                        "submission_id": row.submissionID ?? NSNull(), "duplicate_of": row.duplicateOf ?? NSNull(),
-                        "quarantine": row.quarantine.map { context.configuration.rejectedDirectory + "/" + $0 } ?? NSNull(),
-                    ] as [String: Any]
-                }])
+                let directory = context.configuration.rejectedDirectory
+                try Output.json(RejectedOutput(rejections: rows.map { RejectedOutput.Rejection($0, rejectedDirectory: directory) }))
                 return
             }
             guard !rows.isEmpty else {
@@ -85,7 +74,7 @@ struct Stats: ParsableCommand {
             }
             let stats = try context.store.stats()
             if options.json {
-                Output.json(encodable: stats)
+                try Output.json(StatsOutput(stats))
                 return
             }
             Output.table(["STATE", "CASES"], CaseState.allCases.map { [$0.rawValue, String(stats.byState[$0.rawValue] ?? 0)] })

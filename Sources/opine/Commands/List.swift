@@ -45,7 +45,7 @@ struct List: ParsableCommand {
             if more { cases.removeLast() }
             let next = more ? page.offset + page.limit : nil
             if options.json {
-                Output.json(["cases": cases.map(Output.caseJSON), "next_offset": next as Any? ?? NSNull()])
+                try Output.json(CaseListOutput(cases: cases.map(CaseSummaryOutput.init), nextOffset: next))
                 return
             }
             guard !cases.isEmpty else {

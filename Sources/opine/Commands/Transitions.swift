@@ -17,11 +17,9 @@ enum CaseChange {
             command.enteredBy = enteredBy
             let after = try context.store.apply(command, to: caseID, by: actor, expectedVersion: before.version)
             if options.json {
-                let result: [String: Any] = [
-                    "id": after.id, "from": before.state.rawValue, "state": after.state.rawValue,
-                    "priority": after.priority.rawValue, "assignee": after.assignee as Any? ?? NSNull(), "actor": actor.name,
-                ]
-                Output.json(result)
+                try Output.json(TransitionOutput(
+                    id: after.id, from: before.state, state: after.state, priority: after.priority,
+                    assignee: after.assignee, actor: actor.name))
             } else {
                 var summary = "\(after.id): \(before.state.rawValue) → \(after.state.rawValue)"
                 if after.priority != before.priority { summary += ", priority \(before.priority.rawValue) → \(after.priority.rawValue)" }
