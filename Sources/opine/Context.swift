@@ -48,8 +48,11 @@ enum ExitStatus: Int32 {
 
 /// What a command needs: the configuration, the store, and who is acting.
 struct Context {
+    /// The configuration read for this run.
     let configuration: OpineCore.Configuration
+    /// The opened database.
     let store: CaseStore
+    /// The options given on the command line.
     let options: GlobalOptions
 
     /// Runs `body` with an opened store and turns every failure into a clear message and its exit code.
@@ -128,22 +131,28 @@ struct Context {
         return (actor, name == login ? nil : login)
     }
 
+    /// The name of the user running opine (from the password database, else $USER, else the uid).
     static func loginName() -> String {
         if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name { return String(cString: name) }
         return ProcessInfo.processInfo.environment["USER"] ?? "uid-\(geteuid())"
     }
 }
 
+/// A command-line input (an argument value or a file) that cannot be used; exit 64.
 struct InputError: Error, CustomStringConvertible {
+    /// Names the problem and the fix.
     var description: String
 }
 
+/// opine may not run this way (root against the service's database); exit 77.
 struct PermissionProblem: Error, CustomStringConvertible {
+    /// Names the problem and the fix.
     var description: String
 }
 
 /// Reads a text or PDF file given on the command line, with a size cap and a clear message.
 enum InputFile {
+    /// The file's bytes, refusing a missing, empty or larger than `maxBytes` file; `what` names it in errors.
     static func read(_ path: String, maxBytes: Int, what: String) throws -> Data {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw InputError(description: "\(path): cannot read the \(what) file (does it exist, and may you read it?)")
@@ -155,6 +164,7 @@ enum InputFile {
         return data
     }
 
+    /// The file as UTF-8 text, with the checks of `read`.
     static func text(_ path: String, maxBytes: Int, what: String) throws -> String {
         let data = try read(path, maxBytes: maxBytes, what: what)
         guard let text = String(data: data, encoding: .utf8) else {

@@ -3,6 +3,7 @@ import OpineStore
 import OpineConfiguration
 import ArgumentParser
 
+/// `opine`: the administration command and its subcommands.
 @main
 struct OpineCLI: ParsableCommand {
     static let configuration = CommandConfiguration(

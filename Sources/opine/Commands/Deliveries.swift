@@ -4,8 +4,10 @@ import OpineConfiguration
 import ArgumentParser
 import Foundation
 
+/// `--state pending|failed|delivered|dead`.
 extension DeliveryRecord.State: ExpressibleByArgument {}
 
+/// `opine deliveries`: webhook deliveries and their attempts.
 struct Deliveries: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show webhook deliveries and every attempt: when, status or error, duration, first bytes of the answer.",
@@ -59,6 +61,7 @@ struct Deliveries: ParsableCommand {
     }
 }
 
+/// `opine redeliver`: queue deliveries again with a fresh round of retries.
 struct Redeliver: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Send deliveries again now, with a fresh round of retries.",

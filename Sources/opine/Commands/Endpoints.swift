@@ -5,6 +5,7 @@ import ArgumentParser
 import Crypto
 import Foundation
 
+/// `opine endpoints`: the group of endpoint commands (`list` by default).
 struct Endpoints: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show webhook endpoints and their health; re-enable one; make a new signing secret.",
@@ -12,6 +13,7 @@ struct Endpoints: ParsableCommand {
         defaultSubcommand: ListEndpoints.self)
 }
 
+/// `opine endpoints list`: each endpoint's health and backlog.
 struct ListEndpoints: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
@@ -46,6 +48,7 @@ struct ListEndpoints: ParsableCommand {
     }
 }
 
+/// `opine endpoints enable NAME`: let a disabled or paused endpoint receive again.
 struct EnableEndpoint: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enable",
@@ -70,6 +73,7 @@ struct EnableEndpoint: ParsableCommand {
     }
 }
 
+/// `opine endpoints new-secret`: a new random signing secret.
 struct NewSecret: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "new-secret",

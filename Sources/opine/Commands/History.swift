@@ -4,6 +4,7 @@ import OpineConfiguration
 import ArgumentParser
 import Foundation
 
+/// `opine history CASE`: the case's audit trail.
 struct History: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show a case's audit trail: intake, every change, who made it and when.")
@@ -29,6 +30,7 @@ struct History: ParsableCommand {
     }
 }
 
+/// `opine rejected`: quarantined uploads and removed duplicates.
 struct Rejected: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show uploads that did not become cases: quarantined with a reason, or removed as duplicates.",
@@ -57,6 +59,7 @@ struct Rejected: ParsableCommand {
     }
 }
 
+/// `opine stats`: case counts, the oldest waiting case, rejections and the webhook backlog.
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Count cases by state and priority, and show the oldest waiting case.",

@@ -4,6 +4,7 @@ import OpineConfiguration
 import ArgumentParser
 import Foundation
 
+/// `opine list`: the queue, one page at a time.
 struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the queue: emergencies first, then oldest.",
@@ -63,5 +64,7 @@ struct List: ParsableCommand {
     }
 }
 
+/// `--state received|triaged|reviewed|responded|withdrawn`.
 extension CaseState: ExpressibleByArgument {}
+/// `--priority emergency|urgent|routine`.
 extension Priority: ExpressibleByArgument {}

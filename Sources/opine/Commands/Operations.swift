@@ -5,6 +5,7 @@ import ArgumentParser
 import Foundation
 import GRDB
 
+/// `opine status`: is opined alive and well (exit 69 when not).
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Is opined alive and well? Its version and uptime, the drop-directory and webhook backlogs.",
@@ -82,6 +83,7 @@ struct Status: ParsableCommand {
     }
 }
 
+/// `opine check-config`: validate a configuration without starting anything.
 struct CheckConfig: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
@@ -130,6 +132,7 @@ struct CheckConfig: ParsableCommand {
     }
 }
 
+/// `opine backup --to FILE`: an online, integrity-checked copy of the database.
 struct Backup: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write an online, consistent copy of the database to a new file, while opined keeps working.",
@@ -178,6 +181,7 @@ struct Backup: ParsableCommand {
     }
 }
 
+/// `opine verify`: check the audit chain, the schema and the stored files (exit 65 when not intact).
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check that nothing was tampered with: the audit chain, the schema, and every stored file's SHA-256.",

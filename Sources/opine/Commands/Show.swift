@@ -4,6 +4,7 @@ import OpineConfiguration
 import ArgumentParser
 import Foundation
 
+/// `opine show CASE`: one case in full.
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show one case: the patient's request, its files, review and response.")

@@ -137,6 +137,7 @@ struct CaseDetailOutput: Encodable {
     }
 }
 
+/// Building the output from the store's records.
 extension CaseDetailOutput {
     /// The case, its files and letters as the store read them; `folder` is where its files are kept.
     init(_ record: CaseRecord, files: [CaseFileRecord], letters: [LetterRecord], folder: String) {
