@@ -48,8 +48,11 @@ enum ExitStatus: Int32 {
 
 /// What a command needs: the configuration, the store, and who is acting.
 struct Context {
+    /// The configuration read for this run.
     let configuration: OpineCore.Configuration
+    /// The opened database.
     let store: CaseStore
+    /// The options given on the command line.
     let options: GlobalOptions
 
     /// Runs `body` with an opened store and turns every failure into a clear message and its exit code.
@@ -64,7 +67,11 @@ struct Context {
         } catch {
             let (status, code, message) = classify(error)
             if options.json {
-                Output.json(["error": ["code": code, "message": message]], toStandardError: true)
+                do {
+                    try Output.json(ErrorOutput(error: .init(code: code, message: message)), toStandardError: true)
+                } catch {
+                    Output.error(message)
+                }
             } else {
                 Output.error(message)
             }
@@ -86,24 +93,25 @@ struct Context {
             """)
     }
 
-    static func classify(_ error: Error) -> (ExitStatus, String, String) {
+    /// The exit status, the JSON error code and the message for a failure.
+    static func classify(_ error: Error) -> (ExitStatus, ErrorCode, String) {
         switch error {
         case is PermissionProblem:
-            return (.notPermitted, "not_permitted", "\(error)")
+            return (.notPermitted, .notPermitted, "\(error)")
         case let error as ConfigurationError:
-            return (.configuration, "configuration", "configuration error: \(error)")
+            return (.configuration, .configuration, "configuration error: \(error)")
         case StoreError.noDatabase:
-            return (.configuration, "no_database", "\(error)")
+            return (.configuration, .noDatabase, "\(error)")
         case StoreError.caseNotFound, StoreError.notFound:
-            return (.notFound, "not_found", "\(error)")
+            return (.notFound, .notFound, "\(error)")
         case StoreError.conflict:
-            return (.refused, "conflict", "\(error)")
+            return (.refused, .conflict, "\(error)")
         case StoreError.refused, StoreError.notPermitted:
-            return (.refused, "refused", "\(error)")
+            return (.refused, .refused, "\(error)")
         case StoreError.invalidInput, is InputError:
-            return (.usage, "usage", "\(error)")
+            return (.usage, .usage, "\(error)")
         default:
-            return (.internalError, "internal", "internal error: \(error)")
+            return (.internalError, .internal, "internal error: \(error)")
         }
     }
 
@@ -123,22 +131,28 @@ struct Context {
         return (actor, name == login ? nil : login)
     }
 
+    /// The name of the user running opine (from the password database, else $USER, else the uid).
     static func loginName() -> String {
         if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name { return String(cString: name) }
         return ProcessInfo.processInfo.environment["USER"] ?? "uid-\(geteuid())"
     }
 }
 
+/// A command-line input (an argument value or a file) that cannot be used; exit 64.
 struct InputError: Error, CustomStringConvertible {
+    /// Names the problem and the fix.
     var description: String
 }
 
+/// opine may not run this way (root against the service's database); exit 77.
 struct PermissionProblem: Error, CustomStringConvertible {
+    /// Names the problem and the fix.
     var description: String
 }
 
 /// Reads a text or PDF file given on the command line, with a size cap and a clear message.
 enum InputFile {
+    /// The file's bytes, refusing a missing, empty or larger than `maxBytes` file; `what` names it in errors.
     static func read(_ path: String, maxBytes: Int, what: String) throws -> Data {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw InputError(description: "\(path): cannot read the \(what) file (does it exist, and may you read it?)")
@@ -150,6 +164,7 @@ enum InputFile {
         return data
     }
 
+    /// The file as UTF-8 text, with the checks of `read`.
     static func text(_ path: String, maxBytes: Int, what: String) throws -> String {
         let data = try read(path, maxBytes: maxBytes, what: what)
         guard let text = String(data: data, encoding: .utf8) else {

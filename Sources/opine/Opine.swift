@@ -3,6 +3,7 @@ import OpineConfiguration
 import OpineCore
 import OpineStore
 
+/// `opine`: the administration command and its subcommands.
 @main
 struct OpineCLI: ParsableCommand {
     static let configuration = CommandConfiguration(

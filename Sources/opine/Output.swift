@@ -5,25 +5,28 @@ import OpineStore
 
 /// Text for people (aligned columns) and JSON for scripts; errors go to stderr.
 enum Output {
+    /// Writes one line to stdout.
     static func line(_ text: String = "") {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 
+    /// Writes `opine: message` to stderr.
     static func error(_ message: String) {
         FileHandle.standardError.write(Data("opine: \(message)\n".utf8))
     }
 
-    static func json(_ value: Any, toStandardError: Bool = false) {
-        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        let handle = toStandardError ? FileHandle.standardError : FileHandle.standardOutput
-        handle.write(data + Data("\n".utf8))
-    }
-
-    static func json<T: Encodable>(encodable value: T) {
+    /// The one encoder every `--json` output goes through, so all are alike: keys sorted, slashes unescaped, one line.
+    static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
+        return encoder
+    }()
+
+    /// Writes `value` as one line of JSON to stdout, or to stderr for errors (the `*Output` types in Outputs/).
+    static func json(_ value: some Encodable, toStandardError: Bool = false) throws {
+        let data = try encoder.encode(value)
+        let handle = toStandardError ? FileHandle.standardError : FileHandle.standardOutput
+        handle.write(data + Data("\n".utf8))
     }
 
     /// Columns padded to their widest cell; every cell is escaped so upload-supplied text cannot drive the terminal.
@@ -62,13 +65,5 @@ enum Output {
         if minutes < 60 { return "\(minutes)m" }
         if minutes < 48 * 60 { return "\(minutes / 60)h \(minutes % 60)m" }
         return "\(minutes / 1440)d \(minutes % 1440 / 60)h"
-    }
-
-    static func caseJSON(_ summary: CaseSummary) -> [String: Any] {
-        [
-            "id": summary.id, "state": summary.state.rawValue, "priority": summary.priority.rawValue,
-            "assignee": summary.assignee ?? NSNull(), "regions": summary.regions,
-            "received_at": summary.receivedAt, "updated_at": summary.updatedAt,
-        ]
     }
 }

@@ -4,8 +4,10 @@ import OpineConfiguration
 import OpineCore
 import OpineStore
 
+/// `--state pending|failed|delivered|dead`.
 extension DeliveryRecord.State: ExpressibleByArgument {}
 
+/// `opine deliveries`: webhook deliveries and their attempts.
 struct Deliveries: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show webhook deliveries and every attempt: when, status or error, duration, first bytes of the answer.",
@@ -37,7 +39,7 @@ struct Deliveries: ParsableCommand {
             filter.offset = page.offset
             let listings = try context.store.deliveries(filter)
             if options.json {
-                Output.json(["deliveries": listings.map(Self.json)])
+                try Output.json(DeliveriesOutput(deliveries: listings.map(DeliveriesOutput.Delivery.init)))
                 return
             }
             guard !listings.isEmpty else {
@@ -57,26 +59,9 @@ struct Deliveries: ParsableCommand {
             }
         }
     }
-
-    static func json(_ listing: DeliveryListing) -> [String: Any] {
-        let delivery = listing.delivery
-        return [
-            "id": delivery.id!, "event": listing.event.type.rawValue, "webhook_id": listing.event.webhookID ?? NSNull(),
-            "case_id": listing.event.caseID ?? NSNull(), "endpoint": delivery.endpoint, "state": delivery.state.rawValue,
-            "created_at": delivery.createdAt, "finished_at": delivery.finishedAt ?? NSNull(),
-            "next_attempt_at": delivery.nextAttemptAt.map { Timestamps.format(Date(timeIntervalSince1970: $0)) } ?? NSNull(),
-            "attempts_this_round": delivery.attempts, "last_status": delivery.lastStatus ?? NSNull(),
-            "last_error": delivery.lastError ?? NSNull(),
-            "attempts": listing.attempts.map { attempt in
-                [
-                    "started_at": attempt.startedAt, "duration_ms": attempt.durationMs, "status": attempt.status ?? NSNull(),
-                    "error": attempt.error ?? NSNull(), "response": attempt.responseExcerpt ?? NSNull(),
-                ] as [String: Any]
-            },
-        ]
-    }
 }
 
+/// `opine redeliver`: queue deliveries again with a fresh round of retries.
 struct Redeliver: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Send deliveries again now, with a fresh round of retries.",
@@ -123,7 +108,7 @@ struct Redeliver: ParsableCommand {
                 .filter { ($0.status == .disabled || $0.status == .paused) && context.configuration.webhooks.endpoint(named: $0.name) != nil }
                 .map(\.name).sorted()
             if options.json {
-                Output.json(["redelivered": ids, "endpoints_not_sending": waiting])
+                try Output.json(RedeliverOutput(redelivered: ids, endpointsNotSending: waiting))
                 return
             }
             Output.line(ids.isEmpty ? "Nothing to redeliver." : "Queued \(ids.count) deliver\(ids.count == 1 ? "y" : "ies") again: \(ids.map(String.init).joined(separator: ", "))")

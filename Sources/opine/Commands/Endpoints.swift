@@ -5,6 +5,7 @@ import OpineConfiguration
 import OpineCore
 import OpineStore
 
+/// `opine endpoints`: the group of endpoint commands (`list` by default).
 struct Endpoints: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show webhook endpoints and their health; re-enable one; make a new signing secret.",
@@ -12,6 +13,7 @@ struct Endpoints: ParsableCommand {
         defaultSubcommand: ListEndpoints.self)
 }
 
+/// `opine endpoints list`: each endpoint's health and backlog.
 struct ListEndpoints: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
@@ -28,16 +30,7 @@ struct ListEndpoints: ParsableCommand {
         try Context.run(options) { context in
             let summaries = try context.store.endpointSummaries(context.configuration.webhooks.endpoints)
             if options.json {
-                Output.json(["endpoints": summaries.map { summary in
-                    let health = summary.health
-                    return [
-                        "name": summary.endpoint.name, "url": summary.endpoint.displayURL, "status": health.status.rawValue,
-                        "events": summary.endpoint.events.map(\.rawValue).sorted(), "include_contact": summary.endpoint.includeContact,
-                        "last_success_at": health.lastSuccessAt ?? NSNull(), "last_failure_at": health.lastFailureAt ?? NSNull(),
-                        "failures_in_row": health.failuresInRow, "disabled_reason": health.disabledReason ?? NSNull(),
-                        "pending": summary.pending, "failed": summary.failed, "dead": summary.dead,
-                    ] as [String: Any]
-                }])
+                try Output.json(EndpointsOutput(endpoints: summaries.map(EndpointsOutput.Endpoint.init)))
                 return
             }
             guard !summaries.isEmpty else {
@@ -55,6 +48,7 @@ struct ListEndpoints: ParsableCommand {
     }
 }
 
+/// `opine endpoints enable NAME`: let a disabled or paused endpoint receive again.
 struct EnableEndpoint: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enable",
@@ -71,7 +65,7 @@ struct EnableEndpoint: ParsableCommand {
             }
             let health = try context.store.enableEndpoint(name)
             if options.json {
-                Output.json(["name": name, "status": health.status.rawValue])
+                try Output.json(EndpointEnabledOutput(name: name, status: health.status))
             } else {
                 Output.line("Endpoint \(name) enabled; its waiting deliveries go out within a second.")
             }
@@ -79,6 +73,7 @@ struct EnableEndpoint: ParsableCommand {
     }
 }
 
+/// `opine endpoints new-secret`: a new random signing secret.
 struct NewSecret: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "new-secret",
@@ -90,6 +85,6 @@ struct NewSecret: ParsableCommand {
 
     func run() throws {
         let secret = "whsec_" + SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.base64EncodedString()
-        if json { Output.json(["secret": secret]) } else { Output.line(secret) }
+        if json { try Output.json(NewSecretOutput(secret: secret)) } else { Output.line(secret) }
     }
 }

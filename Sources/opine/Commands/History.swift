@@ -4,6 +4,7 @@ import OpineConfiguration
 import OpineCore
 import OpineStore
 
+/// `opine history CASE`: the case's audit trail.
 struct History: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show a case's audit trail: intake, every change, who made it and when.")
@@ -16,13 +17,7 @@ struct History: ParsableCommand {
         try Context.run(options) { context in
             let events = try context.store.history(of: caseID)
             if options.json {
-                Output.json(["case": caseID, "events": events.map { event in
-                    [
-                        "id": event.id ?? 0, "at": event.at, "actor": event.actor, "type": event.type.rawValue,
-                        "from": event.fromState?.rawValue ?? NSNull(), "to": event.toState?.rawValue ?? NSNull(),
-                        "detail": JSONText.decode(event.detail),
-                    ] as [String: Any]
-                }])
+                try Output.json(HistoryOutput(caseID: caseID, events: events.map(HistoryOutput.Event.init)))
                 return
             }
             Output.table(["AT", "ACTOR", "EVENT", "STATE", "DETAIL"], events.map { event in
@@ -35,6 +30,7 @@ struct History: ParsableCommand {
     }
 }
 
+/// `opine rejected`: quarantined uploads and removed duplicates.
 struct Rejected: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show uploads that did not become cases: quarantined with a reason, or removed as duplicates.",
@@ -48,13 +44,8 @@ struct Rejected: ParsableCommand {
         try Context.run(options) { context in
             let rows = try context.store.rejections(limit: page.limit, offset: page.offset)
             if options.json {
-                Output.json(["rejections": rows.map { row in
-                    [
-                        "id": row.id ?? 0, "at": row.at, "upload": row.uploadName, "code": row.code, "message": row.message,
-                        "submission_id": row.submissionID ?? NSNull(), "duplicate_of": row.duplicateOf ?? NSNull(),
-                        "quarantine": row.quarantine.map { context.configuration.rejectedDirectory + "/" + $0 } ?? NSNull(),
-                    ] as [String: Any]
-                }])
+                let directory = context.configuration.rejectedDirectory
+                try Output.json(RejectedOutput(rejections: rows.map { RejectedOutput.Rejection($0, rejectedDirectory: directory) }))
                 return
             }
             guard !rows.isEmpty else {
@@ -68,6 +59,7 @@ struct Rejected: ParsableCommand {
     }
 }
 
+/// `opine stats`: case counts, the oldest waiting case, rejections and the webhook backlog.
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Count cases by state and priority, and show the oldest waiting case.",
@@ -85,7 +77,7 @@ struct Stats: ParsableCommand {
             }
             let stats = try context.store.stats()
             if options.json {
-                Output.json(encodable: stats)
+                try Output.json(StatsOutput(stats))
                 return
             }
             Output.table(["STATE", "CASES"], CaseState.allCases.map { [$0.rawValue, String(stats.byState[$0.rawValue] ?? 0)] })

@@ -4,6 +4,7 @@ import OpineConfiguration
 import OpineCore
 import OpineStore
 
+/// `opine list`: the queue, one page at a time.
 struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the queue: emergencies first, then oldest.",
@@ -45,7 +46,7 @@ struct List: ParsableCommand {
             if more { cases.removeLast() }
             let next = more ? page.offset + page.limit : nil
             if options.json {
-                Output.json(["cases": cases.map(Output.caseJSON), "next_offset": next as Any? ?? NSNull()])
+                try Output.json(CaseListOutput(cases: cases.map(CaseSummaryOutput.init), nextOffset: next))
                 return
             }
             guard !cases.isEmpty else {
@@ -63,5 +64,7 @@ struct List: ParsableCommand {
     }
 }
 
+/// `--state received|triaged|reviewed|responded|withdrawn`.
 extension CaseState: ExpressibleByArgument {}
+/// `--priority emergency|urgent|routine`.
 extension Priority: ExpressibleByArgument {}

@@ -5,6 +5,7 @@ import OpineConfiguration
 import OpineCore
 import OpineStore
 
+/// `opine status`: is opined alive and well (exit 69 when not).
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Is opined alive and well? Its version and uptime, the drop-directory and webhook backlogs.",
@@ -21,24 +22,12 @@ struct Status: ParsableCommand {
     func run() throws {
         try Context.run(options) { context in
             let configuration = context.configuration
-            var problems: [String] = []
             var heartbeat: DaemonHeartbeat?
             if let data = FileManager.default.contents(atPath: configuration.heartbeatPath) {
                 heartbeat = try? JSONDecoder().decode(DaemonHeartbeat.self, from: data)
             }
             let age = heartbeat.flatMap { Timestamps.parse($0.at) }.map { Date().timeIntervalSince($0) }
-            if heartbeat == nil {
-                problems.append("opined is not running (no heartbeat at \(configuration.heartbeatPath))")
-            } else if let age, age > 10 {
-                problems.append("opined's heartbeat is \(Int(age)) s old: it is stopped or hung")
-            } else if heartbeat?.healthy == false {
-                let stalled = heartbeat?.loops.filter { $0.value > 10 }.keys.sorted().joined(separator: ", ") ?? ""
-                problems.append("a working loop has stalled (\(stalled)); systemd's watchdog will restart opined")
-            }
-            if let blocked = heartbeat?.intakeBlocked, let age, age <= 10 {
-                let cause = blocked.diskFull ? "the disk is full" : "an I/O error"
-                problems.append("intake is blocked since \(Output.minute(blocked.since)) by \(cause) (\(blocked.message)); uploads wait in the drop directory and are retried, and intake resumes by itself once the cause is fixed")
-            }
+            var problems = Self.daemonProblems(heartbeat, age: age, heartbeatPath: configuration.heartbeatPath)
             var free: [String: Int64] = [:]
             for (name, path) in [("spool", configuration.spoolDirectory), ("state", configuration.stateDirectory)] {
                 guard let bytes = DiskSpace.available(at: path) else { continue }
@@ -52,14 +41,11 @@ struct Status: ParsableCommand {
             let webhooks = try context.store.stats().webhooks
             let healthy = problems.isEmpty
             if options.json {
-                Output.json([
-                    "healthy": healthy, "problems": problems, "version": heartbeat?.version ?? NSNull(),
-                    "pid": heartbeat.map { Int($0.pid) } ?? NSNull(), "started_at": heartbeat?.startedAt ?? NSNull(),
-                    "heartbeat_age_seconds": age ?? NSNull(), "loops": heartbeat?.loops ?? [:],
-                    "drop_backlog": backlog ?? NSNull(), "webhooks": ["pending": webhooks.pending, "failed": webhooks.failed, "dead": webhooks.dead],
-                    "free_bytes": free,
-                    "intake_blocked": heartbeat?.intakeBlocked.map { ["message": $0.message, "disk_full": $0.diskFull, "since": $0.since] as [String: Any] } ?? NSNull(),
-                ] as [String: Any])
+                try Output.json(StatusOutput(
+                    healthy: healthy, problems: problems, version: heartbeat?.version, pid: heartbeat.map { Int($0.pid) },
+                    startedAt: heartbeat?.startedAt, heartbeatAgeSeconds: age, loops: heartbeat?.loops ?? [:],
+                    dropBacklog: backlog, webhooks: webhooks, freeBytes: free,
+                    intakeBlocked: heartbeat?.intakeBlocked.map(StatusOutput.IntakeBlocked.init)))
             } else {
                 Output.line(healthy ? "opined is running." : "opined is NOT healthy.")
                 for problem in problems { Output.line("  problem: \(problem)") }
@@ -77,8 +63,27 @@ struct Status: ParsableCommand {
             if !healthy { throw ExitCode(ExitStatus.unavailable.rawValue) }
         }
     }
+
+    /// What is wrong with opined, judged from its heartbeat file and that file's age in seconds.
+    static func daemonProblems(_ heartbeat: DaemonHeartbeat?, age: TimeInterval?, heartbeatPath: String) -> [String] {
+        var problems: [String] = []
+        if heartbeat == nil {
+            problems.append("opined is not running (no heartbeat at \(heartbeatPath))")
+        } else if let age, age > 10 {
+            problems.append("opined's heartbeat is \(Int(age)) s old: it is stopped or hung")
+        } else if heartbeat?.healthy == false {
+            let stalled = heartbeat?.loops.filter { $0.value > 10 }.keys.sorted().joined(separator: ", ") ?? ""
+            problems.append("a working loop has stalled (\(stalled)); systemd's watchdog will restart opined")
+        }
+        if let blocked = heartbeat?.intakeBlocked, let age, age <= 10 {
+            let cause = blocked.diskFull ? "the disk is full" : "an I/O error"
+            problems.append("intake is blocked since \(Output.minute(blocked.since)) by \(cause) (\(blocked.message)); uploads wait in the drop directory and are retried, and intake resumes by itself once the cause is fixed")
+        }
+        return problems
+    }
 }
 
+/// `opine check-config`: validate a configuration without starting anything.
 struct CheckConfig: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
@@ -103,11 +108,9 @@ struct CheckConfig: ParsableCommand {
             let configuration = try OpineCore.Configuration.load(explicitPath: file ?? config)
             if secrets { _ = try configuration.webhooks.loadSigners(environment: ProcessInfo.processInfo.environment) }
             if json {
-                Output.json([
-                    "valid": true, "source": configuration.source, "spool": configuration.spoolDirectory,
-                    "state": configuration.stateDirectory, "endpoints": configuration.webhooks.endpoints.map(\.name),
-                    "reviewers": configuration.reviewers.keys.sorted(),
-                ] as [String: Any])
+                try Output.json(CheckConfigOutput(
+                    source: configuration.source, spool: configuration.spoolDirectory, state: configuration.stateDirectory,
+                    endpoints: configuration.webhooks.endpoints.map(\.name), reviewers: configuration.reviewers.keys.sorted()))
             } else {
                 Output.line("\(configuration.source): valid.")
                 Output.fields([
@@ -119,7 +122,8 @@ struct CheckConfig: ParsableCommand {
             }
         } catch let error as ConfigurationError {
             if json {
-                Output.json(["valid": false, "error": ["code": "configuration", "message": error.description]], toStandardError: true)
+                try Output.json(
+                    CheckConfigFailureOutput(error: .init(code: .configuration, message: error.description)), toStandardError: true)
             } else {
                 Output.error("configuration error: \(error)")
             }
@@ -128,6 +132,7 @@ struct CheckConfig: ParsableCommand {
     }
 }
 
+/// `opine backup --to FILE`: an online, integrity-checked copy of the database.
 struct Backup: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write an online, consistent copy of the database to a new file, while opined keeps working.",
@@ -164,7 +169,7 @@ struct Backup: ParsableCommand {
                 guard rename(partial, to) == 0 else { throw InputError(description: "\(to): cannot rename the finished backup into place") }
                 let size = (try? FileManager.default.attributesOfItem(atPath: to)[.size] as? Int) ?? 0
                 if options.json {
-                    Output.json(["file": to, "cases": cases, "bytes": size, "integrity_check": "ok"] as [String: Any])
+                    try Output.json(BackupOutput(file: to, cases: cases, bytes: size))
                 } else {
                     Output.line("Backed up \(cases) cases to \(to) (\(size) bytes); integrity check ok.")
                 }
@@ -176,6 +181,7 @@ struct Backup: ParsableCommand {
     }
 }
 
+/// `opine verify`: check the audit chain, the schema and the stored files (exit 65 when not intact).
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check that nothing was tampered with: the audit chain, the schema, and every stored file's SHA-256.",
@@ -194,10 +200,7 @@ struct Verify: ParsableCommand {
         try Context.run(options) { context in
             let report = try context.store.verify(casesDirectory: context.configuration.casesDirectory, files: !skipFiles)
             if options.json {
-                Output.json([
-                    "intact": report.isClean, "problems": report.problems, "events_checked": report.eventsChecked,
-                    "files_checked": report.filesChecked, "bytes_checked": report.bytesChecked,
-                ] as [String: Any])
+                try Output.json(VerifyOutput(report))
             } else {
                 for problem in report.problems { Output.line("problem: \(problem)") }
                 Output.line("\(report.isClean ? "Intact" : "NOT intact"): \(report.eventsChecked) audit events, \(report.filesChecked) files (\(report.bytesChecked) bytes) checked\(skipFiles ? " (files skipped)" : "").")

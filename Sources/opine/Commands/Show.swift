@@ -4,6 +4,7 @@ import OpineConfiguration
 import OpineCore
 import OpineStore
 
+/// `opine show CASE`: one case in full.
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show one case: the patient's request, its files, review and response.")
@@ -20,7 +21,7 @@ struct Show: ParsableCommand {
             let letters = try context.store.letters(of: caseID)
             let folder = context.configuration.casesDirectory + "/" + record.id
             if options.json {
-                Output.json(json(record, files: files, letters: letters, folder: folder))
+                try Output.json(CaseDetailOutput(record, files: files, letters: letters, folder: folder))
                 return
             }
             let priority = record.priority == record.intakePriority
@@ -52,41 +53,5 @@ struct Show: ParsableCommand {
                 Output.table(["  FILE", "TYPE", "BYTES", "SENT BY", "AT"], letters.map { ["  " + $0.fileName, $0.mediaType, String($0.size), $0.actor, Output.minute($0.createdAt)] })
             }
         }
-    }
-
-    private func json(_ record: CaseRecord, files: [CaseFileRecord], letters: [LetterRecord], folder: String) -> [String: Any] {
-        func orNull(_ value: String?) -> Any { value.map { $0 as Any } ?? NSNull() }
-        var result: [String: Any] = [:]
-        result["id"] = record.id
-        result["state"] = record.state.rawValue
-        result["priority"] = record.priority.rawValue
-        result["intake_priority"] = record.intakePriority.rawValue
-        result["assignee"] = orNull(record.assignee)
-        result["submission_id"] = record.submissionID
-        result["submitted_at"] = record.submittedAt
-        result["received_at"] = record.receivedAt
-        result["updated_at"] = record.updatedAt
-        result["version"] = record.version
-        result["regions"] = record.regions
-        result["symptoms"] = record.symptoms.map(\.rawValue)
-        result["symptom_onset"] = orNull(record.symptomOnset)
-        result["prior_treatments"] = record.priorTreatments
-        result["question"] = record.question
-        result["findings"] = orNull(record.findings)
-        result["withdrawn_reason"] = orNull(record.withdrawnReason)
-        result["patient"] = [
-            "name": record.patientName, "date_of_birth": record.patientDateOfBirth,
-            "email": orNull(record.patientEmail), "phone": orNull(record.patientPhone),
-        ] as [String: Any]
-        result["folder"] = folder
-        result["files"] = files.map {
-            ["path": $0.path, "kind": $0.kind, "media_type": $0.mediaType, "size": $0.size, "sha256": $0.sha256,
-             "stored_sha256": $0.storedSHA256 ?? NSNull()] as [String: Any]
-        }
-        result["letters"] = letters.map {
-            ["file_name": $0.fileName, "media_type": $0.mediaType, "size": $0.size, "sha256": $0.sha256,
-             "created_at": $0.createdAt, "actor": $0.actor] as [String: Any]
-        }
-        return result
     }
 }

@@ -6,6 +6,7 @@ import OpineStore
 
 /// The shared path of every command that changes a case: read it, ask the workflow, apply with the version read.
 enum CaseChange {
+    /// Runs one change of `caseID` as the acting user; `build` turns the options into the command to apply.
     static func apply(
         _ options: GlobalOptions, _ acting: ActingOptions, caseID: String,
         build: (Context) throws -> CaseCommand
@@ -17,11 +18,9 @@ enum CaseChange {
             command.enteredBy = enteredBy
             let after = try context.store.apply(command, to: caseID, by: actor, expectedVersion: before.version)
             if options.json {
-                let result: [String: Any] = [
-                    "id": after.id, "from": before.state.rawValue, "state": after.state.rawValue,
-                    "priority": after.priority.rawValue, "assignee": after.assignee as Any? ?? NSNull(), "actor": actor.name,
-                ]
-                Output.json(result)
+                try Output.json(TransitionOutput(
+                    id: after.id, from: before.state, state: after.state, priority: after.priority,
+                    assignee: after.assignee, actor: actor.name))
             } else {
                 var summary = "\(after.id): \(before.state.rawValue) → \(after.state.rawValue)"
                 if after.priority != before.priority { summary += ", priority \(before.priority.rawValue) → \(after.priority.rawValue)" }
@@ -32,6 +31,7 @@ enum CaseChange {
     }
 }
 
+/// `opine triage CASE`: set priority and reviewer.
 struct Triage: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Triage a received case, or re-triage a triaged one: set priority and reviewer.",
@@ -58,6 +58,7 @@ struct Triage: ParsableCommand {
     }
 }
 
+/// `opine review CASE`: record the surgeon's findings.
 struct Review: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Record the surgeon's review of a triaged case.",
@@ -88,6 +89,7 @@ struct Review: ParsableCommand {
     }
 }
 
+/// `opine respond CASE`: record the letter sent to the patient.
 struct Respond: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Record that the response letter was sent; the letter is stored with the case.")
@@ -121,6 +123,7 @@ struct Respond: ParsableCommand {
     }
 }
 
+/// `opine withdraw CASE`: close an open case with a reason.
 struct Withdraw: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Withdraw an open case (for example at the patient's request), with a reason.")

@@ -1,0 +1,168 @@
+import OpineCore
+import OpineStore
+
+/// `opine show --json`: the whole case, with its patient, files, review and letters.
+struct CaseDetailOutput: Encodable {
+    /// The case id.
+    var id: String
+    /// Where the case stands in review.
+    var state: CaseState
+    /// The current priority.
+    var priority: Priority
+    /// The priority the symptoms gave at intake (triage may have changed `priority`).
+    var intakePriority: Priority
+    /// The assigned reviewer; null when nobody is assigned.
+    @OrNull var assignee: String?
+    /// The upload's own id, from its manifest.
+    var submissionID: String
+    /// When the patient submitted, as the manifest says.
+    var submittedAt: String
+    /// When intake stored the case (ISO 8601, UTC).
+    var receivedAt: String
+    /// When the case last changed (ISO 8601, UTC).
+    var updatedAt: String
+    /// Bumped by every change.
+    var version: Int
+    /// The body regions the patient asked about.
+    var regions: [String]
+    /// The symptoms the patient reported.
+    var symptoms: [Symptom]
+    /// When the symptoms began, in the patient's words; null when not given.
+    @OrNull var symptomOnset: String?
+    /// Treatments the patient already had.
+    var priorTreatments: [String]
+    /// The patient's question.
+    var question: String
+    /// The surgeon's findings; null until reviewed.
+    @OrNull var findings: String?
+    /// Why the case was withdrawn; null unless it was.
+    @OrNull var withdrawnReason: String?
+    /// Who the patient is.
+    var patient: Patient
+    /// The case's folder under the state directory.
+    var folder: String
+    /// The files intake stored.
+    var files: [File]
+    /// The response letters sent.
+    var letters: [Letter]
+
+    /// JSON keys.
+    enum CodingKeys: String, CodingKey {
+        case id, state, priority, assignee, version, regions, symptoms, question, findings, patient, folder, files, letters
+        case intakePriority = "intake_priority", submissionID = "submission_id", submittedAt = "submitted_at"
+        case receivedAt = "received_at", updatedAt = "updated_at", symptomOnset = "symptom_onset"
+        case priorTreatments = "prior_treatments", withdrawnReason = "withdrawn_reason"
+    }
+
+    /// The patient, as the manifest gave them.
+    struct Patient: Encodable {
+        /// Full name.
+        var name: String
+        /// Date of birth.
+        var dateOfBirth: String
+        /// Email address; null when not given.
+        @OrNull var email: String?
+        /// Phone number; null when not given.
+        @OrNull var phone: String?
+
+        /// JSON keys.
+        enum CodingKeys: String, CodingKey {
+            case name, email, phone
+            case dateOfBirth = "date_of_birth"
+        }
+    }
+
+    /// One stored file of the case.
+    struct File: Encodable {
+        /// The path inside the bundle.
+        var path: String
+        /// What the manifest says the file is (such as `imaging`).
+        var kind: String
+        /// The media type intake checked.
+        var mediaType: String
+        /// Bytes.
+        var size: Int64
+        /// The SHA-256 the manifest lists (of the bytes the patient sent).
+        var sha256: String
+        /// The SHA-256 of the bytes kept, when intake changed them (a DICOM preamble zeroed); null when the same.
+        @OrNull var storedSHA256: String?
+
+        /// JSON keys.
+        enum CodingKeys: String, CodingKey {
+            case path, kind, size, sha256
+            case mediaType = "media_type", storedSHA256 = "stored_sha256"
+        }
+
+        /// The file as the store keeps it.
+        init(_ file: CaseFileRecord) {
+            path = file.path
+            kind = file.kind
+            mediaType = file.mediaType
+            size = file.size
+            sha256 = file.sha256
+            storedSHA256 = file.storedSHA256
+        }
+    }
+
+    /// One response letter (its content stays in the database).
+    struct Letter: Encodable {
+        /// The letter's file name as given to `opine respond`.
+        var fileName: String
+        /// `application/pdf` or `text/plain`.
+        var mediaType: String
+        /// Bytes.
+        var size: Int64
+        /// The SHA-256 of the letter.
+        var sha256: String
+        /// When it was recorded (ISO 8601, UTC).
+        var createdAt: String
+        /// Who recorded it.
+        var actor: String
+
+        /// JSON keys.
+        enum CodingKeys: String, CodingKey {
+            case size, sha256, actor
+            case fileName = "file_name", mediaType = "media_type", createdAt = "created_at"
+        }
+
+        /// The letter as the store keeps it.
+        init(_ letter: LetterRecord) {
+            fileName = letter.fileName
+            mediaType = letter.mediaType
+            size = letter.size
+            sha256 = letter.sha256
+            createdAt = letter.createdAt
+            actor = letter.actor
+        }
+    }
+}
+
+/// Building the output from the store's records.
+extension CaseDetailOutput {
+    /// The case, its files and letters as the store read them; `folder` is where its files are kept.
+    init(_ record: CaseRecord, files: [CaseFileRecord], letters: [LetterRecord], folder: String) {
+        id = record.id
+        state = record.state
+        priority = record.priority
+        intakePriority = record.intakePriority
+        assignee = record.assignee
+        submissionID = record.submissionID
+        submittedAt = record.submittedAt
+        receivedAt = record.receivedAt
+        updatedAt = record.updatedAt
+        version = record.version
+        regions = record.regions
+        symptoms = record.symptoms
+        symptomOnset = record.symptomOnset
+        priorTreatments = record.priorTreatments
+        question = record.question
+        findings = record.findings
+        withdrawnReason = record.withdrawnReason
+        patient = Patient(
+            name: record.patientName, dateOfBirth: record.patientDateOfBirth, email: record.patientEmail,
+            phone: record.patientPhone)
+        self.folder = folder
+        self.files = files.map(File.init)
+        self.letters = letters.map(Letter.init)
+    }
+}
