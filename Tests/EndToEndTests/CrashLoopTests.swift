@@ -3,6 +3,7 @@ import GRDB
 import OpineConfiguration
 import OpineCore
 import OpineStore
+import OpineTestSupport
 import Testing
 
 /// The crash-consistency harness: the real opined, a loopback webhook receiver, a stream of valid, re-sent and
@@ -68,18 +69,15 @@ struct CrashLoopTests {
                 builder.files[0].data[12] ^= 0x20
                 expected = .checksumMismatch
             }
-            if expected == nil && !valid.contains(where: { $0.manifest["submission_id"] as? String == builder.manifest["submission_id"] as? String }) {
+            if expected == nil && !valid.contains(where: { $0.submissionID == builder.submissionID }) {
                 valid.append(builder)
             }
-            if asZip {
-                let file = work.appendingPathComponent(name + ".zip")
-                try ZipWriter.build(try builder.zipEntries(deflate: builder.files.count < 3)).write(to: file)
-                try sandbox.dropRenamed(file, as: name + ".zip")
-                dropped.append(Dropped(name: name + ".zip", submissionID: builder.manifest["submission_id"] as! String, rejection: expected))
-            } else {
-                try sandbox.dropRenamed(try builder.writeDirectory(in: work, name: name), as: name)
-                dropped.append(Dropped(name: name, submissionID: builder.manifest["submission_id"] as! String, rejection: expected))
-            }
+            let upload = asZip ? name + ".zip" : name
+            let file = asZip
+                ? try builder.writeZip(in: work, name: upload, deflate: builder.files.count < 3)
+                : try builder.writeDirectory(in: work, name: upload)
+            try sandbox.dropRenamed(file, as: upload)
+            dropped.append(Dropped(name: upload, submissionID: builder.submissionID, rejection: expected))
         }
 
         static let runTag = String(UUID().uuidString.prefix(6)).lowercased()

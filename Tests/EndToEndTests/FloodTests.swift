@@ -3,6 +3,7 @@ import GRDB
 import OpineConfiguration
 import OpineCore
 import OpineStore
+import OpineTestSupport
 import Testing
 
 /// Thousands of uploads renamed into the drop directory at once: every one is taken, and opined's memory stays flat.

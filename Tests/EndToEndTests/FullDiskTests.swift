@@ -2,6 +2,7 @@ import Foundation
 import OpineConfiguration
 import OpineCore
 import OpineStore
+import OpineTestSupport
 import Testing
 
 @Suite("A full disk while ingesting")

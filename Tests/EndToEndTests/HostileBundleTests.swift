@@ -2,6 +2,7 @@ import Foundation
 import OpineConfiguration
 import OpineCore
 import OpineStore
+import OpineTestSupport
 import Testing
 
 /// Malformed and hostile uploads, each of which must be rejected with its own reason while the daemon keeps running
@@ -28,8 +29,7 @@ struct HostileBundleTests {
 
     static func manifest(_ name: String, _ expected: Rejection.Code, _ change: @escaping @Sendable (inout [String: Any]) -> Void) -> Case {
         directory(name, expected) { builder, folder in
-            var manifest = builder.manifest
-            manifest["files"] = builder.listedFiles()
+            var manifest = builder.completeManifest()
             change(&manifest)
             try JSONSerialization.data(withJSONObject: manifest).write(to: folder.appendingPathComponent("manifest.json"))
         }
@@ -47,7 +47,7 @@ struct HostileBundleTests {
     /// content check can object.
     static func swapped(_ name: String, _ expected: Rejection.Code, file index: Int, _ data: Data) -> Case {
         directory(name, expected) { builder, folder in
-            var m = builder.manifest
+            var m = builder.completeManifest()
             var files = builder.listedFiles()
             files[index]["size"] = data.count; files[index]["sha256"] = Samples.sha256(data)
             m["files"] = files
@@ -120,7 +120,7 @@ struct HostileBundleTests {
         swapped("pdf-encrypted", .fileEncrypted, file: 0,
                 Data("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<</Root 1 0 R/Encrypt 2 0 R>>\n%%EOF\n".utf8)),
         swapped("pdf-with-zip-appended", .contentTypeMismatch, file: 0, Samples.pdf + innerZip),
-        swapped("dicom-truncated-meta-header", .contentTypeMismatch, file: 1, Data(count: 128) + Data("DICM".utf8) + Samples.dicomMeta.prefix(16)),
+        swapped("dicom-truncated-meta-header", .contentTypeMismatch, file: 1, Samples.dicomHeader.prefix(128 + 4 + 16)),
         swapped("nested-archive-as-dicom", .contentTypeMismatch, file: 1, innerZip),
         zip("zip-nested-archive", .contentTypeMismatch) { b in
             var builder = b
@@ -225,23 +225,8 @@ struct HostileBundleTests {
         directory("unlisted-file", .unlistedFile) { _, folder in
             try Data("notes".utf8).write(to: folder.appendingPathComponent("MRI/notes.txt"))
         },
-        directory("pdf-that-is-a-png", .contentTypeMismatch) { builder, folder in
-            var m = builder.manifest
-            var files = builder.listedFiles()
-            files[0]["size"] = Samples.png.count; files[0]["sha256"] = Samples.sha256(Samples.png)
-            m["files"] = files
-            try Samples.png.write(to: folder.appendingPathComponent("report.pdf"))
-            try JSONSerialization.data(withJSONObject: m).write(to: folder.appendingPathComponent("manifest.json"))
-        },
-        directory("dicom-without-dicm", .contentTypeMismatch) { builder, folder in
-            let fake = Data(count: 600)
-            var m = builder.manifest
-            var files = builder.listedFiles()
-            files[1]["size"] = fake.count; files[1]["sha256"] = Samples.sha256(fake)
-            m["files"] = files
-            try fake.write(to: folder.appendingPathComponent("MRI/IM000001"))
-            try JSONSerialization.data(withJSONObject: m).write(to: folder.appendingPathComponent("manifest.json"))
-        },
+        swapped("pdf-that-is-a-png", .contentTypeMismatch, file: 0, Samples.png),
+        swapped("dicom-without-dicm", .contentTypeMismatch, file: 1, Data(count: 600)),
         manifest("birth-date-in-future", .manifestInvalidField) { m in
             var patient = m["patient"] as! [String: Any]; patient["date_of_birth"] = "2999-01-01"; m["patient"] = patient
         },
@@ -264,8 +249,7 @@ struct HostileBundleTests {
             try (Data([0xEF, 0xBB, 0xBF]) + builder.manifestData()).write(to: folder.appendingPathComponent("manifest.json"))
         },
         directory("manifest-too-large", .manifestTooLarge) { builder, folder in
-            var m = builder.manifest
-            m["files"] = builder.listedFiles()
+            var m = builder.completeManifest()
             var request = m["request"] as! [String: Any]; request["question"] = String(repeating: "x", count: Manifest.maxBytes + 1); m["request"] = request
             try JSONSerialization.data(withJSONObject: m).write(to: folder.appendingPathComponent("manifest.json"))
         },
@@ -287,7 +271,7 @@ struct HostileBundleTests {
         let sandbox = try Sandbox()
         try sandbox.startDaemon()
         var builder = BundleBuilder(submissionID: "web-preamble")
-        let sent = Data([0x4D, 0x5A, 0x90, 0x00]) + Data(repeating: 0xCC, count: 124) + builder.files[1].data.dropFirst(128)
+        let sent = Samples.dicom("web-preamble", preamble: Samples.executablePreamble)
         builder.files[1].data = sent
         try sandbox.dropRenamed(try builder.writeDirectory(in: try sandbox.workFolder(), name: "preamble"), as: "preamble")
         try waitUntil("the bundle is a case") { try sandbox.cases().count == 1 }

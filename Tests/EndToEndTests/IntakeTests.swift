@@ -2,6 +2,7 @@ import Foundation
 import OpineConfiguration
 import OpineCore
 import OpineStore
+import OpineTestSupport
 import Testing
 
 @Suite("Intake with the real opined")
@@ -15,8 +16,7 @@ struct IntakeTests {
         let routine = BundleBuilder(submissionID: "web-routine", symptoms: ["sciatica", "back_pain"])
         try sandbox.dropRenamed(try routine.writeDirectory(in: work, name: "routine"), as: "routine")
         let urgent = BundleBuilder(submissionID: "web-urgent", symptoms: ["sciatica", "progressive_weakness"])
-        try ZipWriter.build(try urgent.zipEntries()).write(to: work.appendingPathComponent("urgent.zip"))
-        try sandbox.dropRenamed(work.appendingPathComponent("urgent.zip"), as: "urgent.zip")
+        try sandbox.dropRenamed(try urgent.writeZip(in: work, name: "urgent.zip"), as: "urgent.zip")
         let emergency = BundleBuilder(submissionID: "web-emergency", symptoms: ["sciatica", "bowel_bladder_dysfunction"])
         try sandbox.dropRenamed(try emergency.writeDirectory(in: work, name: "emergency"), as: "emergency")
 
@@ -148,6 +148,6 @@ struct IntakeTests {
             }
         }
         let submissions = try Set(sandbox.cases().map { try sandbox.opine("show", $0["id"] as! String, "--json").json()["submission_id"] as! String })
-        #expect(submissions == Set(builders.map { $0.manifest["submission_id"] as! String }))
+        #expect(submissions == Set(builders.map(\.submissionID)))
     }
 }

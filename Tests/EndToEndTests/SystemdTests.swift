@@ -3,6 +3,7 @@ import GRDB
 import OpineConfiguration
 import OpineCore
 import OpineStore
+import OpineTestSupport
 import Testing
 
 @Suite("opined under systemd: readiness, watchdog, reload, stop; status, backup and metrics")

@@ -2,6 +2,7 @@ import Foundation
 import OpineConfiguration
 import OpineCore
 import OpineStore
+import OpineTestSupport
 import Testing
 
 @Suite("Webhooks from the real opined to a loopback receiver")
@@ -14,7 +15,7 @@ struct WebhookTests {
         let work = try sandbox.workFolder()
         let before = try sandbox.cases().count
         for builder in builders {
-            let name = builder.manifest["submission_id"] as! String
+            let name = builder.submissionID
             try sandbox.dropRenamed(try builder.writeDirectory(in: work, name: name), as: name)
         }
         try waitUntil("\(builders.count) more cases exist") { try sandbox.cases().count == before + builders.count }

@@ -2,6 +2,7 @@ import Foundation
 import OpineConfiguration
 import OpineCore
 import OpineStore
+import OpineTestSupport
 import Testing
 
 @Suite("Review workflow through the real opine CLI")

@@ -8,6 +8,7 @@ import Logging
 @testable import OpineDelivery
 @testable import OpineDaemon
 import OpineConfiguration
+import OpineTestSupport
 import Synchronization
 import Testing
 
@@ -35,28 +36,13 @@ struct IntakeFaultTests {
 
         deinit { try? FileManager.default.removeItem(atPath: root) }
 
-        /// A valid directory bundle (a report and one DICOM file) in the drop directory; `broken` makes it one that
-        /// must be rejected (manifest version 2).
-        func dropBundle(_ name: String, broken: Bool = false, dicomBytes: Int = 3000) throws {
-            let folder = configuration.dropDirectory + "/" + name
-            let pdf = Data("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".utf8)
-            let dicom = Data(count: 128) + Data("DICM".utf8) + Data(IntakeRulesTests.dicomMeta) + Data((0..<dicomBytes).map { UInt8($0 % 251) })
-            try FileManager.default.createDirectory(atPath: folder + "/MRI", withIntermediateDirectories: true)
-            try pdf.write(to: URL(fileURLWithPath: folder + "/report.pdf"))
-            try dicom.write(to: URL(fileURLWithPath: folder + "/MRI/IM000001"))
-            func entry(_ path: String, _ kind: String, _ type: String, _ data: Data) -> String {
-                let sha = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-                return #"{"path":"\#(path)","kind":"\#(kind)","media_type":"\#(type)","size":\#(data.count),"sha256":"\#(sha)"}"#
-            }
-            let manifest = """
-                {"version":\(broken ? 2 : 1),"submission_id":"web-\(name)","submitted_at":"2026-11-26T09:30:00Z",
-                 "patient":{"name":"Jane Q. Doe","date_of_birth":"1968-04-02","email":"jane@example.org"},
-                 "consent":{"hipaa_authorization":true,"signed_at":"2026-11-26T09:29:00Z"},
-                 "request":{"regions":["lumbar"],"question":"Is surgery needed?","symptoms":["sciatica"]},
-                 "files":[\(entry("report.pdf", "radiology_report", "application/pdf", pdf)),
-                          \(entry("MRI/IM000001", "imaging", "application/dicom", dicom))]}
-                """
-            try Data(manifest.utf8).write(to: URL(fileURLWithPath: folder + "/manifest.json"))
+        /// Places a valid directory bundle (a report and one DICOM file of `dicomSize` bytes) in the drop directory
+        /// as `name`; `broken` makes it one that must be rejected (manifest version 2).
+        func dropBundle(_ name: String, broken: Bool = false, dicomSize: Int = 3160) throws {
+            var builder = BundleBuilder(submissionID: "web-\(name)")
+            builder.files[1].data = Samples.dicom(name, size: dicomSize)
+            if broken { builder.manifest["version"] = 2 }
+            _ = try builder.writeDirectory(in: URL(fileURLWithPath: configuration.dropDirectory), name: name)
         }
 
         /// Every path under `directory` with its bytes, to tell that an upload is exactly as it was.
@@ -211,7 +197,7 @@ struct IntakeFaultTests {
     func changedWhileTaken() throws {
         // Which read and which open touch the DICOM file, learned from a clean take of the same bundle.
         let probe = try Spool()
-        try probe.dropBundle("b", dicomBytes: 3 << 20)
+        try probe.dropBundle("b", dicomSize: 3 << 20)
         FaultInjection.arm(nil)
         _ = probe.intake.take("b")
         let trace = FaultInjection.disarm()
@@ -223,7 +209,7 @@ struct IntakeFaultTests {
 
         // Rewritten after intake read its first MiB: what was read no longer hashes to the manifest's value.
         let midway = try Spool()
-        try midway.dropBundle("b", dicomBytes: 3 << 20)
+        try midway.dropBundle("b", dicomSize: 3 << 20)
         let dicom = midway.configuration.dropDirectory + "/b/MRI/IM000001"
         FaultInjection.arm(.init(.read, occurrence: try occurrence(.read, 2)) { Self.overwrite(dicom) })
         let midwayOutcome = midway.intake.take("b")
@@ -234,7 +220,7 @@ struct IntakeFaultTests {
 
         // Rewritten after the last byte was read, just before the commit: the store keeps the bytes that were checked.
         let late = try Spool()
-        try late.dropBundle("b", dicomBytes: 3 << 20)
+        try late.dropBundle("b", dicomSize: 3 << 20)
         let lateDicom = late.configuration.dropDirectory + "/b/MRI/IM000001"
         let original = try Data(contentsOf: URL(fileURLWithPath: lateDicom))
         FaultInjection.arm(.init(.commit) { Self.overwrite(lateDicom) })
