@@ -1,14 +1,10 @@
 import Crypto
 import Foundation
 @testable import OpineCore
-@testable import OpineStore
-@testable import OpineIntake
-@testable import OpineDelivery
 @testable import OpineDaemon
-import OpineConfiguration
 import Testing
 
-@Suite("Start-up code pages")
+@Suite("Releasing start-up code pages")
 struct StartupPagesTests {
     /// Resident bytes of private, read-only, executable file mappings (program code), from /proc/self/smaps.
     static func residentCode() throws -> Int {

@@ -4,8 +4,8 @@ import Foundation
 import OpineTestSupport
 import Testing
 
-@Suite("Bundle rules")
-struct IntakeRulesTests {
+@Suite("Bundle rules: manifest fields, strict JSON, paths, readiness, DICOM preambles and content sniffing")
+struct BundleRulesTests {
     /// The example manifest of docs/bundle-format.md: the test patient, two symptoms, onset and treatments, and the
     /// report listed with the example's size (the parser checks no file).
     static let validManifest: String = {

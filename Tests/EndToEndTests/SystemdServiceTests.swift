@@ -1,13 +1,12 @@
 import Foundation
-import GRDB
 import OpineConfiguration
 import OpineCore
 import OpineStore
 import OpineTestSupport
 import Testing
 
-@Suite("opined under systemd: readiness, watchdog, reload, stop; status, backup and metrics")
-struct SystemdTests {
+@Suite("opined under systemd: readiness, watchdog pings, reload and stop")
+struct SystemdServiceTests {
     @Test("READY=1, STATUS=, watchdog pings at half of WATCHDOG_USEC, none while a loop is stalled, STOPPING=1")
     func notifyAndWatchdog() throws {
         let sandbox = try Sandbox()
@@ -68,7 +67,7 @@ struct SystemdTests {
         let messages = notify.messages().map(\.text)
         let reloading = try #require(messages.lastIndex { $0.hasPrefix("RELOADING=1") })
         #expect(messages[reloading...].contains { $0.hasPrefix("READY=1") } && messages[reloading].contains("MONOTONIC_USEC="))
-        _ = try WebhookTests.addCases(sandbox, [BundleBuilder(submissionID: "web-reload-1")])
+        _ = try sandbox.addCases([BundleBuilder(submissionID: "web-reload-1")])
         try waitUntil("both endpoints got it") { receiver.requests("/ok").count == 1 && receiver.requests("/messaging").count == 1 }
 
         // Bad: a syntax error, then a moved spool. Both refused; the daemon carries on with the last good one.
@@ -80,7 +79,7 @@ struct SystemdTests {
         try waitUntil("the moved spool is refused") { sandbox.log.components(separatedBy: "configuration reload refused").count == 3 }
         #expect(sandbox.log.contains("cannot\\x20change\\x20while\\x20opined\\x20runs"))
         #expect(sandbox.daemonIsRunning)
-        _ = try WebhookTests.addCases(sandbox, [BundleBuilder(submissionID: "web-reload-2")])
+        _ = try sandbox.addCases([BundleBuilder(submissionID: "web-reload-2")])
         try waitUntil("the last good configuration still sends to both") { receiver.requests("/messaging").count == 2 }
         #expect(sandbox.stopDaemon() == 0)
     }
@@ -90,10 +89,7 @@ struct SystemdTests {
         let receiver = try Receiver()
         let sandbox = try Sandbox(receiver: receiver, endpoints: receiver.endpoint("desk", path: "/delay"))
         try sandbox.startDaemon()
-        let work = try sandbox.workFolder()
-        for index in 0..<10 {
-            try sandbox.dropRenamed(try BundleBuilder(submissionID: "web-stop-\(index)").writeDirectory(in: work, name: "s\(index)"), as: "s\(index)")
-        }
+        for index in 0..<10 { try sandbox.drop(BundleBuilder(submissionID: "web-stop-\(index)")) }
         try waitUntil("deliveries are under way") { !receiver.requests().isEmpty }
         #expect(sandbox.stopDaemon(signal: SIGTERM) == 0)
         let left = try FileManager.default.contentsOfDirectory(atPath: sandbox.drop.path)
@@ -103,65 +99,5 @@ struct SystemdTests {
             try sandbox.cases().count == 10 && sandbox.deliveries(["--state", "delivered"]).count == 10
         }
         #expect(try sandbox.rejections().isEmpty)
-    }
-
-    @Test("opine backup makes a consistent copy while opined keeps ingesting; status, check-config and metrics")
-    func backupStatusMetrics() throws {
-        let metricsFile = FileManager.default.temporaryDirectory.appendingPathComponent("opine-\(UUID().uuidString.prefix(8)).prom")
-        let sandbox = try Sandbox(["OPINE_METRICS_TEXTFILE": metricsFile.path, "OPINE_METRICS_INTERVAL": "1s"])
-        try sandbox.startDaemon()
-        let before = try WebhookTests.addCases(sandbox, (0..<5).map { BundleBuilder(submissionID: "web-backup-\($0)") })
-        // More arrive while the backup runs.
-        let work = try sandbox.workFolder()
-        for index in 0..<10 {
-            try sandbox.dropRenamed(try BundleBuilder(submissionID: "web-during-\(index)").writeDirectory(in: work, name: "d\(index)"), as: "d\(index)")
-        }
-        let target = sandbox.root.appendingPathComponent("backup.sqlite3").path
-        let backup = try sandbox.opine("backup", "--to", target, "--json")
-        #expect(backup.status == 0, "\(backup.stderr)")
-        let copy = try DatabaseQueue(path: target)
-        let ids = Set(try copy.read { try String.fetchAll($0, sql: "SELECT id FROM cases") })
-        #expect(Set(before).isSubset(of: ids))
-        #expect(try copy.read { try String.fetchAll($0, sql: "PRAGMA integrity_check") } == ["ok"])
-        let mode = try FileManager.default.attributesOfItem(atPath: target)[.posixPermissions] as? Int
-        #expect(mode == 0o600, "a backup holds patient data")
-        #expect(try sandbox.opine("backup", "--to", target).status == 64, "never overwrites")
-        try waitUntil("all fifteen are cases") { try sandbox.cases().count == 15 }
-
-        let status = try sandbox.opine("status", "--json")
-        let healthy = try status.json()["healthy"] as? Bool
-        #expect(status.status == 0 && healthy == true, "\(status.stdout)")
-        try waitUntil("the metrics file counts fifteen cases") {
-            ((try? String(contentsOf: metricsFile, encoding: .utf8)) ?? "").contains("opine_intake_cases_total 15")
-        }
-        let prometheus = try sandbox.opine("stats", "--prometheus").stdout
-        #expect(prometheus.contains("opine_cases{state=\"received\",priority=\"routine\"} 15"))
-        #expect(prometheus.contains("# TYPE opine_webhook_deliveries gauge"))
-        #expect(!prometheus.contains("Jane"))
-
-        #expect(try sandbox.opine("check-config").status == 0)
-        let bad = sandbox.root.appendingPathComponent("bad.toml")
-        try "[paths]\nspool = \"relative\"\n".write(to: bad, atomically: true, encoding: .utf8)
-        let refused = try sandbox.opine("check-config", bad.path)
-        #expect(refused.status == 78 && refused.stderr.contains("paths.spool"))
-
-        #expect(sandbox.stopDaemon() == 0)
-        let stopped = try sandbox.opine("status")
-        #expect(stopped.status == 69 && stopped.stdout.contains("not running"))
-        try? FileManager.default.removeItem(at: metricsFile)
-    }
-
-    @Test("opine refuses to run as root against a database the service user owns, and says why")
-    func rootRefused() throws {
-        guard geteuid() == 0 else { return }
-        let sandbox = try Sandbox()
-        try sandbox.startDaemon()
-        #expect(sandbox.stopDaemon() == 0)
-        let database = sandbox.state.appendingPathComponent("opine.sqlite3").path
-        let mode = try FileManager.default.attributesOfItem(atPath: database)[.posixPermissions] as? Int
-        #expect(mode == 0o660, "the opine group may use the database; others may not")
-        #expect(chown(database, 65534, 65534) == 0)
-        let result = try sandbox.opine("list")
-        #expect(result.status == 77 && result.stderr.contains("refusing to run as root") && result.stderr.contains("-wal"))
     }
 }

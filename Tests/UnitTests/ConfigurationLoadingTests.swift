@@ -1,14 +1,10 @@
 import Foundation
-@testable import OpineCore
-@testable import OpineStore
-@testable import OpineIntake
-@testable import OpineDelivery
-@testable import OpineDaemon
 import OpineConfiguration
+@testable import OpineCore
 import Testing
 
-@Suite("Configuration")
-struct ConfigurationTests {
+@Suite("Loading opine.toml: the shipped defaults, environment overrides, and errors that say what to fix")
+struct ConfigurationLoadingTests {
     static let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Config/opine.toml")
 
