@@ -15,4 +15,17 @@ struct ConfigurationCLITests {
         #expect(daemon.status == 78)
         #expect(daemon.stderr.contains("intake.settle_seconds"), "\(daemon.stderr)")
     }
+
+    @Test("With no configuration anywhere, opine and opined say where to put one",
+          .enabled(if: !FileManager.default.fileExists(atPath: Configuration.systemPath), "a configuration is installed at /etc/opine"))
+    func noConfigurationAnywhere() throws {
+        let sandbox = try Sandbox()
+        sandbox.environment["OPINE_CONFIG"] = nil
+        for program in ["opine", "opined"] {
+            let result = try sandbox.opine(program == "opine" ? ["list"] : [], program: program)
+            #expect(result.status == 78, "\(program) exited \(result.status)")
+            #expect(result.stderr.contains("no configuration found") && result.stderr.contains("--config")
+                && result.stderr.contains("OPINE_CONFIG") && result.stderr.contains(Configuration.systemPath), "\(program): \(result.stderr)")
+        }
+    }
 }
