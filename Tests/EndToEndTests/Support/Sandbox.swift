@@ -105,6 +105,19 @@ final class Sandbox: @unchecked Sendable {
         return daemon.terminationStatus
     }
 
+    /// Sends `signal` to the daemon without waiting for it to exit (`waitForDaemonExit` does).
+    func signalDaemon(_ signal: Int32) {
+        if let daemon, daemon.isRunning { kill(daemon.processIdentifier, signal) }
+    }
+
+    /// Waits until the daemon has exited and returns its exit status.
+    func waitForDaemonExit(seconds: Double = 20) throws -> Int32? {
+        guard let daemon else { return nil }
+        try waitUntil("opined exits", seconds: seconds) { !daemon.isRunning }
+        self.daemon = nil
+        return daemon.terminationStatus
+    }
+
     var daemonIsRunning: Bool { daemon?.isRunning ?? false }
     var daemonPID: Int32? { daemon?.processIdentifier }
     var log: String { (try? String(contentsOf: daemonLog, encoding: .utf8)) ?? "" }
