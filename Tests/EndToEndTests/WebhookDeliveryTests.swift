@@ -258,12 +258,19 @@ struct WebhookDeliveryTests {
         #expect(receiver.requests().isEmpty, "nothing was sent over the unverified connection")
     }
 
-    @Test("Attempts run in parallel, and SIGKILL with attempts in flight loses nothing: every event arrives after a restart")
-    func killWithAttemptsInFlight() throws {
+    /// A running opined whose one endpoint, desk, is the receiver's `/hold/desk`, held: every attempt stays in
+    /// flight until the test releases it with `setHold("desk", held: false)`.
+    static func daemonWithHeldEndpoint() throws -> (Receiver, Sandbox) {
         let receiver = try Receiver()
         try receiver.setHold("desk", held: true)
         let sandbox = try Sandbox(receiver: receiver, endpoints: receiver.endpoint("desk", path: "/hold/desk"))
         try sandbox.startDaemon()
+        return (receiver, sandbox)
+    }
+
+    @Test("Attempts run in parallel, and SIGKILL with attempts in flight loses nothing: every event arrives after a restart")
+    func killWithAttemptsInFlight() throws {
+        let (receiver, sandbox) = try Self.daemonWithHeldEndpoint()
         _ = try sandbox.addCases((0..<12).map { BundleBuilder(submissionID: "web-kill-\($0)") })
         // The receiver answers none while held, so two requests waiting at once were both in flight at once.
         try waitUntil("two attempts are in flight at the same time") { receiver.unanswered().count >= 2 }
@@ -282,10 +289,7 @@ struct WebhookDeliveryTests {
 
     @Test("SIGTERM waits for the attempt in flight, records its answer, then exits 0")
     func termFinishesAttemptInFlight() throws {
-        let receiver = try Receiver()
-        try receiver.setHold("desk", held: true)
-        let sandbox = try Sandbox(receiver: receiver, endpoints: receiver.endpoint("desk", path: "/hold/desk"))
-        try sandbox.startDaemon()
+        let (receiver, sandbox) = try Self.daemonWithHeldEndpoint()
         _ = try sandbox.addCases([BundleBuilder(submissionID: "web-term")])
         try waitUntil("the attempt is in flight") { receiver.unanswered().count == 1 }
         sandbox.signalDaemon(SIGTERM)

@@ -12,8 +12,7 @@ struct ChangedUploadTests {
 
     /// Which call of `step` (counting from 1) is intake's `nth` one on the DICOM file, learned from a clean take.
     static func occurrence(_ step: IntakeStep, _ nth: Int) throws -> Int {
-        let probe = try Spool()
-        try probe.dropBundle("b", dicomSize: dicomSize)
+        let (probe, _) = try spoolWithLargeBundle()
         FaultInjection.arm(nil)
         _ = probe.intake.take("b")
         let steps = FaultInjection.disarm().filter { $0.step == step }
@@ -36,11 +35,16 @@ struct ChangedUploadTests {
         #expect(spool.entries(spool.configuration.casesDirectory).isEmpty && spool.entries(spool.configuration.stagingDirectory).isEmpty)
     }
 
+    /// A spool holding bundle `b` with the large DICOM file, and that file's path in the drop directory.
+    static func spoolWithLargeBundle() throws -> (Spool, String) {
+        let spool = try Spool()
+        try spool.dropBundle("b", dicomSize: dicomSize)
+        return (spool, spool.configuration.dropDirectory + "/b/" + dicom)
+    }
+
     @Test("Rewritten after intake read its first chunk: what was read no longer hashes to the manifest's value")
     func rewrittenMidway() throws {
-        let spool = try Spool()
-        try spool.dropBundle("b", dicomSize: Self.dicomSize)
-        let path = spool.configuration.dropDirectory + "/b/" + Self.dicom
+        let (spool, path) = try Self.spoolWithLargeBundle()
         FaultInjection.arm(.init(.read, occurrence: try Self.occurrence(.read, 2)) { Self.overwrite(path) })
         let outcome = spool.intake.take("b")
         FaultInjection.disarm()
@@ -50,9 +54,7 @@ struct ChangedUploadTests {
 
     @Test("Rewritten after the last byte was read, just before the commit: the store keeps the bytes that were checked")
     func rewrittenBeforeCommit() throws {
-        let spool = try Spool()
-        try spool.dropBundle("b", dicomSize: Self.dicomSize)
-        let path = spool.configuration.dropDirectory + "/b/" + Self.dicom
+        let (spool, path) = try Self.spoolWithLargeBundle()
         let original = try Data(contentsOf: URL(fileURLWithPath: path))
         FaultInjection.arm(.init(.commit) { Self.overwrite(path) })
         let outcome = spool.intake.take("b")
