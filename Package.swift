@@ -107,7 +107,11 @@ let package = Package(
         // Fixtures both test targets share: one way to build a manifest, a PDF, a DICOM file, a bundle.
         .target(
             name: "OpineTestSupport",
-            dependencies: ["OpineCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "OpineCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
             path: "Tests/OpineTestSupport"
         ),
         .testTarget(
@@ -134,7 +138,6 @@ let package = Package(
                 "OpineTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             // Run from its source path by the tests, not bundled.
             exclude: ["Support/receiver.py"]

@@ -2,21 +2,19 @@ import Foundation
 import OpineConfiguration
 import OpineCore
 import OpineStore
+import OpineTestSupport
 import Testing
 
-@Suite("Many writers at once")
+@Suite("Concurrent opine writers on the same cases while opined ingests and delivers")
 struct ConcurrencyTests {
     @Test("Eight opine processes act on the same cases while opined ingests and delivers: no lost update, only clean conflicts")
     func eightWriters() throws {
         let receiver = try Receiver()
         let sandbox = try Sandbox(receiver: receiver, endpoints: receiver.endpoint("desk", path: "/ok"))
         try sandbox.startDaemon()
-        let ids = try WebhookTests.addCases(sandbox, (0..<4).map { BundleBuilder(submissionID: "web-many-\($0)") })
+        let ids = try sandbox.addCases((0..<4).map { BundleBuilder(submissionID: "web-many-\($0)") })
         // Intake keeps working while the coordinators do.
-        let work = try sandbox.workFolder()
-        for index in 0..<6 {
-            try sandbox.dropRenamed(try BundleBuilder(submissionID: "web-more-\(index)").writeDirectory(in: work, name: "m\(index)"), as: "m\(index)")
-        }
+        for index in 0..<6 { try sandbox.drop(BundleBuilder(submissionID: "web-more-\(index)")) }
         let letter = sandbox.root.appendingPathComponent("letter.pdf")
         try Samples.pdf.write(to: letter)
 
@@ -29,7 +27,7 @@ struct ConcurrencyTests {
                 case 3: ["respond", id, "--letter-file", letter.path]
                 default: ["withdraw", id, "--reason", "asked by \(worker)"]
                 }
-                return try sandbox.opine(arguments, extraEnvironment: WebhookTests.admin)
+                return try sandbox.opine(arguments, extraEnvironment: Sandbox.admin)
             }
         }.flatMap { $0 }
         #expect(results.allSatisfy { $0.status == 0 || $0.status == 3 }, "\(results.filter { $0.status != 0 && $0.status != 3 }.map(\.stderr))")

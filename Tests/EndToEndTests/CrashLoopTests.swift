@@ -3,6 +3,7 @@ import GRDB
 import OpineConfiguration
 import OpineCore
 import OpineStore
+import OpineTestSupport
 import Testing
 
 /// The crash-consistency harness: the real opined, a loopback webhook receiver, a stream of valid, re-sent and
@@ -68,18 +69,15 @@ struct CrashLoopTests {
                 builder.files[0].data[12] ^= 0x20
                 expected = .checksumMismatch
             }
-            if expected == nil && !valid.contains(where: { $0.manifest["submission_id"] as? String == builder.manifest["submission_id"] as? String }) {
+            if expected == nil && !valid.contains(where: { $0.submissionID == builder.submissionID }) {
                 valid.append(builder)
             }
-            if asZip {
-                let file = work.appendingPathComponent(name + ".zip")
-                try ZipWriter.build(try builder.zipEntries(deflate: builder.files.count < 3)).write(to: file)
-                try sandbox.dropRenamed(file, as: name + ".zip")
-                dropped.append(Dropped(name: name + ".zip", submissionID: builder.manifest["submission_id"] as! String, rejection: expected))
-            } else {
-                try sandbox.dropRenamed(try builder.writeDirectory(in: work, name: name), as: name)
-                dropped.append(Dropped(name: name, submissionID: builder.manifest["submission_id"] as! String, rejection: expected))
-            }
+            let upload = asZip ? name + ".zip" : name
+            let file = asZip
+                ? try builder.writeZip(in: work, name: upload, deflate: builder.files.count < 3)
+                : try builder.writeDirectory(in: work, name: upload)
+            try sandbox.dropRenamed(file, as: upload)
+            dropped.append(Dropped(name: upload, submissionID: builder.submissionID, rejection: expected))
         }
 
         static let runTag = String(UUID().uuidString.prefix(6)).lowercased()
@@ -94,31 +92,8 @@ struct CrashLoopTests {
         print("crash loop: \(Self.kills) kills, seed \(Self.seed) (OPINE_CRASH_SEED=\(Self.seed) replays it)")
         let receiver = try Receiver()
         let sandbox = try Sandbox(receiver: receiver, endpoints: receiver.endpoint("desk", path: "/ok"))
-        let staging = sandbox.state.appendingPathComponent("staging"), cases = sandbox.state.appendingPathComponent("cases")
         var stream = Stream(sandbox: sandbox, work: try sandbox.workFolder(), random: Random(state: Self.seed))
-        var moments: [String: Int] = [:]
-
-        for _ in 1...Self.kills {
-            // Not waiting for readiness: a kill during start-up (migrations, repairs) is one of the moments tested.
-            try sandbox.startDaemon(waitUntilReady: false)
-            for _ in 0..<Int.random(in: 1...3, using: &stream.random) { try stream.dropOne() }
-            // Where to kill: anywhere (start-up included), in the middle of a copy, or right after a commit.
-            switch Int.random(in: 0..<3, using: &stream.random) {
-            case 0:
-                moments["random", default: 0] += 1
-                usleep(UInt32.random(in: 0...400_000, using: &stream.random))
-            case 1:
-                moments["during a copy", default: 0] += 1
-                let deadline = Date().addingTimeInterval(1)
-                while Self.entries(staging).isEmpty && Date() < deadline { usleep(1_000) }
-                usleep(UInt32.random(in: 0...20_000, using: &stream.random))
-            default:
-                moments["after a commit", default: 0] += 1
-                let before = Self.entries(cases).count, deadline = Date().addingTimeInterval(1)
-                while Self.entries(cases).count == before && Date() < deadline { usleep(500) }
-            }
-            sandbox.stopDaemon(signal: SIGKILL)
-        }
+        let moments = try killAtRandomMoments(sandbox, &stream)
 
         // Let it finish: every upload taken, every webhook delivered, then a clean stop and one more start, whose
         // reconciliation removes set-aside copies now proven to be stored.
@@ -145,7 +120,41 @@ struct CrashLoopTests {
         try checkWebhooks(database: database, receiver: receiver)
         let verify = try sandbox.opine("verify")
         #expect(verify.status == 0, "opine verify: \(verify.stdout)\(verify.stderr)")
+        try printSummary(moments: moments, uploads: stream.dropped.count, database: database, receiver: receiver)
+    }
 
+    /// Starts opined `kills` times, drops one to three uploads each time and kills it with SIGKILL at a moment the
+    /// seed picks: anywhere (start-up included), in the middle of a copy, or right after a commit. Returns how often
+    /// each kind of moment was chosen.
+    func killAtRandomMoments(_ sandbox: Sandbox, _ stream: inout Stream) throws -> [String: Int] {
+        let staging = sandbox.state.appendingPathComponent("staging"), cases = sandbox.state.appendingPathComponent("cases")
+        var moments: [String: Int] = [:]
+        for _ in 1...Self.kills {
+            // Not waiting for readiness: a kill during start-up (migrations, repairs) is one of the moments tested.
+            try sandbox.startDaemon(waitUntilReady: false)
+            for _ in 0..<Int.random(in: 1...3, using: &stream.random) { try stream.dropOne() }
+            // The kill moment is chosen, not waited for: each poll below gives up after a second and kills anyway.
+            switch Int.random(in: 0..<3, using: &stream.random) {
+            case 0:
+                moments["random", default: 0] += 1
+                usleep(UInt32.random(in: 0...400_000, using: &stream.random))
+            case 1:
+                moments["during a copy", default: 0] += 1
+                let deadline = Date().addingTimeInterval(1)
+                while Self.entries(staging).isEmpty && Date() < deadline { usleep(1_000) }
+                usleep(UInt32.random(in: 0...20_000, using: &stream.random))
+            default:
+                moments["after a commit", default: 0] += 1
+                let before = Self.entries(cases).count, deadline = Date().addingTimeInterval(1)
+                while Self.entries(cases).count == before && Date() < deadline { usleep(500) }
+            }
+            sandbox.stopDaemon(signal: SIGKILL)
+        }
+        return moments
+    }
+
+    /// One line saying what the run did, with the seed that replays it.
+    func printSummary(moments: [String: Int], uploads: Int, database: DatabaseQueue, receiver: Receiver) throws {
         let repairs = try database.read { db in
             try Row.fetchAll(db, sql: "SELECT json_extract(detail, '$.repair') AS kind, count(*) AS n FROM events WHERE type = 'repair' GROUP BY kind")
                 .map { "\($0["kind"] as String? ?? "?") \($0["n"] as Int? ?? 0)" }
@@ -158,7 +167,7 @@ struct CrashLoopTests {
         let requests = receiver.requests()
         print("""
             crash loop result: seed \(Self.seed), \(Self.kills) kills (\(moments.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))); \
-            \(stream.dropped.count) uploads → \(counts.0) cases, \(counts.1) quarantined, \(counts.2) duplicates removed; \
+            \(uploads) uploads → \(counts.0) cases, \(counts.1) quarantined, \(counts.2) duplicates removed; \
             \(requests.count) webhook requests for \(Set(requests.map(\.id)).count) events; repairs: \(repairs.isEmpty ? "none" : repairs.joined(separator: ", "))
             """)
     }

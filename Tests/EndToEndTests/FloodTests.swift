@@ -3,11 +3,12 @@ import GRDB
 import OpineConfiguration
 import OpineCore
 import OpineStore
+import OpineTestSupport
 import Testing
 
 /// Thousands of uploads renamed into the drop directory at once: every one is taken, and opined's memory stays flat.
 /// `OPINE_FLOOD_BUNDLES` sets how many (1,000 in the normal suite; `make flood` runs 10,000).
-@Suite("A flood of uploads at once")
+@Suite("Intake at volume: a whole MRI series in one bundle, and a flood of uploads at once")
 struct FloodTests {
     static let count = Int(ProcessInfo.processInfo.environment["OPINE_FLOOD_BUNDLES"] ?? "") ?? 1000
 

@@ -2,9 +2,10 @@ import Foundation
 import OpineConfiguration
 import OpineCore
 import OpineStore
+import OpineTestSupport
 import Testing
 
-@Suite("Intake with the real opined")
+@Suite("Intake by the real opined: bundles become cases; slow, repeated and interrupted uploads")
 struct IntakeTests {
     @Test("A directory bundle and a zip bundle become cases with the priority their symptoms give")
     func validBundlesBecomeCases() throws {
@@ -13,12 +14,11 @@ struct IntakeTests {
         let work = try sandbox.workFolder()
 
         let routine = BundleBuilder(submissionID: "web-routine", symptoms: ["sciatica", "back_pain"])
-        try sandbox.dropRenamed(try routine.writeDirectory(in: work, name: "routine"), as: "routine")
+        try sandbox.drop(routine, as: "routine")
         let urgent = BundleBuilder(submissionID: "web-urgent", symptoms: ["sciatica", "progressive_weakness"])
-        try ZipWriter.build(try urgent.zipEntries()).write(to: work.appendingPathComponent("urgent.zip"))
-        try sandbox.dropRenamed(work.appendingPathComponent("urgent.zip"), as: "urgent.zip")
+        try sandbox.dropRenamed(try urgent.writeZip(in: work, name: "urgent.zip"), as: "urgent.zip")
         let emergency = BundleBuilder(submissionID: "web-emergency", symptoms: ["sciatica", "bowel_bladder_dysfunction"])
-        try sandbox.dropRenamed(try emergency.writeDirectory(in: work, name: "emergency"), as: "emergency")
+        try sandbox.drop(emergency, as: "emergency")
 
         try waitUntil("three cases exist") { try sandbox.cases().count == 3 }
         let cases = try sandbox.cases()
@@ -46,8 +46,13 @@ struct IntakeTests {
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.drop.path).isEmpty)
 
-        // The emergency is announced ahead of the routine notice, in the same transaction as the case.
-        let emergencyID = try #require(bySubmission["web-emergency"]?["id"] as? String)
+        try Self.checkEmergencyAnnounced(sandbox, try #require(bySubmission["web-emergency"]?["id"] as? String))
+        #expect(sandbox.log.contains("case stored"))
+    }
+
+    /// The emergency is announced ahead of the routine notice, in the same transaction as the case, with no patient
+    /// data in either.
+    static func checkEmergencyAnnounced(_ sandbox: Sandbox, _ emergencyID: String) throws {
         let outbox = try sandbox.store().outbox(caseID: emergencyID)
         #expect(outbox.map(\.type) == [.caseEmergency, .caseReceived])
         let data = try NotificationData.decode(try #require(outbox.first).data)
@@ -57,7 +62,6 @@ struct IntakeTests {
                 #expect(!record.data.contains(secret), "outbox data must carry no patient data")
             }
         }
-        #expect(sandbox.log.contains("case stored"))
     }
 
     @Test("A bundle written slowly in place is not taken before it is complete")
@@ -75,11 +79,10 @@ struct IntakeTests {
 
         let partialWrite = Date()
         // A later, complete bundle taken well past the settle time proves the daemon has judged the slow one.
-        let work = try sandbox.workFolder()
-        try sandbox.dropRenamed(try BundleBuilder(submissionID: "web-marker-1").writeDirectory(in: work, name: "m1"), as: "marker-1")
+        try sandbox.drop(BundleBuilder(submissionID: "web-marker-1"), as: "marker-1")
         try waitUntil("marker 1 is a case") { try sandbox.cases().count == 1 }
         try waitUntil("the partial bundle has been quiet for several settle times") { Date().timeIntervalSince(partialWrite) > 1.0 }
-        try sandbox.dropRenamed(try BundleBuilder(submissionID: "web-marker-2").writeDirectory(in: work, name: "m2"), as: "marker-2")
+        try sandbox.drop(BundleBuilder(submissionID: "web-marker-2"), as: "marker-2")
         try waitUntil("marker 2 is a case") { try sandbox.cases().count == 2 }
         #expect(try sandbox.cases().count == 2, "the incomplete bundle must not have been taken")
         #expect(try sandbox.rejections().isEmpty, "the incomplete bundle must not have been rejected either")
@@ -94,15 +97,14 @@ struct IntakeTests {
     func duplicatesAreRecordedNotStored() throws {
         let sandbox = try Sandbox()
         try sandbox.startDaemon()
-        let work = try sandbox.workFolder()
         let original = BundleBuilder(submissionID: "web-dup")
-        try sandbox.dropRenamed(try original.writeDirectory(in: work, name: "a"), as: "first")
+        try sandbox.drop(original, as: "first")
         try waitUntil("the first upload is a case") { try sandbox.cases().count == 1 }
 
-        try sandbox.dropRenamed(try original.writeDirectory(in: work, name: "b"), as: "again")
+        try sandbox.drop(original, as: "again")
         var sameFiles = original
         sameFiles.manifest["submission_id"] = "web-dup-resent"
-        try sandbox.dropRenamed(try sameFiles.writeDirectory(in: work, name: "c"), as: "resent")
+        try sandbox.drop(sameFiles, as: "resent")
         try waitUntil("both duplicates are recorded") { try sandbox.rejections().count == 2 }
 
         #expect(try sandbox.cases().count == 1)
@@ -120,15 +122,13 @@ struct IntakeTests {
     func restartLosesNothing() throws {
         let sandbox = try Sandbox()
         try sandbox.startDaemon()
-        let work = try sandbox.workFolder()
         let count = 30
         var builders: [BundleBuilder] = []
         for index in 0..<count {
             var builder = BundleBuilder(submissionID: "web-crash-\(index)")
             builder.files.append(("MRI/IM000002", Samples.dicom("big-\(index)", size: 256 * 1024), "imaging", "application/dicom"))
             builders.append(builder)
-            let folder = try builder.writeDirectory(in: work, name: "b\(index)")
-            try sandbox.dropRenamed(folder, as: "bundle-\(index)")
+            try sandbox.drop(builder, as: "bundle-\(index)")
         }
         try waitUntil("the first case is stored") { try sandbox.cases().count >= 1 }
         #expect(sandbox.stopDaemon(signal: SIGKILL) != nil)
@@ -148,6 +148,6 @@ struct IntakeTests {
             }
         }
         let submissions = try Set(sandbox.cases().map { try sandbox.opine("show", $0["id"] as! String, "--json").json()["submission_id"] as! String })
-        #expect(submissions == Set(builders.map { $0.manifest["submission_id"] as! String }))
+        #expect(submissions == Set(builders.map(\.submissionID)))
     }
 }

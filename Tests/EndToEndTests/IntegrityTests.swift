@@ -3,15 +3,16 @@ import GRDB
 import OpineConfiguration
 import OpineCore
 import OpineStore
+import OpineTestSupport
 import Testing
 
 @Suite("Tamper evidence: the audit chain and opine verify")
 struct IntegrityTests {
     @Test("opine verify passes an intact store and names an altered event, a deleted event and a changed file")
     func tamperingIsFound() throws {
-        let (sandbox, ids) = try WorkflowCLITests.sandboxWithCases(3)
+        let (sandbox, ids) = try Sandbox.withCases(3)
         for id in ids.prefix(2) {
-            #expect(try sandbox.opine(["triage", id, "--assign", "dr-patel"], extraEnvironment: WebhookTests.admin).status == 0)
+            #expect(try sandbox.opine(["triage", id, "--assign", "dr-patel"], extraEnvironment: Sandbox.admin).status == 0)
         }
         #expect(sandbox.stopDaemon() == 0)
         let intact = try sandbox.opine("verify", "--json")

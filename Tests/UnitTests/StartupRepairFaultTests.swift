@@ -1,18 +1,12 @@
 import Foundation
 @testable import OpineCore
-@testable import OpineStore
 @testable import OpineIntake
-@testable import OpineDelivery
-@testable import OpineDaemon
-import OpineConfiguration
 import Testing
 
 /// Start-up repair is what runs after a crash, so it must itself survive being cut short: a failure at any of its
 /// steps (standing in for a kill at that moment) is finished by the next start, with nothing lost.
 @Suite("Start-up repair under injected I/O faults")
 struct StartupRepairFaultTests {
-    typealias Spool = IntakeFaultTests.Spool
-
     /// A spool holding one leftover of every kind a crash can leave, and what repair must make of them.
     struct Leftovers {
         let spool: Spool
@@ -91,25 +85,18 @@ struct StartupRepairFaultTests {
         FaultInjection.arm(nil)
         try probe.spool.intake.prepare()
         let steps = FaultInjection.disarm()
-        var occurrences: [IntakeStep: Int] = [:]
-        for step in steps { occurrences[step.step, default: 0] += 1 }
-        #expect(occurrences[.unlink] ?? 0 > 10 && occurrences[.rename] ?? 0 >= 3, "steps traced: \(occurrences)")
+        let counts = InjectedFault.stepCounts(steps)
+        #expect(counts[.unlink] ?? 0 > 10 && counts[.rename] ?? 0 >= 3, "steps traced: \(counts)")
 
-        var injected = 0
-        for (step, count) in occurrences.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            for occurrence in 1...count {
-                for (code, codeName) in IntakeFaultTests.codes {
-                    let label = "\(step.rawValue)#\(occurrence) \(codeName)"
-                    let leftovers = try Leftovers()
-                    FaultInjection.arm(.init(step, occurrence: occurrence, code: code))
-                    _ = try? leftovers.spool.intake.prepare()
-                    #expect(FaultInjection.disarm().contains { $0.failed }, "\(label): the fault was never reached")
-                    try leftovers.spool.intake.prepare()
-                    try leftovers.checkRepaired(label)
-                    injected += 1
-                }
-            }
+        let faults = InjectedFault.every(in: steps)
+        for fault in faults {
+            let leftovers = try Leftovers()
+            FaultInjection.arm(fault.fault)
+            _ = try? leftovers.spool.intake.prepare()
+            #expect(FaultInjection.disarm().contains { $0.failed }, "\(fault): the fault was never reached")
+            try leftovers.spool.intake.prepare()
+            try leftovers.checkRepaired("\(fault)")
         }
-        print("start-up repair: \(injected) injected failures (\(occurrences.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) ×\($0.value)" }.joined(separator: ", ")); ENOSPC and EIO each)")
+        print("start-up repair: \(faults.count) injected failures (\(InjectedFault.summary(steps)); ENOSPC and EIO each)")
     }
 }

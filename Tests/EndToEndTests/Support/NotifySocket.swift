@@ -33,8 +33,16 @@ final class NotifySocket: @unchecked Sendable {
         return received
     }
 
-    /// Arrival times of messages holding `line`.
+    /// Arrival times of messages holding `line` (as read: the time a message was collected, not sent).
     func times(of line: String) -> [Date] {
         messages().filter { $0.text.split(separator: "\n").contains(Substring(line)) }.map(\.at)
+    }
+
+    /// How many messages holding `line` were sent before this call, with the clock read just before and just after
+    /// collecting them: every message sent by `before` is counted, and none sent after `after`.
+    func count(of line: String) -> (count: Int, before: Date, after: Date) {
+        let before = Date()
+        let count = times(of: line).count
+        return (count, before, Date())
     }
 }

@@ -25,6 +25,8 @@ final class Receiver: @unchecked Sendable {
         /// When it arrived (before any deliberate delay), and from which client port (the same port = a reused connection).
         var at: Double
         var peerPort: Int
+        /// Its place in arrival order, from 1.
+        var seq: Int
 
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
         var type: String { json["type"] as? String ?? "" }
@@ -80,8 +82,35 @@ final class Receiver: @unchecked Sendable {
                 timestamp: object["timestamp"] as? String ?? "", signature: object["signature"] as? String ?? "",
                 contentType: object["content_type"] as? String ?? "", userAgent: object["user_agent"] as? String ?? "",
                 body: object["body"] as? String ?? "", status: object["status"] as? Int ?? 0,
-                at: object["at"] as? Double ?? 0, peerPort: object["peer_port"] as? Int ?? 0)
+                at: object["at"] as? Double ?? 0, peerPort: object["peer_port"] as? Int ?? 0,
+                seq: object["seq"] as? Int ?? 0)
         }.filter { path == nil || $0.path == path }
+    }
+
+    /// The receiver's word on each request it is done with, by sequence number: true if it answered (it records
+    /// that just before sending the answer), false if the client hung up while it was held back.
+    private func finished() -> [Int: Bool] {
+        let text = (try? String(contentsOf: directory.appendingPathComponent("finished.jsonl"), encoding: .utf8)) ?? ""
+        let records = text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        return Dictionary(records.compactMap { record in (record["seq"] as? Int).map { ($0, record["answered"] as? Bool ?? true) } }) { $1 }
+    }
+
+    /// The requests in flight: received, not answered, and the client still waiting for the answer.
+    func unanswered(_ path: String? = nil) -> [Request] {
+        let finished = finished()
+        return requests(path).filter { finished[$0.seq] == nil }
+    }
+
+    /// The requests whose client hung up before the receiver answered (it timed out, or was killed).
+    func abandoned(_ path: String? = nil) -> [Request] {
+        let finished = finished()
+        return requests(path).filter { finished[$0.seq] == false }
+    }
+
+    /// Makes `/hold/NAME` keep every request waiting for its answer (held) or answer 200 (released).
+    func setHold(_ name: String, held: Bool) throws {
+        let file = directory.appendingPathComponent(name + ".hold")
+        if held { try Data().write(to: file) } else { try? FileManager.default.removeItem(at: file) }
     }
 
     /// Makes `/switch/NAME` answer 503 (down) or 200.

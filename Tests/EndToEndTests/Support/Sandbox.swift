@@ -2,6 +2,7 @@ import Foundation
 import OpineConfiguration
 import OpineCore
 import OpineStore
+import OpineTestSupport
 import Testing
 
 /// A private spool and state directory with a configuration, and the real `opined` and `opine` run against them.
@@ -56,13 +57,10 @@ final class Sandbox: @unchecked Sendable {
     /// Everything `opine` wrote to stderr in this sandbox, checked with the daemon's log for patient data.
     private(set) var cliErrors = ""
 
-    /// What the test manifests hold about the patient; none of it may reach a log or an error message.
-    static let patientData = ["Jane Q. Doe", "jane.doe@example.org", "+1 405 555 0100", "1968-04-02"]
-
     deinit {
         stopDaemon(signal: SIGKILL)
         let logs = log + cliErrors
-        for secret in Self.patientData where logs.contains(secret) {
+        for secret in BundleBuilder.patientData where logs.contains(secret) {
             Issue.record("patient data (\(secret)) reached the daemon's log or opine's stderr")
         }
         try? FileManager.default.removeItem(at: root)
@@ -103,6 +101,19 @@ final class Sandbox: @unchecked Sendable {
         guard let daemon, daemon.isRunning else { return nil }
         kill(daemon.processIdentifier, signal)
         daemon.waitUntilExit()
+        self.daemon = nil
+        return daemon.terminationStatus
+    }
+
+    /// Sends `signal` to the daemon without waiting for it to exit (`waitForDaemonExit` does).
+    func signalDaemon(_ signal: Int32) {
+        if let daemon, daemon.isRunning { kill(daemon.processIdentifier, signal) }
+    }
+
+    /// Waits until the daemon has exited and returns its exit status.
+    func waitForDaemonExit(seconds: Double = 20) throws -> Int32? {
+        guard let daemon else { return nil }
+        try waitUntil("opined exits", seconds: seconds) { !daemon.isRunning }
         self.daemon = nil
         return daemon.terminationStatus
     }

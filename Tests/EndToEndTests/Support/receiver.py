@@ -1,17 +1,24 @@
 #!/usr/bin/env python3
 """Loopback webhook receiver for Opine's end-to-end tests.
 
-Usage: receiver.py LOG_FILE PORT_FILE [CERT KEY] (with CERT and KEY it speaks HTTPS). Logs every request as one JSON line, then answers by path:
+Usage: receiver.py LOG_FILE PORT_FILE [CERT KEY] (with CERT and KEY it speaks HTTPS). Logs every request as one JSON line
+when it arrives, with its sequence number; when it is done with it, appends {"seq": N, "answered": true} to
+finished.jsonl beside the log just before answering, or "answered": false when the client hung up while it waited.
+Answers by path:
 /ok 200, /fail 500, /flaky/N 500 for the first N requests of each webhook-id then 200, /redirect 302,
-/slow sleeps 30 s, /delay sleeps 0.3 s then 200, /huge streams 64 MiB, /gone 410, /busy 503 with Retry-After: 1,
-/switch/NAME 503 while the file NAME.down exists beside the log, else 200.
+/slow never answers (it waits until the client hangs up, at most 10 minutes), /delay sleeps 0.3 s then 200,
+/huge streams 64 MiB, /gone 410, /busy 503 with Retry-After: 1,
+/switch/NAME 503 while the file NAME.down exists beside the log, else 200,
+/hold/NAME waits while the file NAME.hold exists beside the log (until the client hangs up, at most 2 minutes), then 200.
 """
-import json, os, socket, sys, threading, time
+import json, os, select, socket, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 log_path, port_path = sys.argv[1], sys.argv[2]
+finished_path = os.path.join(os.path.dirname(log_path), "finished.jsonl")
 lock = threading.Lock()
 seen = {}
+state = {"seq": 0}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -29,17 +36,22 @@ class Handler(BaseHTTPRequestHandler):
         webhook_id = self.headers.get("webhook-id", "")
         status, extra, payload = self.decide(webhook_id)
         with lock:
+            state["seq"] += 1
+            seq = state["seq"]
             with open(log_path, "a") as log:
                 log.write(json.dumps({
                     "path": self.path, "id": webhook_id, "timestamp": self.headers.get("webhook-timestamp"),
                     "signature": self.headers.get("webhook-signature"), "content_type": self.headers.get("content-type"),
                     "user_agent": self.headers.get("user-agent"), "body": body.decode("utf-8", "replace"),
                     "status": status, "at": time.time(), "peer_port": self.client_address[1],
+                    "seq": seq,
                 }) + "\n")
-        if self.path == "/slow":
-            time.sleep(30)
-        elif self.path == "/delay":
-            time.sleep(0.3)
+        answering = self.linger()
+        with lock:
+            with open(finished_path, "a") as finished:
+                finished.write(json.dumps({"seq": seq, "answered": answering}) + "\n")
+        if not answering:
+            return
         try:
             self.send_response(status)
             for key, value in extra.items():
@@ -57,6 +69,34 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
 
+    def linger(self):
+        """Holds the answer back as the path asks; False when the client hung up meanwhile."""
+        if self.path == "/delay":
+            time.sleep(0.3)
+        elif self.path == "/slow":
+            return self.wait_while(lambda: True, 600)
+        elif self.path.startswith("/hold/"):
+            hold = os.path.join(os.path.dirname(log_path), self.path.split("/")[2] + ".hold")
+            return self.wait_while(lambda: os.path.exists(hold), 120)
+        return True
+
+    def wait_while(self, condition, seconds):
+        """Waits while `condition` holds, at most `seconds`; False as soon as the client hangs up."""
+        deadline = time.time() + seconds
+        while condition() and time.time() < deadline:
+            if self.client_gone():
+                return False
+            time.sleep(0.01)
+        return True
+
+    def client_gone(self):
+        """Whether the client closed its end of the connection (it gave up waiting for the answer)."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):
+            return False
+
     def decide(self, webhook_id):
         path = self.path
         if path.startswith("/flaky/"):
@@ -65,6 +105,8 @@ class Handler(BaseHTTPRequestHandler):
                 seen[(path, webhook_id)] = seen.get((path, webhook_id), 0) + 1
                 count = seen[(path, webhook_id)]
             return (500, {}, b"not yet") if count <= failures else (200, {}, b"ok")
+        if path.startswith("/hold/"):
+            return (200, {}, b"ok")
         if path.startswith("/switch/"):
             down = os.path.join(os.path.dirname(log_path), path.split("/")[2] + ".down")
             return (503, {}, b"down") if os.path.exists(down) else (200, {}, b"ok")

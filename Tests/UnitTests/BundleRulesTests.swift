@@ -1,24 +1,25 @@
-import Crypto
 import Foundation
 @testable import OpineCore
-@testable import OpineStore
 @testable import OpineIntake
-@testable import OpineDelivery
-@testable import OpineDaemon
-import OpineConfiguration
+import OpineTestSupport
 import Testing
 
-@Suite("Bundle rules")
-struct IntakeRulesTests {
-    static let validManifest = """
-        {"version":1,"submission_id":"web-8f2c1a","submitted_at":"2026-11-26T09:30:00Z",
-         "patient":{"name":"Jane Q. Doe","date_of_birth":"1968-04-02","email":"jane@example.org","phone":"+1 405 555 0100"},
-         "consent":{"hipaa_authorization":true,"signed_at":"2026-11-26T09:29:00Z"},
-         "request":{"regions":["lumbar"],"question":"Is surgery needed?","symptoms":["sciatica","numbness_tingling"],
-                    "symptom_onset":"2026-08-01","prior_treatments":["physical_therapy"]},
-         "files":[{"path":"report.pdf","kind":"radiology_report","media_type":"application/pdf","size":48213,
-                   "sha256":"\(String(repeating: "a", count: 64))"}]}
-        """
+@Suite("Bundle rules: manifest fields, strict JSON, paths, readiness, DICOM preambles and content sniffing")
+struct BundleRulesTests {
+    /// The example manifest of docs/bundle-format.md: the test patient, two symptoms, onset and treatments, and the
+    /// report listed with the example's size (the parser checks no file).
+    static let validManifest: String = {
+        var builder = BundleBuilder(submissionID: "web-8f2c1a", symptoms: ["sciatica", "numbness_tingling"])
+        builder.edit("request") { request in
+            request["symptom_onset"] = "2026-08-01"
+            request["prior_treatments"] = ["physical_therapy", "medication", "injection"]
+        }
+        builder.manifest["files"] = [[
+            "path": "report.pdf", "kind": "radiology_report", "media_type": "application/pdf", "size": 48213,
+            "sha256": String(repeating: "a", count: 64),
+        ]]
+        return (try? builder.manifestText()) ?? ""
+    }()
 
     static func parse(_ text: String) -> Result<Manifest, Rejection> {
         Result { () throws(Rejection) in try Manifest.parse(Array(text.utf8), limits: IntakeSettings()) }
@@ -46,10 +47,10 @@ struct IntakeRulesTests {
         ("\"size\":48213", "\"size\":-1", .manifestInvalidField, "files[0].size"),
         ("\"path\":\"report.pdf\"", "\"path\":\"a//b.pdf\"", .unsafePath, "files[0].path"),
         ("\"web-8f2c1a\"", "\"web 8f2c1a\"", .manifestInvalidField, "submission_id"),
-        ("\"question\":\"Is surgery needed?\"", "\"question\":\"\"", .manifestInvalidField, "request.question"),
+        ("\"question\":\"Is surgery needed for my L4-L5 herniation?\"", "\"question\":\"\"", .manifestInvalidField, "request.question"),
         ("\"regions\"", "\"regionz\"", .manifestInvalidField, "request.regionz"),
         ("\"radiology_report\"", "\"other\"", .manifestInvalidField, "files"),
-        ("{\"version\":1,", "{\"version\":1,\"version\":1,", .manifestInvalidJSON, "twice"),
+        ("\"version\":1", "\"version\":1,\"version\":1", .manifestInvalidJSON, "twice"),
     ])
     func brokenManifests(original: String, replacement: String, code: Rejection.Code, mentions: String) {
         let text = Self.validManifest.replacingOccurrences(of: original, with: replacement)
@@ -106,14 +107,10 @@ struct IntakeRulesTests {
         #expect(!ReadinessPolicy.isInProgressName("bundle-1") && !ReadinessPolicy.isInProgressName("b.zip"))
     }
 
-    static let dicomMeta: [UInt8] = [0x02, 0, 0, 0, 0x55, 0x4C, 4, 0, 28, 0, 0, 0, 0x02, 0, 0x10, 0, 0x55, 0x49, 20, 0]
-        + Array("1.2.840.10008.1.2.1\0".utf8)
-
     @Test("A DICOM preamble is zeroed in the stored copy wherever the chunks split; the sent bytes' hash is kept")
     func dicomPreambleZeroed() throws {
-        let body = Array("DICM".utf8) + Self.dicomMeta + (0..<500).map { UInt8($0 % 256) }
-        let executable = [0x4D, 0x5A] + [UInt8](repeating: 0x90, count: 126) + body
-        let clean = [UInt8](repeating: 0, count: 128) + body
+        let clean = [UInt8](Samples.dicom("preamble", size: 680))
+        let executable = [UInt8](Samples.dicom("preamble", size: 680, preamble: Samples.executablePreamble))
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("opine-preamble-\(UUID().uuidString.prefix(8))").path
         defer { unlink(path) }
         // Written in place, and on a second thread as intake writes (ChunkWriter).
@@ -133,9 +130,8 @@ struct IntakeRulesTests {
                 if !queued { close(fd) }
                 let stored = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
                 #expect(stored == clean, "split at \(split)")
-                #expect(file.sha256 == SHA256.hash(data: sent).map { String(format: "%02x", $0) }.joined(), "the manifest's hash is over the bytes sent")
-                let storedHash = SHA256.hash(data: clean).map { String(format: "%02x", $0) }.joined()
-                #expect(file.storedSHA256 == (zeroed ? storedHash : nil), "split at \(split)")
+                #expect(file.sha256 == Samples.sha256(sent), "the manifest's hash is over the bytes sent")
+                #expect(file.storedSHA256 == (zeroed ? Samples.sha256(clean) : nil), "split at \(split)")
             }
         }
     }
@@ -170,7 +166,7 @@ struct IntakeRulesTests {
         #expect(problem(.pdf, Array("%PDF-1.7\n...".utf8)) != nil)
         #expect(problem(.pdf, Array("junk%PDF-1.7%%EOF".utf8)) != nil)
         #expect(problem(.pdf, Array("%PDF-1.7\n%%EOF\nPK\u{3}\u{4}".utf8))?.contains("after its final %%EOF") == true)
-        let dicom = [UInt8](repeating: 0, count: 128) + Array("DICM".utf8) + Self.dicomMeta
+        let dicom = [UInt8](Samples.dicomHeader)
         #expect(problem(.dicom, dicom) == nil)
         #expect(problem(.dicom, dicom + [1, 2, 3]) == nil)
         #expect(problem(.dicom, [UInt8](repeating: 0, count: 132)) != nil)

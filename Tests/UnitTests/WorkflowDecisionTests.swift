@@ -4,8 +4,8 @@ import Testing
 
 /// `Workflow.decide` without a database: every state × action pair, and the full content of each transition (the
 /// case's new values, the audit event, the notifications) that the store then only copies.
-@Suite("Workflow.decide")
-struct WorkflowTests {
+@Suite("Workflow.decide: every state × action pair and what each transition records")
+struct WorkflowDecisionTests {
     static let reviewer = Actor(name: "dr-patel", isAdmin: false, reviewers: ["dr-patel", "dr-okafor"])
     static let admin = Actor(name: "coordinator", isAdmin: true, reviewers: ["dr-patel", "dr-okafor"])
 

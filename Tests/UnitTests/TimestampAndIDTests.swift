@@ -7,8 +7,8 @@ import Foundation
 import OpineConfiguration
 import Testing
 
-@Suite("Support: timestamps, hex and webhook ids")
-struct SupportTests {
+@Suite("Timestamps, hex and webhook ids")
+struct TimestampAndIDTests {
     @Test("The hand-written RFC 3339 formatter writes exactly what Foundation's ISO 8601 style writes")
     func formatMatchesFoundation() {
         let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)

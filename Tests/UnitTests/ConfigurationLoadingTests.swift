@@ -1,14 +1,10 @@
 import Foundation
-@testable import OpineCore
-@testable import OpineStore
-@testable import OpineIntake
-@testable import OpineDelivery
-@testable import OpineDaemon
 import OpineConfiguration
+@testable import OpineCore
 import Testing
 
-@Suite("Configuration")
-struct ConfigurationTests {
+@Suite("Loading opine.toml: the shipped defaults, environment overrides, and errors that say what to fix")
+struct ConfigurationLoadingTests {
     static let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Config/opine.toml")
 
@@ -55,10 +51,24 @@ struct ConfigurationTests {
         }
     }
 
-    @Test("No configuration anywhere says where to put one")
+    @Test("No configuration anywhere says where to put one",
+          .enabled(if: !FileManager.default.fileExists(atPath: Configuration.systemPath), "a configuration is installed at /etc/opine"))
     func missingConfiguration() {
-        #expect(throws: ConfigurationError.self) {
-            try Configuration.load(explicitPath: "/nonexistent/opine.toml", environment: [:])
+        let error = #expect(throws: ConfigurationError.self) {
+            try Configuration.load(explicitPath: nil, environment: ["OPINE_CONFIG": ""])
+        }
+        #expect(error?.description == "no configuration found: pass --config FILE, set OPINE_CONFIG, or install one at "
+            + "/etc/opine/opine.toml (Config/opine.toml is the commented default)")
+    }
+
+    @Test("A named configuration file that cannot be read is named, whether from --config or OPINE_CONFIG")
+    func unreadableConfiguration() {
+        let missing = "/nonexistent-\(UUID().uuidString.prefix(8))/opine.toml"
+        for (explicitPath, environment) in [(missing, [:]), (nil, ["OPINE_CONFIG": missing])] as [(String?, [String: String])] {
+            let error = #expect(throws: ConfigurationError.self) {
+                try Configuration.load(explicitPath: explicitPath, environment: environment)
+            }
+            #expect(error?.description.hasPrefix(missing + ": cannot be read") == true, "\(error?.description ?? "")")
         }
     }
 }

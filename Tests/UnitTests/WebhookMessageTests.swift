@@ -7,8 +7,8 @@ import Foundation
 import OpineConfiguration
 import Testing
 
-@Suite("Webhook building blocks")
-struct OutboxTests {
+@Suite("Webhook signing, retry decisions and message bodies")
+struct WebhookMessageTests {
     @Test("Signing matches the Standard Webhooks published test vector")
     func publishedTestVector() throws {
         let signer = try WebhookSigner(secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])

@@ -1,0 +1,67 @@
+import Foundation
+import GRDB
+import OpineConfiguration
+import OpineCore
+import OpineStore
+import OpineTestSupport
+import Testing
+
+@Suite("Operator commands against a running opined: backup, status, check-config, metrics, and refusing root")
+struct OperatorCommandsTests {
+    @Test("opine backup makes a consistent copy while opined keeps ingesting; status, check-config and metrics")
+    func backupStatusMetrics() throws {
+        let metricsFile = FileManager.default.temporaryDirectory.appendingPathComponent("opine-\(UUID().uuidString.prefix(8)).prom")
+        let sandbox = try Sandbox(["OPINE_METRICS_TEXTFILE": metricsFile.path, "OPINE_METRICS_INTERVAL": "1s"])
+        try sandbox.startDaemon()
+        let before = try sandbox.addCases((0..<5).map { BundleBuilder(submissionID: "web-backup-\($0)") })
+        // More arrive while the backup runs.
+        for index in 0..<10 { try sandbox.drop(BundleBuilder(submissionID: "web-during-\(index)")) }
+        let target = sandbox.root.appendingPathComponent("backup.sqlite3").path
+        let backup = try sandbox.opine("backup", "--to", target, "--json")
+        #expect(backup.status == 0, "\(backup.stderr)")
+        let copy = try DatabaseQueue(path: target)
+        let ids = Set(try copy.read { try String.fetchAll($0, sql: "SELECT id FROM cases") })
+        #expect(Set(before).isSubset(of: ids))
+        #expect(try copy.read { try String.fetchAll($0, sql: "PRAGMA integrity_check") } == ["ok"])
+        let mode = try FileManager.default.attributesOfItem(atPath: target)[.posixPermissions] as? Int
+        #expect(mode == 0o600, "a backup holds patient data")
+        #expect(try sandbox.opine("backup", "--to", target).status == 64, "never overwrites")
+        try waitUntil("all fifteen are cases") { try sandbox.cases().count == 15 }
+
+        let status = try sandbox.opine("status", "--json")
+        let healthy = try status.json()["healthy"] as? Bool
+        #expect(status.status == 0 && healthy == true, "\(status.stdout)")
+        try waitUntil("the metrics file counts fifteen cases") {
+            ((try? String(contentsOf: metricsFile, encoding: .utf8)) ?? "").contains("opine_intake_cases_total 15")
+        }
+        let prometheus = try sandbox.opine("stats", "--prometheus").stdout
+        #expect(prometheus.contains("opine_cases{state=\"received\",priority=\"routine\"} 15"))
+        #expect(prometheus.contains("# TYPE opine_webhook_deliveries gauge"))
+        #expect(!prometheus.contains("Jane"))
+
+        #expect(try sandbox.opine("check-config").status == 0)
+        let bad = sandbox.root.appendingPathComponent("bad.toml")
+        try "[paths]\nspool = \"relative\"\n".write(to: bad, atomically: true, encoding: .utf8)
+        let refused = try sandbox.opine("check-config", bad.path)
+        #expect(refused.status == 78 && refused.stderr.contains("paths.spool"))
+
+        #expect(sandbox.stopDaemon() == 0)
+        let stopped = try sandbox.opine("status")
+        #expect(stopped.status == 69 && stopped.stdout.contains("not running"))
+        try? FileManager.default.removeItem(at: metricsFile)
+    }
+
+    @Test("opine refuses to run as root against a database the service user owns, and says why",
+          .enabled(if: geteuid() == 0, "only root can give the database to another user and then be refused"))
+    func rootRefused() throws {
+        let sandbox = try Sandbox()
+        try sandbox.startDaemon()
+        #expect(sandbox.stopDaemon() == 0)
+        let database = sandbox.state.appendingPathComponent("opine.sqlite3").path
+        let mode = try FileManager.default.attributesOfItem(atPath: database)[.posixPermissions] as? Int
+        #expect(mode == 0o660, "the opine group may use the database; others may not")
+        #expect(chown(database, 65534, 65534) == 0)
+        let result = try sandbox.opine("list")
+        #expect(result.status == 77 && result.stderr.contains("refusing to run as root") && result.stderr.contains("-wal"))
+    }
+}
