@@ -12,7 +12,7 @@ import Testing
 struct IntakePlacementTests {
     @Test("Commit fails after the rename and the clean-up fails too: the retry sets the leftover aside and stores the case")
     func leftoverFromFailedCommit() throws {
-        let spool = try IntakeFaultTests.Spool()
+        let spool = try Spool()
         try spool.dropBundle("b")
         FaultInjection.arm([.init(.commit, code: EIO), .init(.unlink, code: EIO, sticky: true)])
         let failed = spool.intake.take("b")
