@@ -28,9 +28,12 @@ extension FileOperations {
         let info = try stat(fd: fd, display: display)
         guard isRegular(info) else { return .notRegular }
         guard info.st_size <= limit else { return .tooLarge }
-        var bytes = [UInt8](repeating: 0, count: limit + 1)
+        // Sized by what fstat said, not by the limit: a manifest is a few KiB and the limit 2 MiB, and zeroing 2 MiB
+        // for every look and every take cost more than parsing. A file that grows after fstat still stops at limit + 1.
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size) + 1)
         var total = 0
         while total <= limit {
+            if total == bytes.count { bytes.append(contentsOf: repeatElement(0, count: min(bytes.count, limit + 1 - total))) }
             let count = try bytes.withUnsafeMutableBytes { buffer in
                 try read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[total...]), display: display)
             }

@@ -145,7 +145,10 @@ public final class IntakeLoop: @unchecked Sendable {
         let current = now
         let limits = intake.limits
         let policy = ReadinessPolicy(settleSeconds: limits.settleSeconds, incompleteAfterSeconds: limits.incompleteAfterSeconds)
-        var ready: [(name: String, rank: Int, due: Double, look: UploadLook)] = []
+        var ready: [(name: String, rank: Int, due: Double)] = []
+        // What was read is kept for the take, for a bounded number of uploads and apart from `ready` (a look is
+        // several hundred bytes inline): a flood is read twice rather than held in memory.
+        var looks: [String: UploadLook] = [:]
         for (name, item) in pending where item.due <= current {
             guard let look = UploadLook.look(at: name, in: intake.configuration.dropDirectory, limits: limits, today: intake.clock()) else {
                 pending.removeValue(forKey: name)
@@ -153,9 +156,8 @@ public final class IntakeLoop: @unchecked Sendable {
             }
             switch policy.decide(look.observation, now: now, renamedIn: item.renamedIn) {
             case .take:
-                // What was read is kept for the take, for a bounded number of uploads: a flood is read twice rather
-                // than held in memory.
-                ready.append((name, look.priorityHint.rank, item.due, ready.count < Self.looksKept ? look : look.summary))
+                ready.append((name, look.priorityHint.rank, item.due))
+                if looks.count < Self.looksKept { looks[name] = look }
             case .wait(let until):
                 pending[name]?.due = until
                 pending[name]?.renamedIn = false
@@ -171,7 +173,7 @@ public final class IntakeLoop: @unchecked Sendable {
         ready.sort { ($0.rank, $0.due, $0.name) < ($1.rank, $1.due, $1.name) }
         for item in ready {
             if stopping.load(ordering: .sequentiallyConsistent) { return }
-            switch intake.take(item.name, look: item.look) {
+            switch intake.take(item.name, look: looks.removeValue(forKey: item.name)) {
             case .retryLater:
                 let failures = (pending[item.name]?.failures ?? 0) + 1
                 // 5 s, 10 s, 20 s … up to a minute: a full disk is retried without spinning, and intake resumes

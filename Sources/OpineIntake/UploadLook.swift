@@ -29,9 +29,6 @@ struct UploadLook {
     var directory: Directory?
     var zip: Zip?
 
-    /// The observation alone, without what was read (the take reads the upload again).
-    var summary: UploadLook { UploadLook(observation: observation, priorityHint: priorityHint) }
-
     /// Looks at `name` in `drop`; nil when it is gone. An I/O failure makes the upload look complete and keeps nothing,
     /// so the take reads it itself and reports the failure.
     static func look(at name: String, in drop: String, limits: IntakeSettings, today: Date) -> UploadLook? {

@@ -39,14 +39,11 @@ extension CaseStore {
 
     /// The case an upload would duplicate, by submission id first, then by content.
     func existingCase(_ db: Database, submissionID: String, contentSHA256: String?) throws -> (caseID: String, reason: MatchReason)? {
-        let columns = CaseRecord.Columns.self
-        if let id = try String.fetchOne(db, CaseRecord.select(columns.id).filter(columns.submissionID == submissionID)) {
-            return (id, .submissionID)
-        }
-        if let contentSHA256,
-           let id = try String.fetchOne(db, CaseRecord.select(columns.id).filter(columns.contentSHA256 == contentSHA256).order(columns.seq).limit(1)) {
-            return (id, .content)
-        }
+        // Prepared statements: asked once before and once inside every intake.
+        let bySubmission = try db.cachedStatement(sql: "SELECT id FROM cases WHERE submission_id = ?")
+        if let id = try String.fetchOne(bySubmission, arguments: [submissionID]) { return (id, .submissionID) }
+        let byContent = try db.cachedStatement(sql: "SELECT id FROM cases WHERE content_sha256 = ? ORDER BY seq LIMIT 1")
+        if let contentSHA256, let id = try String.fetchOne(byContent, arguments: [contentSHA256]) { return (id, .content) }
         return nil
     }
 
