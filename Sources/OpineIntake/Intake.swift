@@ -95,6 +95,7 @@ public final class Intake: @unchecked Sendable {
     private func attempt(_ name: String, look: UploadLook?) -> Outcome {
         let uploadPath = configuration.dropDirectory + "/" + name
         guard let info = FileOperations.lstat(uploadPath) else { return .vanished }
+        let look = look.flatMap { $0.zip != nil || $0.isCurrent(for: info, now: clock().timeIntervalSince1970) ? $0 : nil }
         var submissionID: String?
         var stagingDirectory: String?
         defer {

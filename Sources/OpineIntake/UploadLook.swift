@@ -17,6 +17,31 @@ struct UploadLook {
         var limits: IntakeSettings
     }
 
+    /// Which file system object the look saw, and when.
+    struct Identity: Equatable {
+        var device: UInt64
+        var inode: UInt64
+        var change: Double
+        var seenAt: Double
+
+        init(_ info: stat, seenAt: Double) {
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+            change = FileOperations.lastChange(info)
+            self.seenAt = seenAt
+        }
+    }
+
+    /// How long a look stays good for its take: longer, and the upload is read again.
+    static let freshSeconds = 1.0
+
+    /// Whether the take may use what this look read: the same object, unchanged, looked at moments ago.
+    func isCurrent(for info: stat, now: Double) -> Bool {
+        guard let identity else { return false }
+        let current = Identity(info, seenAt: identity.seenAt)
+        return current == identity && now - identity.seenAt <= Self.freshSeconds
+    }
+
     /// A zip upload's end record, valid while the file keeps this size and change time.
     struct Zip {
         var size: UInt64
@@ -25,6 +50,9 @@ struct UploadLook {
     }
 
     var observation: ReadinessPolicy.Observation
+    /// The upload itself as the look found it (device, inode, change time) and when: a take uses the look only while
+    /// both still hold, so a bundle replaced under the same name is read afresh.
+    var identity: Identity?
     var priorityHint: Priority = .routine
     var directory: Directory?
     var zip: Zip?
@@ -36,7 +64,9 @@ struct UploadLook {
         guard let info = FileOperations.lstat(path) else { return nil }
         let quiet = FileOperations.lastChange(info)
         if FileOperations.isDirectory(info) {
-            return (try? directory(path, limits: limits, today: today)) ?? UploadLook(observation: .init(complete: true, lastChange: quiet))
+            var look = (try? directory(path, limits: limits, today: today)) ?? UploadLook(observation: .init(complete: true, lastChange: quiet))
+            if look.directory != nil { look.identity = Identity(info, seenAt: today.timeIntervalSince1970) }
+            return look
         }
         var look = UploadLook(observation: .init(complete: true, lastChange: quiet))
         if FileOperations.isRegular(info), name.lowercased().hasSuffix(".zip"),
