@@ -57,8 +57,10 @@ struct DeliverySchedule {
 
     /// The one question the worker asks: scan first if the database may know more than the last scan; otherwise
     /// start what the limits allow; otherwise sleep until the poll, the next retry or a pause's end.
-    mutating func next(now: Date) -> Action {
-        if wantsScan(now: now) { return .scan(busy: busy) }
+    /// With `mayScan` false (the worker scanned moments ago), it starts what is ready or sleeps, and the scan waits
+    /// for the worker's next pass.
+    mutating func next(now: Date, mayScan: Bool = true) -> Action {
+        if mayScan, wantsScan(now: now) { return .scan(busy: busy) }
         let chosen = startable(now: now)
         if !chosen.isEmpty { return .start(chosen) }
         return .sleep(seconds: sleep(now: now))

@@ -95,21 +95,25 @@ public final class DeliveryWorker: Sendable {
         }
     }
 
-    /// Does what the schedule asks (scan, start) until it asks to sleep; returns how long.
+    /// Does what the schedule asks (scan, start) until it asks to sleep; returns how long. It scans at most once a
+    /// call and then starts what the scan found: a scan slower than the poll interval must not keep the worker from
+    /// sending, beating its heartbeat or collecting finished transfers.
     private func act(on schedule: inout DeliverySchedule, curl: CurlMulti) -> Double {
         let settings = self.settings
         schedule.configure(settings)
+        var scanned = false
         while true {
             let now = Date()
-            switch schedule.next(now: now) {
+            switch schedule.next(now: now, mayScan: !scanned) {
             case .scan(let busy):
+                scanned = true
                 do {
                     try store.fanOut(to: settings.endpoints, now: now)
-                    schedule.scanned(
-                        try store.scanQueue(
-                            endpoints: settings.endpoints, now: now.timeIntervalSince1970, busy: busy, limit: Self.scanBatch,
-                            perEndpoint: settings.maxInFlightPerEndpoint),
-                        now: now)
+                    let scan = try store.scanQueue(
+                        endpoints: settings.endpoints, now: now.timeIntervalSince1970, busy: busy, limit: Self.scanBatch,
+                        perEndpoint: settings.maxInFlightPerEndpoint)
+                    // Timed from the scan's end, so the next poll falls a whole interval after it, however long it took.
+                    schedule.scanned(scan, now: Date())
                 } catch {
                     logger.error("webhook queue unavailable; trying again shortly", metadata: ["error": "\(error)"])
                     return 1

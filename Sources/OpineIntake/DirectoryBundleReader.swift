@@ -12,7 +12,7 @@ final class DirectoryBundleReader: BundleReader {
     /// Files are copied in manifest order, so consecutive ones usually share a folder: it stays open.
     private var folders = FileOperations.FolderCache()
 
-    /// What readiness already walked and read of this upload, if anything: used instead of walking it again.
+    /// The manifest readiness already read and parsed, if any: used while the manifest file is unchanged.
     private let looked: UploadLook.Directory?
 
     init(path: String, limits: IntakeSettings, looked: UploadLook.Directory? = nil) throws(IOFailure) {
@@ -28,13 +28,20 @@ final class DirectoryBundleReader: BundleReader {
     }
 
     func inventory() throws -> [String: Int64] {
-        let tree = try looked?.tree ?? BundleTree.walk(root, info: try FileOperations.stat(fd: root, display: "bundle"), limits: limits)
+        let tree = try BundleTree.walk(root, info: try FileOperations.stat(fd: root, display: "bundle"), limits: limits, mode: .strict)
         if let refusal = tree.refusal { throw refusal }
         return tree.files
     }
 
+    /// True when `manifestBytes` returned readiness's bytes, so its parse can be reused too.
+    private(set) var usedLookedManifest = false
+
     func manifestBytes() throws -> [UInt8] {
-        switch try looked?.manifest ?? BundleTree.readManifest(root) {
+        if let looked, BundleTree.manifestStamp(root) == looked.stamp {
+            usedLookedManifest = true
+            return looked.manifest
+        }
+        switch try BundleTree.readManifest(root) {
         case .bytes(let data):
             return data
         case .missing:

@@ -5,15 +5,16 @@ import Foundation
 import OpineCore
 
 /// One look at an upload in the drop directory: whether it is complete, when it last changed, how urgent it says it
-/// is, and what was read to tell, kept so that the take that follows does not walk, read or parse it again.
+/// is, and what was read to tell, kept so that the take that follows does not read or parse the manifest (or a zip's
+/// end record) again.
 struct UploadLook {
-    /// A directory upload's walk and manifest.
+    /// A directory upload's manifest as readiness read and parsed it. The take walks the tree itself (a file
+    /// added since the look must be seen), but reads and parses the manifest again only if its stamp changed.
     struct Directory {
-        var tree: BundleTree
-        /// nil when the walk refused the bundle before the manifest was worth reading.
-        var manifest: FileOperations.SmallFile?
-        /// The manifest parsed under `limits`, when its bytes were read.
-        var reading: Manifest.Reading?
+        var manifest: [UInt8]
+        var stamp: BundleTree.ManifestStamp
+        /// The manifest parsed under `limits`.
+        var reading: Manifest.Reading
         var limits: IntakeSettings
     }
 
@@ -57,16 +58,23 @@ struct UploadLook {
     var directory: Directory?
     var zip: Zip?
 
-    /// Looks at `name` in `drop`; nil when it is gone. An I/O failure makes the upload look complete and keeps nothing,
-    /// so the take reads it itself and reports the failure.
+    /// Looks at `name` in `drop`; nil when it is gone. An entry that vanished mid-walk makes the upload look
+    /// incomplete (it is changing); any other I/O failure makes it look complete and keeps nothing, so the take reads
+    /// it itself and reports the failure.
     static func look(at name: String, in drop: String, limits: IntakeSettings, today: Date) -> UploadLook? {
         let path = drop + "/" + name
         guard let info = FileOperations.lstat(path) else { return nil }
         let quiet = FileOperations.lastChange(info)
         if FileOperations.isDirectory(info) {
-            var look = (try? directory(path, limits: limits, today: today)) ?? UploadLook(observation: .init(complete: true, lastChange: quiet))
-            if look.directory != nil { look.identity = Identity(info, seenAt: today.timeIntervalSince1970) }
-            return look
+            do {
+                var look = try directory(path, limits: limits, today: today)
+                if look.directory != nil { look.identity = Identity(info, seenAt: today.timeIntervalSince1970) }
+                return look
+            } catch let failure as IOFailure where failure.code == ENOENT {
+                return UploadLook(observation: .init(complete: false, lastChange: quiet))
+            } catch {
+                return UploadLook(observation: .init(complete: true, lastChange: quiet))
+            }
         }
         var look = UploadLook(observation: .init(complete: true, lastChange: quiet))
         if FileOperations.isRegular(info), name.lowercased().hasSuffix(".zip"),
@@ -83,27 +91,28 @@ struct UploadLook {
     private static func directory(_ path: String, limits: IntakeSettings, today: Date) throws -> UploadLook {
         let root = try FileOperations.openDirectory(path)
         defer { close(root) }
-        let tree = try BundleTree.walk(root, info: try FileOperations.stat(fd: root, display: "bundle"), limits: limits)
+        let tree = try BundleTree.walk(root, info: try FileOperations.stat(fd: root, display: "bundle"), limits: limits, mode: .lenient)
         var look = UploadLook(observation: .init(complete: true, lastChange: tree.lastChange))
-        // A refused bundle is judged at once (once quiet), and intake gives the precise reason.
-        guard tree.refusal == nil else {
-            look.directory = Directory(tree: tree, limits: limits)
-            return look
-        }
+        // Too many entries to judge cheaply: intake takes it once quiet and refuses it for its size.
+        guard !tree.exhausted else { return look }
+        let before = BundleTree.manifestStamp(root)
         let manifest = try BundleTree.readManifest(root)
-        var directory = Directory(tree: tree, manifest: manifest, limits: limits)
-        if case .bytes(let bytes) = manifest {
+        switch manifest {
+        case .missing:
+            look.observation.complete = false
+        case .bytes(let bytes):
             let reading = Manifest.read(bytes, limits: limits, today: today)
-            directory.reading = reading
             if case .success(let parsed) = reading.result {
                 look.observation.complete = parsed.files.allSatisfy { (tree.files[$0.path] ?? -1) >= $0.size }
                 look.priorityHint = parsed.priority
             }
             // Unreadable or invalid: maybe still being written. Once quiet, it is taken and refused with the reason.
-        } else if case .missing = manifest {
-            look.observation.complete = false
+            if let before, before == BundleTree.manifestStamp(root) {
+                look.directory = Directory(manifest: bytes, stamp: before, reading: reading, limits: limits)
+            }
+        case .notRegular, .tooLarge:
+            break  // Judged at once (once quiet) and refused with the precise reason by intake.
         }
-        look.directory = directory
         return look
     }
 }

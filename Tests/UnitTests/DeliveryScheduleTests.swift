@@ -119,6 +119,24 @@ struct DeliveryScheduleTests {
     }
 }
 
+@Suite("Delivery schedule: a slow scan")
+struct DeliveryScheduleSlowScanTests {
+    @Test("Right after a scan the schedule starts what it found, even if the poll interval has passed meanwhile")
+    func startsAfterSlowScan() {
+        var schedule = DeliverySchedule(maxInFlight: 8, maxInFlightPerEndpoint: 8, pollInterval: 0.5)
+        schedule.scanned(DeliveryScheduleTests.scan([DeliveryScheduleTests.due(1)]), now: DeliveryScheduleTests.start)
+        let late = DeliveryScheduleTests.start.addingTimeInterval(0.6)
+        let afterScan = schedule.next(now: late, mayScan: false)
+        guard case .start(let deliveries) = afterScan else {
+            Issue.record("expected the scanned delivery to start, got \(afterScan)")
+            return
+        }
+        #expect(deliveries.map { $0.delivery.id! } == [1])
+        let answer = schedule.scans(now: late)
+        #expect(answer, "the next pass scans again")
+    }
+}
+
 extension DeliverySchedule {
     /// The ids `next` starts now, or [] when it asks for anything else.
     mutating func starts(now: Date) -> [Int64] {

@@ -14,7 +14,7 @@ struct UploadLookTests {
         let drop = spool.configuration.dropDirectory
         let look = try #require(UploadLook.look(at: "b", in: drop, limits: spool.intake.limits, today: spool.intake.clock()))
         #expect(look.observation.complete)
-        #expect(look.directory?.tree.files.count == 3, "manifest, report and DICOM file")
+        #expect(look.directory?.reading.submissionID == "web-b", "the manifest was read and parsed")
         let info = try #require(FileOperations.lstat(drop + "/b"))
         #expect(look.isCurrent(for: info, now: spool.intake.clock().timeIntervalSince1970))
         #expect(!look.isCurrent(for: info, now: spool.intake.clock().timeIntervalSince1970 + UploadLook.freshSeconds + 1), "too old")
@@ -42,5 +42,18 @@ struct UploadLookTests {
         }
         #expect(try spool.count("SELECT count(*) FROM cases WHERE submission_id = 'web-c'") == 1)
         #expect(try spool.count("SELECT count(*) FROM rejections") == 0)
+    }
+
+    @Test("A file added inside the bundle after the look is seen by the take's own walk, and the upload is kept")
+    func fileAddedAfterLook() throws {
+        let spool = try Spool()
+        let drop = spool.configuration.dropDirectory
+        try spool.dropBundle("b")
+        let look = try #require(UploadLook.look(at: "b", in: drop, limits: spool.intake.limits, today: spool.intake.clock()))
+        let folder = try #require(spool.entries(drop + "/b").first { FileManager.default.fileExists(atPath: drop + "/b/" + $0 + "/.") })
+        try Data("late".utf8).write(to: URL(fileURLWithPath: drop + "/b/" + folder + "/late.dcm"))
+
+        #expect(spool.intake.take("b", look: look) == .rejected(.unlistedFile), "refused and quarantined, not stored without it")
+        #expect(try spool.count("SELECT count(*) FROM cases") == 0)
     }
 }
