@@ -33,12 +33,8 @@ final class DirectoryBundleReader: BundleReader {
         return tree.files
     }
 
-    /// True when `manifestBytes` returned readiness's bytes, so its parse can be reused too.
-    private(set) var usedLookedManifest = false
-
     func manifestBytes() throws -> [UInt8] {
         if let looked, BundleTree.manifestStamp(root) == looked.stamp {
-            usedLookedManifest = true
             return looked.manifest
         }
         switch try BundleTree.readManifest(root) {

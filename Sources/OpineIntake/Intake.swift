@@ -106,8 +106,10 @@ public final class Intake: @unchecked Sendable {
             let inventory = try reader.inventory()
             let manifestBytes = try reader.manifestBytes()
             let limits = self.limits
-            let looked = (reader as? DirectoryBundleReader)?.usedLookedManifest == true ? look?.directory : nil
-            let reading = looked.flatMap { $0.limits == limits ? $0.reading : nil }
+            // Readiness's parse stands for these bytes only if they are the bytes it parsed, under the same limits.
+            let reading = look?.directory.flatMap { looked in
+                looked.limits == limits && looked.manifest == manifestBytes ? looked.reading : nil
+            }
                 ?? Manifest.read(manifestBytes, limits: limits, today: clock())
             // Named in the rejection notice when the strict parse read it, so the upload page can tell the patient.
             submissionID = reading.submissionID

@@ -11,8 +11,6 @@ public enum DeliveryState: String, Codable, Sendable, CaseIterable {
 
     /// Still to be sent: what the due query and the per-case ordering rule look at.
     public static let open: [DeliveryState] = [.pending, .failed]
-    /// Not delivered yet, for backlogs and alerts.
-    public static let undelivered: [DeliveryState] = [.pending, .failed, .dead]
 }
 
 /// The fields of a delivery that an attempt, a fan-out or a replay changes.
