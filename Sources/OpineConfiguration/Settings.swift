@@ -90,6 +90,9 @@ struct Setting: Sendable {
         Setting(key: "intake.max_file_bytes", allowed: "a size such as 2147483648 or \"2 GiB\", from 1 KiB to 1 TiB") {
             $1.intake.maxFileBytes = try byteSize($0)
         },
+        Setting(key: "intake.express_lane_max_bytes", allowed: "a size such as 33554432 or \"32 MiB\", from 1 KiB to 1 TiB") {
+            $1.intake.expressLaneMaxBytes = try byteSize($0)
+        },
         Setting(key: "logging.level", allowed: LogLevel.allCases.map(\.rawValue).joined(separator: ", ")) {
             guard let text = $0.string, let level = LogLevel(rawValue: text.lowercased()) else { throw SettingProblem() }
             $1.logLevel = level

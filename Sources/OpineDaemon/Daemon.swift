@@ -70,17 +70,19 @@ public enum Daemon {
         try FileOperations.makeDirectories(configuration.stateDirectory)
         let store = try CaseStore(path: configuration.databasePath, mode: .createAndMigrate)
         let intakeBeat = Heartbeat(name: "intake"), deliveryBeat = Heartbeat(name: "delivery")
+        // Each intake lane beats its own, so a lane wedged in a copy withholds the watchdog like a wedged loop.
+        let laneBeats = IntakeQueue.Lane.allCases.map { Heartbeat(name: IntakeLoop.heartbeatName($0)) }
         let maxIdle = Supervisor.maxIdle(for: notifier)
         let worker = DeliveryWorker(
             store: store, settings: configuration.webhooks, signers: signers, logger: logger,
             pollInterval: min(0.5, maxIdle), heartbeat: deliveryBeat)
-        let intake = Intake(configuration: configuration, store: store, logger: logger, announce: { worker.wake() }, heartbeat: intakeBeat)
+        let intake = Intake(configuration: configuration, store: store, logger: logger, announce: { worker.wake() })
         try intake.prepare()
         let supervisor = Supervisor(
-            configuration: configuration, notifier: notifier, heartbeats: [intakeBeat, deliveryBeat], store: store, logger: logger,
+            configuration: configuration, notifier: notifier, heartbeats: [intakeBeat, deliveryBeat] + laneBeats, store: store, logger: logger,
             intakeProblem: { intake.problem })
         let loop = try IntakeLoop(
-            intake: intake, logger: logger, maxIdle: maxIdle, onPass: { intakeBeat.beat() },
+            intake: intake, logger: logger, maxIdle: maxIdle, laneHeartbeats: laneBeats, onPass: { intakeBeat.beat() },
             onReady: {
                 notifier.notify("READY=1\nSTATUS=" + (supervisor.statusLine() ?? "ready"))
                 let released = StartupPages.release()

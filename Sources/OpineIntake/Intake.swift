@@ -76,8 +76,9 @@ public final class Intake: @unchecked Sendable {
 
     /// Takes one upload and remembers whether intake is blocked by a failure (cleared by the next success). `look`
     /// is what the loop's readiness check already read of it; without one, the upload is read from scratch.
-    func take(_ name: String, look: UploadLook?) -> Outcome {
-        let outcome = attempt(name, look: look)
+    /// `heartbeat`, when given, is beaten on every chunk copied instead of the intake's own (each lane has one).
+    func take(_ name: String, look: UploadLook?, heartbeat: Heartbeat? = nil) -> Outcome {
+        let outcome = attempt(name, look: look, heartbeat: heartbeat ?? self.heartbeat)
         currentProblem.withLock { problem in
             switch outcome {
             case .retryLater(let message, let diskFull):
@@ -92,7 +93,7 @@ public final class Intake: @unchecked Sendable {
     /// Takes one upload, reading it from scratch (tests, and tools that bypass the loop).
     public func take(_ name: String) -> Outcome { take(name, look: nil) }
 
-    private func attempt(_ name: String, look: UploadLook?) -> Outcome {
+    private func attempt(_ name: String, look: UploadLook?, heartbeat: Heartbeat?) -> Outcome {
         let uploadPath = configuration.dropDirectory + "/" + name
         guard let info = FileOperations.lstat(uploadPath) else { return .vanished }
         let look = look.flatMap { $0.zip != nil || $0.isCurrent(for: info, now: clock().timeIntervalSince1970) ? $0 : nil }
@@ -123,7 +124,8 @@ public final class Intake: @unchecked Sendable {
             }
             let directory = configuration.stagingDirectory + "/" + UUID().uuidString.lowercased()
             stagingDirectory = directory
-            let commit = try stage(manifest, manifestBytes: manifestBytes, from: reader, into: directory, uploadName: name)
+            let commit = try stage(
+                manifest, manifestBytes: manifestBytes, from: reader, into: directory, uploadName: name, heartbeat: heartbeat)
             return try finish(commit, staged: directory, uploadPath: uploadPath)
         } catch let rejection as Rejection {
             return quarantine(name: name, path: uploadPath, rejection: rejection, submissionID: submissionID)
@@ -167,7 +169,10 @@ public final class Intake: @unchecked Sendable {
     }
 
     /// Copies every listed file into `directory`, hashing and type-checking as the bytes pass, then makes it durable.
-    private func stage(_ manifest: Manifest, manifestBytes: [UInt8], from reader: BundleReader, into directory: String, uploadName: String) throws -> IntakeCommit {
+    private func stage(
+        _ manifest: Manifest, manifestBytes: [UInt8], from reader: BundleReader, into directory: String, uploadName: String,
+        heartbeat: Heartbeat?
+    ) throws -> IntakeCommit {
         try FileOperations.makeDirectory(directory)
         var directories: Set<String> = [directory]
         var records: [CaseFileRecord] = []

@@ -7,35 +7,50 @@ import OpineCore
 import OpineStore
 import Synchronization
 
-/// The drop-directory loop: wait for inotify or a deadline, look at what changed, take what is ready (emergencies
-/// first), and rescan in full now and then. It runs on a thread of its own because intake is blocking disk I/O and
-/// must not starve Swift's small cooperative pool.
+/// The drop-directory loop: wait for inotify, a finished take or a deadline; look at what changed; hand the ready
+/// uploads to the intake lanes, most urgent first; rescan in full now and then. It runs on a thread of its own and
+/// never copies a byte itself, so it looks at a new arrival while both lanes are busy, and an emergency is ranked
+/// ahead of everything waiting the moment it is seen (docs/bundle-format.md, "Order of intake").
 public final class IntakeLoop: @unchecked Sendable {
     // @unchecked: all mutable state below is touched only by the thread inside `run()`; `stop()` only flips the
-    // atomic flag and writes to the wake-up pipe.
+    // atomic flag and writes to the wake-up pipe, and the lanes hand results back under their own lock.
     private let intake: Intake
     /// The loop never sleeps longer than this, so it beats often enough for the watchdog.
     private let maxIdle: Double
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
-    /// A pipe whose read end wakes `poll` when `stop()` writes to it.
+    /// A pipe whose read end wakes `poll` when `stop()` writes to it, or a lane finishes a take.
     private let wake: (read: Int32, write: Int32)
-    /// Called after every pass of the loop and after each upload taken.
+    /// Called after every pass of the loop.
     private let onPass: @Sendable () -> Void
     /// Called once, after the first full listing of the drop directory (opined is then ready).
     private let onReady: @Sendable () -> Void
+    /// The lanes, main first; each beats its own heartbeat (`laneHeartbeats`).
+    private var lanes: [IntakeLane] = []
 
     private struct Pending {
         var due: Double
+        /// When intake first saw it, for first-come order among equals.
+        var arrival: UInt64
         var renamedIn = false
         var failures = 0
+        /// A lane is taking it: it is neither looked at nor queued until the lane hands it back.
+        var taking = false
+        /// It changed while a lane was taking it: look again once the take ends, if it is still there.
+        var changedWhileTaking = false
     }
     private var pending: [String: Pending] = [:]
+    private var arrivals: UInt64 = 0
+    private var queue = IntakeQueue(expressMaxBytes: IntakeSettings().expressLaneMaxBytes)
+    /// What readiness read, kept for the take, for a bounded number of queued uploads (a flood is read twice
+    /// rather than held in memory).
+    private var looks: [String: UploadLook] = [:]
 
     /// Sets up the loop; `onPass` lets the daemon beat a heartbeat, `onReady` tell systemd that opined is ready.
+    /// `laneHeartbeats` (main, then express) are beaten by the lanes; without them the lanes beat their own.
     public init(
-        intake: Intake, logger: Logger, maxIdle: Double = 5, onPass: @escaping @Sendable () -> Void = {},
-        onReady: @escaping @Sendable () -> Void = {}
+        intake: Intake, logger: Logger, maxIdle: Double = 5, laneHeartbeats: [Heartbeat] = [],
+        onPass: @escaping @Sendable () -> Void = {}, onReady: @escaping @Sendable () -> Void = {}
     ) throws {
         self.intake = intake
         self.logger = logger
@@ -49,14 +64,25 @@ public final class IntakeLoop: @unchecked Sendable {
             _ = fcntl(fd, F_SETFL, O_NONBLOCK)
         }
         wake = (fds[0], fds[1])
+        let writeEnd = fds[1]
+        lanes = IntakeQueue.Lane.allCases.enumerated().map { index, kind in
+            let heartbeat = index < laneHeartbeats.count ? laneHeartbeats[index] : Heartbeat(name: Self.heartbeatName(kind))
+            return IntakeLane(kind: kind, intake: intake, heartbeat: heartbeat, maxIdle: maxIdle, onDone: {
+                var byte: UInt8 = 1
+                _ = write(writeEnd, &byte, 1)
+            })
+        }
     }
+
+    /// The name a lane's heartbeat goes by in the heartbeat file and the stalled-loop log line.
+    public static func heartbeatName(_ lane: IntakeQueue.Lane) -> String { "intake-\(lane.rawValue)" }
 
     deinit {
         close(wake.read)
         close(wake.write)
     }
 
-    /// Asks `run()` to return after the upload being taken (if any) is finished.
+    /// Asks `run()` to return once the uploads being taken (if any) are finished.
     public func stop() {
         stopping.store(true, ordering: .sequentiallyConsistent)
         var byte: UInt8 = 1
@@ -64,14 +90,16 @@ public final class IntakeLoop: @unchecked Sendable {
     }
 
     private var now: Double { intake.clock().timeIntervalSince1970 }
+    private var isStopping: Bool { stopping.load(ordering: .sequentiallyConsistent) }
 
-    /// Watches and takes uploads on the calling thread until `stop()`; throws if the drop directory cannot be watched.
+    /// Watches and takes uploads until `stop()`; throws if the drop directory cannot be watched.
     public func run() throws {
-        let drop = intake.configuration.dropDirectory
-        let watcher = try DropWatcher(path: drop)
+        let watcher = try DropWatcher(path: intake.configuration.dropDirectory)
+        lanes.forEach { $0.start() }
+        defer { lanes.forEach { $0.stop() } }
         var nextRescan = 0.0
         var ready = false
-        while !stopping.load(ordering: .sequentiallyConsistent) {
+        while !isStopping {
             if now >= nextRescan {
                 rescan()
                 nextRescan = now + intake.limits.rescanSeconds
@@ -80,19 +108,37 @@ public final class IntakeLoop: @unchecked Sendable {
                     onReady()
                 }
             }
-            let deadline = min(nextRescan, pending.values.map(\.due).min() ?? .infinity)
-            waitForEvents(watcher, until: deadline)
-            if stopping.load(ordering: .sequentiallyConsistent) { break }
+            let waiting = pending.values.lazy.filter { !$0.taking }.map(\.due).min() ?? .infinity
+            waitForEvents(watcher, until: min(nextRescan, waiting))
+            if isStopping { break }
+            drainWakePipe()
             let events = watcher.drain()
             if events.overflow { nextRescan = 0 }
             for name in events.names where !ReadinessPolicy.isInProgressName(name) {
-                pending[name, default: Pending(due: 0)].due = 0
-                if events.renamedIn.contains(name) { pending[name]?.renamedIn = true }
+                noteChange(name, renamedIn: events.renamedIn.contains(name))
             }
-            processDue(watcher)
+            collectCompletions()
+            lookAtDue()
+            dispatch()
             onPass()
         }
         logger.info("intake stopped")
+    }
+
+    /// Something happened to `name`: look at it (again) now.
+    private func noteChange(_ name: String, renamedIn: Bool) {
+        if pending[name] == nil {
+            arrivals += 1
+            pending[name] = Pending(due: 0, arrival: arrivals)
+        }
+        if pending[name]!.taking {
+            pending[name]!.changedWhileTaking = true
+            return
+        }
+        pending[name]!.due = 0
+        if renamedIn { pending[name]!.renamedIn = true }
+        queue.remove(name)
+        looks.removeValue(forKey: name)
     }
 
     private func waitForEvents(_ watcher: DropWatcher, until deadline: Double) {
@@ -100,6 +146,11 @@ public final class IntakeLoop: @unchecked Sendable {
         let milliseconds = Int32(deadline.isInfinite ? cap : max(0, min(cap, (deadline - now) * 1000)).rounded(.up))
         var fds = [pollfd(fd: watcher.fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)]
         _ = poll(&fds, 2, milliseconds)
+    }
+
+    private func drainWakePipe() {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while read(wake.read, &buffer, buffer.count) > 0 {}
     }
 
     /// Lists the drop directory, so nothing depends on an inotify event having arrived.
@@ -119,9 +170,12 @@ public final class IntakeLoop: @unchecked Sendable {
             }
             guard !ReadinessPolicy.isInProgressName(name) else { continue }
             present.insert(name)
-            if pending[name] == nil { pending[name] = Pending(due: 0) }
+            if pending[name] == nil {
+                arrivals += 1
+                pending[name] = Pending(due: 0, arrival: arrivals)
+            }
         }
-        for name in pending.keys where !present.contains(name) { pending.removeValue(forKey: name) }
+        for (name, item) in pending where !present.contains(name) && !item.taking { forget(name) }
     }
 
     /// An upload whose name is not UTF-8 cannot be named in a path string; give it a readable name so it is judged
@@ -137,26 +191,57 @@ public final class IntakeLoop: @unchecked Sendable {
         }
     }
 
-    /// Uploads per pass whose look (walk, manifest, parse) is kept for their take.
+    /// Uploads whose look (walk, manifest, parse) is kept for their take.
     static let looksKept = 64
+    /// How long one pass may spend looking before it hands work to idle lanes and checks for new arrivals again.
+    static let lookBudgetSeconds = 0.05
 
-    /// Looks at every upload that is due, then takes the ready ones most urgent first.
-    private func processDue(_ watcher: DropWatcher) {
-        let current = now
+    private func forget(_ name: String) {
+        pending.removeValue(forKey: name)
+        queue.remove(name)
+        looks.removeValue(forKey: name)
+    }
+
+    /// Settles what the lanes finished: a failure is retried after a pause; anything else leaves the drop directory
+    /// (or was changed meanwhile, and is looked at again).
+    private func collectCompletions() {
+        for lane in lanes {
+            for done in lane.collect() {
+                guard var item = pending[done.name] else { continue }
+                item.taking = false
+                if case .retryLater = done.outcome {
+                    item.failures += 1
+                    // 5 s, 10 s, 20 s … up to a minute: a full disk is retried without spinning, and intake resumes
+                    // within a minute of space returning.
+                    item.due = now + min(60, 5 * pow(2, Double(item.failures - 1)))
+                    pending[done.name] = item
+                } else if item.changedWhileTaking {
+                    pending[done.name] = Pending(due: 0, arrival: item.arrival)
+                } else {
+                    pending.removeValue(forKey: done.name)
+                }
+            }
+        }
+    }
+
+    /// Looks at uploads that are due, newest arrival first and for at most `lookBudgetSeconds`, so an emergency
+    /// renamed in behind a flood is looked at within one pass; the rest wait for the next pass.
+    private func lookAtDue() {
+        let started = now
         let limits = intake.limits
+        queue.expressMaxBytes = limits.expressLaneMaxBytes
         let policy = ReadinessPolicy(settleSeconds: limits.settleSeconds, incompleteAfterSeconds: limits.incompleteAfterSeconds)
-        var ready: [(name: String, rank: Int, due: Double)] = []
-        // What was read is kept for the take, for a bounded number of uploads and apart from `ready` (a look is
-        // several hundred bytes inline): a flood is read twice rather than held in memory.
-        var looks: [String: UploadLook] = [:]
-        for (name, item) in pending where item.due <= current {
+        let due = pending.filter { !$0.value.taking && $0.value.due <= started && !queue.contains($0.key) }
+            .sorted { $0.value.arrival > $1.value.arrival }
+        for (name, item) in due {
+            if now - started > Self.lookBudgetSeconds || isStopping { return }
             guard let look = UploadLook.look(at: name, in: intake.configuration.dropDirectory, limits: limits, today: intake.clock()) else {
-                pending.removeValue(forKey: name)
+                forget(name)
                 continue
             }
             switch policy.decide(look.observation, now: now, renamedIn: item.renamedIn) {
             case .take:
-                ready.append((name, look.priorityHint.rank, item.due))
+                queue.insert(.init(name: name, priority: look.priorityHint, bytes: look.bytes, arrival: item.arrival))
                 if looks.count < Self.looksKept { looks[name] = look }
             case .wait(let until):
                 pending[name]?.due = until
@@ -167,22 +252,17 @@ public final class IntakeLoop: @unchecked Sendable {
                     name: name, path: intake.configuration.dropDirectory + "/" + name,
                     rejection: Rejection(.incomplete, "the bundle stayed incomplete (manifest.json missing or listed files missing or short) with no change for \(hours) hours"),
                     submissionID: nil)
-                pending.removeValue(forKey: name)
+                forget(name)
             }
         }
-        ready.sort { ($0.rank, $0.due, $0.name) < ($1.rank, $1.due, $1.name) }
-        for item in ready {
-            if stopping.load(ordering: .sequentiallyConsistent) { return }
-            switch intake.take(item.name, look: looks.removeValue(forKey: item.name)) {
-            case .retryLater:
-                let failures = (pending[item.name]?.failures ?? 0) + 1
-                // 5 s, 10 s, 20 s … up to a minute: a full disk is retried without spinning, and intake resumes
-                // within a minute of space returning.
-                pending[item.name] = Pending(due: now + min(60, 5 * pow(2, Double(failures - 1))), failures: failures)
-            default:
-                pending.removeValue(forKey: item.name)
-            }
-            onPass()
+    }
+
+    /// Hands each idle lane the first queued upload it may take.
+    private func dispatch() {
+        for lane in lanes where !isStopping && lane.isIdle {
+            guard let entry = queue.next(for: lane.kind) else { continue }
+            pending[entry.name]?.taking = true
+            lane.assign(.init(name: entry.name, look: looks.removeValue(forKey: entry.name)))
         }
     }
 }

@@ -55,6 +55,8 @@ struct UploadLook {
     /// both still hold, so a bundle replaced under the same name is read afresh.
     var identity: Identity?
     var priorityHint: Priority = .routine
+    /// The bytes the upload holds as seen: every file of a directory, or the zip file's size. Decides the lane.
+    var bytes: Int64 = 0
     var directory: Directory?
     var zip: Zip?
 
@@ -82,10 +84,23 @@ struct UploadLook {
             defer { close(fd) }
             let end = ZipInspector.endRecord(fd: fd, fileSize: UInt64(info.st_size))
             look.observation.complete = end != nil
+            look.bytes = Int64(info.st_size)
             look.zip = end.map { Zip(size: UInt64(info.st_size), lastChange: quiet, end: $0) }
+            if let zip = look.zip { look.priorityHint = zipPriority(path, zip: zip, limits: limits, today: today) }
         }
         // Anything else (a stray file, a symlink) is "complete": once quiet it is taken and rejected with a reason.
         return look
+    }
+
+    /// A zip's priority hint, from its `manifest.json` found through the central directory, under the same bounds
+    /// the take applies (entry count, sizes, the manifest's own size), so a zip emergency ranks like a directory
+    /// one. Anything unreadable ranks routine: the take reports why.
+    private static func zipPriority(_ path: String, zip: Zip, limits: IntakeSettings, today: Date) -> Priority {
+        guard let reader = try? ZipBundleReader(path: path, limits: limits, looked: zip),
+              let bytes = try? reader.manifestBytes(),
+              case .success(let manifest) = Manifest.read(bytes, limits: limits, today: today).result
+        else { return .routine }
+        return manifest.priority
     }
 
     private static func directory(_ path: String, limits: IntakeSettings, today: Date) throws -> UploadLook {
@@ -93,6 +108,7 @@ struct UploadLook {
         defer { close(root) }
         let tree = try BundleTree.walk(root, info: try FileOperations.stat(fd: root, display: "bundle"), limits: limits, mode: .lenient)
         var look = UploadLook(observation: .init(complete: true, lastChange: tree.lastChange))
+        look.bytes = tree.files.values.reduce(0, +)
         // Too many entries to judge cheaply: intake takes it once quiet and refuses it for its size.
         guard !tree.exhausted else { return look }
         let before = BundleTree.manifestStamp(root)

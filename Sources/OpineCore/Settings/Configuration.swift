@@ -63,6 +63,10 @@ public struct IntakeSettings: Sendable, Equatable {
     public var maxFiles = 5000
     /// The most bytes one file may have (`intake.max_file_bytes`, 2 GiB).
     public var maxFileBytes: Int64 = 2 << 30
+    /// The largest upload the express lane takes unless it is an emergency (`intake.express_lane_max_bytes`,
+    /// 32 MiB): small enough that an emergency waits at most for one such upload, large enough for a report and a
+    /// few images.
+    public var expressLaneMaxBytes: Int64 = 32 << 20
 
     /// The documented defaults.
     public init() {}
