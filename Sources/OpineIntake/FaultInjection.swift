@@ -107,8 +107,9 @@ public enum FaultInjection {
 
     /// Called by every intake operation before it acts; throws the injected failure, if one is due.
     static func check(_ step: IntakeStep, _ path: String) throws(IOFailure) {
-        if faultsFile != nil, let code = fileFault(step) {
-            throw IOFailure(operation: "\(step.rawValue) (injected)", path: path, code: code)
+        if faultsFile != nil {
+            while isPaused(step, path) { usleep(20_000) }
+            if let code = fileFault(step) { throw IOFailure(operation: "\(step.rawValue) (injected)", path: path, code: code) }
         }
         guard anyArmed.load(ordering: .relaxed) else { return }
         let due: Fault? = armed.withLock { table in
@@ -126,6 +127,17 @@ public enum FaultInjection {
         guard let due else { return }
         if let meanwhile = due.meanwhile { return meanwhile() }
         throw IOFailure(operation: "\(step.rawValue) (injected)", path: path, code: due.code)
+    }
+
+    /// For end-to-end tests of the real daemon: while a line `pause STEP FRAGMENT` (for example `pause read study`)
+    /// stands in the file named by `OPINE_TEST_FAULTS_FILE`, every such operation on a path containing FRAGMENT
+    /// waits, as a slow disk would, so a test can hold one upload mid-copy for as long as it needs.
+    private static func isPaused(_ step: IntakeStep, _ path: String) -> Bool {
+        guard let faultsFile, let text = try? String(contentsOfFile: faultsFile, encoding: .utf8) else { return false }
+        return text.split(separator: "\n").contains { line in
+            let words = line.split(separator: " ")
+            return words.count == 3 && words[0] == "pause" && words[1] == step.rawValue && path.contains(words[2])
+        }
     }
 
     /// For end-to-end tests of the real daemon: while the file named by `OPINE_TEST_FAULTS_FILE` exists, each of its

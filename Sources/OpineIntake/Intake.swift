@@ -214,7 +214,12 @@ public final class Intake: @unchecked Sendable {
             try manifestBytes.withUnsafeBytes { try writer.write(manifestFile, $0) }
         }
         try writer.drain()
-        try syncer.finish()
+        if StagingSync.isSmall(files: records.count, bytes: total, limits: limits) {
+            let paths = records.map { directory + "/" + $0.path } + [directory + "/" + Manifest.fileName]
+            try syncer.finish(files: paths, directories: directories)
+        } else {
+            try syncer.finish()
+        }
 
         let content = Admission.contentSHA256(records.map { ($0.path, $0.sha256) })
         return IntakeCommit(

@@ -27,4 +27,20 @@ final class StagingSync {
         try FaultInjection.check(.fsync, display)
         guard syncfs(directory) == 0 else { throw FileOperations.fail("syncfs", display) }
     }
+
+    /// Makes a small bundle durable file by file: `syncfs` would also wait for whatever the other lane has written
+    /// (a multi-gigabyte study), and an emergency must not wait for that. `files` and `directories` are every staged
+    /// file and every folder created, the staging folder included.
+    func finish(files: [String], directories: some Sequence<String>) throws(IOFailure) {
+        for path in files + Array(directories) {
+            let fd = try FileOperations.open(path, O_RDONLY | O_NOFOLLOW)
+            defer { close(fd) }
+            try FileOperations.sync(fd, display: path)
+        }
+    }
+
+    /// Whether a bundle is small enough to be made durable file by file (`finish(files:directories:)`).
+    static func isSmall(files: Int, bytes: Int64, limits: IntakeSettings) -> Bool {
+        files <= 64 && bytes <= limits.expressLaneMaxBytes
+    }
 }
