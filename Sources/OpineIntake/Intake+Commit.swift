@@ -12,7 +12,15 @@ extension Intake {
     /// Commits the case (its files renamed into the store inside the transaction), then removes the upload.
     func finish(_ commit: IntakeCommit, staged: String, uploadPath: String) throws -> Outcome {
         let outcome = try commitPlacing(commit, staged: staged)
-        if case .stored = outcome { announce() }
+        switch outcome {
+        case .conflict(let rejection):
+            let name = String(uploadPath[uploadPath.index(after: uploadPath.lastIndex(of: "/")!)...])
+            return quarantine(name: name, path: uploadPath, rejection: rejection, submissionID: commit.manifest.submissionID)
+        case .stored, .updated:
+            announce()
+        case .duplicate:
+            break
+        }
         do {
             try removeTakenUpload(uploadPath)
         } catch {
@@ -30,6 +38,14 @@ extension Intake {
         case .duplicate(let original, let matchedBy):
             logger.notice("duplicate upload removed", metadata: ["case": "\(original)", "matched_by": "\(matchedBy.rawValue)"])
             return .duplicate(of: original)
+        case .updated(let caseID, let priority, let changes):
+            let level: Logger.Level = priority == .emergency ? .critical : .notice
+            logger.log(level: level, "case updated by a re-send", metadata: [
+                "case": "\(caseID)", "priority": "\(priority.rawValue)", "changed": "\(changes.map(\.rawValue).joined(separator: ","))",
+            ])
+            return .updated(caseID: caseID, priority: priority)
+        case .conflict(let rejection):
+            return .rejected(rejection.code)  // Quarantined above; not reached.
         }
     }
 

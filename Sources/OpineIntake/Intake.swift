@@ -41,8 +41,10 @@ public final class Intake: @unchecked Sendable {
     public enum Outcome: Equatable, Sendable {
         /// Committed as a new case.
         case stored(caseID: String, priority: Priority)
-        /// Removed as a duplicate of this case.
+        /// Removed as an exact re-send of this case.
         case duplicate(of: String)
+        /// Its new information was merged into this open case, now at `priority`.
+        case updated(caseID: String, priority: Priority)
         /// Moved to `rejected/` with this reason and recorded.
         case rejected(Rejection.Code)
         /// Nothing changed; the upload stays and is tried again after a pause.
@@ -118,9 +120,20 @@ public final class Intake: @unchecked Sendable {
             submissionID = manifest.submissionID
             try checkInventory(inventory, against: manifest)
 
-            if try store.duplicateOf(submissionID: manifest.submissionID) != nil {
-                let commit = IntakeCommit(manifest: manifest, uploadName: name.escapedForDisplay, files: [], contentSHA256: "", totalBytes: 0)
-                return try finish(commit, staged: "", uploadPath: uploadPath)
+            // An exact re-send, or another bundle under a case's submission id, is settled before any byte is copied.
+            let declared = Admission.contentSHA256(manifest.files.map { ($0.path, $0.sha256) })
+            switch try store.resendCheck(manifest, declaredContent: declared) {
+            case .duplicate?, .conflict?:
+                let commit = IntakeCommit(
+                    manifest: manifest, manifestBytes: manifestBytes, uploadName: name.escapedForDisplay, files: [],
+                    contentSHA256: declared, totalBytes: 0)
+                do {
+                    return try finish(commit, staged: "", uploadPath: uploadPath)
+                } catch is FilesNeeded {
+                    break  // The case changed meanwhile: copy and commit as any other upload.
+                }
+            default:
+                break
             }
             let directory = configuration.stagingDirectory + "/" + UUID().uuidString.lowercased()
             stagingDirectory = directory
@@ -223,7 +236,8 @@ public final class Intake: @unchecked Sendable {
 
         let content = Admission.contentSHA256(records.map { ($0.path, $0.sha256) })
         return IntakeCommit(
-            manifest: manifest, uploadName: uploadName.escapedForDisplay, files: records, contentSHA256: content, totalBytes: total)
+            manifest: manifest, manifestBytes: manifestBytes, uploadName: uploadName.escapedForDisplay, files: records,
+            contentSHA256: content, totalBytes: total)
     }
 
     static func isDiskFull(_ error: Error) -> Bool {

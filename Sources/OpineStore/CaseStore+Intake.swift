@@ -14,10 +14,15 @@ public struct IntakeCommit: Sendable {
     public var contentSHA256: String
     /// The bytes of all the listed files together.
     public var totalBytes: Int64
+    /// `manifest.json` as received, kept with the case when the upload updates one.
+    public var manifestBytes: [UInt8]
 
     /// Collects what intake checked and staged.
-    public init(manifest: Manifest, uploadName: String, files: [CaseFileRecord], contentSHA256: String, totalBytes: Int64) {
+    public init(
+        manifest: Manifest, manifestBytes: [UInt8], uploadName: String, files: [CaseFileRecord], contentSHA256: String, totalBytes: Int64
+    ) {
         self.manifest = manifest
+        self.manifestBytes = manifestBytes
         self.uploadName = uploadName
         self.files = files
         self.contentSHA256 = contentSHA256
@@ -29,66 +34,117 @@ public struct IntakeCommit: Sendable {
 public enum IntakeOutcome: Sendable, Equatable {
     /// A new case, with the priority its symptoms gave it.
     case stored(caseID: String, priority: Priority)
-    /// No new case: the upload repeats case `of`, matched by submission id or by identical files.
+    /// No new case: the upload repeats case `of` exactly (the same submission id, files and information).
     case duplicate(of: String, matchedBy: MatchReason)
+    /// The upload's new information was merged into an open case, now at `priority`.
+    case updated(caseID: String, priority: Priority, changes: [UpdatedField])
+    /// Nothing was written: the upload must be quarantined for this reason.
+    case conflict(Rejection)
+}
+
+/// The check made before any byte was copied found an exact re-send, but by the time of the commit the case had
+/// changed so that the upload's files are needed after all: stage them and commit again.
+public struct FilesNeeded: Error, CustomStringConvertible {
+    /// Why the commit stopped.
+    public var description: String { "the case changed since the re-send was checked; the upload is copied and committed again" }
 }
 
 extension CaseStore {
     /// The actor recorded for what the daemon does on its own.
     static let daemonActor = "opined"
 
-    /// The case an upload would duplicate, by submission id first, then by content.
-    func existingCase(_ db: Database, submissionID: String, contentSHA256: String?) throws -> (caseID: String, reason: MatchReason)? {
+    /// The case an upload would re-send: the newest with its submission id, else the newest with the same files.
+    func matchingCase(_ db: Database, submissionID: String, contentSHA256: String) throws -> CaseRecord? {
         // Prepared statements: asked once before and once inside every intake.
-        let bySubmission = try db.cachedStatement(sql: "SELECT id FROM cases WHERE submission_id = ?")
-        if let id = try String.fetchOne(bySubmission, arguments: [submissionID]) { return (id, .submissionID) }
-        let byContent = try db.cachedStatement(sql: "SELECT id FROM cases WHERE content_sha256 = ? ORDER BY seq LIMIT 1")
-        if let contentSHA256, let id = try String.fetchOne(byContent, arguments: [contentSHA256]) { return (id, .content) }
-        return nil
+        let bySubmission = try db.cachedStatement(sql: "SELECT * FROM cases WHERE submission_id = ? ORDER BY seq DESC LIMIT 1")
+        if let record = try CaseRecord.fetchOne(bySubmission, arguments: [submissionID]) { return record }
+        let byContent = try db.cachedStatement(sql: "SELECT * FROM cases WHERE content_sha256 = ? ORDER BY seq DESC LIMIT 1")
+        return try CaseRecord.fetchOne(byContent, arguments: [contentSHA256])
     }
 
-    /// Cheap check before any byte is copied, so a re-sent bundle costs no I/O.
-    public func duplicateOf(submissionID: String) throws -> String? {
-        try pool.read { db in try existingCase(db, submissionID: submissionID, contentSHA256: nil)?.caseID }
+    /// Cheap check before any byte is copied: whether this manifest (whose files hash, by its own listing, to
+    /// `declaredContent`) re-sends a case under the same submission id, and what that means. Only an exact re-send
+    /// (`.duplicate`) or a conflict lets intake skip the copy.
+    public func resendCheck(_ manifest: Manifest, declaredContent: String) throws -> ResendDecision? {
+        try pool.read { db in
+            let statement = try db.cachedStatement(sql: "SELECT * FROM cases WHERE submission_id = ? ORDER BY seq DESC LIMIT 1")
+            guard let record = try CaseRecord.fetchOne(statement, arguments: [manifest.submissionID]) else { return nil }
+            return Resend.decide(manifest, contentSHA256: declaredContent, against: record.information)
+        }
     }
 
-    /// Turns a staged bundle into a case, or records it as a duplicate. `place(caseID)` moves the staged files to
-    /// their final folder: it runs inside the write transaction, so the case row is committed only after its files
-    /// are durable, and it must only rename (a folder already at the target is the caller's to handle, outside the
-    /// transaction). `beforeCommit` runs last inside the transaction (the fault seam of the tests).
+    /// Turns a staged bundle into a case, merges it into the case it re-sends, or records it as a duplicate.
+    /// `place(caseID)` moves the staged files to their final folder: it runs inside the write transaction, so the case
+    /// row is committed only after its files are durable, and it must only rename (a folder already at the target is
+    /// the caller's to handle, outside the transaction). `beforeCommit` runs last inside the transaction (the fault
+    /// seam of the tests). A commit without files (`commit.files` empty) throws `FilesNeeded` if it must store them.
     public func commitIntake(
         _ commit: IntakeCommit, now: Date, place: (String) throws -> Void, beforeCommit: () throws -> Void = {}
     ) throws -> IntakeOutcome {
         try pool.write { db in
             let at = Timestamps.format(now)
             let manifest = commit.manifest
-            if let (original, reason) = try existingCase(db, submissionID: manifest.submissionID, contentSHA256: commit.contentSHA256) {
-                var rejection = RejectionRecord(
-                    at: at, uploadName: commit.uploadName, submissionID: manifest.submissionID, code: RejectionRecord.duplicateCode,
-                    message: Admission.duplicateMessage(of: original, matchedBy: reason), quarantine: nil, duplicateOf: original)
-                try rejection.insert(db)
-                let detail = ["matched_by": reason.rawValue, "rejection_id": rejection.id.map(String.init) ?? ""]
-                var event = EventRecord(AuditEvent(type: .duplicate, detail: detail), caseID: original, at: at, actor: Self.daemonActor)
-                try event.append(db)
-                return .duplicate(of: original, matchedBy: reason)
+            var related: CaseRecord?
+            if let current = try matchingCase(db, submissionID: manifest.submissionID, contentSHA256: commit.contentSHA256) {
+                switch Resend.decide(manifest, contentSHA256: commit.contentSHA256, against: current.information) {
+                case .duplicate(let original, let reason):
+                    try recordDuplicate(db, commit, of: original, matchedBy: reason, at: at)
+                    return .duplicate(of: original, matchedBy: reason)
+                case .conflict(let rejection):
+                    return .conflict(rejection)
+                case .update(let update):
+                    let record = try applyUpdate(db, update, to: current, from: commit, at: at)
+                    try beforeCommit()
+                    return .updated(caseID: record.id, priority: record.priority, changes: update.changes)
+                case .newCase:
+                    related = current
+                }
             }
-            let caseID = try nextCaseID(db, now: now)
-            var record = CaseRecord(commit, id: caseID, at: at)
-            let admission = Admission.stored(
-                priority: record.priority, fileCount: commit.files.count,
-                preamblesZeroed: commit.files.filter { $0.storedSHA256 != nil }.count)
-            try place(caseID)
-            try record.insert(db)
-            for var file in commit.files {
-                file.caseID = caseID
-                try file.insert(db)
-            }
-            var event = EventRecord(admission.event, caseID: caseID, at: at, actor: Self.daemonActor)
-            try event.append(db)
-            for type in admission.notifications { try enqueue(db, type, record, at: at) }
+            guard !commit.files.isEmpty else { throw FilesNeeded() }
+            let caseID = try storeCase(db, commit, related: related, at: at, now: now, place: place)
             try beforeCommit()
-            return .stored(caseID: caseID, priority: record.priority)
+            return .stored(caseID: caseID, priority: manifest.priority)
         }
+    }
+
+    private func recordDuplicate(_ db: Database, _ commit: IntakeCommit, of original: String, matchedBy reason: MatchReason, at: String) throws {
+        var rejection = RejectionRecord(
+            at: at, uploadName: commit.uploadName, submissionID: commit.manifest.submissionID, code: RejectionRecord.duplicateCode,
+            message: Admission.duplicateMessage(of: original, matchedBy: reason), quarantine: nil, duplicateOf: original)
+        try rejection.insert(db)
+        let detail = ["matched_by": reason.rawValue, "rejection_id": rejection.id.map(String.init) ?? ""]
+        var event = EventRecord(AuditEvent(type: .duplicate, detail: detail), caseID: original, at: at, actor: Self.daemonActor)
+        try event.append(db)
+    }
+
+    /// Inserts a new case with its files, event and notifications; a case that follows a final one names it, and
+    /// that case's history records the follow-up.
+    private func storeCase(
+        _ db: Database, _ commit: IntakeCommit, related: CaseRecord?, at: String, now: Date, place: (String) throws -> Void
+    ) throws -> String {
+        let caseID = try nextCaseID(db, now: now)
+        var record = CaseRecord(commit, id: caseID, at: at)
+        record.relatedCaseID = related?.id
+        var admission = Admission.stored(
+            priority: record.priority, fileCount: commit.files.count,
+            preamblesZeroed: commit.files.filter { $0.storedSHA256 != nil }.count)
+        if let related { admission.event.detail["related_case"] = related.id }
+        try place(caseID)
+        try record.insert(db)
+        for var file in commit.files {
+            file.caseID = caseID
+            try file.insert(db)
+        }
+        var event = EventRecord(admission.event, caseID: caseID, at: at, actor: Self.daemonActor)
+        try event.append(db)
+        if let related {
+            var followUp = EventRecord(AuditEvent(type: .followUp, detail: ["case": caseID]), caseID: related.id, at: at, actor: Self.daemonActor)
+            try followUp.append(db)
+        }
+        for type in admission.notifications {
+            try enqueue(db, type, record, at: at) { $0.relatedCaseID = related?.id }
+        }
+        return caseID
     }
 
     /// `C-20261126-0007`: the day of arrival in UTC and that day's counter. Sorts by arrival, carries no patient data.
@@ -171,11 +227,16 @@ extension CaseStore {
         }
     }
 
-    /// Writes one case notification to the outbox, in the transaction of the change it announces.
-    func enqueue(_ db: Database, _ type: NotificationType, _ record: CaseRecord, at: String) throws {
+    /// Writes one case notification to the outbox, in the transaction of the change it announces; `adjust` adds what
+    /// only this kind of notification carries.
+    func enqueue(
+        _ db: Database, _ type: NotificationType, _ record: CaseRecord, at: String, adjust: (inout NotificationData) -> Void = { _ in }
+    ) throws {
+        var data = NotificationData(case: record, at: at)
+        adjust(&data)
         var outbox = OutboxRecord(
             type: type, caseID: record.id, rejectionID: nil, createdAt: at,
-            data: NotificationData(case: record, at: at).encoded(), priorityRank: FanOutPolicy.rank(of: type, priority: record.priority))
+            data: data.encoded(), priorityRank: FanOutPolicy.rank(of: type, priority: record.priority))
         try outbox.insert(db)
     }
 }

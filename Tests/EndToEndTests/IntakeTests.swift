@@ -93,31 +93,6 @@ struct IntakeTests {
         #expect(try sandbox.rejections().isEmpty)
     }
 
-    @Test("The same submission, or the same files under a new id, makes no second case")
-    func duplicatesAreRecordedNotStored() throws {
-        let sandbox = try Sandbox()
-        try sandbox.startDaemon()
-        let original = BundleBuilder(submissionID: "web-dup")
-        try sandbox.drop(original, as: "first")
-        try waitUntil("the first upload is a case") { try sandbox.cases().count == 1 }
-
-        try sandbox.drop(original, as: "again")
-        var sameFiles = original
-        sameFiles.manifest["submission_id"] = "web-dup-resent"
-        try sandbox.drop(sameFiles, as: "resent")
-        try waitUntil("both duplicates are recorded") { try sandbox.rejections().count == 2 }
-
-        #expect(try sandbox.cases().count == 1)
-        let caseID = try #require(try sandbox.cases().first?["id"] as? String)
-        for rejection in try sandbox.rejections() {
-            #expect(rejection["code"] as? String == "duplicate")
-            #expect(rejection["duplicate_of"] as? String == caseID)
-        }
-        let history = try #require(try sandbox.opine("history", caseID, "--json").json()["events"] as? [[String: Any]])
-        #expect(history.filter { $0["type"] as? String == "duplicate" }.count == 2)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.drop.path).isEmpty)
-    }
-
     @Test("Killing the daemon mid-way and restarting it loses nothing and duplicates nothing")
     func restartLosesNothing() throws {
         let sandbox = try Sandbox()

@@ -3,6 +3,10 @@
 public enum EventType: String, Codable, Sendable, CaseIterable {
     /// Bundle events: a case stored, an upload found to duplicate a case, an upload quarantined, a start-up repair.
     case intake, duplicate, rejection, repair
+    /// A re-send brought new information to an open case (`detail.changed` names the fields, never their values).
+    case update
+    /// A re-send with new information for this final case became the new case `detail.case`.
+    case followUp = "follow_up"
     /// Staff actions on a case, one per workflow command (`retriage` is a triage of an already triaged case).
     case triage, retriage, review, respond, withdraw
 }

@@ -31,6 +31,23 @@ public struct Manifest: Sendable, Equatable {
     /// The priority the symptoms call for at intake (the most severe symptom); triage may change it later.
     public var priority: Priority { Priority(symptoms: symptoms) }
 
+    /// A manifest with these values, as `read` makes one (tests build them directly).
+    public init(
+        submissionID: String, submittedAt: String, patient: Patient, consentSignedAt: String, regions: [String],
+        question: String, symptoms: [Symptom], symptomOnset: String?, priorTreatments: [String], files: [ListedFile]
+    ) {
+        self.submissionID = submissionID
+        self.submittedAt = submittedAt
+        self.patient = patient
+        self.consentSignedAt = consentSignedAt
+        self.regions = regions
+        self.question = question
+        self.symptoms = symptoms
+        self.symptomOnset = symptomOnset
+        self.priorTreatments = priorTreatments
+        self.files = files
+    }
+
     /// The patient's identity and contact, as the manifest gave them.
     public struct Patient: Sendable, Equatable {
         /// The patient's name, 1-200 characters without control characters.
@@ -41,6 +58,14 @@ public struct Manifest: Sendable, Equatable {
         public var email: String?
         /// The phone number (7-15 digits), if given; at least one of email and phone is.
         public var phone: String?
+
+        /// A patient as a manifest or a stored case gives them.
+        public init(name: String, dateOfBirth: String, email: String?, phone: String?) {
+            self.name = name
+            self.dateOfBirth = dateOfBirth
+            self.email = email
+            self.phone = phone
+        }
     }
 
     /// One entry of `files`: a file the bundle must hold, with what it must weigh and hash to.

@@ -61,5 +61,7 @@ public struct Rejection: Error, Equatable, Sendable, CustomStringConvertible {
         case zipEncrypted = "zip_encrypted"
         /// Overlapping entries, or an entry that inflates past its declared size.
         case zipBomb = "zip_bomb"
+        /// The submission id of an existing case, with other files (docs/bundle-format.md, "Re-sends").
+        case submissionReused = "submission_reused"
     }
 }

@@ -22,10 +22,17 @@ public struct NotificationData: Codable, Sendable, Equatable {
     public var updatedAt: String?
     /// For `bundle.rejected`: the rejection code.
     public var reason: String?
+    /// For `case.updated`: the fields the re-send changed (`UpdatedField` codes), never their values.
+    public var changed: [UpdatedField]?
+    /// For `case.updated` and `case.emergency` after an update: the priority before the change, when it rose.
+    public var priorityFrom: Priority?
+    /// For a case opened by a re-send of a final case: that case.
+    public var relatedCaseID: String?
 
     enum CodingKeys: String, CodingKey {
-        case state, priority, regions, assignee, reason
+        case state, priority, regions, assignee, reason, changed
         case caseID = "case_id", submissionID = "submission_id", receivedAt = "received_at", updatedAt = "updated_at"
+        case priorityFrom = "priority_from", relatedCaseID = "related_case_id"
     }
 
     /// A case notification's data; the store fills it from the case as of the change.

@@ -4,6 +4,9 @@ public enum NotificationType: String, Codable, Sendable, CaseIterable {
     case caseReceived = "case.received"
     /// A bundle became an emergency case; sent before its `case.received` and before anything routine.
     case caseEmergency = "case.emergency"
+    /// A re-send brought new information to the case (`data.changed` names the fields); sent after `case.emergency`
+    /// when the new symptoms made it an emergency.
+    case caseUpdated = "case.updated"
     /// A coordinator triaged or re-triaged the case.
     case caseTriaged = "case.triaged"
     /// The surgeon recorded the review.

@@ -59,6 +59,8 @@ public struct CaseRecord: Codable, Sendable, FetchableRecord, MutablePersistable
     public var totalBytes: Int64
     /// Bumped by every change; a change made from a stale read is refused as a conflict.
     public var version: Int
+    /// The final case this one follows: a re-send with new information after that case was closed.
+    public var relatedCaseID: String?
 
     /// The table's columns: the one list that both Codable and queries use.
     public enum CodingKeys: String, CodingKey, ColumnExpression {
@@ -76,6 +78,8 @@ public struct CaseRecord: Codable, Sendable, FetchableRecord, MutablePersistable
         case submittedAt = "submitted_at", receivedAt = "received_at", updatedAt = "updated_at"
         /// Columns named as the properties, in snake_case.
         case withdrawnReason = "withdrawn_reason", fileCount = "file_count", totalBytes = "total_bytes"
+        /// Column names in snake_case.
+        case relatedCaseID = "related_case_id"
     }
 
     /// Query columns, GRDB style: `CaseRecord.filter(CaseRecord.Columns.id == caseID)`.

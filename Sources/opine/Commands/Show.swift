@@ -19,9 +19,10 @@ struct Show: ParsableCommand {
             let record = try context.store.caseRecord(caseID)
             let files = try context.store.files(of: caseID)
             let letters = try context.store.letters(of: caseID)
+            let updates = try context.store.updates(of: record.id)
             let folder = context.configuration.casesDirectory + "/" + record.id
             if options.json {
-                try Output.json(CaseDetailOutput(record, files: files, letters: letters, folder: folder))
+                try Output.json(CaseDetailOutput(record, files: files, letters: letters, updates: updates, folder: folder))
                 return
             }
             let priority = record.priority == record.intakePriority
@@ -34,7 +35,7 @@ struct Show: ParsableCommand {
                 ("Regions", record.regions.joined(separator: ", ")),
                 ("Symptoms", record.symptoms.isEmpty ? "-" : record.symptoms.map(\.rawValue).joined(separator: ", ")),
                 ("Onset", record.symptomOnset), ("Treatments", record.priorTreatments.isEmpty ? nil : record.priorTreatments.joined(separator: ", ")),
-                ("Folder", folder), ("Withdrawn", record.withdrawnReason),
+                ("Folder", folder), ("Withdrawn", record.withdrawnReason), ("Follows", record.relatedCaseID),
             ])
             Output.line()
             Output.line("Question:")
@@ -47,6 +48,13 @@ struct Show: ParsableCommand {
             Output.line()
             Output.line("Files:")
             Output.table(["  PATH", "KIND", "TYPE", "BYTES"], files.map { ["  " + $0.path, $0.kind, $0.mediaType, String($0.size)] })
+            if !updates.isEmpty {
+                Output.line()
+                Output.line("Updates (re-sends merged into the case):")
+                Output.table(["  AT", "SUBMISSION", "CHANGED"], updates.map {
+                    ["  " + Output.minute($0.at), $0.submissionID, $0.changed.map(\.rawValue).joined(separator: ", ")]
+                })
+            }
             if !letters.isEmpty {
                 Output.line()
                 Output.line("Letters:")

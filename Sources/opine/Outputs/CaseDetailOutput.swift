@@ -45,13 +45,44 @@ struct CaseDetailOutput: Encodable {
     var files: [File]
     /// The response letters sent.
     var letters: [Letter]
+    /// The final case this one follows (a re-send with new information after it was closed); null when none.
+    @OrNull var relatedCaseID: String?
+    /// Re-sends that brought new information, oldest first (docs/bundle-format.md, "Re-sends").
+    var updates: [Update]
 
     /// JSON keys.
     enum CodingKeys: String, CodingKey {
         case id, state, priority, assignee, version, regions, symptoms, question, findings, patient, folder, files, letters
+        case updates
         case intakePriority = "intake_priority", submissionID = "submission_id", submittedAt = "submitted_at"
         case receivedAt = "received_at", updatedAt = "updated_at", symptomOnset = "symptom_onset"
-        case priorTreatments = "prior_treatments", withdrawnReason = "withdrawn_reason"
+        case priorTreatments = "prior_treatments", withdrawnReason = "withdrawn_reason", relatedCaseID = "related_case_id"
+    }
+
+    /// One re-send merged into the case; its manifest is kept in the database.
+    struct Update: Encodable {
+        /// When it arrived (ISO 8601, UTC).
+        var at: String
+        /// The submission id it came under.
+        var submissionID: String
+        /// The upload's name in the drop directory.
+        var uploadName: String
+        /// The fields it changed (`UpdatedField` codes).
+        var changed: [UpdatedField]
+
+        /// JSON keys.
+        enum CodingKeys: String, CodingKey {
+            case at, changed
+            case submissionID = "submission_id", uploadName = "upload_name"
+        }
+
+        /// The update as the store keeps it.
+        init(_ update: CaseUpdateRecord) {
+            at = update.at
+            submissionID = update.submissionID
+            uploadName = update.uploadName
+            changed = update.changed
+        }
     }
 
     /// The patient, as the manifest gave them.
@@ -140,7 +171,7 @@ struct CaseDetailOutput: Encodable {
 /// Building the output from the store's records.
 extension CaseDetailOutput {
     /// The case, its files and letters as the store read them; `folder` is where its files are kept.
-    init(_ record: CaseRecord, files: [CaseFileRecord], letters: [LetterRecord], folder: String) {
+    init(_ record: CaseRecord, files: [CaseFileRecord], letters: [LetterRecord], updates: [CaseUpdateRecord], folder: String) {
         id = record.id
         state = record.state
         priority = record.priority
@@ -164,5 +195,7 @@ extension CaseDetailOutput {
         self.folder = folder
         self.files = files.map(File.init)
         self.letters = letters.map(Letter.init)
+        relatedCaseID = record.relatedCaseID
+        self.updates = updates.map(Update.init)
     }
 }

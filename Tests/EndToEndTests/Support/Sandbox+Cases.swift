@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import OpineTestSupport
 import Testing
 
@@ -23,12 +24,22 @@ extension Sandbox {
         try dropRenamed(try builder.writeDirectory(in: try workFolder(), name: name), as: name)
     }
 
-    /// Drops bundles and waits until they are cases; returns their ids in arrival order.
+    /// Drops bundles and waits until they are cases; returns their ids in the builders' order (two intake lanes
+    /// may commit them in another).
     func addCases(_ builders: [BundleBuilder]) throws -> [String] {
         let before = try cases().count
         for builder in builders { try drop(builder) }
         try waitUntil("\(builders.count) more cases exist") { try self.cases().count == before + builders.count }
-        return try cases().compactMap { $0["id"] as? String }.sorted().suffix(builders.count)
+        return try builders.map { builder in
+            try #require(try caseID(submission: builder.submissionID), "no case for \(builder.submissionID)")
+        }
+    }
+
+    /// The newest case stored under this submission id.
+    func caseID(submission: String) throws -> String? {
+        try store().pool.read { db in
+            try String.fetchOne(db, sql: "SELECT id FROM cases WHERE submission_id = ? ORDER BY seq DESC LIMIT 1", arguments: [submission])
+        }
     }
 }
 

@@ -1,0 +1,159 @@
+/// What a case holds that a re-sent manifest may change: the patient's information as last received (with sets
+/// merged), its state and priority. The store fills it from the case's row.
+public struct CaseInformation: Sendable, Equatable {
+    /// The case's id, for the linked case and the messages.
+    public var caseID: String
+    /// The submission id the case was stored under.
+    public var submissionID: String
+    /// `Admission.contentSHA256` of the case's files.
+    public var contentSHA256: String
+    /// Where the case is in review; a final case is never reopened.
+    public var state: CaseState
+    /// The case's priority now (intake's or triage's).
+    public var priority: Priority
+    /// The patient and request as the case holds them.
+    public var patient: Manifest.Patient
+    /// The spine regions, merged over every upload.
+    public var regions: [String]
+    /// The symptoms, merged over every upload.
+    public var symptoms: [Symptom]
+    /// The latest question.
+    public var question: String
+    /// The latest onset.
+    public var symptomOnset: String?
+    /// The prior treatments, merged over every upload.
+    public var priorTreatments: [String]
+
+    /// Describes a case as the store read it.
+    public init(
+        caseID: String, submissionID: String, contentSHA256: String, state: CaseState, priority: Priority,
+        patient: Manifest.Patient, regions: [String], symptoms: [Symptom], question: String, symptomOnset: String?,
+        priorTreatments: [String]
+    ) {
+        self.caseID = caseID
+        self.submissionID = submissionID
+        self.contentSHA256 = contentSHA256
+        self.state = state
+        self.priority = priority
+        self.patient = patient
+        self.regions = regions
+        self.symptoms = symptoms
+        self.question = question
+        self.symptomOnset = symptomOnset
+        self.priorTreatments = priorTreatments
+    }
+}
+
+/// A field a re-send changed, as the `update` event and the `case.updated` webhook name it (never its value).
+public enum UpdatedField: String, Codable, Sendable, CaseIterable, Comparable {
+    /// New symptoms, merged into the case's.
+    case symptoms
+    /// New spine regions, merged into the case's.
+    case regions
+    /// Another question; the newest is kept, the earlier ones stay in the stored manifests.
+    case question
+    /// Another onset.
+    case symptomOnset = "symptom_onset"
+    /// New prior treatments, merged into the case's.
+    case priorTreatments = "prior_treatments"
+    /// Another e-mail address or phone number.
+    case contact
+    /// Another name or birth date (a correction; the reviewer sees it in the history).
+    case patient
+    /// Sent under another submission id.
+    case submissionID = "submission_id"
+
+    /// In declaration order, so lists of changes read the same everywhere.
+    public static func < (lhs: Self, rhs: Self) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// New information for an open case: its merged values, what changed, and what to record and announce.
+public struct CaseUpdate: Sendable, Equatable {
+    /// The case's information after the update.
+    public var information: CaseInformation
+    /// What changed, in `UpdatedField` order; never empty.
+    public var changes: [UpdatedField]
+    /// The case's priority before the update; `information.priority` is after.
+    public var priorityBefore: Priority
+    /// The audit event (`update`): the changed fields and any priority change, no values.
+    public var event: AuditEvent
+    /// `case.emergency` first when the update made the case an emergency, then `case.updated`.
+    public var notifications: [NotificationType]
+}
+
+/// What a re-sent upload (the same submission id, or the same files) comes to. See docs/bundle-format.md,
+/// "Re-sends": nothing a patient sends is removed unless it repeats exactly what the case already has.
+public enum ResendDecision: Sendable, Equatable {
+    /// The same submission id, files and information: removed, and the removal audited.
+    case duplicate(of: String, matchedBy: MatchReason)
+    /// New information for an open case, merged into it.
+    case update(CaseUpdate)
+    /// New information for a final case (responded or withdrawn), which is never reopened: a new case, linked.
+    case newCase(relatedTo: String)
+    /// The submission id of a case with other files: quarantined, for a person to look at.
+    case conflict(Rejection)
+}
+
+/// Decides what a re-send means. Pure: the store asks inside the intake transaction and does what it says.
+public enum Resend {
+    /// Decides for `manifest` (with files hashing to `contentSHA256`) against the case it matched.
+    public static func decide(_ manifest: Manifest, contentSHA256: String, against current: CaseInformation) -> ResendDecision {
+        let sameSubmission = manifest.submissionID == current.submissionID
+        guard contentSHA256 == current.contentSHA256 else {
+            return .conflict(Rejection(
+                .submissionReused,
+                "submission_id is that of \(current.caseID), which holds other files; send new files under a new submission_id"))
+        }
+        var merged = current
+        var changes = Set<UpdatedField>()
+        merge(&merged.symptoms, manifest.symptoms, .symptoms, into: &changes)
+        merge(&merged.regions, manifest.regions, .regions, into: &changes)
+        merge(&merged.priorTreatments, manifest.priorTreatments, .priorTreatments, into: &changes)
+        replace(&merged.question, manifest.question, .question, into: &changes)
+        replace(&merged.symptomOnset, given: manifest.symptomOnset, .symptomOnset, into: &changes)
+        replace(&merged.patient.email, given: manifest.patient.email, .contact, into: &changes)
+        replace(&merged.patient.phone, given: manifest.patient.phone, .contact, into: &changes)
+        replace(&merged.patient.name, manifest.patient.name, .patient, into: &changes)
+        replace(&merged.patient.dateOfBirth, manifest.patient.dateOfBirth, .patient, into: &changes)
+        if !sameSubmission { changes.insert(.submissionID) }
+        if changes.isEmpty { return .duplicate(of: current.caseID, matchedBy: .submissionID) }
+        if current.state.isFinal { return .newCase(relatedTo: current.caseID) }
+        // Never lowered by a re-send: a coordinator who raised it at triage keeps their word.
+        merged.priority = min(current.priority, Priority(symptoms: merged.symptoms))
+        return .update(update(merged, changes: changes.sorted(), before: current))
+    }
+
+    private static func update(_ merged: CaseInformation, changes: [UpdatedField], before current: CaseInformation) -> CaseUpdate {
+        var detail = ["changed": changes.map(\.rawValue).joined(separator: ",")]
+        if merged.priority != current.priority {
+            detail["priority_from"] = current.priority.rawValue
+            detail["priority_to"] = merged.priority.rawValue
+        }
+        let escalated = merged.priority == .emergency && current.priority != .emergency
+        return CaseUpdate(
+            information: merged, changes: changes, priorityBefore: current.priority,
+            event: AuditEvent(type: .update, fromState: current.state, toState: current.state, detail: detail),
+            notifications: escalated ? [.caseEmergency, .caseUpdated] : [.caseUpdated])
+    }
+
+    private static func merge<T: Equatable>(_ values: inout [T], _ new: [T], _ field: UpdatedField, into changes: inout Set<UpdatedField>) {
+        for value in new where !values.contains(value) {
+            values.append(value)
+            changes.insert(field)
+        }
+    }
+
+    private static func replace<T: Equatable>(_ value: inout T, _ new: T, _ field: UpdatedField, into changes: inout Set<UpdatedField>) {
+        guard value != new else { return }
+        value = new
+        changes.insert(field)
+    }
+
+    /// An optional field left out of a re-send keeps what the case has: leaving it out is not erasing it.
+    private static func replace<T: Equatable>(_ value: inout T?, given new: T?, _ field: UpdatedField, into changes: inout Set<UpdatedField>) {
+        guard let new else { return }
+        replace(&value, new, field, into: &changes)
+    }
+}

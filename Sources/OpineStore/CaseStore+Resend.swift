@@ -1,0 +1,65 @@
+import Foundation
+import GRDB
+import OpineCore
+
+/// Re-sends: what the store does with new information for an open case, as `Resend.decide` decided it.
+extension CaseStore {
+    /// Merges the update into the case (a new version, so a staff command that read it before is refused as a
+    /// conflict), keeps the manifest as received, and records and announces what changed.
+    func applyUpdate(_ db: Database, _ update: CaseUpdate, to current: CaseRecord, from commit: IntakeCommit, at: String) throws -> CaseRecord {
+        var record = current
+        record.apply(update.information)
+        record.updatedAt = at
+        record.version += 1
+        try record.update(db)
+        var kept = CaseUpdateRecord(
+            caseID: record.id, at: at, submissionID: commit.manifest.submissionID, uploadName: commit.uploadName,
+            changed: update.changes, manifest: Data(commit.manifestBytes))
+        try kept.insert(db)
+        var event = update.event
+        event.detail["update_id"] = kept.id.map(String.init) ?? ""
+        if update.changes.contains(.submissionID) { event.detail["submission_id"] = commit.manifest.submissionID }
+        var row = EventRecord(event, caseID: record.id, at: at, actor: Self.daemonActor)
+        try row.append(db)
+        for type in update.notifications {
+            try enqueue(db, type, record, at: at) { data in
+                data.changed = update.changes
+                if update.priorityBefore != record.priority { data.priorityFrom = update.priorityBefore }
+            }
+        }
+        return record
+    }
+
+    /// The manifests re-sends added to a case, oldest first.
+    public func updates(of caseID: String) throws -> [CaseUpdateRecord] {
+        let columns = CaseUpdateRecord.Columns.self
+        return try pool.read { db in
+            try CaseUpdateRecord.filter(columns.caseID == caseID).order(columns.id).fetchAll(db)
+        }
+    }
+}
+
+extension CaseRecord {
+    /// The case's information, as a re-send is compared with it.
+    var information: CaseInformation {
+        CaseInformation(
+            caseID: id, submissionID: submissionID, contentSHA256: contentSHA256, state: state, priority: priority,
+            patient: Manifest.Patient(name: patientName, dateOfBirth: patientDateOfBirth, email: patientEmail, phone: patientPhone),
+            regions: regions, symptoms: symptoms, question: question, symptomOnset: symptomOnset, priorTreatments: priorTreatments)
+    }
+
+    /// Takes the merged information Core decided.
+    mutating func apply(_ information: CaseInformation) {
+        priority = information.priority
+        priorityRank = information.priority.rank
+        regions = information.regions
+        symptoms = information.symptoms
+        question = information.question
+        symptomOnset = information.symptomOnset
+        priorTreatments = information.priorTreatments
+        patientName = information.patient.name
+        patientDateOfBirth = information.patient.dateOfBirth
+        patientEmail = information.patient.email
+        patientPhone = information.patient.phone
+    }
+}

@@ -1,0 +1,77 @@
+import OpineCore
+import Testing
+
+@Suite("Re-send decisions: only an exact repeat is a duplicate; new information merges, escalates, or opens a linked case")
+struct ResendDecisionTests {
+    static let content = String(repeating: "a", count: 64)
+
+    static func manifest(submission: String = "web-1", symptoms: [Symptom] = [.sciatica], question: String = "Surgery?") -> Manifest {
+        Manifest(
+            submissionID: submission, submittedAt: "2026-11-26T09:30:00Z",
+            patient: .init(name: "P", dateOfBirth: "1970-01-01", email: "p@example.org", phone: nil),
+            consentSignedAt: "2026-11-26T09:29:00Z", regions: ["lumbar"], question: question, symptoms: symptoms,
+            symptomOnset: nil, priorTreatments: [], files: [])
+    }
+
+    static func information(_ state: CaseState = .received, priority: Priority = .routine) -> CaseInformation {
+        CaseInformation(
+            caseID: "C-20261201-0001", submissionID: "web-1", contentSHA256: content, state: state, priority: priority,
+            patient: .init(name: "P", dateOfBirth: "1970-01-01", email: "p@example.org", phone: nil), regions: ["lumbar"],
+            symptoms: [.sciatica], question: "Surgery?", symptomOnset: nil, priorTreatments: [])
+    }
+
+    @Test("The same submission, files and information: a duplicate, in any state")
+    func exactRepeat() {
+        for state in CaseState.allCases {
+            #expect(Resend.decide(Self.manifest(), contentSHA256: Self.content, against: Self.information(state))
+                == .duplicate(of: "C-20261201-0001", matchedBy: .submissionID))
+        }
+    }
+
+    @Test("A red flag among new symptoms escalates an open case: merged symptoms, case.emergency before case.updated")
+    func escalation() throws {
+        let decision = Resend.decide(
+            Self.manifest(submission: "web-2", symptoms: [.bowelBladderDysfunction]), contentSHA256: Self.content,
+            against: Self.information(.triaged))
+        guard case .update(let update) = decision else { Issue.record("\(decision)"); return }
+        #expect(update.information.symptoms == [.sciatica, .bowelBladderDysfunction])
+        #expect(update.information.priority == .emergency && update.priorityBefore == .routine)
+        #expect(update.changes == [.symptoms, .submissionID])
+        #expect(update.notifications == [.caseEmergency, .caseUpdated])
+        #expect(update.event.type == .update && update.event.detail == [
+            "changed": "symptoms,submission_id", "priority_from": "routine", "priority_to": "emergency",
+        ])
+    }
+
+    @Test("A re-send never lowers a priority a coordinator raised, and an already-emergency case is not re-announced")
+    func neverLowered() throws {
+        let decision = Resend.decide(
+            Self.manifest(question: "And now?"), contentSHA256: Self.content, against: Self.information(.triaged, priority: .emergency))
+        guard case .update(let update) = decision else { Issue.record("\(decision)"); return }
+        #expect(update.information.priority == .emergency && update.notifications == [.caseUpdated])
+        #expect(update.changes == [.question])
+    }
+
+    @Test("A contact left out of a re-send keeps the case's; another one replaces it")
+    func contact() throws {
+        var leftOut = Self.manifest(submission: "web-1")
+        leftOut.patient.email = nil
+        leftOut.patient.phone = "+1 405 555 0100"
+        guard case .update(let update) = Resend.decide(leftOut, contentSHA256: Self.content, against: Self.information()) else {
+            Issue.record("not an update"); return
+        }
+        #expect(update.information.patient.email == "p@example.org" && update.information.patient.phone == "+1 405 555 0100")
+        #expect(update.changes == [.contact])
+    }
+
+    @Test("New information for a final case opens a new, linked case; other files under its id are a conflict")
+    func finalAndConflict() {
+        for state in [CaseState.responded, .withdrawn] {
+            #expect(Resend.decide(Self.manifest(question: "Again?"), contentSHA256: Self.content, against: Self.information(state))
+                == .newCase(relatedTo: "C-20261201-0001"))
+        }
+        let other = Resend.decide(Self.manifest(), contentSHA256: String(repeating: "b", count: 64), against: Self.information())
+        guard case .conflict(let rejection) = other else { Issue.record("\(other)"); return }
+        #expect(rejection.code == .submissionReused)
+    }
+}
