@@ -86,7 +86,8 @@ extension CaseStore {
             let manifest = commit.manifest
             var related: CaseRecord?
             if let current = try matchingCase(db, submissionID: manifest.submissionID, contentSHA256: commit.contentSHA256) {
-                switch Resend.decide(manifest, contentSHA256: commit.contentSHA256, against: current.information) {
+                let merged = try hasMerged(db, commit.manifestBytes, into: current.id)
+                switch Resend.decide(manifest, contentSHA256: commit.contentSHA256, against: current.information, alreadyMerged: merged) {
                 case .duplicate(let original, let reason):
                     try recordDuplicate(db, commit, of: original, matchedBy: reason, at: at)
                     return .duplicate(of: original, matchedBy: reason)

@@ -30,6 +30,13 @@ extension CaseStore {
         return record
     }
 
+    /// Whether exactly this manifest was merged into the case before.
+    func hasMerged(_ db: Database, _ manifest: [UInt8], into caseID: String) throws -> Bool {
+        guard !manifest.isEmpty else { return false }
+        let statement = try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM case_updates WHERE case_id = ? AND manifest = ?)")
+        return try Bool.fetchOne(statement, arguments: [caseID, Data(manifest)]) ?? false
+    }
+
     /// The manifests re-sends added to a case, oldest first.
     public func updates(of caseID: String) throws -> [CaseUpdateRecord] {
         let columns = CaseUpdateRecord.Columns.self

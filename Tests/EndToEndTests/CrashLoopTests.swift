@@ -34,6 +34,8 @@ struct CrashLoopTests {
         var submissionID: String
         /// nil for a valid bundle (it must be a case exactly once); otherwise the rejection it must get.
         var rejection: Rejection.Code?
+        /// For a re-send with new information: the submission whose case it must update, exactly once.
+        var updates: String?
     }
 
     /// Builds and drops uploads of every kind the harness mixes.
@@ -56,10 +58,21 @@ struct CrashLoopTests {
             case 45..<60:
                 // Multi-megabyte: a long copy is the widest window for a kill.
                 builder.files.append(("MRI/IM000002", Samples.dicom("big-\(index)", size: (2 + roll % 3) << 20), "imaging", "application/dicom"))
-            case 60..<75 where !valid.isEmpty:
+            case 60..<68 where !valid.isEmpty:
                 // The same bundle sent again under another name: a duplicate, never a second case.
                 builder = valid[Int.random(in: 0..<valid.count, using: &random)]
                 asZip = !asZip
+            case 68..<75 where !valid.isEmpty:
+                // The same files under a new submission id with a new symptom: an update of that case, exactly once.
+                let original = valid[Int.random(in: 0..<valid.count, using: &random)]
+                var again = original
+                again.manifest["submission_id"] = builder.submissionID
+                again.edit("request") { $0["symptoms"] = ["sciatica", "night_sweats"] }
+                let upload = name + (asZip ? ".zip" : "")
+                let file = asZip ? try again.writeZip(in: work, name: upload) : try again.writeDirectory(in: work, name: upload)
+                try sandbox.dropRenamed(file, as: upload)
+                dropped.append(Dropped(name: upload, submissionID: again.submissionID, rejection: nil, updates: original.submissionID))
+                return
             case 75..<88:
                 builder.manifest["version"] = 2
                 expected = .unsupportedVersion
@@ -162,12 +175,13 @@ struct CrashLoopTests {
         let counts = try database.read { db in
             (try Int.fetchOne(db, sql: "SELECT count(*) FROM cases") ?? 0,
              try Int.fetchOne(db, sql: "SELECT count(*) FROM rejections WHERE code <> 'duplicate'") ?? 0,
-             try Int.fetchOne(db, sql: "SELECT count(*) FROM rejections WHERE code = 'duplicate'") ?? 0)
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM rejections WHERE code = 'duplicate'") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM case_updates") ?? 0)
         }
         let requests = receiver.requests()
         print("""
             crash loop result: seed \(Self.seed), \(Self.kills) kills (\(moments.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))); \
-            \(uploads) uploads → \(counts.0) cases, \(counts.1) quarantined, \(counts.2) duplicates removed; \
+            \(uploads) uploads → \(counts.0) cases, \(counts.1) quarantined, \(counts.2) duplicates removed, \(counts.3) updates merged; \
             \(requests.count) webhook requests for \(Set(requests.map(\.id)).count) events; repairs: \(repairs.isEmpty ? "none" : repairs.joined(separator: ", "))
             """)
     }
@@ -176,7 +190,16 @@ struct CrashLoopTests {
     /// each invalid upload was quarantined exactly once with its reason.
     func checkEveryUploadAccountedFor(_ dropped: [Dropped], database: DatabaseQueue, sandbox: Sandbox) throws {
         try database.read { db in
-            for (submission, uploads) in Dictionary(grouping: dropped.filter { $0.rejection == nil }, by: \.submissionID) {
+            for upload in dropped {
+                guard let original = upload.updates else { continue }
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT case_updates.case_id AS id, cases.submission_id AS original FROM case_updates JOIN cases ON cases.id = case_updates.case_id
+                    WHERE case_updates.submission_id = ?
+                    """, arguments: [upload.submissionID])
+                #expect(rows.count == 1 && rows.first?["original"] == original, "\(upload.name) updated \(rows)")
+            }
+            let newCases = dropped.filter { $0.rejection == nil && $0.updates == nil }
+            for (submission, uploads) in Dictionary(grouping: newCases, by: \.submissionID) {
                 let ids = try String.fetchAll(db, sql: "SELECT id FROM cases WHERE submission_id = ?", arguments: [submission])
                 #expect(ids.count == 1, "\(submission) is \(ids.count) cases")
                 let duplicates = try Int.fetchOne(
@@ -197,7 +220,7 @@ struct CrashLoopTests {
                 }
                 #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM cases WHERE submission_id = ?", arguments: [upload.submissionID]) == 0)
             }
-            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM cases") == Set(dropped.filter { $0.rejection == nil }.map(\.submissionID)).count,
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM cases") == Set(newCases.map(\.submissionID)).count,
                     "no case that was not dropped")
         }
     }
@@ -216,6 +239,8 @@ struct CrashLoopTests {
             #expect(Set(Self.entries(sandbox.rejected)) == quarantines, "quarantine folders are exactly the recorded rejections")
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE type = 'rejection'")
                     == Int.fetchOne(db, sql: "SELECT count(*) FROM rejections WHERE code <> 'duplicate'"))
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE type = 'update'")
+                    == Int.fetchOne(db, sql: "SELECT count(*) FROM case_updates"), "every update is in the audit trail")
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE type = 'duplicate'")
                     == Int.fetchOne(db, sql: "SELECT count(*) FROM rejections WHERE code = 'duplicate'"))
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM cases WHERE id NOT IN (SELECT case_id FROM outbox WHERE type = 'case.received')") == 0,

@@ -75,3 +75,12 @@ struct ResendDecisionTests {
         #expect(rejection.code == .submissionReused)
     }
 }
+
+extension ResendDecisionTests {
+    @Test("An upload whose manifest was already merged (left behind by a crash after its commit) is a duplicate")
+    func alreadyMerged() {
+        let manifest = Self.manifest(submission: "web-2", symptoms: [.bowelBladderDysfunction])
+        #expect(Resend.decide(manifest, contentSHA256: Self.content, against: Self.information(), alreadyMerged: true)
+            == .duplicate(of: "C-20261201-0001", matchedBy: .content))
+    }
+}

@@ -98,9 +98,16 @@ public enum ResendDecision: Sendable, Equatable {
 
 /// Decides what a re-send means. Pure: the store asks inside the intake transaction and does what it says.
 public enum Resend {
-    /// Decides for `manifest` (with files hashing to `contentSHA256`) against the case it matched.
-    public static func decide(_ manifest: Manifest, contentSHA256: String, against current: CaseInformation) -> ResendDecision {
+    /// Decides for `manifest` (with files hashing to `contentSHA256`) against the case it matched. `alreadyMerged`
+    /// says this very manifest was merged into the case before (an upload left behind by a crash after its commit):
+    /// nothing new, so it is a duplicate.
+    public static func decide(
+        _ manifest: Manifest, contentSHA256: String, against current: CaseInformation, alreadyMerged: Bool = false
+    ) -> ResendDecision {
         let sameSubmission = manifest.submissionID == current.submissionID
+        if alreadyMerged, contentSHA256 == current.contentSHA256 {
+            return .duplicate(of: current.caseID, matchedBy: sameSubmission ? .submissionID : .content)
+        }
         guard contentSHA256 == current.contentSHA256 else {
             return .conflict(Rejection(
                 .submissionReused,
