@@ -5,6 +5,8 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     case intake, duplicate, rejection, repair
     /// Staff actions on a case, one per workflow command (`retriage` is a triage of an already triaged case).
     case triage, retriage, review, respond, withdraw
+    /// A note added to a triaged case without changing its priority or assignee; announced to no one.
+    case note
 }
 
 /// A repair made at start-up after a crash, stored as `detail.repair` of a `repair` event
