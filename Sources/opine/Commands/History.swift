@@ -72,7 +72,7 @@ struct Stats: ParsableCommand {
     func run() throws {
         try Context.run(options) { context in
             if prometheus {
-                FileHandle.standardOutput.write(Data(try context.store.metrics().prometheus().utf8))
+                FileHandle.standardOutput.write(Data(try context.store.metrics(turnaround: context.configuration.turnaround).prometheus().utf8))
                 return
             }
             let stats = try context.store.stats()
