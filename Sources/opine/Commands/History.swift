@@ -77,7 +77,7 @@ struct Stats: ParsableCommand {
             }
             let stats = try context.store.stats()
             if options.json {
-                try Output.json(StatsOutput(stats))
+                try Output.json(StatsOutput(stats, turnaround: context.configuration.turnaround, now: Date()))
                 return
             }
             Output.table(["STATE", "CASES"], CaseState.allCases.map { [$0.rawValue, String(stats.byState[$0.rawValue] ?? 0)] })

@@ -20,8 +20,9 @@ struct Show: ParsableCommand {
             let files = try context.store.files(of: caseID)
             let letters = try context.store.letters(of: caseID)
             let folder = context.configuration.casesDirectory + "/" + record.id
+            let due = record.dueAt(context.configuration.turnaround), now = Date()
             if options.json {
-                try Output.json(CaseDetailOutput(record, files: files, letters: letters, folder: folder))
+                try Output.json(CaseDetailOutput(record, files: files, letters: letters, folder: folder, dueAt: due, now: now))
                 return
             }
             let priority = record.priority == record.intakePriority
@@ -29,6 +30,7 @@ struct Show: ParsableCommand {
             Output.fields([
                 ("Case", record.id), ("State", record.state.rawValue), ("Priority", priority),
                 ("Assignee", record.assignee ?? "-"), ("Received", Output.minute(record.receivedAt) + " UTC, " + Output.age(since: record.receivedAt) + " ago"),
+                ("Due", due.map { Output.minute(Timestamps.format($0)) + " UTC, " + Output.due($0, now: now) }),
                 ("Submission", record.submissionID), ("Patient", record.patientName),
                 ("Born", record.patientDateOfBirth), ("Email", record.patientEmail), ("Phone", record.patientPhone),
                 ("Regions", record.regions.joined(separator: ", ")),
