@@ -38,13 +38,17 @@ extension CaseStore {
                 for record in unnoticed { candidates[record.id] = record }
             }
         }
-        // Untriaged emergencies past due may need announcing again even after their overdue notice; few by nature.
+        // Untriaged emergencies past due may need announcing again even after their overdue notice: those not
+        // announced within the interval, a batch at a time like the rest.
         if let cutoff = policy.overdueCutoff(priority: .emergency, state: .received, now: now) {
+            let lastBefore = Timestamps.format(now.addingTimeInterval(-policy.emergencyReannounceInterval))
             let waiting = try CaseRecord.fetchAll(db, sql: """
                 SELECT * FROM cases INDEXED BY cases_open_by_receipt
                 WHERE state IN ('received','triaged','reviewed') AND state = 'received' AND priority_rank = ?
-                    AND received_at <= ?
-                """, arguments: [Priority.emergency.rank, Timestamps.format(cutoff)])
+                    AND received_at <= ? AND (emergency_announced_at IS NULL OR emergency_announced_at <= ?)
+                ORDER BY received_at LIMIT ?
+                """, arguments: [Priority.emergency.rank, Timestamps.format(cutoff), lastBefore, Self.sweepBatch])
+            more = more || waiting.count == Self.sweepBatch
             for record in waiting { candidates[record.id] = record }
         }
         var written = 0
@@ -55,7 +59,9 @@ extension CaseStore {
                 written += 1
             }
         }
-        return (written, more)
+        // Another batch only after one that wrote: a candidate Core declined (a boundary the SQL cutoff rounded the
+        // other way) is looked at again at the next sweep rather than in a loop now.
+        return (written, more && written > 0)
     }
 
     /// Writes one notice: what was sent (so it is not sent again), the audit event and the outbox row.
