@@ -61,6 +61,9 @@ extension Configuration {
             throw ConfigurationError(
                 "\(source): unknown setting \(unknown); known settings: \(Setting.all.map(\.key).filter { $0 != "reviewers" && $0 != "endpoints" }.joined(separator: ", ")), [reviewers] and [endpoints.<name>]")
         }
+        if let problem = configuration.turnaround.problem {
+            throw ConfigurationError("\(source): \(problem)")
+        }
         if configuration.spoolDirectory == configuration.stateDirectory {
             throw ConfigurationError(
                 "\(source): paths.spool and paths.state are both \(configuration.spoolDirectory); they must be different directories")

@@ -69,7 +69,7 @@ public enum Daemon {
         let signers = try configuration.webhooks.loadSigners(environment: environment)
         try FileOperations.makeDirectories(configuration.stateDirectory)
         let store = try CaseStore(path: configuration.databasePath, mode: .createAndMigrate)
-        let intakeBeat = Heartbeat(name: "intake"), deliveryBeat = Heartbeat(name: "delivery")
+        let intakeBeat = Heartbeat(name: "intake"), deliveryBeat = Heartbeat(name: "delivery"), clocksBeat = Heartbeat(name: "clocks")
         // Each intake lane beats its own, so a lane wedged in a copy withholds the watchdog like a wedged loop.
         let laneBeats = IntakeQueue.Lane.allCases.map { Heartbeat(name: IntakeLoop.heartbeatName($0)) }
         let maxIdle = Supervisor.maxIdle(for: notifier)
@@ -77,9 +77,12 @@ public enum Daemon {
             store: store, settings: configuration.webhooks, signers: signers, logger: logger,
             pollInterval: min(0.5, maxIdle), heartbeat: deliveryBeat)
         let intake = Intake(configuration: configuration, store: store, logger: logger, announce: { worker.wake() })
+        let clocks = ClockSweeper(
+            store: store, policy: configuration.turnaround, logger: logger, heartbeat: clocksBeat, announce: { worker.wake() })
         try intake.prepare()
         let supervisor = Supervisor(
-            configuration: configuration, notifier: notifier, heartbeats: [intakeBeat, deliveryBeat] + laneBeats, store: store, logger: logger,
+            configuration: configuration, notifier: notifier, heartbeats: [intakeBeat, deliveryBeat, clocksBeat] + laneBeats,
+            store: store, logger: logger,
             intakeProblem: { intake.problem })
         let loop = try IntakeLoop(
             intake: intake, logger: logger, maxIdle: maxIdle, laneHeartbeats: laneBeats, onPass: { intakeBeat.beat() },
@@ -98,26 +101,29 @@ public enum Daemon {
                 intake.apply(configuration.intake)
                 worker.apply(settings: configuration.webhooks, signers: signers)
                 supervisor.apply(configuration)
+                clocks.apply(configuration.turnaround)
             })
         let hangup = reloader.install()
         defer { hangup.cancel() }
-        let group = serviceGroup(supervisor: supervisor, worker: worker, loop: loop, notifier: notifier, logger: logger)
+        let group = serviceGroup(supervisor: supervisor, worker: worker, clocks: clocks, loop: loop, notifier: notifier, logger: logger)
         try await group.run()
         // Fold the write-ahead log back into the database, so a backup of the file alone is whole.
         _ = try? await store.pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
         logger.info("opined stopped")
     }
 
-    /// The three loops as services. They shut down in reverse: intake stops first, then delivery finishes what is in
-    /// flight, then the supervisor.
+    /// The four loops as services. They shut down in reverse: intake stops first, then the clocks, then delivery
+    /// finishes what is in flight, then the supervisor.
     private static func serviceGroup(
-        supervisor: Supervisor, worker: DeliveryWorker, loop: IntakeLoop, notifier: SystemdNotifier, logger: Logger
+        supervisor: Supervisor, worker: DeliveryWorker, clocks: ClockSweeper, loop: IntakeLoop, notifier: SystemdNotifier,
+        logger: Logger
     ) -> ServiceGroup {
         ServiceGroup(
             configuration: .init(
                 services: [
                     .init(service: ThreadService(name: "supervisor", loop: supervisor)),
                     .init(service: ThreadService(name: "delivery", loop: worker)),
+                    .init(service: ThreadService(name: "clocks", loop: clocks)),
                     .init(service: ThreadService(name: "intake", loop: loop, onShutdown: {
                         notifier.notify("STOPPING=1")
                         logger.info("stopping")

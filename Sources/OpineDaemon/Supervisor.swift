@@ -72,7 +72,7 @@ public final class Supervisor: BlockingLoop {
                 nextStatus = now + 10
             }
             if let file = configuration.metricsFile, now >= nextMetrics {
-                writeMetrics(to: file)
+                writeMetrics(to: file, turnaround: configuration.turnaround)
                 nextMetrics = now + configuration.metricsInterval
             }
             usleep(50_000)
@@ -98,9 +98,9 @@ public final class Supervisor: BlockingLoop {
         try? FileOperations.replaceAtomically(Array(data), at: configuration.heartbeatPath, mode: 0o640, durable: false)
     }
 
-    private func writeMetrics(to file: String) {
+    private func writeMetrics(to file: String, turnaround: TurnaroundPolicy) {
         do {
-            let text = try store.metrics().prometheus()
+            let text = try store.metrics(turnaround: turnaround).prometheus()
             try FileOperations.replaceAtomically(Array(text.utf8), at: file, mode: 0o644, durable: false)
         } catch {
             logger.warning("could not write the metrics file", metadata: ["path": "\(file)", "error": "\(error)"])

@@ -11,6 +11,8 @@ extension CaseStore {
         record.apply(update.information)
         record.updatedAt = at
         record.version += 1
+        // Announced now: the clock sweep re-announces an untriaged emergency only an interval after this.
+        if update.notifications.contains(.caseEmergency) { record.emergencyAnnouncedAt = at }
         try record.update(db)
         var kept = CaseUpdateRecord(
             caseID: record.id, at: at, submissionID: commit.manifest.submissionID, uploadName: commit.uploadName,

@@ -18,6 +18,10 @@ public struct Metrics: Sendable {
     public var failedAttempts = 0
     /// When the newest case arrived, nil before the first.
     public var lastIntakeAt: Date?
+    /// Open cases past their due time (`TurnaroundPolicy`), per priority.
+    public var overdueByPriority: [Priority: Int] = [:]
+    /// How long the oldest emergency still waiting for triage has waited, nil when none is.
+    public var oldestUntriagedEmergencySeconds: Double?
 
     /// The metrics as a node_exporter textfile: HELP and TYPE lines, then samples, every state and priority present.
     public func prometheus() -> String {
@@ -37,6 +41,11 @@ public struct Metrics: Sendable {
         metric("opine_intake_rejections_total", "counter", "Uploads quarantined with a reason.", [("", Double(rejections))])
         metric("opine_intake_duplicates_total", "counter", "Uploads removed as duplicates of a case.", [("", Double(duplicates))])
         metric("opine_oldest_waiting_seconds", "gauge", "Age of the oldest open case (0 when none).", [("", oldestWaitingSeconds ?? 0)])
+        metric("opine_cases_overdue", "gauge", "Open cases past their due time, by priority.", Priority.allCases.map {
+            ("{priority=\"\($0.rawValue)\"}", Double(overdueByPriority[$0] ?? 0))
+        })
+        metric("opine_oldest_untriaged_emergency_seconds", "gauge", "Age of the oldest emergency waiting for triage (0 when none).",
+               [("", oldestUntriagedEmergencySeconds ?? 0)])
         metric("opine_last_intake_timestamp_seconds", "gauge", "When the newest case arrived (0 when none).",
                [("", lastIntakeAt?.timeIntervalSince1970 ?? 0)])
         metric("opine_webhook_deliveries", "gauge", "Webhook deliveries by state.", DeliveryRecord.State.allCases.map {
@@ -52,8 +61,9 @@ public struct Metrics: Sendable {
 }
 
 extension CaseStore {
-    /// Reads every figure in one read transaction; `now` dates the oldest open case's wait.
-    public func metrics(now: Date = Date()) throws -> Metrics {
+    /// Reads every figure in one read transaction; `now` dates the oldest open case's wait, and `turnaround` says
+    /// which open cases are overdue.
+    public func metrics(now: Date = Date(), turnaround: TurnaroundPolicy = TurnaroundPolicy()) throws -> Metrics {
         try pool.read { db in
             var metrics = Metrics()
             for row in try Row.fetchAll(db, sql: "SELECT state, priority, COUNT(*) AS n FROM cases GROUP BY state, priority") {
@@ -64,6 +74,8 @@ extension CaseStore {
             if let oldest = stats.oldestWaiting, let received = Timestamps.parse(oldest.receivedAt) {
                 metrics.oldestWaitingSeconds = max(0, now.timeIntervalSince(received))
             }
+            metrics.overdueByPriority = try overdueCounts(db, policy: turnaround, now: now)
+            metrics.oldestUntriagedEmergencySeconds = try oldestUntriagedEmergency(db).map { max(0, now.timeIntervalSince($0)) }
             metrics.rejections = stats.rejected
             metrics.duplicates = stats.duplicates
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state") {

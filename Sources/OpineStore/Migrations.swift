@@ -248,6 +248,23 @@ enum Migrations {
                 """)
         }
         migrator.registerMigration("v9-resends", foreignKeyChecks: .deferred) { db in try resends(db) }
+        migrator.registerMigration("v10-turnaround-clocks") { db in
+            // Due times are not stored: they follow from received_at, priority, state and the configuration
+            // (TurnaroundPolicy). What is stored is what the clock sweep sent, so each notice goes once: the state a
+            // case.overdue was sent for, and when an untriaged emergency was last announced again.
+            // `cases_open_by_receipt` answers "open cases of this state and priority received before T" (overdue
+            // lists, counts and the re-announce candidates) by a range; `cases_overdue_unnoticed` holds only open
+            // cases whose current state has had no notice, so a sweep never walks the ones already told.
+            try db.execute(sql: """
+                ALTER TABLE cases ADD COLUMN overdue_notified_state TEXT;
+                ALTER TABLE cases ADD COLUMN emergency_announced_at TEXT;
+                CREATE INDEX cases_open_by_receipt ON cases(state, priority_rank, received_at)
+                    WHERE state IN ('received','triaged','reviewed');
+                CREATE INDEX cases_overdue_unnoticed ON cases(state, priority_rank, received_at)
+                    WHERE state IN ('received','triaged','reviewed') AND overdue_notified_state IS NOT state;
+                PRAGMA user_version = 10;
+                """)
+        }
         return migrator
     }
 

@@ -58,10 +58,22 @@ enum Output {
         String(timestamp.prefix(16)).replacingOccurrences(of: "T", with: " ")
     }
 
+    /// The DUE column: "in 3h 12m" before the due time, "overdue 2h 5m" after it, "-" for a final case.
+    static func due(_ due: Date?, now: Date = Date()) -> String {
+        guard let due else { return "-" }
+        let text = span(abs(due.timeIntervalSince(now)))
+        return now >= due ? "overdue " + text : "in " + text
+    }
+
     /// "3h 12m" since a stored timestamp.
     static func age(since timestamp: String, now: Date = Date()) -> String {
         guard let date = Timestamps.parse(timestamp) else { return "?" }
-        let minutes = max(0, Int(now.timeIntervalSince(date) / 60))
+        return span(max(0, now.timeIntervalSince(date)))
+    }
+
+    /// "42m", "3h 12m" (under two days) or "4d 2h", in whole minutes.
+    static func span(_ seconds: TimeInterval) -> String {
+        let minutes = Int(seconds / 60)
         if minutes < 60 { return "\(minutes)m" }
         if minutes < 48 * 60 { return "\(minutes / 60)h \(minutes % 60)m" }
         return "\(minutes / 1440)d \(minutes % 1440 / 60)h"

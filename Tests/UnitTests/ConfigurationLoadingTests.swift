@@ -17,6 +17,22 @@ struct ConfigurationLoadingTests {
         #expect(configuration.intake == IntakeSettings())
         #expect(configuration.reviewers["dr-patel"] == "Dr. Asha Patel")
         #expect(configuration.webhooks == WebhookSettings(), "the shipped [webhooks] values are the defaults")
+        #expect(configuration.turnaround == TurnaroundPolicy(), "the shipped [turnaround] values are the defaults")
+    }
+
+    @Test("Due times read the duration syntax, in the file and the environment, and must not shrink step to step")
+    func turnaroundSettings() throws {
+        let configuration = try Configuration.load(explicitPath: Self.shipped.path, environment: [
+            "OPINE_TURNAROUND_URGENT_TRIAGED_WITHIN": "90s", "OPINE_TURNAROUND_EMERGENCY_REANNOUNCE_INTERVAL": "5m",
+        ])
+        #expect(configuration.turnaround.urgent == .init(triaged: 90, reviewed: 2 * 86400, responded: 3 * 86400))
+        #expect(configuration.turnaround.emergencyReannounceInterval == 300)
+        let text = try String(contentsOf: Self.shipped, encoding: .utf8)
+            .replacingOccurrences(of: "routine_reviewed_within = \"5d\"", with: "routine_reviewed_within = \"12h\"")
+        let error = #expect(throws: ConfigurationError.self) {
+            try Configuration.parse(text, source: "/etc/opine/opine.toml", environment: [:])
+        }
+        #expect(error?.description.contains("turnaround.routine_reviewed_within is shorter than turnaround.routine_triaged_within") == true)
     }
 
     @Test("Environment variables override the file")
@@ -37,6 +53,7 @@ struct ConfigurationLoadingTests {
         ("level = \"info\"", "level = \"loud\"", "logging.level = \"loud\"", "trace, debug"),
         ("spool = \"/var/spool/opine\"", "spool = \"var/spool\"", "paths.spool", "an absolute directory path"),
         ("max_files = 5000", "max_filez = 5000", "unknown setting intake.max_filez", "known settings"),
+        ("emergency_triaged_within = \"15m\"", "emergency_triaged_within = \"soon\"", "turnaround.emergency_triaged_within", "365 days"),
         ("[intake]", "[intake", "line", "column"),
     ])
     func badSettings(original: String, replacement: String, mentions: String, allowed: String) throws {

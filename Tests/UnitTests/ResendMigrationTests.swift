@@ -29,7 +29,7 @@ struct ResendMigrationTests {
         }
         let store = try CaseStore(path: path, mode: .createAndMigrate)
         try store.pool.write { db in
-            #expect(try Int.fetchOne(db, sql: "PRAGMA user_version") == 9)
+            #expect(try Int.fetchOne(db, sql: "PRAGMA user_version") == 10)
             #expect(try String.fetchAll(db, sql: "SELECT id FROM cases ORDER BY seq") == ["C-20261130-0001", "C-20261130-0002"])
             #expect(try Int.fetchOne(db, sql: "SELECT SUM(n) FROM case_counts") == 2)
             // The counting triggers are back, and the submission id is no longer unique.

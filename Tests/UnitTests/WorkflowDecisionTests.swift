@@ -10,7 +10,7 @@ struct WorkflowDecisionTests {
     static let admin = Actor(name: "coordinator", isAdmin: true, reviewers: ["dr-patel", "dr-okafor"])
 
     static let actions: [WorkflowAction] = [
-        .triage(priority: nil, assignee: "dr-patel"),
+        .triage(priority: nil, assignee: "dr-okafor"),
         .review(findings: "ok"),
         .respond,
         .withdraw(reason: "patient asked"),
@@ -70,7 +70,36 @@ struct WorkflowDecisionTests {
             event: AuditEvent(type: .retriage, fromState: .triaged, toState: .triaged, detail: [
                 "note": "new weakness", "priority_from": "urgent", "priority_to": "emergency", "entered_by": "coordinator",
             ]),
-            notifications: [.caseTriaged]))
+            notifications: [.caseEmergency, .caseTriaged]))
+    }
+
+    @Test("Escalating to emergency announces case.emergency once, ahead of case.triaged; nothing else does")
+    func escalationAnnounced() throws {
+        let first = try Self.decide(.received, .triage(priority: .emergency, assignee: nil), priority: .routine, note: "saddle numbness").get()
+        #expect(first.notifications == [.caseEmergency, .caseTriaged] && first.priority == .emergency)
+        // Already an emergency (announced at intake): triaging it is not a new escalation.
+        let kept = try Self.decide(.received, .triage(priority: .emergency, assignee: "dr-okafor"), priority: .emergency).get()
+        #expect(kept.notifications == [.caseTriaged])
+        let lowered = try Self.decide(.triaged, .triage(priority: .urgent, assignee: nil), priority: .emergency, note: "seen, stable").get()
+        #expect(lowered.notifications == [.caseTriaged] && lowered.event.type == .retriage)
+        let reassigned = try Self.decide(.triaged, .triage(priority: nil, assignee: "dr-okafor"), priority: .emergency).get()
+        #expect(reassigned.notifications == [.caseTriaged] && reassigned.event.type == .retriage)
+    }
+
+    @Test("A note alone on a triaged case is a note event, announced to no one")
+    func noteOnly() throws {
+        let note = try Self.decide(.triaged, .triage(priority: nil, assignee: nil), note: "patient called").get()
+        #expect(note == Transition(
+            from: .triaged, to: .triaged, priority: .urgent, assignee: "dr-patel",
+            event: AuditEvent(type: .note, fromState: .triaged, toState: .triaged, detail: ["note": "patient called"]),
+            notifications: []))
+        // Naming the priority and reviewer the case already has changes nothing either.
+        let same = try Self.decide(.triaged, .triage(priority: .urgent, assignee: "dr-patel"), note: "confirmed").get()
+        #expect(same.event.type == .note && same.notifications.isEmpty)
+        #expect(Self.decide(.triaged, .triage(priority: .urgent, assignee: "dr-patel")) == .failure(.nothingToChange))
+        // A first triage with only a note still moves the case, so it is announced.
+        let triage = try Self.decide(.received, .triage(priority: nil, assignee: nil), note: "looked").get()
+        #expect(triage.event.type == .triage && triage.notifications == [.caseTriaged])
     }
 
     @Test("A review sets the findings; an admin's review for someone else is flagged as an override")

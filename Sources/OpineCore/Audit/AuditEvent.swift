@@ -9,6 +9,11 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     case followUp = "follow_up"
     /// Staff actions on a case, one per workflow command (`retriage` is a triage of an already triaged case).
     case triage, retriage, review, respond, withdraw
+    /// A note added to a triaged case without changing its priority or assignee; announced to no one.
+    case note
+    /// The daemon's clock sweep: a case passed its due time in its state (`overdue`, once per state), or an
+    /// untriaged emergency past its due time was announced again (`reannounce`).
+    case overdue, reannounce
 }
 
 /// A repair made at start-up after a crash, stored as `detail.repair` of a `repair` event

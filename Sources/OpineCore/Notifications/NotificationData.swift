@@ -28,11 +28,16 @@ public struct NotificationData: Codable, Sendable, Equatable {
     public var priorityFrom: Priority?
     /// For a case opened by a re-send of a final case: that case.
     public var relatedCaseID: String?
+    /// For `case.overdue` and a re-announced `case.emergency`: the state the case was due to leave.
+    public var overdueState: CaseState?
+    /// For `case.overdue` and a re-announced `case.emergency`: when it was due in that state (RFC 3339).
+    public var dueAt: String?
 
     enum CodingKeys: String, CodingKey {
         case state, priority, regions, assignee, reason, changed
         case caseID = "case_id", submissionID = "submission_id", receivedAt = "received_at", updatedAt = "updated_at"
         case priorityFrom = "priority_from", relatedCaseID = "related_case_id"
+        case overdueState = "overdue_state", dueAt = "due_at"
     }
 
     /// A case notification's data; the store fills it from the case as of the change.

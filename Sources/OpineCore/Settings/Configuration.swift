@@ -25,6 +25,8 @@ public struct Configuration: Sendable {
     public var metricsFile: String?
     /// Seconds between rewrites of `metricsFile` (`metrics.interval`).
     public var metricsInterval = 30.0
+    /// The `turnaround.*` settings: when each open case is due, and how often an overdue emergency is re-announced.
+    public var turnaround = TurnaroundPolicy()
 
     /// Where uploads arrive; uploaders write here, and opined removes what it has taken or rejected.
     public var dropDirectory: String { spoolDirectory + "/drop" }

@@ -2,7 +2,8 @@
 public enum NotificationType: String, Codable, Sendable, CaseIterable {
     /// A bundle became a case.
     case caseReceived = "case.received"
-    /// A bundle became an emergency case; sent before its `case.received` and before anything routine.
+    /// A case became an emergency (at intake, or escalated at triage), or an untriaged emergency is still waiting
+    /// past its due time; sent before the case's other notices and before anything routine.
     case caseEmergency = "case.emergency"
     /// A re-send brought new information to the case (`data.changed` names the fields); sent after `case.emergency`
     /// when the new symptoms made it an emergency.
@@ -15,6 +16,8 @@ public enum NotificationType: String, Codable, Sendable, CaseIterable {
     case caseResponded = "case.responded"
     /// The case was closed without a response.
     case caseWithdrawn = "case.withdrawn"
+    /// The case passed its due time in its state (once per state; `data.overdue_state`, `data.due_at`).
+    case caseOverdue = "case.overdue"
     /// An upload was quarantined.
     case bundleRejected = "bundle.rejected"
 }

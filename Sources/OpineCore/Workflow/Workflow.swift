@@ -65,10 +65,27 @@ public enum Workflow {
         if newPriority != current.priority, note?.isBlank ?? true {
             return .failure(.noteRequiredForPriorityChange(from: current.priority, to: newPriority))
         }
-        if current.state == .triaged, priority == nil, assignee == nil, note?.isBlank ?? true {
+        let newAssignee = assignee ?? current.assignee
+        let changes = newPriority != current.priority || newAssignee != current.assignee
+        if current.state == .triaged, !changes, note?.isBlank ?? true {
             return .failure(.nothingToChange)
         }
-        return .success(Step(to: .triaged, priority: newPriority, assignee: assignee ?? current.assignee, notification: .caseTriaged))
+        return .success(Step(to: .triaged, priority: newPriority, assignee: newAssignee, notification: .caseTriaged))
+    }
+
+    /// What an allowed step announces, in send order. An escalation to emergency is announced as such, ahead of the
+    /// triage notice, so receivers that act on `case.emergency` hear of it at once; a note alone on a triaged case
+    /// changes nothing another system acts on, so it is announced to no one.
+    private static func notifications(_ current: CaseSnapshot, _ step: Step, isNoteOnly: Bool) -> [NotificationType] {
+        if isNoteOnly { return [] }
+        if step.priority == .emergency, current.priority != .emergency { return [.caseEmergency, step.notification] }
+        return [step.notification]
+    }
+
+    /// The audit event type: a triage of a triaged case is a `retriage`, or a `note` when it changes nothing.
+    private static func eventType(_ current: CaseSnapshot, _ command: CaseCommand, _ step: Step) -> EventType {
+        guard current.state == .triaged, step.to == .triaged else { return command.action.eventType }
+        return step.priority == current.priority && step.assignee == current.assignee ? .note : .retriage
     }
 
     /// The full record of an allowed step: what changes, what the audit trail says, what is announced.
@@ -91,11 +108,11 @@ public enum Workflow {
         case .triage, .respond: break
         }
         if let letter = command.letter { detail["letter_sha256"] = letter.sha256 }
-        let type: EventType = current.state == .triaged && step.to == .triaged ? .retriage : command.action.eventType
+        let type = eventType(current, command, step)
         return Transition(
             from: current.state, to: step.to, priority: step.priority, assignee: step.assignee, findings: findings,
             withdrawnReason: withdrawnReason, event: AuditEvent(type: type, fromState: current.state, toState: step.to, detail: detail),
-            notifications: [step.notification])
+            notifications: notifications(current, step, isNoteOnly: type == .note))
     }
 }
 
@@ -147,7 +164,8 @@ public enum WorkflowAction: Sendable, Equatable {
     /// The verb as `opine` spells it.
     public var name: String { eventType.rawValue }
 
-    /// The audit event a successful action records (a second triage records `retriage`).
+    /// The audit event a successful action records (a second triage records `retriage`, or `note` if it changes
+    /// neither priority nor assignee).
     public var eventType: EventType {
         switch self {
         case .triage: .triage
@@ -206,7 +224,7 @@ public enum WorkflowError: Error, Equatable, Sendable, CustomStringConvertible {
     case noteRequiredForPriorityChange(from: Priority, to: Priority)
     /// The findings or the withdrawal reason (named here) is blank.
     case missingText(String)
-    /// A re-triage that gives no priority, assignee or note.
+    /// A re-triage that changes neither priority nor assignee and gives no note.
     case nothingToChange
 
     /// The message for the staff member, saying what to do instead.
@@ -232,7 +250,7 @@ public enum WorkflowError: Error, Equatable, Sendable, CustomStringConvertible {
         case .missingText(let field):
             "the \(field) must not be empty"
         case .nothingToChange:
-            "the case is already triaged; give --priority, --assign or --note to re-triage it"
+            "the case is already triaged and this changes neither its priority nor its reviewer; give another --priority or --assign, or a --note"
         }
     }
 

@@ -61,6 +61,11 @@ public struct CaseRecord: Codable, Sendable, FetchableRecord, MutablePersistable
     public var version: Int
     /// The final case this one follows: a re-send with new information after that case was closed.
     public var relatedCaseID: String?
+    /// The state whose `case.overdue` the clock sweep sent, if any (migration `v10-turnaround-clocks`); a new case
+    /// starts with none, so intake need not set it.
+    public var overdueNotifiedState: CaseState? = nil
+    /// When the clock sweep last announced this untriaged emergency again (RFC 3339); nil before the first time.
+    public var emergencyAnnouncedAt: String? = nil
 
     /// The table's columns: the one list that both Codable and queries use.
     public enum CodingKeys: String, CodingKey, ColumnExpression {
@@ -80,6 +85,8 @@ public struct CaseRecord: Codable, Sendable, FetchableRecord, MutablePersistable
         case withdrawnReason = "withdrawn_reason", fileCount = "file_count", totalBytes = "total_bytes"
         /// Column names in snake_case.
         case relatedCaseID = "related_case_id"
+        /// The clock sweep's record of what it sent (migration `v10-turnaround-clocks`).
+        case overdueNotifiedState = "overdue_notified_state", emergencyAnnouncedAt = "emergency_announced_at"
     }
 
     /// Query columns, GRDB style: `CaseRecord.filter(CaseRecord.Columns.id == caseID)`.
@@ -90,6 +97,19 @@ public struct CaseRecord: Codable, Sendable, FetchableRecord, MutablePersistable
 
     /// What the workflow needs to know of the case.
     public var snapshot: CaseSnapshot { CaseSnapshot(state: state, priority: priority, assignee: assignee) }
+
+    /// What the clock sweep needs to know of the case; nil if a stored time cannot be read.
+    public var clock: CaseClock? {
+        guard let received = Timestamps.parse(receivedAt) else { return nil }
+        return CaseClock(
+            state: state, priority: priority, receivedAt: received, overdueNotifiedState: overdueNotifiedState,
+            emergencyAnnouncedAt: emergencyAnnouncedAt.flatMap(Timestamps.parse))
+    }
+
+    /// When the case is due in its state under `policy`; nil once it is final.
+    public func dueAt(_ policy: TurnaroundPolicy) -> Date? {
+        Timestamps.parse(receivedAt).flatMap { policy.dueAt(priority: priority, state: state, receivedAt: $0) }
+    }
 
     /// Takes the values Core decided for a step; the version is bumped by the conditional UPDATE that writes it.
     mutating func apply(_ transition: Transition, at: String) {

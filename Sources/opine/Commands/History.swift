@@ -72,12 +72,12 @@ struct Stats: ParsableCommand {
     func run() throws {
         try Context.run(options) { context in
             if prometheus {
-                FileHandle.standardOutput.write(Data(try context.store.metrics().prometheus().utf8))
+                FileHandle.standardOutput.write(Data(try context.store.metrics(turnaround: context.configuration.turnaround).prometheus().utf8))
                 return
             }
             let stats = try context.store.stats()
             if options.json {
-                try Output.json(StatsOutput(stats))
+                try Output.json(StatsOutput(stats, turnaround: context.configuration.turnaround, now: Date()))
                 return
             }
             Output.table(["STATE", "CASES"], CaseState.allCases.map { [$0.rawValue, String(stats.byState[$0.rawValue] ?? 0)] })

@@ -9,8 +9,9 @@ struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the queue: emergencies first, then oldest.",
         discussion: """
-            Without --state, shows the open cases (received, triaged, reviewed). Pages hold --limit cases; the \
-            last line says which --offset shows the next page.
+            Without --state, shows the open cases (received, triaged, reviewed). DUE says when each open case is \
+            due to leave its state ([turnaround] in the configuration). --overdue lists only open cases past it, \
+            most overdue first. Pages hold --limit cases; the last line says which --offset shows the next page.
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -27,10 +28,16 @@ struct List: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Only cases assigned to this reviewer.", valueName: "reviewer"))
     var assignee: String?
 
+    @Flag(name: .long, help: "Only open cases past their due time, most overdue first.")
+    var overdue = false
+
     @OptionGroup var page: PageOptions
 
     func validate() throws {
         if all, !state.isEmpty { throw ValidationError("give --all or --state, not both") }
+        if overdue, all || state.contains(where: \.isFinal) {
+            throw ValidationError("--overdue lists open cases only; drop --all, or give --state received, triaged or reviewed")
+        }
     }
 
     func run() throws {
@@ -41,23 +48,27 @@ struct List: ParsableCommand {
             filter.assignee = assignee
             filter.limit = page.limit + 1
             filter.offset = page.offset
-            var cases = try context.store.list(filter)
+            let turnaround = context.configuration.turnaround, now = Date()
+            var cases = overdue
+                ? try context.store.overdue(filter, policy: turnaround, now: now) : try context.store.list(filter)
             let more = cases.count > page.limit
             if more { cases.removeLast() }
             let next = more ? page.offset + page.limit : nil
             if options.json {
-                try Output.json(CaseListOutput(cases: cases.map(CaseSummaryOutput.init), nextOffset: next))
+                try Output.json(CaseListOutput(
+                    cases: cases.map { CaseSummaryOutput($0, turnaround: turnaround, now: now) }, nextOffset: next))
                 return
             }
             guard !cases.isEmpty else {
-                Output.line(page.offset > 0 ? "No more cases." : "No cases match.")
+                Output.line(page.offset > 0 ? "No more cases." : overdue ? "No case is overdue." : "No cases match.")
                 return
             }
             Output.table(
-                ["CASE", "PRIORITY", "STATE", "ASSIGNEE", "REGIONS", "RECEIVED", "WAITING"],
+                ["CASE", "PRIORITY", "STATE", "ASSIGNEE", "REGIONS", "RECEIVED", "WAITING", "DUE"],
                 cases.map {
                     [$0.id, $0.priority.rawValue, $0.state.rawValue, $0.assignee ?? "-", $0.regions.joined(separator: " "),
-                     Output.minute($0.receivedAt), Output.age(since: $0.receivedAt)]
+                     Output.minute($0.receivedAt), Output.age(since: $0.receivedAt, now: now),
+                     Output.due($0.dueAt(turnaround), now: now)]
                 })
             if let next { Output.line("More cases: repeat with --offset \(next)") }
         }

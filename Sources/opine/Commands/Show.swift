@@ -21,8 +21,10 @@ struct Show: ParsableCommand {
             let letters = try context.store.letters(of: caseID)
             let updates = try context.store.updates(of: record.id)
             let folder = context.configuration.casesDirectory + "/" + record.id
+            let due = record.dueAt(context.configuration.turnaround), now = Date()
             if options.json {
-                try Output.json(CaseDetailOutput(record, files: files, letters: letters, updates: updates, folder: folder))
+                try Output.json(CaseDetailOutput(
+                    record, files: files, letters: letters, updates: updates, folder: folder, dueAt: due, now: now))
                 return
             }
             let priority = record.priority == record.intakePriority
@@ -30,6 +32,7 @@ struct Show: ParsableCommand {
             Output.fields([
                 ("Case", record.id), ("State", record.state.rawValue), ("Priority", priority),
                 ("Assignee", record.assignee ?? "-"), ("Received", Output.minute(record.receivedAt) + " UTC, " + Output.age(since: record.receivedAt) + " ago"),
+                ("Due", due.map { Output.minute(Timestamps.format($0)) + " UTC, " + Output.due($0, now: now) }),
                 ("Submission", record.submissionID), ("Patient", record.patientName),
                 ("Born", record.patientDateOfBirth), ("Email", record.patientEmail), ("Phone", record.patientPhone),
                 ("Regions", record.regions.joined(separator: ", ")),

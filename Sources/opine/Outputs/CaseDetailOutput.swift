@@ -1,3 +1,4 @@
+import Foundation
 import OpineCore
 import OpineStore
 
@@ -21,6 +22,10 @@ struct CaseDetailOutput: Encodable {
     var receivedAt: String
     /// When the case last changed (ISO 8601, UTC).
     var updatedAt: String
+    /// When the case is due to leave its state (`[turnaround]`, counted from receipt); null once it is final.
+    @OrNull var dueAt: String?
+    /// The due time has passed (always false for a final case).
+    var overdue: Bool
     /// Bumped by every change.
     var version: Int
     /// The body regions the patient asked about.
@@ -54,6 +59,7 @@ struct CaseDetailOutput: Encodable {
     enum CodingKeys: String, CodingKey {
         case id, state, priority, assignee, version, regions, symptoms, question, findings, patient, folder, files, letters
         case updates
+        case overdue, dueAt = "due_at"
         case intakePriority = "intake_priority", submissionID = "submission_id", submittedAt = "submitted_at"
         case receivedAt = "received_at", updatedAt = "updated_at", symptomOnset = "symptom_onset"
         case priorTreatments = "prior_treatments", withdrawnReason = "withdrawn_reason", relatedCaseID = "related_case_id"
@@ -170,8 +176,12 @@ struct CaseDetailOutput: Encodable {
 
 /// Building the output from the store's records.
 extension CaseDetailOutput {
-    /// The case, its files and letters as the store read them; `folder` is where its files are kept.
-    init(_ record: CaseRecord, files: [CaseFileRecord], letters: [LetterRecord], updates: [CaseUpdateRecord], folder: String) {
+    /// The case, its files, letters and updates as the store read them; `folder` is where its files are kept,
+    /// `dueAt` when it is due in its state (nil once final), judged overdue at `now`.
+    init(
+        _ record: CaseRecord, files: [CaseFileRecord], letters: [LetterRecord], updates: [CaseUpdateRecord], folder: String,
+        dueAt: Date?, now: Date
+    ) {
         id = record.id
         state = record.state
         priority = record.priority
@@ -181,6 +191,8 @@ extension CaseDetailOutput {
         submittedAt = record.submittedAt
         receivedAt = record.receivedAt
         updatedAt = record.updatedAt
+        self.dueAt = dueAt.map(Timestamps.format)
+        overdue = dueAt.map { now >= $0 } ?? false
         version = record.version
         regions = record.regions
         symptoms = record.symptoms

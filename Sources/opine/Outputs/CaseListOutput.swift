@@ -1,3 +1,4 @@
+import Foundation
 import OpineCore
 import OpineStore
 
@@ -31,15 +32,19 @@ struct CaseSummaryOutput: Encodable {
     var receivedAt: String
     /// When the case last changed (ISO 8601, UTC).
     var updatedAt: String
+    /// When the case is due to leave its state (`[turnaround]`, counted from receipt); null once it is final.
+    @OrNull var dueAt: String?
+    /// The due time has passed (always false for a final case).
+    var overdue: Bool
 
     /// JSON keys.
     enum CodingKeys: String, CodingKey {
-        case id, state, priority, assignee, regions
-        case receivedAt = "received_at", updatedAt = "updated_at"
+        case id, state, priority, assignee, regions, overdue
+        case receivedAt = "received_at", updatedAt = "updated_at", dueAt = "due_at"
     }
 
-    /// The queue line as the store read it.
-    init(_ summary: CaseSummary) {
+    /// The queue line as the store read it, with its due time under `turnaround` at `now`.
+    init(_ summary: CaseSummary, turnaround: TurnaroundPolicy, now: Date) {
         id = summary.id
         state = summary.state
         priority = summary.priority
@@ -47,5 +52,15 @@ struct CaseSummaryOutput: Encodable {
         regions = summary.regions
         receivedAt = summary.receivedAt
         updatedAt = summary.updatedAt
+        let due = summary.dueAt(turnaround)
+        dueAt = due.map(Timestamps.format)
+        overdue = due.map { now >= $0 } ?? false
+    }
+}
+
+extension CaseSummary {
+    /// When the case is due in its state under `policy`; nil once it is final.
+    func dueAt(_ policy: TurnaroundPolicy) -> Date? {
+        Timestamps.parse(receivedAt).flatMap { policy.dueAt(priority: priority, state: state, receivedAt: $0) }
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+import OpineCore
 import OpineStore
 
 /// `opine stats --json`: case counts, the oldest waiting case, rejections and the webhook backlog.
@@ -24,12 +26,12 @@ struct StatsOutput: Encodable {
         case oldestWaiting = "oldest_waiting"
     }
 
-    /// The figures as the store counted them.
-    init(_ stats: CaseStats) {
+    /// The figures as the store counted them; the oldest case's due time is under `turnaround` at `now`.
+    init(_ stats: CaseStats, turnaround: TurnaroundPolicy, now: Date) {
         byState = stats.byState
         byPriority = stats.byPriority
         openByPriority = stats.openByPriority
-        oldestWaiting = stats.oldestWaiting.map(CaseSummaryOutput.init)
+        oldestWaiting = stats.oldestWaiting.map { CaseSummaryOutput($0, turnaround: turnaround, now: now) }
         rejected = stats.rejected
         duplicates = stats.duplicates
         webhooks = stats.webhooks

@@ -1,0 +1,191 @@
+import Foundation
+
+/// The turnaround promised per priority: how long after receipt a case may take to be triaged, reviewed and
+/// responded to. Every target counts from receipt (not from entering the state), so each is the whole promise made to
+/// the patient, and a case's due time is a pure function of its receipt, priority and state: it is computed wherever it
+/// is needed and never stored, so a changed configuration re-times every open case at once.
+public struct TurnaroundPolicy: Sendable, Equatable {
+    /// How long after receipt a case of one priority must have left each open state.
+    public struct Targets: Sendable, Equatable {
+        /// A `received` case is due this long after receipt.
+        public var triaged: TimeInterval
+        /// A `triaged` case is due this long after receipt.
+        public var reviewed: TimeInterval
+        /// A `reviewed` case is due this long after receipt.
+        public var responded: TimeInterval
+
+        /// Sets the three targets, in seconds from receipt.
+        public init(triaged: TimeInterval, reviewed: TimeInterval, responded: TimeInterval) {
+            self.triaged = triaged
+            self.reviewed = reviewed
+            self.responded = responded
+        }
+
+        /// The target a case in `state` is held to; nil for a final state, which has nothing left to do.
+        public func within(_ state: CaseState) -> TimeInterval? {
+            switch state {
+            case .received: triaged
+            case .triaged: reviewed
+            case .reviewed: responded
+            case .responded, .withdrawn: nil
+            }
+        }
+
+        /// Sets the target a case in `state` is held to; a final state has none, so it is left as it is.
+        public mutating func set(_ state: CaseState, _ seconds: TimeInterval) {
+            switch state {
+            case .received: triaged = seconds
+            case .triaged: reviewed = seconds
+            case .reviewed: responded = seconds
+            case .responded, .withdrawn: break
+            }
+        }
+    }
+
+    /// Emergency: triaged within 15 minutes, reviewed within 4 hours, responded within a day.
+    public var emergency = Targets(triaged: 15 * 60, reviewed: 4 * 3600, responded: 86400)
+    /// Urgent: triaged within 4 hours, reviewed within 2 days, responded within 3 days.
+    public var urgent = Targets(triaged: 4 * 3600, reviewed: 2 * 86400, responded: 3 * 86400)
+    /// Routine: triaged within a day, reviewed within 5 days, responded within 7 days.
+    public var routine = Targets(triaged: 86400, reviewed: 5 * 86400, responded: 7 * 86400)
+    /// An untriaged emergency past its due time is announced again this often until someone triages it.
+    public var emergencyReannounceInterval: TimeInterval = 15 * 60
+
+    /// The documented defaults.
+    public init() {}
+
+    /// The targets of one priority.
+    public subscript(priority: Priority) -> Targets {
+        get {
+            switch priority {
+            case .emergency: emergency
+            case .urgent: urgent
+            case .routine: routine
+            }
+        }
+        set {
+            switch priority {
+            case .emergency: emergency = newValue
+            case .urgent: urgent = newValue
+            case .routine: routine = newValue
+            }
+        }
+    }
+
+    /// When a case of this priority in this state is due; nil for a final state.
+    public func dueAt(priority: Priority, state: CaseState, receivedAt: Date) -> Date? {
+        self[priority].within(state).map { receivedAt.addingTimeInterval($0) }
+    }
+
+    /// A case of this priority in this state is overdue at `now` when it was received at or before the time returned
+    /// (nil for a final state). The store's queries compare receipt times with it, so they read an index in order.
+    public func overdueCutoff(priority: Priority, state: CaseState, now: Date) -> Date? {
+        self[priority].within(state).map { now.addingTimeInterval(-$0) }
+    }
+
+    /// A case is overdue when it is open and its due time has passed.
+    public func isOverdue(priority: Priority, state: CaseState, receivedAt: Date, now: Date) -> Bool {
+        dueAt(priority: priority, state: state, receivedAt: receivedAt).map { now >= $0 } ?? false
+    }
+
+    /// Why these targets cannot be used, or nil: since they all count from receipt, a later step's target shorter
+    /// than an earlier one's would make a case overdue on arrival in that state.
+    public var problem: String? {
+        for priority in Priority.allCases {
+            let targets = self[priority]
+            if targets.reviewed < targets.triaged {
+                return "turnaround.\(priority.rawValue)_reviewed_within is shorter than turnaround.\(priority.rawValue)_triaged_within; "
+                    + "both count from receipt, so make it at least as long"
+            }
+            if targets.responded < targets.reviewed {
+                return "turnaround.\(priority.rawValue)_responded_within is shorter than turnaround.\(priority.rawValue)_reviewed_within; "
+                    + "both count from receipt, so make it at least as long"
+            }
+        }
+        return nil
+    }
+
+    /// The clock sweep's decision for one case at `now`: the notices to send, emergencies first. A case past its due
+    /// time gets one `case.overdue` per state; an emergency still `received` past its due time is announced again
+    /// when it falls due and then every `emergencyReannounceInterval` until it is triaged.
+    public func sweep(_ clock: CaseClock, now: Date) -> [ClockNotice] {
+        guard let due = dueAt(priority: clock.priority, state: clock.state, receivedAt: clock.receivedAt), now >= due else { return [] }
+        var notices: [ClockNotice] = []
+        if clock.state == .received, clock.priority == .emergency,
+           clock.emergencyAnnouncedAt.map({ now.timeIntervalSince($0) >= emergencyReannounceInterval }) ?? true {
+            notices.append(ClockNotice(action: .reannounceEmergency, state: clock.state, dueAt: due))
+        }
+        if clock.overdueNotifiedState != clock.state {
+            notices.append(ClockNotice(action: .overdue, state: clock.state, dueAt: due))
+        }
+        return notices
+    }
+}
+
+/// What the clock sweep needs to know of an open case.
+public struct CaseClock: Sendable, Equatable {
+    /// The state the case is in now.
+    public var state: CaseState
+    /// Its current priority.
+    public var priority: Priority
+    /// When opined stored it; every due time counts from here.
+    public var receivedAt: Date
+    /// The state whose `case.overdue` was sent, if any; a notice is due again only in another state.
+    public var overdueNotifiedState: CaseState?
+    /// When the sweep last announced this untriaged emergency again; nil before the first time.
+    public var emergencyAnnouncedAt: Date?
+
+    /// A case's clock as the store read it.
+    public init(
+        state: CaseState, priority: Priority, receivedAt: Date, overdueNotifiedState: CaseState? = nil,
+        emergencyAnnouncedAt: Date? = nil
+    ) {
+        self.state = state
+        self.priority = priority
+        self.receivedAt = receivedAt
+        self.overdueNotifiedState = overdueNotifiedState
+        self.emergencyAnnouncedAt = emergencyAnnouncedAt
+    }
+}
+
+/// One thing the clock sweep decided to send for a case, complete: the store records it, writes the audit event and
+/// enqueues the notification in one transaction, and decides nothing itself.
+public struct ClockNotice: Sendable, Equatable {
+    /// What the sweep does.
+    public enum Action: Sendable, Equatable {
+        /// Send `case.overdue` for the case's state; remembered so it goes once per state.
+        case overdue
+        /// Send `case.emergency` again for an untriaged emergency; remembered to space the next one.
+        case reannounceEmergency
+    }
+
+    /// What the sweep does.
+    public var action: Action
+    /// The state the case is overdue in.
+    public var state: CaseState
+    /// When the case was due in that state.
+    public var dueAt: Date
+
+    /// A notice for a case overdue in `state` since `dueAt`.
+    public init(action: Action, state: CaseState, dueAt: Date) {
+        self.action = action
+        self.state = state
+        self.dueAt = dueAt
+    }
+
+    /// The webhook it enqueues.
+    public var notification: NotificationType {
+        switch action {
+        case .overdue: .caseOverdue
+        case .reannounceEmergency: .caseEmergency
+        }
+    }
+
+    /// The audit event recorded with it: the case does not move, so neither state is set; the detail says which
+    /// state was due when.
+    public var event: AuditEvent {
+        AuditEvent(
+            type: action == .overdue ? .overdue : .reannounce,
+            detail: ["overdue_state": state.rawValue, "due_at": Timestamps.format(dueAt)])
+    }
+}
