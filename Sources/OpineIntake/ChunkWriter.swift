@@ -85,6 +85,7 @@ final class ChunkWriter: @unchecked Sendable {
     private let free = DispatchSemaphore(value: ChunkWriter.depth)
     /// Over-allocated by one block and used from the first block boundary: `allocate(alignment: 4096)` (glibc's
     /// memalign) raised the burst benchmark's peak RSS from 38 to 78 MiB; plain malloc of the same size does not.
+    /// Kept between bundles by `ChunkBuffers`.
     private let allocations: [UnsafeMutableRawBufferPointer]
     private let buffers: [UnsafeMutableRawBufferPointer]
     private let lock = NSLock()
@@ -94,9 +95,7 @@ final class ChunkWriter: @unchecked Sendable {
 
     init() {
         let block = Self.directBlockBytes
-        allocations = (0..<Self.depth).map { _ in
-            UnsafeMutableRawBufferPointer.allocate(byteCount: copyChunkBytes + block, alignment: 16)
-        }
+        allocations = (0..<Self.depth).map { _ in ChunkBuffers.shared.take() }
         buffers = allocations.map { allocation in
             let base = Int(bitPattern: allocation.baseAddress!)
             let start = (base + block - 1) / block * block - base
@@ -106,7 +105,7 @@ final class ChunkWriter: @unchecked Sendable {
 
     /// Queued jobs hold the writer, so this runs only once they are done.
     deinit {
-        for allocation in allocations { allocation.deallocate() }
+        for allocation in allocations { ChunkBuffers.shared.give(allocation) }
     }
 
     /// Starts creating `path` (exclusively; it must not exist), to hold `size` bytes.

@@ -8,7 +8,8 @@ final class DirectoryBundleReader: BundleReader {
     private let root: Int32
     private let limits: IntakeSettings
     /// One buffer for every read of this bundle, so memory stays flat whatever the file sizes.
-    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: copyChunkBytes, alignment: 16)
+    private let allocation = ChunkBuffers.shared.take()
+    private var buffer: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(rebasing: allocation[0..<copyChunkBytes]) }
     /// Files are copied in manifest order, so consecutive ones usually share a folder: it stays open.
     private var folders = FileOperations.FolderCache()
 
@@ -24,7 +25,7 @@ final class DirectoryBundleReader: BundleReader {
     deinit {
         close(root)
         folders.close()
-        buffer.deallocate()
+        ChunkBuffers.shared.give(allocation)
     }
 
     func inventory() throws -> [String: Int64] {

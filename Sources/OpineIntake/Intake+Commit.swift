@@ -7,26 +7,25 @@ import OpineCore
 import OpineStore
 
 /// Committing a taken upload: the store's transaction renames the staged folder into place, then the upload is
-/// removed from the drop directory.
+/// removed from the drop directory. (Groups of staged uploads: `Intake+Group.swift`.)
 extension Intake {
-    /// Commits the case (its files renamed into the store inside the transaction), then removes the upload.
-    func finish(_ commit: IntakeCommit, staged: String, uploadPath: String) throws -> Outcome {
-        let outcome = try commitPlacing(commit, staged: staged)
-        switch outcome {
-        case .conflict(let rejection):
+    /// Commits an exact re-send or a conflict found before any byte was copied (no files to place), then removes
+    /// the upload or quarantines it. Throws `FilesNeeded` when the case changed so that the files must be copied.
+    func finish(_ commit: IntakeCommit, uploadPath: String) throws -> Outcome {
+        // With no files the store never places any: it throws `FilesNeeded` instead.
+        let outcome = try store.commitIntake(
+            commit, now: clock(), place: { _ in }, beforeCommit: { try FaultInjection.check(.commit, store.path) })
+        if case .conflict(let rejection) = outcome {
             let name = String(uploadPath[uploadPath.index(after: uploadPath.lastIndex(of: "/")!)...])
             return quarantine(name: name, path: uploadPath, rejection: rejection, submissionID: commit.manifest.submissionID)
-        case .stored, .updated:
-            announce()
-        case .duplicate:
-            break
         }
-        do {
-            try removeTakenUpload(uploadPath)
-        } catch {
-            // The case is safe; the leftover upload will be recognised as a duplicate and removed next time.
-            logger.warning("case stored but the upload could not be removed", metadata: ["error": "\(error)"])
-        }
+        if case .updated = outcome { announce() }
+        removeTaken([uploadPath])
+        return logged(outcome, commit)
+    }
+
+    /// Logs what a commit came to (no patient data) and says it as intake's outcome.
+    func logged(_ outcome: IntakeOutcome, _ commit: IntakeCommit) -> Outcome {
         switch outcome {
         case .stored(let caseID, let priority):
             let level: Logger.Level = priority == .emergency ? .critical : .notice
@@ -45,31 +44,7 @@ extension Intake {
             ])
             return .updated(caseID: caseID, priority: priority)
         case .conflict(let rejection):
-            return .rejected(rejection.code)  // Quarantined above; not reached.
-        }
-    }
-
-    /// The store's transaction only renames the staged folder into place. A folder already at the target (for a
-    /// case id with no row, so a leftover of an attempt whose commit failed) comes back as `FolderOccupied`: the
-    /// transaction has rolled back, the folder is set aside out here, and the commit is tried once more.
-    private func commitPlacing(_ commit: IntakeCommit, staged: String) throws -> IntakeOutcome {
-        var setAsideOnce = false
-        while true {
-            var placed: String?
-            do {
-                return try store.commitIntake(commit, now: clock(), place: { caseID in
-                    let target = configuration.casesDirectory + "/" + caseID
-                    try place(staged, at: target)
-                    placed = target
-                    try FileOperations.syncDirectory(configuration.casesDirectory)
-                }, beforeCommit: { try FaultInjection.check(.commit, store.path) })
-            } catch let occupied as FolderOccupied where !setAsideOnce {
-                setAsideOnce = true
-                try setAside(occupied.path)
-            } catch {
-                if let placed { try? FileOperations.removeTree(placed) }
-                throw error
-            }
+            return .rejected(rejection.code)  // Quarantined by the caller before it logs.
         }
     }
 
@@ -80,7 +55,7 @@ extension Intake {
     }
 
     /// Renames the staged folder to the case's folder, never over an existing one.
-    private func place(_ staged: String, at target: String) throws {
+    func place(_ staged: String, at target: String) throws {
         do {
             try FileOperations.renameNoReplace(staged, target)
         } catch where error.code == EEXIST {
@@ -90,12 +65,6 @@ extension Intake {
 
     /// Uploads being deleted carry this prefix: hidden, so the loop ignores them, and removed again at start-up.
     static let takenPrefix = ".opine-taken-"
-
-    /// Renames a taken upload to a hidden name first (atomic), then deletes it: a crash in the middle of deleting a
-    /// directory must never leave a half-deleted upload that looks like a bundle still arriving.
-    private func removeTakenUpload(_ path: String) throws {
-        try FileOperations.removeTreeAtomically(path, hiddenName: Self.takenPrefix + UUID().uuidString.lowercased())
-    }
 
     /// Keeps a leftover store folder instead of deleting it: nothing a patient sent is ever destroyed by a guess.
     /// (Start-up removes it later, once a committed case is proven to hold the same files.)

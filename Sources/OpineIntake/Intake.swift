@@ -76,11 +76,17 @@ public final class Intake: @unchecked Sendable {
     /// Why uploads cannot be taken right now; nil again once an upload is stored, rejected or found a duplicate.
     public var problem: Problem? { currentProblem.withLock { $0 } }
 
-    /// Takes one upload and remembers whether intake is blocked by a failure (cleared by the next success). `look`
-    /// is what the loop's readiness check already read of it; without one, the upload is read from scratch.
-    /// `heartbeat`, when given, is beaten on every chunk copied instead of the intake's own (each lane has one).
+    /// Takes one upload (a group of one: `take(_:heartbeat:fileByFile:)`). `look` is what the loop's readiness check
+    /// already read of it; without one, the upload is read from scratch.
     func take(_ name: String, look: UploadLook?, heartbeat: Heartbeat? = nil) -> Outcome {
-        let outcome = attempt(name, look: look, heartbeat: heartbeat ?? self.heartbeat)
+        take([(name, look)], heartbeat: heartbeat)[0]
+    }
+
+    /// Takes one upload, reading it from scratch (tests, and tools that bypass the loop).
+    public func take(_ name: String) -> Outcome { take(name, look: nil) }
+
+    /// Remembers whether intake is blocked by a failure (cleared by the next success).
+    func note(_ outcome: Outcome) {
         currentProblem.withLock { problem in
             switch outcome {
             case .retryLater(let message, let diskFull):
@@ -89,20 +95,36 @@ public final class Intake: @unchecked Sendable {
             default: problem = nil
             }
         }
-        return outcome
     }
 
-    /// Takes one upload, reading it from scratch (tests, and tools that bypass the loop).
-    public func take(_ name: String) -> Outcome { take(name, look: nil) }
+    /// An upload read, checked and copied into staging, waiting for its group's durability point and commit.
+    struct Staged {
+        var name: String
+        var path: String
+        var commit: IntakeCommit
+        /// The staging folder, removed by whoever ends the take unless it was renamed into the store.
+        var directory: String
+        /// Every staged file and folder, for a durability point that syncs them one by one.
+        var files: [String]
+        var directories: [String]
+    }
 
-    private func attempt(_ name: String, look: UploadLook?, heartbeat: Heartbeat?) -> Outcome {
+    /// How far one upload got on its own: settled (rejected, an exact re-send, vanished, failed) or staged.
+    enum Prepared {
+        case done(Outcome)
+        case staged(Staged)
+    }
+
+    /// Reads, checks and stages one upload; everything short of making it durable and committing it.
+    func prepare(_ name: String, look: UploadLook?, heartbeat: Heartbeat?) -> Prepared {
         let uploadPath = configuration.dropDirectory + "/" + name
-        guard let info = FileOperations.lstat(uploadPath) else { return .vanished }
+        guard let info = FileOperations.lstat(uploadPath) else { return .done(.vanished) }
         let look = look.flatMap { $0.zip != nil || $0.isCurrent(for: info, now: clock().timeIntervalSince1970) ? $0 : nil }
         var submissionID: String?
         var stagingDirectory: String?
+        var staged = false
         defer {
-            if let stagingDirectory { try? FileOperations.removeTree(stagingDirectory) }
+            if !staged, let stagingDirectory { try? FileOperations.removeTree(stagingDirectory) }
         }
         do {
             let reader = try openReader(name: name, path: uploadPath, info: info, look: look)
@@ -128,7 +150,7 @@ public final class Intake: @unchecked Sendable {
                     manifest: manifest, manifestBytes: manifestBytes, uploadName: name.escapedForDisplay, files: [],
                     contentSHA256: declared, totalBytes: 0)
                 do {
-                    return try finish(commit, staged: "", uploadPath: uploadPath)
+                    return .done(try finish(commit, uploadPath: uploadPath))
                 } catch is FilesNeeded {
                     break  // The case changed meanwhile: copy and commit as any other upload.
                 }
@@ -137,19 +159,27 @@ public final class Intake: @unchecked Sendable {
             }
             let directory = configuration.stagingDirectory + "/" + UUID().uuidString.lowercased()
             stagingDirectory = directory
-            let commit = try stage(
+            let result = try stage(
                 manifest, manifestBytes: manifestBytes, from: reader, into: directory, uploadName: name, heartbeat: heartbeat)
-            return try finish(commit, staged: directory, uploadPath: uploadPath)
+            staged = true
+            return .staged(Staged(
+                name: name, path: uploadPath, commit: result.commit, directory: directory, files: result.files,
+                directories: result.directories))
         } catch let rejection as Rejection {
-            return quarantine(name: name, path: uploadPath, rejection: rejection, submissionID: submissionID)
+            return .done(quarantine(name: name, path: uploadPath, rejection: rejection, submissionID: submissionID))
         } catch let failure as IOFailure where failure.code == ENOENT && FileOperations.lstat(uploadPath) == nil {
-            return .vanished
+            return .done(.vanished)
         } catch {
-            logger.error("intake failed; the upload stays and will be tried again", metadata: [
-                "upload": "\(name.escapedForDisplay)", "error": "\(error)",
-            ])
-            return .retryLater("\(error)", diskFull: Self.isDiskFull(error))
+            return .done(retryLater(name, error))
         }
+    }
+
+    /// Logs a failure that leaves the upload waiting, to be tried again.
+    func retryLater(_ name: String, _ error: Error) -> Outcome {
+        logger.error("intake failed; the upload stays and will be tried again", metadata: [
+            "upload": "\(name.escapedForDisplay)", "error": "\(error)",
+        ])
+        return .retryLater("\(error)", diskFull: Self.isDiskFull(error))
     }
 
     private func openReader(name: String, path: String, info: stat, look: UploadLook?) throws -> BundleReader {
@@ -181,16 +211,17 @@ public final class Intake: @unchecked Sendable {
         }
     }
 
-    /// Copies every listed file into `directory`, hashing and type-checking as the bytes pass, then makes it durable.
+    /// Copies every listed file into `directory`, hashing and type-checking as the bytes pass, and starts writing
+    /// them out; the group's durability point (`Intake+Group.swift`) waits for them.
     private func stage(
         _ manifest: Manifest, manifestBytes: [UInt8], from reader: BundleReader, into directory: String, uploadName: String,
         heartbeat: Heartbeat?
-    ) throws -> IntakeCommit {
+    ) throws -> (commit: IntakeCommit, files: [String], directories: [String]) {
         try FileOperations.makeDirectory(directory)
         var directories: Set<String> = [directory]
         var records: [CaseFileRecord] = []
         var total: Int64 = 0
-        let syncer = try StagingSync(staging: directory), writer = ChunkWriter()
+        let writer = ChunkWriter()
         // However staging ends, nothing may still be writing into the folder when the caller removes it.
         defer { writer.waitUntilIdle() }
         for (index, file) in manifest.files.enumerated() {
@@ -220,24 +251,20 @@ public final class Intake: @unchecked Sendable {
                 sha256: file.sha256, storedSHA256: sink.storedSHA256))
         }
         // The staging folder is private until it is renamed into the store, so the manifest needs no temporary
-        // name; one syncfs makes it, every file and every new directory entry durable.
+        // name; the durability point makes it, every file and every new directory entry durable.
         let manifestFile = try writer.create(directory + "/" + Manifest.fileName, size: Int64(manifestBytes.count))
         do {
             defer { writer.close(manifestFile) }
             try manifestBytes.withUnsafeBytes { try writer.write(manifestFile, $0) }
         }
         try writer.drain()
-        if StagingSync.isSmall(files: records.count, bytes: total, limits: limits) {
-            let paths = records.map { directory + "/" + $0.path } + [directory + "/" + Manifest.fileName]
-            try syncer.finish(files: paths, directories: directories)
-        } else {
-            try syncer.finish()
-        }
 
         let content = Admission.contentSHA256(records.map { ($0.path, $0.sha256) })
-        return IntakeCommit(
+        let commit = IntakeCommit(
             manifest: manifest, manifestBytes: manifestBytes, uploadName: uploadName.escapedForDisplay, files: records,
             contentSHA256: content, totalBytes: total)
+        let paths = records.map { directory + "/" + $0.path } + [directory + "/" + Manifest.fileName]
+        return (commit, paths, directories.sorted())
     }
 
     static func isDiskFull(_ error: Error) -> Bool {

@@ -7,10 +7,10 @@ import OpineCore
 final class IntakeLane: @unchecked Sendable {
     // @unchecked: `job`, `done` and `stopping` are touched only under `condition`; the rest is immutable.
 
-    /// One upload handed to the lane, with what readiness read of it.
+    /// Uploads handed to the lane together, each with what readiness read of it: one, or a group of small ones
+    /// (`IntakeQueue.nextGroup`).
     struct Job {
-        var name: String
-        var look: UploadLook?
+        var uploads: [(name: String, look: UploadLook?)]
     }
 
     /// What became of one upload the lane took.
@@ -56,7 +56,7 @@ final class IntakeLane: @unchecked Sendable {
     /// Whether the lane is free for a new upload (it has none, and has handed back what it took).
     var isIdle: Bool { condition.withLock { job == nil } }
 
-    /// Hands the lane an upload; the lane must be idle.
+    /// Hands the lane uploads to take; the lane must be idle.
     func assign(_ job: Job) {
         condition.withLock {
             precondition(self.job == nil, "an intake lane was handed a second upload")
@@ -84,10 +84,11 @@ final class IntakeLane: @unchecked Sendable {
 
     private func work() {
         while let job = nextJob() {
-            let outcome = intake.take(job.name, look: job.look, heartbeat: heartbeat)
+            // The express lane syncs file by file: a `syncfs` would wait for the study the main lane is writing.
+            let outcomes = intake.take(job.uploads, heartbeat: heartbeat, fileByFile: kind == .express)
             heartbeat.beat()
             condition.withLock {
-                done.append(Completion(name: job.name, outcome: outcome))
+                done += zip(job.uploads, outcomes).map { Completion(name: $0.name, outcome: $1) }
                 self.job = nil
             }
             onDone()

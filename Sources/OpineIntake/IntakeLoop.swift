@@ -28,8 +28,8 @@ public final class IntakeLoop: @unchecked Sendable {
     /// The lanes, main first; each beats its own heartbeat (`laneHeartbeats`).
     private var lanes: [IntakeLane] = []
 
+    /// What the loop knows of an upload still in the drop directory.
     private struct Pending {
-        var due: Double
         /// When intake first saw it, for first-come order among equals.
         var arrival: UInt64
         var renamedIn = false
@@ -40,6 +40,8 @@ public final class IntakeLoop: @unchecked Sendable {
         var changedWhileTaking = false
     }
     private var pending: [String: Pending] = [:]
+    /// Uploads to look at, and from when: only those not yet queued or taken, so a pass never walks the whole flood.
+    private var lookAt: [String: Double] = [:]
     private var arrivals: UInt64 = 0
     private var queue = IntakeQueue(expressMaxBytes: IntakeSettings().expressLaneMaxBytes)
     /// What readiness read, kept for the take, for a bounded number of queued uploads (a flood is read twice
@@ -108,8 +110,7 @@ public final class IntakeLoop: @unchecked Sendable {
                     onReady()
                 }
             }
-            let waiting = pending.values.lazy.filter { !$0.taking }.map(\.due).min() ?? .infinity
-            waitForEvents(watcher, until: min(nextRescan, waiting))
+            waitForEvents(watcher, until: min(nextRescan, lookAt.values.min() ?? .infinity))
             if isStopping { break }
             drainWakePipe()
             let events = watcher.drain()
@@ -129,13 +130,13 @@ public final class IntakeLoop: @unchecked Sendable {
     private func noteChange(_ name: String, renamedIn: Bool) {
         if pending[name] == nil {
             arrivals += 1
-            pending[name] = Pending(due: 0, arrival: arrivals)
+            pending[name] = Pending(arrival: arrivals)
         }
         if pending[name]!.taking {
             pending[name]!.changedWhileTaking = true
             return
         }
-        pending[name]!.due = 0
+        lookAt[name] = 0
         if renamedIn { pending[name]!.renamedIn = true }
         queue.remove(name)
         looks.removeValue(forKey: name)
@@ -172,7 +173,8 @@ public final class IntakeLoop: @unchecked Sendable {
             present.insert(name)
             if pending[name] == nil {
                 arrivals += 1
-                pending[name] = Pending(due: 0, arrival: arrivals)
+                pending[name] = Pending(arrival: arrivals)
+                lookAt[name] = 0
             }
         }
         for (name, item) in pending where !present.contains(name) && !item.taking { forget(name) }
@@ -198,6 +200,7 @@ public final class IntakeLoop: @unchecked Sendable {
 
     private func forget(_ name: String) {
         pending.removeValue(forKey: name)
+        lookAt.removeValue(forKey: name)
         queue.remove(name)
         looks.removeValue(forKey: name)
     }
@@ -213,10 +216,11 @@ public final class IntakeLoop: @unchecked Sendable {
                     item.failures += 1
                     // 5 s, 10 s, 20 s … up to a minute: a full disk is retried without spinning, and intake resumes
                     // within a minute of space returning.
-                    item.due = now + min(60, 5 * pow(2, Double(item.failures - 1)))
+                    lookAt[done.name] = now + min(60, 5 * pow(2, Double(item.failures - 1)))
                     pending[done.name] = item
                 } else if item.changedWhileTaking {
-                    pending[done.name] = Pending(due: 0, arrival: item.arrival)
+                    pending[done.name] = Pending(arrival: item.arrival)
+                    lookAt[done.name] = 0
                 } else {
                     pending.removeValue(forKey: done.name)
                 }
@@ -231,8 +235,8 @@ public final class IntakeLoop: @unchecked Sendable {
         let limits = intake.limits
         queue.expressMaxBytes = limits.expressLaneMaxBytes
         let policy = ReadinessPolicy(settleSeconds: limits.settleSeconds, incompleteAfterSeconds: limits.incompleteAfterSeconds)
-        let due = pending.filter { !$0.value.taking && $0.value.due <= started && !queue.contains($0.key) }
-            .sorted { $0.value.arrival > $1.value.arrival }
+        let due = lookAt.filter { $0.value <= started }.compactMap { name, _ in pending[name].map { (name, $0) } }
+            .sorted { $0.1.arrival > $1.1.arrival }
         for (name, item) in due {
             if now - started > Self.lookBudgetSeconds || isStopping { return }
             guard let look = UploadLook.look(at: name, in: intake.configuration.dropDirectory, limits: limits, today: intake.clock()) else {
@@ -241,10 +245,11 @@ public final class IntakeLoop: @unchecked Sendable {
             }
             switch policy.decide(look.observation, now: now, renamedIn: item.renamedIn) {
             case .take:
+                lookAt.removeValue(forKey: name)
                 queue.insert(.init(name: name, priority: look.priorityHint, bytes: look.bytes, arrival: item.arrival))
                 if looks.count < Self.looksKept { looks[name] = look }
             case .wait(let until):
-                pending[name]?.due = until
+                lookAt[name] = until
                 pending[name]?.renamedIn = false
             case .rejectIncomplete:
                 let hours = String(format: "%.3g", policy.incompleteAfterSeconds / 3600)
@@ -257,12 +262,18 @@ public final class IntakeLoop: @unchecked Sendable {
         }
     }
 
-    /// Hands each idle lane the first queued upload it may take.
+    /// Hands each idle lane what it takes next (one upload, or a group of small ones); once nothing is queued or
+    /// being taken, the copy buffers kept for the next bundle are freed.
     private func dispatch() {
-        for lane in lanes where !isStopping && lane.isIdle {
-            guard let entry = queue.next(for: lane.kind) else { continue }
-            pending[entry.name]?.taking = true
-            lane.assign(.init(name: entry.name, look: looks.removeValue(forKey: entry.name)))
+        var busy = false
+        for lane in lanes where !isStopping {
+            let group = lane.isIdle ? queue.nextGroup(for: lane.kind) : []
+            if !group.isEmpty {
+                for entry in group { pending[entry.name]?.taking = true }
+                lane.assign(.init(uploads: group.map { ($0.name, looks.removeValue(forKey: $0.name)) }))
+            }
+            busy = busy || !lane.isIdle
         }
+        if !busy, queue.count == 0 { ChunkBuffers.shared.release() }
     }
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CLinux
+import Foundation
 import OpineCore
 import OpineStore
 
@@ -41,6 +42,6 @@ final class StagingSync {
 
     /// Whether a bundle is small enough to be made durable file by file (`finish(files:directories:)`).
     static func isSmall(files: Int, bytes: Int64, limits: IntakeSettings) -> Bool {
-        files <= 64 && bytes <= limits.expressLaneMaxBytes
+        ProcessInfo.processInfo.environment["OPINE_X_SYNCFS"] == nil && files <= 64 && bytes <= limits.expressLaneMaxBytes
     }
 }

@@ -73,39 +73,58 @@ extension CaseStore {
         }
     }
 
-    /// Turns a staged bundle into a case, merges it into the case it re-sends, or records it as a duplicate.
-    /// `place(caseID)` moves the staged files to their final folder: it runs inside the write transaction, so the case
-    /// row is committed only after its files are durable, and it must only rename (a folder already at the target is
-    /// the caller's to handle, outside the transaction). `beforeCommit` runs last inside the transaction (the fault
-    /// seam of the tests). A commit without files (`commit.files` empty) throws `FilesNeeded` if it must store them.
+    /// Turns a staged bundle into a case, merges it into the case it re-sends, or records it as a duplicate: a group
+    /// of one (`commitIntakeGroup`). `place(caseID)` renames the staged files into their case's folder.
     public func commitIntake(
         _ commit: IntakeCommit, now: Date, place: (String) throws -> Void, beforeCommit: () throws -> Void = {}
     ) throws -> IntakeOutcome {
+        try commitIntakeGroup([commit], now: now, place: { try place($1) }, beforeCommit: beforeCommit)[0]
+    }
+
+    /// Commits several staged bundles in one transaction (a burst of small uploads), each decided on its own as if
+    /// committed alone, in order, so a later one sees an earlier one's case. `place(index, caseID)` moves the staged
+    /// files of `commits[index]` to their case's folder: it runs inside the write transaction, so a case row is
+    /// committed only after its files are durable, and it must only rename (a folder already at the target is the
+    /// caller's to handle, outside the transaction). `afterPlacing` runs once, after the last rename (making the
+    /// renames durable); `beforeCommit` last (the fault seam of the tests). A commit without files (`files` empty)
+    /// throws `FilesNeeded` if it must store them.
+    public func commitIntakeGroup(
+        _ commits: [IntakeCommit], now: Date, place: (Int, String) throws -> Void, afterPlacing: () throws -> Void = {},
+        beforeCommit: () throws -> Void = {}
+    ) throws -> [IntakeOutcome] {
         try pool.write { db in
-            let at = Timestamps.format(now)
-            let manifest = commit.manifest
-            var related: CaseRecord?
-            if let current = try matchingCase(db, submissionID: manifest.submissionID, contentSHA256: commit.contentSHA256) {
-                let merged = try hasMerged(db, commit.manifestBytes, into: current.id)
-                switch Resend.decide(manifest, contentSHA256: commit.contentSHA256, against: current.information, alreadyMerged: merged) {
-                case .duplicate(let original, let reason):
-                    try recordDuplicate(db, commit, of: original, matchedBy: reason, at: at)
-                    return .duplicate(of: original, matchedBy: reason)
-                case .conflict(let rejection):
-                    return .conflict(rejection)
-                case .update(let update):
-                    let record = try applyUpdate(db, update, to: current, from: commit, at: at)
-                    try beforeCommit()
-                    return .updated(caseID: record.id, priority: record.priority, changes: update.changes)
-                case .newCase:
-                    related = current
-                }
+            var outcomes: [IntakeOutcome] = []
+            for (index, commit) in commits.enumerated() {
+                outcomes.append(try commitOne(db, commit, now: now, place: { try place(index, $0) }))
             }
-            guard !commit.files.isEmpty else { throw FilesNeeded() }
-            let caseID = try storeCase(db, commit, related: related, at: at, now: now, place: place)
+            if outcomes.contains(where: { if case .stored = $0 { true } else { false } }) { try afterPlacing() }
             try beforeCommit()
-            return .stored(caseID: caseID, priority: manifest.priority)
+            return outcomes
         }
+    }
+
+    private func commitOne(_ db: Database, _ commit: IntakeCommit, now: Date, place: (String) throws -> Void) throws -> IntakeOutcome {
+        let at = Timestamps.format(now)
+        let manifest = commit.manifest
+        var related: CaseRecord?
+        if let current = try matchingCase(db, submissionID: manifest.submissionID, contentSHA256: commit.contentSHA256) {
+            let merged = try hasMerged(db, commit.manifestBytes, into: current.id)
+            switch Resend.decide(manifest, contentSHA256: commit.contentSHA256, against: current.information, alreadyMerged: merged) {
+            case .duplicate(let original, let reason):
+                try recordDuplicate(db, commit, of: original, matchedBy: reason, at: at)
+                return .duplicate(of: original, matchedBy: reason)
+            case .conflict(let rejection):
+                return .conflict(rejection)
+            case .update(let update):
+                let record = try applyUpdate(db, update, to: current, from: commit, at: at)
+                return .updated(caseID: record.id, priority: record.priority, changes: update.changes)
+            case .newCase:
+                related = current
+            }
+        }
+        guard !commit.files.isEmpty else { throw FilesNeeded() }
+        let caseID = try storeCase(db, commit, related: related, at: at, now: now, place: place)
+        return .stored(caseID: caseID, priority: manifest.priority)
     }
 
     private func recordDuplicate(_ db: Database, _ commit: IntakeCommit, of original: String, matchedBy reason: MatchReason, at: String) throws {

@@ -145,7 +145,7 @@ struct CrashLoopTests {
         for _ in 1...Self.kills {
             // Not waiting for readiness: a kill during start-up (migrations, repairs) is one of the moments tested.
             try sandbox.startDaemon(waitUntilReady: false)
-            for _ in 0..<Int.random(in: 1...3, using: &stream.random) { try stream.dropOne() }
+            for _ in 0..<Int.random(in: 1...6, using: &stream.random) { try stream.dropOne() }
             // The kill moment is chosen, not waited for: each poll below gives up after a second and kills anyway.
             switch Int.random(in: 0..<3, using: &stream.random) {
             case 0:
@@ -186,28 +186,35 @@ struct CrashLoopTests {
             """)
     }
 
-    /// Each valid submission is exactly one case with its files intact; every other upload of it was a duplicate;
-    /// each invalid upload was quarantined exactly once with its reason.
+    /// Each valid submission (with its re-sends) is exactly one case; every other upload of it was a duplicate or
+    /// merged exactly once; each invalid upload was quarantined exactly once with its reason.
     func checkEveryUploadAccountedFor(_ dropped: [Dropped], database: DatabaseQueue, sandbox: Sandbox) throws {
         try database.read { db in
-            for upload in dropped {
-                guard let original = upload.updates else { continue }
-                let rows = try Row.fetchAll(db, sql: """
-                    SELECT case_updates.case_id AS id, cases.submission_id AS original FROM case_updates JOIN cases ON cases.id = case_updates.case_id
-                    WHERE case_updates.submission_id = ?
-                    """, arguments: [upload.submissionID])
-                #expect(rows.count == 1 && rows.first?["original"] == original, "\(upload.name) updated \(rows)")
-            }
-            let newCases = dropped.filter { $0.rejection == nil && $0.updates == nil }
-            for (submission, uploads) in Dictionary(grouping: newCases, by: \.submissionID) {
-                let ids = try String.fetchAll(db, sql: "SELECT id FROM cases WHERE submission_id = ?", arguments: [submission])
-                #expect(ids.count == 1, "\(submission) is \(ids.count) cases")
+            // A re-send with new information and the bundle it re-sends are one family: whichever was taken first is
+            // the case (the re-send ranks higher, being urgent), and every other submission of the family is merged
+            // into it exactly once.
+            let valid = dropped.filter { $0.rejection == nil }
+            let families = Dictionary(grouping: valid, by: { $0.updates ?? $0.submissionID })
+            for (original, uploads) in families {
+                let submissions = Array(Set(uploads.map(\.submissionID)))
+                let marks = submissions.map { _ in "?" }.joined(separator: ",")
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT id, submission_id FROM cases WHERE submission_id IN (\(marks))", arguments: StatementArguments(submissions))
+                #expect(rows.count == 1, "\(original) and its re-sends are \(rows.count) cases")
+                guard let row = rows.first else { continue }
+                let id: String = row["id"], caseSubmission: String = row["submission_id"]
+                for submission in submissions where submission != caseSubmission {
+                    let merged = try Int.fetchOne(
+                        db, sql: "SELECT count(*) FROM case_updates WHERE case_id = ? AND submission_id = ?", arguments: [id, submission])
+                    #expect(merged == 1, "\(submission) was merged into \(id) \(merged ?? 0) times")
+                }
+                let sameSubmission = uploads.filter { $0.submissionID == caseSubmission }
                 let duplicates = try Int.fetchOne(
-                    db, sql: "SELECT count(DISTINCT upload_name) FROM rejections WHERE code = 'duplicate' AND duplicate_of = ? AND upload_name IN (\(uploads.map { _ in "?" }.joined(separator: ",")))",
-                    arguments: StatementArguments([ids.first ?? ""] + uploads.map(\.name))) ?? 0
-                #expect(duplicates >= uploads.count - 1, "\(submission): \(uploads.count) uploads but only \(duplicates) recorded as duplicates")
-                let intake = try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE case_id = ? AND type = 'intake'", arguments: [ids.first ?? ""])
-                #expect(intake == 1, "\(submission): \(intake ?? 0) intake events")
+                    db, sql: "SELECT count(DISTINCT upload_name) FROM rejections WHERE code = 'duplicate' AND duplicate_of = ? AND upload_name IN (\(sameSubmission.map { _ in "?" }.joined(separator: ",")))",
+                    arguments: StatementArguments([id] + sameSubmission.map(\.name))) ?? 0
+                #expect(duplicates >= sameSubmission.count - 1, "\(caseSubmission): \(sameSubmission.count) uploads but only \(duplicates) recorded as duplicates")
+                let intake = try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE case_id = ? AND type = 'intake'", arguments: [id])
+                #expect(intake == 1, "\(id): \(intake ?? 0) intake events")
             }
             for upload in dropped where upload.rejection != nil {
                 let rows = try Row.fetchAll(db, sql: "SELECT code, quarantine FROM rejections WHERE upload_name = ?", arguments: [upload.name])
@@ -220,7 +227,7 @@ struct CrashLoopTests {
                 }
                 #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM cases WHERE submission_id = ?", arguments: [upload.submissionID]) == 0)
             }
-            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM cases") == Set(newCases.map(\.submissionID)).count,
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM cases") == families.count,
                     "no case that was not dropped")
         }
     }

@@ -41,3 +41,20 @@ struct IntakeQueueTests {
         #expect(queue.next(for: .main) == nil)
     }
 }
+
+extension IntakeQueueTests {
+    @Test("Small uploads behind each other are taken as one group; an emergency always alone; a large one ends a group")
+    func groups() {
+        var queue = IntakeQueue(expressMaxBytes: Self.express)
+        for index in 0..<40 { queue.insert(.init(name: "r\(index)", priority: .routine, bytes: 2 << 20, arrival: UInt64(index))) }
+        let first = queue.nextGroup(for: .main)
+        #expect(first.map(\.name) == (0..<IntakeQueue.groupLimit).map { "r\($0)" }, "16 of 2 MiB fit in 32 MiB")
+        queue.insert(.init(name: "e", priority: .emergency, bytes: 1000, arrival: 100))
+        #expect(queue.nextGroup(for: .express).map(\.name) == ["e"])
+        queue.insert(.init(name: "big", priority: .urgent, bytes: 1 << 30, arrival: 101))
+        #expect(queue.nextGroup(for: .main).map(\.name) == ["big"], "a large upload is taken alone")
+        var bytes = IntakeQueue(expressMaxBytes: 5 << 20)
+        for index in 0..<4 { bytes.insert(.init(name: "s\(index)", priority: .routine, bytes: 2 << 20, arrival: UInt64(index))) }
+        #expect(bytes.nextGroup(for: .express).count == 2, "a group stays within the express lane's size")
+    }
+}

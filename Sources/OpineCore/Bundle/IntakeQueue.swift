@@ -43,6 +43,8 @@ public struct IntakeQueue: Sendable {
     public var expressMaxBytes: Int64
     /// Kept in taking order; a flood is thousands long, so insertion is a binary search and one move.
     private var entries: [Entry] = []
+    /// The names in `entries`, so asking whether one waits costs no walk through thousands.
+    private var names: Set<String> = []
 
     /// An empty queue whose express lane takes uploads of at most `expressMaxBytes`.
     public init(expressMaxBytes: Int64) {
@@ -53,7 +55,7 @@ public struct IntakeQueue: Sendable {
     public var count: Int { entries.count }
 
     /// Whether the named upload is waiting in the queue.
-    public func contains(_ name: String) -> Bool { entries.contains { $0.name == name } }
+    public func contains(_ name: String) -> Bool { names.contains(name) }
 
     /// Adds (or re-ranks) an upload.
     public mutating func insert(_ entry: Entry) {
@@ -64,10 +66,12 @@ public struct IntakeQueue: Sendable {
             if entries[middle].precedes(entry) { low = middle + 1 } else { high = middle }
         }
         entries.insert(entry, at: low)
+        names.insert(entry.name)
     }
 
     /// Drops an upload that changed or vanished; it is looked at again before it is queued again.
     public mutating func remove(_ name: String) {
+        guard names.remove(name) != nil else { return }
         entries.removeAll { $0.name == name }
     }
 
@@ -79,9 +83,32 @@ public struct IntakeQueue: Sendable {
         }
     }
 
+    /// The most uploads one group holds (`nextGroup`).
+    public static let groupLimit = 16
+
+    /// Removes and returns what `lane` takes next: the first upload it may take and, unless that is an emergency,
+    /// the small uploads right behind it, up to `groupLimit` and `expressMaxBytes` together. A group is made durable
+    /// and committed at once (one durability point, one transaction), which is what makes a burst of small bundles
+    /// cheap; an emergency is always taken alone, so nothing is committed with it that could delay it. Empty when
+    /// the lane may take none of those waiting.
+    public mutating func nextGroup(for lane: Lane) -> [Entry] {
+        guard let first = next(for: lane) else { return [] }
+        var group = [first], bytes = first.bytes
+        guard first.priority != .emergency, first.bytes <= expressMaxBytes else { return group }
+        while group.count < Self.groupLimit, let candidate = entries.first, candidate.priority != .emergency,
+              accepts(lane, candidate), bytes + candidate.bytes <= expressMaxBytes {
+            bytes += candidate.bytes
+            group.append(candidate)
+            names.remove(candidate.name)
+            entries.removeFirst()
+        }
+        return group
+    }
+
     /// Removes and returns the first upload `lane` may take; nil when it may take none of those waiting.
     public mutating func next(for lane: Lane) -> Entry? {
         guard let index = entries.firstIndex(where: { accepts(lane, $0) }) else { return nil }
+        names.remove(entries[index].name)
         return entries.remove(at: index)
     }
 }

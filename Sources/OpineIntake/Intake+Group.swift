@@ -1,0 +1,133 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Logging
+import OpineCore
+import OpineStore
+
+/// Taking uploads in groups: several small bundles staged one after another, made durable at one point and committed
+/// in one transaction, then removed from the drop directory with one directory sync. A burst of small uploads then
+/// pays for one flush and one commit per group instead of per upload; a group of one is the ordinary take.
+extension Intake {
+    /// Takes `uploads` as one group and says what became of each, in order. `heartbeat` is beaten on every chunk
+    /// copied; `fileByFile` makes the group durable file by file instead of with `syncfs`, which would also wait for
+    /// what another lane is writing (the express lane, where an emergency must never wait for a study).
+    func take(_ uploads: [(name: String, look: UploadLook?)], heartbeat: Heartbeat?, fileByFile: Bool = false) -> [Outcome] {
+        var outcomes = [Outcome?](repeating: nil, count: uploads.count)
+        var staged: [(index: Int, upload: Staged)] = []
+        // Opened before anything is written, so `syncfs` reports any writeback error on the file system since.
+        let syncer = Result { try StagingSync(staging: configuration.stagingDirectory) }
+        for (index, upload) in uploads.enumerated() {
+            switch prepare(upload.name, look: upload.look, heartbeat: heartbeat ?? self.heartbeat) {
+            case .done(let outcome): outcomes[index] = outcome
+            case .staged(let ready): staged.append((index, ready))
+            }
+        }
+        if !staged.isEmpty {
+            let results = finishGroup(staged.map(\.upload), syncer: syncer, fileByFile: fileByFile)
+            for (position, result) in results.enumerated() { outcomes[staged[position].index] = result }
+        }
+        let all = outcomes.map { $0 ?? .vanished }
+        all.forEach(note)
+        return all
+    }
+
+    /// Makes the staged uploads durable, commits them together and removes them from the drop directory. A failure
+    /// before the commit leaves every upload of the group waiting, to be tried again; the staging folders are removed.
+    private func finishGroup(_ group: [Staged], syncer: Result<StagingSync, Error>, fileByFile: Bool) -> [Outcome] {
+        var placed = Set<Int>()
+        defer {
+            for (index, upload) in group.enumerated() where !placed.contains(index) {
+                try? FileOperations.removeTree(upload.directory)
+            }
+        }
+        let outcomes: [IntakeOutcome]
+        do {
+            try makeDurable(group, syncer: syncer, fileByFile: fileByFile)
+            outcomes = try commitGroup(group, placed: &placed)
+        } catch {
+            return group.map { retryLater($0.name, error) }
+        }
+        var results: [Outcome] = []
+        var taken: [String] = []
+        for (upload, outcome) in zip(group, outcomes) {
+            if case .conflict(let rejection) = outcome {
+                results.append(quarantine(name: upload.name, path: upload.path, rejection: rejection, submissionID: upload.commit.manifest.submissionID))
+                continue
+            }
+            results.append(logged(outcome, upload.commit))
+            taken.append(upload.path)
+        }
+        if outcomes.contains(where: { if case .duplicate = $0 { false } else { true } }) { announce() }
+        removeTaken(taken)
+        return results
+    }
+
+    /// One durability point for the whole group: `syncfs`, or file by file for a small single bundle and in the
+    /// express lane (see `take`).
+    private func makeDurable(_ group: [Staged], syncer: Result<StagingSync, Error>, fileByFile: Bool) throws {
+        let syncer = try syncer.get()
+        let small = group.count == 1
+            && StagingSync.isSmall(files: group[0].commit.files.count, bytes: group[0].commit.totalBytes, limits: limits)
+        if fileByFile || small {
+            try syncer.finish(files: group.flatMap(\.files), directories: group.flatMap(\.directories))
+        } else {
+            try syncer.finish()
+        }
+    }
+
+    /// Commits the group in one transaction, each staged folder renamed into the store inside it and the store's
+    /// folder synced once. A folder already at a target (a leftover of an attempt whose commit failed) rolls the
+    /// transaction back; it is set aside out here and the commit tried once more.
+    private func commitGroup(_ group: [Staged], placed: inout Set<Int>) throws -> [IntakeOutcome] {
+        var setAsideOnce = false
+        while true {
+            var renamed: [Int: String] = [:]
+            do {
+                let outcomes = try store.commitIntakeGroup(
+                    group.map(\.commit), now: clock(),
+                    place: { index, caseID in
+                        let target = configuration.casesDirectory + "/" + caseID
+                        try place(group[index].directory, at: target)
+                        renamed[index] = target
+                    },
+                    afterPlacing: { try FileOperations.syncDirectory(configuration.casesDirectory) },
+                    beforeCommit: { try FaultInjection.check(.commit, store.path) })
+                placed.formUnion(renamed.keys)
+                return outcomes
+            } catch let occupied as FolderOccupied where !setAsideOnce {
+                // Rolled back: the folders renamed so far go back to staging for the second try.
+                setAsideOnce = true
+                for (index, target) in renamed { try FileOperations.renameNoReplace(target, group[index].directory) }
+                try setAside(occupied.path)
+            } catch {
+                for target in renamed.values { try? FileOperations.removeTree(target) }
+                throw error
+            }
+        }
+    }
+
+    /// Renames each taken upload to a hidden name (the loop ignores it; start-up removes a leftover), makes the
+    /// renames durable with one sync of the drop directory, then deletes them. A failure only leaves a leftover: the
+    /// cases are safe, and the next take of a leftover under its own name finds it an exact re-send.
+    func removeTaken(_ paths: [String]) {
+        guard !paths.isEmpty else { return }
+        var hidden: [String] = []
+        for path in paths {
+            let target = configuration.dropDirectory + "/" + Self.takenPrefix + UUID().uuidString.lowercased()
+            do {
+                try FileOperations.renameNoReplace(path, target)
+                hidden.append(target)
+            } catch {
+                logger.warning("case stored but the upload could not be removed", metadata: ["error": "\(error)"])
+            }
+        }
+        do {
+            try FileOperations.syncDirectory(configuration.dropDirectory)
+        } catch {
+            logger.warning("case stored but the upload's removal could not be made durable", metadata: ["error": "\(error)"])
+        }
+        for path in hidden { try? FileOperations.removeTree(path) }
+    }
+}
