@@ -2,16 +2,17 @@
 import Glibc
 #endif
 import CLinux
-import Foundation
 import OpineCore
 import OpineStore
 
-/// Makes a bundle's staged files durable together. Each file's writeback starts as it is closed
+/// Makes a group's staged files durable together. Each file's writeback starts as it is closed
 /// (`ChunkWriter.close`), so the disk works while later files are copied; `finish` then commits them all with one
-/// `syncfs(2)` on the staging file system: one journal commit and one cache flush per bundle, where an fsync per
+/// `syncfs(2)` on the staging file system: one journal commit and one cache flush per group, where an fsync per
 /// file costs a flush each (2,048 of them for a large MRI series). The staging directory is opened first, so
 /// `syncfs` reports any writeback error on that file system since (Linux 5.8 and later); an error aborts the
-/// bundle, unrelated or not, and it is taken again later. Nothing is committed before `finish` succeeds.
+/// group, unrelated or not, and it is taken again later. A small single bundle, and any group in the express lane,
+/// is synced file by file instead (`finish(files:directories:)`), so it never waits for what another lane is
+/// writing. Nothing is committed before `finish` succeeds.
 final class StagingSync {
     private let directory: Int32
     private let display: String
@@ -42,6 +43,6 @@ final class StagingSync {
 
     /// Whether a bundle is small enough to be made durable file by file (`finish(files:directories:)`).
     static func isSmall(files: Int, bytes: Int64, limits: IntakeSettings) -> Bool {
-        ProcessInfo.processInfo.environment["OPINE_X_SYNCFS"] == nil && files <= 64 && bytes <= limits.expressLaneMaxBytes
+        files <= 64 && bytes <= limits.expressLaneMaxBytes
     }
 }
