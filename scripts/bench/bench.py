@@ -12,13 +12,17 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import redflags  # noqa: E402
 import scenarios  # noqa: E402
 
 FULL = {"burst_bundles": 1000, "dicom_bytes": 512 * 1024, "study_files": 2048, "study_file_bytes": 512 * 1024,
-        "latency_bundles": 200, "webhook_events": 20_000, "cli_small": 10_000, "cli_large": 1_000_000}
+        "latency_bundles": 200, "webhook_events": 20_000, "cli_small": 10_000, "cli_large": 1_000_000,
+        "queue_bundles": 3000, "emergencies": 20, "load_study_files": 3072, "load_study_file_bytes": 1 << 20}
 QUICK = {"burst_bundles": 20, "dicom_bytes": 16 * 1024, "study_files": 32, "study_file_bytes": 64 * 1024,
-         "latency_bundles": 10, "webhook_events": 200, "cli_small": 100, "cli_large": 1_000}
-SCENARIOS = {"burst": scenarios.burst_intake, "study": scenarios.large_study, "latency": scenarios.latency,
+         "latency_bundles": 10, "webhook_events": 200, "cli_small": 100, "cli_large": 1_000,
+         "queue_bundles": 60, "emergencies": 2, "load_study_files": 64, "load_study_file_bytes": 256 * 1024}
+SCENARIOS = {"burst": scenarios.burst_intake, "study": scenarios.large_study, "ratio": redflags.burst_ratio,
+             "redflags": redflags.emergency_under_load, "latency": scenarios.latency,
              "webhooks": scenarios.webhook_throughput, "cli": scenarios.cli_at_scale}
 
 

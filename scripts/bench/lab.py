@@ -29,7 +29,7 @@ def dicom(size, tag):
     return head + body
 
 
-def write_bundle(folder, submission, files):
+def write_bundle(folder, submission, files, symptoms=("sciatica",)):
     """files: [(path, bytes, kind, media_type)]; writes them and a manifest listing their sizes and SHA-256."""
     listed = []
     for path, data, kind, media in files:
@@ -43,19 +43,34 @@ def write_bundle(folder, submission, files):
         "version": 1, "submission_id": submission, "submitted_at": "2026-11-26T09:30:00Z",
         "patient": {"name": "Bench Patient", "date_of_birth": "1970-01-01", "email": "bench@example.org"},
         "consent": {"hipaa_authorization": True, "signed_at": "2026-11-26T09:29:00Z"},
-        "request": {"regions": ["lumbar"], "question": "Benchmark bundle.", "symptoms": ["sciatica"]},
+        "request": {"regions": ["lumbar"], "question": "Benchmark bundle.", "symptoms": list(symptoms)},
         "files": listed,
     }
     with open(os.path.join(folder, "manifest.json"), "w") as f:
         json.dump(manifest, f)
 
 
-def typical_bundle(folder, index, pdf_bytes=200_000, dicom_files=4, dicom_bytes=512 * 1024):
+def typical_bundle(folder, index, pdf_bytes=200_000, dicom_files=4, dicom_bytes=512 * 1024, symptoms=("sciatica",),
+                   submission=None):
     tag = b"bench-%08d" % index
     files = [("report.pdf", pdf(pdf_bytes, tag), "radiology_report", "application/pdf")]
     files += [("MRI/IM%06d" % n, dicom(dicom_bytes, tag + b"-%d" % n), "imaging", "application/dicom")
               for n in range(dicom_files)]
-    write_bundle(folder, "bench-%s-%d" % (os.path.basename(os.path.dirname(folder)), index), files)
+    write_bundle(folder, submission or "bench-%s-%d" % (os.path.basename(os.path.dirname(folder)), index), files, symptoms)
+
+
+def zip_bundle(folder, path):
+    """The directory bundle at `folder` as a zip at `path` (stored, manifest first), as an upload page would send it."""
+    import zipfile
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        archive.write(os.path.join(folder, "manifest.json"), "manifest.json")
+        for root, _, names in os.walk(folder):
+            for name in sorted(names):
+                full = os.path.join(root, name)
+                relative = os.path.relpath(full, folder)
+                if relative != "manifest.json":
+                    archive.write(full, relative)
+    shutil.rmtree(folder)
 
 
 def tree_bytes(root):

@@ -5,6 +5,7 @@ import shutil
 import time
 
 import lab
+import redflags
 
 
 def fresh(root):
@@ -42,6 +43,7 @@ def burst_intake(binaries, work, size, repetitions):
         lab.remove_floor_copy(work)
     count = size["burst_bundles"]
     seconds, floor = lab.median(runs), lab.median(floors)
+    redflags.MEASURED["burst"] = (seconds, total)
     return [
         ("1. burst intake", "%d bundles, %.0f MB: time to last case" % (count, total / 1e6), "%.2f s (%.0f bundles/s, %.0f MB/s)"
          % (seconds, count / seconds, total / 1e6 / seconds), "%.2f s" % floor, seconds / floor, "≤ 1.5× floor", seconds <= 1.5 * floor),
@@ -76,6 +78,7 @@ def large_study(binaries, work, size, repetitions):
         daemon.stop()
         lab.remove_floor_copy(work)
     seconds, floor, peak = lab.median(runs), lab.median(floors), lab.median(peaks)
+    redflags.MEASURED["study"] = (seconds, total)
     return [
         ("2. large study", "%d files, %.2f GiB: time to committed case" % (size["study_files"], total / 2**30),
          "%.2f s (%.0f MB/s)" % (seconds, total / 1e6 / seconds), "%.2f s" % floor, seconds / floor, "≤ 1.0× floor", seconds <= floor),
