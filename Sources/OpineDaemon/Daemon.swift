@@ -82,8 +82,7 @@ public enum Daemon {
         try intake.prepare()
         let supervisor = Supervisor(
             configuration: configuration, notifier: notifier, heartbeats: [intakeBeat, deliveryBeat, clocksBeat] + laneBeats,
-            store: store, logger: logger,
-            intakeProblem: { intake.problem })
+            store: store, logger: logger, intakeProblem: { intake.problem })
         let loop = try IntakeLoop(
             intake: intake, logger: logger, maxIdle: maxIdle, laneHeartbeats: laneBeats, onPass: { intakeBeat.beat() },
             onReady: {
@@ -91,10 +90,7 @@ public enum Daemon {
                 let released = StartupPages.release()
                 logger.info("opined ready", metadata: ["startup_code_released_kib": "\(released / 1024)"])
             })
-        logger.info("opined started", metadata: [
-            "version": "\(Opine.version)", "drop": "\(configuration.dropDirectory)", "state": "\(configuration.stateDirectory)",
-            "endpoints": "\(configuration.webhooks.endpoints.map(\.name).joined(separator: ","))",
-        ])
+        logStart(configuration, logger)
         let reloader = Reloader(
             current: configuration, environment: environment, reload: reload, notifier: notifier, logger: logger,
             apply: { configuration, signers in
@@ -110,6 +106,13 @@ public enum Daemon {
         // Fold the write-ahead log back into the database, so a backup of the file alone is whole.
         _ = try? await store.pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
         logger.info("opined stopped")
+    }
+
+    private static func logStart(_ configuration: Configuration, _ logger: Logger) {
+        logger.info("opined started", metadata: [
+            "version": "\(Opine.version)", "drop": "\(configuration.dropDirectory)", "state": "\(configuration.stateDirectory)",
+            "endpoints": "\(configuration.webhooks.endpoints.map(\.name).joined(separator: ","))",
+        ])
     }
 
     /// The four loops as services. They shut down in reverse: intake stops first, then the clocks, then delivery

@@ -142,21 +142,7 @@ public final class Intake: @unchecked Sendable {
             submissionID = manifest.submissionID
             try checkInventory(inventory, against: manifest)
 
-            // An exact re-send, or another bundle under a case's submission id, is settled before any byte is copied.
-            let declared = Admission.contentSHA256(manifest.files.map { ($0.path, $0.sha256) })
-            switch try store.resendCheck(manifest, declaredContent: declared) {
-            case .duplicate?, .conflict?:
-                let commit = IntakeCommit(
-                    manifest: manifest, manifestBytes: manifestBytes, uploadName: name.escapedForDisplay, files: [],
-                    contentSHA256: declared, totalBytes: 0)
-                do {
-                    return .done(try finish(commit, uploadPath: uploadPath))
-                } catch is FilesNeeded {
-                    break  // The case changed meanwhile: copy and commit as any other upload.
-                }
-            default:
-                break
-            }
+            if let settled = try settledBeforeCopy(manifest, manifestBytes, name: name, uploadPath: uploadPath) { return .done(settled) }
             let directory = configuration.stagingDirectory + "/" + UUID().uuidString.lowercased()
             stagingDirectory = directory
             let result = try stage(
@@ -171,6 +157,25 @@ public final class Intake: @unchecked Sendable {
             return .done(.vanished)
         } catch {
             return .done(retryLater(name, error))
+        }
+    }
+
+    /// An exact re-send, or another bundle under a case's submission id, settled before any byte is copied; nil when
+    /// the upload must be copied (new, new information, or the case changed meanwhile).
+    private func settledBeforeCopy(_ manifest: Manifest, _ manifestBytes: [UInt8], name: String, uploadPath: String) throws -> Outcome? {
+        let declared = Admission.contentSHA256(manifest.files.map { ($0.path, $0.sha256) })
+        switch try store.resendCheck(manifest, declaredContent: declared) {
+        case .duplicate?, .conflict?:
+            let commit = IntakeCommit(
+                manifest: manifest, manifestBytes: manifestBytes, uploadName: name.escapedForDisplay, files: [],
+                contentSHA256: declared, totalBytes: 0)
+            do {
+                return try finish(commit, uploadPath: uploadPath)
+            } catch is FilesNeeded {
+                return nil
+            }
+        default:
+            return nil
         }
     }
 
@@ -250,14 +255,7 @@ public final class Intake: @unchecked Sendable {
                 caseID: "", path: file.path, kind: file.kind, mediaType: file.mediaType.rawValue, size: file.size,
                 sha256: file.sha256, storedSHA256: sink.storedSHA256))
         }
-        // The staging folder is private until it is renamed into the store, so the manifest needs no temporary
-        // name; the durability point makes it, every file and every new directory entry durable.
-        let manifestFile = try writer.create(directory + "/" + Manifest.fileName, size: Int64(manifestBytes.count))
-        do {
-            defer { writer.close(manifestFile) }
-            try manifestBytes.withUnsafeBytes { try writer.write(manifestFile, $0) }
-        }
-        try writer.drain()
+        try writeManifest(manifestBytes, into: directory, with: writer)
 
         let content = Admission.contentSHA256(records.map { ($0.path, $0.sha256) })
         let commit = IntakeCommit(
@@ -265,6 +263,17 @@ public final class Intake: @unchecked Sendable {
             contentSHA256: content, totalBytes: total)
         let paths = records.map { directory + "/" + $0.path } + [directory + "/" + Manifest.fileName]
         return (commit, paths, directories.sorted())
+    }
+
+    /// The staging folder is private until it is renamed into the store, so the manifest needs no temporary name;
+    /// the durability point makes it, every file and every new directory entry durable.
+    private func writeManifest(_ bytes: [UInt8], into directory: String, with writer: ChunkWriter) throws {
+        let file = try writer.create(directory + "/" + Manifest.fileName, size: Int64(bytes.count))
+        do {
+            defer { writer.close(file) }
+            try bytes.withUnsafeBytes { try writer.write(file, $0) }
+        }
+        try writer.drain()
     }
 
     static func isDiskFull(_ error: Error) -> Bool {

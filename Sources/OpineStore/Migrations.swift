@@ -273,7 +273,12 @@ enum Migrations {
     /// and the new case names the one it follows. Every re-send's manifest is kept in `case_updates`.
     private static func resends(_ db: Database) throws {
         let columns = try db.columns(in: "cases").map(\.name).joined(separator: ", ")
-        try db.execute(sql: """
+        try db.execute(sql: casesV9.replacingOccurrences(of: "@COLUMNS@", with: columns))
+    }
+
+    /// `v9-resends`: the cases table rebuilt without the unique submission id, its indexes and triggers made again,
+    /// and `case_updates`.
+    private static let casesV9 = """
             CREATE TABLE cases_new (
                 seq INTEGER PRIMARY KEY AUTOINCREMENT,
                 id TEXT NOT NULL UNIQUE,
@@ -303,7 +308,7 @@ enum Migrations {
                 version INTEGER NOT NULL DEFAULT 1,
                 related_case_id TEXT
             );
-            INSERT INTO cases_new (\(columns)) SELECT \(columns) FROM cases;
+            INSERT INTO cases_new (@COLUMNS@) SELECT @COLUMNS@ FROM cases;
             DROP TABLE cases;
             ALTER TABLE cases_new RENAME TO cases;
             CREATE INDEX cases_submission ON cases(submission_id, seq);
@@ -337,6 +342,5 @@ enum Migrations {
             );
             CREATE INDEX case_updates_by_case ON case_updates(case_id, id);
             PRAGMA user_version = 9;
-            """)
-    }
+        """
 }

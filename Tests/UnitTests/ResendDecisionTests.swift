@@ -1,4 +1,4 @@
-import OpineCore
+@testable import OpineCore
 import Testing
 
 @Suite("Re-send decisions: only an exact repeat is a duplicate; new information merges, escalates, or opens a linked case")

@@ -51,18 +51,22 @@ struct Show: ParsableCommand {
             Output.line()
             Output.line("Files:")
             Output.table(["  PATH", "KIND", "TYPE", "BYTES"], files.map { ["  " + $0.path, $0.kind, $0.mediaType, String($0.size)] })
-            if !updates.isEmpty {
-                Output.line()
-                Output.line("Updates (re-sends merged into the case):")
-                Output.table(["  AT", "SUBMISSION", "CHANGED"], updates.map {
-                    ["  " + Output.minute($0.at), $0.submissionID, $0.changed.map(\.rawValue).joined(separator: ", ")]
-                })
-            }
+            printUpdates(updates)
             if !letters.isEmpty {
                 Output.line()
                 Output.line("Letters:")
                 Output.table(["  FILE", "TYPE", "BYTES", "SENT BY", "AT"], letters.map { ["  " + $0.fileName, $0.mediaType, String($0.size), $0.actor, Output.minute($0.createdAt)] })
             }
         }
+    }
+
+    /// The re-sends merged into the case, if any: when, under which submission id, what they changed.
+    private func printUpdates(_ updates: [CaseUpdateRecord]) {
+        guard !updates.isEmpty else { return }
+        Output.line()
+        Output.line("Updates (re-sends merged into the case):")
+        Output.table(["  AT", "SUBMISSION", "CHANGED"], updates.map {
+            ["  " + Output.minute($0.at), $0.submissionID, $0.changed.map(\.rawValue).joined(separator: ", ")]
+        })
     }
 }
