@@ -13,7 +13,10 @@ extension Intake {
     /// Takes `uploads` as one group and says what became of each, in order. `heartbeat` is beaten on every chunk
     /// copied; `fileByFile` makes the group durable file by file instead of with `syncfs`, which would also wait for
     /// what another lane is writing (the express lane, where an emergency must never wait for a study).
-    func take(_ uploads: [(name: String, look: UploadLook?)], heartbeat: Heartbeat?, fileByFile: Bool = false) -> [Outcome] {
+    /// `deferDeletion` lets small taken uploads wait, renamed aside, until intake is idle (`TakenUploads`).
+    func take(
+        _ uploads: [(name: String, look: UploadLook?)], heartbeat: Heartbeat?, fileByFile: Bool = false, deferDeletion: Bool = false
+    ) -> [Outcome] {
         var outcomes = [Outcome?](repeating: nil, count: uploads.count)
         var staged: [(index: Int, upload: Staged)] = []
         // Opened before anything is written, so `syncfs` reports any writeback error on the file system since.
@@ -25,7 +28,7 @@ extension Intake {
             }
         }
         if !staged.isEmpty {
-            let results = finishGroup(staged.map(\.upload), syncer: syncer, fileByFile: fileByFile)
+            let results = finishGroup(staged.map(\.upload), syncer: syncer, fileByFile: fileByFile, deferDeletion: deferDeletion)
             for (position, result) in results.enumerated() { outcomes[staged[position].index] = result }
         }
         let all = outcomes.map { $0 ?? .vanished }
@@ -35,7 +38,7 @@ extension Intake {
 
     /// Makes the staged uploads durable, commits them together and removes them from the drop directory. A failure
     /// before the commit leaves every upload of the group waiting, to be tried again; the staging folders are removed.
-    private func finishGroup(_ group: [Staged], syncer: Result<StagingSync, Error>, fileByFile: Bool) -> [Outcome] {
+    private func finishGroup(_ group: [Staged], syncer: Result<StagingSync, Error>, fileByFile: Bool, deferDeletion: Bool) -> [Outcome] {
         var placed = Set<Int>()
         defer {
             for (index, upload) in group.enumerated() where !placed.contains(index) {
@@ -50,17 +53,17 @@ extension Intake {
             return group.map { retryLater($0.name, error) }
         }
         var results: [Outcome] = []
-        var taken: [String] = []
+        var taken: [(path: String, small: Bool)] = []
         for (upload, outcome) in zip(group, outcomes) {
             if case .conflict(let rejection) = outcome {
                 results.append(quarantine(name: upload.name, path: upload.path, rejection: rejection, submissionID: upload.commit.manifest.submissionID))
                 continue
             }
             results.append(logged(outcome, upload.commit))
-            taken.append(upload.path)
+            taken.append((upload.path, upload.commit.totalBytes <= limits.expressLaneMaxBytes))
         }
         if outcomes.contains(where: { if case .duplicate = $0 { false } else { true } }) { announce() }
-        removeTaken(taken)
+        removeTaken(taken.map(\.path), deferring: deferDeletion ? Set(taken.filter(\.small).map(\.path)) : [])
         return results
     }
 
@@ -109,16 +112,17 @@ extension Intake {
     }
 
     /// Renames each taken upload to a hidden name (the loop ignores it; start-up removes a leftover), makes the
-    /// renames durable with one sync of the drop directory, then deletes them. A failure only leaves a leftover: the
-    /// cases are safe, and the next take of a leftover under its own name finds it an exact re-send.
-    func removeTaken(_ paths: [String]) {
+    /// renames durable with one sync of the drop directory, then deletes them, or, for those in `deferring`, leaves
+    /// the deletion for when intake is idle. A failure only leaves a leftover: the cases are safe, and the next take
+    /// of a leftover under its own name finds it an exact re-send.
+    func removeTaken(_ paths: [String], deferring: Set<String> = []) {
         guard !paths.isEmpty else { return }
-        var hidden: [String] = []
+        var hidden: [(path: String, later: Bool)] = []
         for path in paths {
             let target = configuration.dropDirectory + "/" + Self.takenPrefix + UUID().uuidString.lowercased()
             do {
                 try FileOperations.renameNoReplace(path, target)
-                hidden.append(target)
+                hidden.append((target, deferring.contains(path)))
             } catch {
                 logger.warning("case stored but the upload could not be removed", metadata: ["error": "\(error)"])
             }
@@ -128,6 +132,6 @@ extension Intake {
         } catch {
             logger.warning("case stored but the upload's removal could not be made durable", metadata: ["error": "\(error)"])
         }
-        for path in hidden { try? FileOperations.removeTree(path) }
+        for (path, later) in hidden where !(later && taken.keep(path)) { try? FileOperations.removeTree(path) }
     }
 }

@@ -26,6 +26,8 @@ public final class Intake: @unchecked Sendable {
     private let currentLimits: Mutex<IntakeSettings>
     /// Why uploads cannot be taken right now (a full disk, an I/O error), until one is taken again.
     private let currentProblem = Mutex<Problem?>(nil)
+    /// Taken uploads renamed aside whose deletion waits until intake is idle.
+    let taken = TakenUploads()
 
     /// A failure that keeps uploads waiting in the drop directory; `opine status` reports it.
     public struct Problem: Sendable, Equatable {

@@ -85,7 +85,7 @@ final class IntakeLane: @unchecked Sendable {
     private func work() {
         while let job = nextJob() {
             // The express lane syncs file by file: a `syncfs` would wait for the study the main lane is writing.
-            let outcomes = intake.take(job.uploads, heartbeat: heartbeat, fileByFile: kind == .express)
+            let outcomes = intake.take(job.uploads, heartbeat: heartbeat, fileByFile: kind == .express, deferDeletion: true)
             heartbeat.beat()
             condition.withLock {
                 done += zip(job.uploads, outcomes).map { Completion(name: $0.name, outcome: $1) }

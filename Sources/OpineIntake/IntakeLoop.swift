@@ -98,7 +98,10 @@ public final class IntakeLoop: @unchecked Sendable {
     public func run() throws {
         let watcher = try DropWatcher(path: intake.configuration.dropDirectory)
         lanes.forEach { $0.start() }
-        defer { lanes.forEach { $0.stop() } }
+        defer {
+            lanes.forEach { $0.stop() }
+            intake.taken.deleteNow()
+        }
         var nextRescan = 0.0
         var ready = false
         while !isStopping {
@@ -263,7 +266,7 @@ public final class IntakeLoop: @unchecked Sendable {
     }
 
     /// Hands each idle lane what it takes next (one upload, or a group of small ones); once nothing is queued or
-    /// being taken, the copy buffers kept for the next bundle are freed.
+    /// being taken, the copy buffers kept for the next bundle are freed and the taken uploads deleted.
     private func dispatch() {
         var busy = false
         for lane in lanes where !isStopping {
@@ -274,6 +277,9 @@ public final class IntakeLoop: @unchecked Sendable {
             }
             busy = busy || !lane.isIdle
         }
-        if !busy, queue.count == 0 { ChunkBuffers.shared.release() }
+        if !busy, queue.count == 0 {
+            ChunkBuffers.shared.release()
+            intake.taken.deleteInBackground()
+        }
     }
 }
