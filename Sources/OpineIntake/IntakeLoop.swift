@@ -242,6 +242,8 @@ public final class IntakeLoop: @unchecked Sendable {
             .sorted { $0.1.arrival > $1.1.arrival }
         for (name, item) in due {
             if now - started > Self.lookBudgetSeconds || isStopping { return }
+            // A lane that finished meanwhile gets its next work now, not after the rest of the looking.
+            if queue.count > 0, lanes.contains(where: \.isIdle) { dispatch() }
             guard let look = UploadLook.look(at: name, in: intake.configuration.dropDirectory, limits: limits, today: intake.clock()) else {
                 forget(name)
                 continue
