@@ -6,24 +6,9 @@ import Logging
 import OpineCore
 import OpineStore
 
-/// Committing a taken upload: the store's transaction renames the staged folder into place, then the upload is
-/// removed from the drop directory. (Groups of staged uploads: `Intake+Group.swift`.)
+/// Committing taken uploads (`Intake+Group.swift`): what a commit came to, renaming a staged folder into place, and
+/// setting a leftover aside.
 extension Intake {
-    /// Commits an exact re-send or a conflict found before any byte was copied (no files to place), then removes
-    /// the upload or quarantines it. Throws `FilesNeeded` when the case changed so that the files must be copied.
-    func finish(_ commit: IntakeCommit, uploadPath: String) throws -> Outcome {
-        // With no files the store never places any: it throws `FilesNeeded` instead.
-        let outcome = try store.commitIntake(
-            commit, now: clock(), place: { _ in }, beforeCommit: { try FaultInjection.check(.commit, store.path) })
-        if case .conflict(let rejection) = outcome {
-            let name = String(uploadPath[uploadPath.index(after: uploadPath.lastIndex(of: "/")!)...])
-            return quarantine(name: name, path: uploadPath, rejection: rejection, submissionID: commit.manifest.submissionID)
-        }
-        if case .updated = outcome { announce() }
-        removeTaken([uploadPath])
-        return logged(outcome, commit)
-    }
-
     /// Logs what a commit came to (no patient data) and says it as intake's outcome.
     func logged(_ outcome: IntakeOutcome, _ commit: IntakeCommit) -> Outcome {
         switch outcome {

@@ -67,13 +67,15 @@ extension Intake {
         return results
     }
 
-    /// One durability point for the whole group: `syncfs`, or file by file for a small single bundle and in the
-    /// express lane (see `take`).
+    /// One durability point for the whole group: file by file for a small single bundle, and for a group of small
+    /// bundles in the express lane (see `take`); `syncfs` for anything larger, in either lane, where thousands of
+    /// fsyncs would cost more than waiting for the other lane's writes.
     private func makeDurable(_ group: [Staged], syncer: Result<StagingSync, Error>, fileByFile: Bool) throws {
         let syncer = try syncer.get()
-        let small = group.count == 1
-            && StagingSync.isSmall(files: group[0].commit.files.count, bytes: group[0].commit.totalBytes, limits: limits)
-        if fileByFile || small {
+        let files = group.reduce(0) { $0 + $1.commit.files.count }, bytes = group.reduce(0) { $0 + $1.commit.totalBytes }
+        let perFile = (fileByFile || group.count == 1)
+            && StagingSync.isSmall(files: files, bytes: bytes, limits: limits, bundles: group.count)
+        if perFile {
             try syncer.finish(files: group.flatMap(\.files), directories: group.flatMap(\.directories))
         } else {
             try syncer.finish()

@@ -144,7 +144,6 @@ public final class Intake: @unchecked Sendable {
             submissionID = manifest.submissionID
             try checkInventory(inventory, against: manifest)
 
-            if let settled = try settledBeforeCopy(manifest, manifestBytes, name: name, uploadPath: uploadPath) { return .done(settled) }
             let directory = configuration.stagingDirectory + "/" + UUID().uuidString.lowercased()
             stagingDirectory = directory
             let result = try stage(
@@ -159,25 +158,6 @@ public final class Intake: @unchecked Sendable {
             return .done(.vanished)
         } catch {
             return .done(retryLater(name, error))
-        }
-    }
-
-    /// An exact re-send, or another bundle under a case's submission id, settled before any byte is copied; nil when
-    /// the upload must be copied (new, new information, or the case changed meanwhile).
-    private func settledBeforeCopy(_ manifest: Manifest, _ manifestBytes: [UInt8], name: String, uploadPath: String) throws -> Outcome? {
-        let declared = Admission.contentSHA256(manifest.files.map { ($0.path, $0.sha256) })
-        switch try store.resendCheck(manifest, declaredContent: declared) {
-        case .duplicate?, .conflict?:
-            let commit = IntakeCommit(
-                manifest: manifest, manifestBytes: manifestBytes, uploadName: name.escapedForDisplay, files: [],
-                contentSHA256: declared, totalBytes: 0)
-            do {
-                return try finish(commit, uploadPath: uploadPath)
-            } catch is FilesNeeded {
-                return nil
-            }
-        default:
-            return nil
         }
     }
 

@@ -41,8 +41,9 @@ final class StagingSync {
         }
     }
 
-    /// Whether a bundle is small enough to be made durable file by file (`finish(files:directories:)`).
-    static func isSmall(files: Int, bytes: Int64, limits: IntakeSettings) -> Bool {
-        files <= 64 && bytes <= limits.expressLaneMaxBytes
+    /// Whether `bundles` bundles holding `files` files are small enough to be made durable file by file
+    /// (`finish(files:directories:)`): at most 64 files a bundle and the express lane's size in all.
+    static func isSmall(files: Int, bytes: Int64, limits: IntakeSettings, bundles: Int = 1) -> Bool {
+        files <= 64 * bundles && bytes <= limits.expressLaneMaxBytes
     }
 }

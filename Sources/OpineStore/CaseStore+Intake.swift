@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 import OpineCore
@@ -42,13 +43,6 @@ public enum IntakeOutcome: Sendable, Equatable {
     case conflict(Rejection)
 }
 
-/// The check made before any byte was copied found an exact re-send, but by the time of the commit the case had
-/// changed so that the upload's files are needed after all: stage them and commit again.
-public struct FilesNeeded: Error, CustomStringConvertible {
-    /// Why the commit stopped.
-    public var description: String { "the case changed since the re-send was checked; the upload is copied and committed again" }
-}
-
 extension CaseStore {
     /// The actor recorded for what the daemon does on its own.
     static let daemonActor = "opined"
@@ -60,17 +54,6 @@ extension CaseStore {
         if let record = try CaseRecord.fetchOne(bySubmission, arguments: [submissionID]) { return record }
         let byContent = try db.cachedStatement(sql: "SELECT * FROM cases WHERE content_sha256 = ? ORDER BY seq DESC LIMIT 1")
         return try CaseRecord.fetchOne(byContent, arguments: [contentSHA256])
-    }
-
-    /// Cheap check before any byte is copied: whether this manifest (whose files hash, by its own listing, to
-    /// `declaredContent`) re-sends a case under the same submission id, and what that means. Only an exact re-send
-    /// (`.duplicate`) or a conflict lets intake skip the copy.
-    public func resendCheck(_ manifest: Manifest, declaredContent: String) throws -> ResendDecision? {
-        try pool.read { db in
-            let statement = try db.cachedStatement(sql: "SELECT * FROM cases WHERE submission_id = ? ORDER BY seq DESC LIMIT 1")
-            guard let record = try CaseRecord.fetchOne(statement, arguments: [manifest.submissionID]) else { return nil }
-            return Resend.decide(manifest, contentSHA256: declaredContent, against: record.information)
-        }
     }
 
     /// Turns a staged bundle into a case, merges it into the case it re-sends, or records it as a duplicate: a group
@@ -86,8 +69,7 @@ extension CaseStore {
     /// files of `commits[index]` to their case's folder: it runs inside the write transaction, so a case row is
     /// committed only after its files are durable, and it must only rename (a folder already at the target is the
     /// caller's to handle, outside the transaction). `afterPlacing` runs once, after the last rename (making the
-    /// renames durable); `beforeCommit` last (the fault seam of the tests). A commit without files (`files` empty)
-    /// throws `FilesNeeded` if it must store them.
+    /// renames durable); `beforeCommit` last (the fault seam of the tests).
     public func commitIntakeGroup(
         _ commits: [IntakeCommit], now: Date, place: (Int, String) throws -> Void, afterPlacing: () throws -> Void = {},
         beforeCommit: () throws -> Void = {}
@@ -108,8 +90,8 @@ extension CaseStore {
         let manifest = commit.manifest
         var related: CaseRecord?
         if let current = try matchingCase(db, submissionID: manifest.submissionID, contentSHA256: commit.contentSHA256) {
-            let merged = try hasMerged(db, commit.manifestBytes, into: current.id)
-            switch Resend.decide(manifest, contentSHA256: commit.contentSHA256, against: current.information, alreadyMerged: merged) {
+            let known = try holdsManifest(db, commit.manifestBytes, case: current)
+            switch Resend.decide(manifest, contentSHA256: commit.contentSHA256, against: current.information, knownManifest: known) {
             case .duplicate(let original, let reason):
                 try recordDuplicate(db, commit, of: original, matchedBy: reason, at: at)
                 return .duplicate(of: original, matchedBy: reason)
@@ -122,7 +104,6 @@ extension CaseStore {
                 related = current
             }
         }
-        guard !commit.files.isEmpty else { throw FilesNeeded() }
         let caseID = try storeCase(db, commit, related: related, at: at, now: now, place: place)
         return .stored(caseID: caseID, priority: manifest.priority)
     }
@@ -145,6 +126,7 @@ extension CaseStore {
         let caseID = try nextCaseID(db, now: now)
         var record = CaseRecord(commit, id: caseID, at: at)
         record.relatedCaseID = related?.id
+        record.manifestSHA256 = Hex.lowercase(SHA256.hash(data: commit.manifestBytes))
         var admission = Admission.stored(
             priority: record.priority, fileCount: commit.files.count,
             preamblesZeroed: commit.files.filter { $0.storedSHA256 != nil }.count)

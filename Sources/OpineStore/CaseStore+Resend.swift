@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 import OpineCore
@@ -8,12 +9,15 @@ extension CaseStore {
     /// conflict), keeps the manifest as received, and records and announces what changed.
     func applyUpdate(_ db: Database, _ update: CaseUpdate, to current: CaseRecord, from commit: IntakeCommit, at: String) throws -> CaseRecord {
         var record = current
-        record.apply(update.information)
-        record.updatedAt = at
-        record.version += 1
-        // Announced now: the clock sweep re-announces an untriaged emergency only an interval after this.
-        if update.notifications.contains(.caseEmergency) { record.emergencyAnnouncedAt = at }
-        try record.update(db)
+        // A manifest that changes nothing is kept and audited, but leaves the case (and its version) as it is.
+        if !update.changes.isEmpty {
+            record.apply(update.information)
+            record.updatedAt = at
+            record.version += 1
+            // Announced now: the clock sweep re-announces an untriaged emergency only an interval after this.
+            if update.notifications.contains(.caseEmergency) { record.emergencyAnnouncedAt = at }
+            try record.update(db)
+        }
         var kept = CaseUpdateRecord(
             caseID: record.id, at: at, submissionID: commit.manifest.submissionID, uploadName: commit.uploadName,
             changed: update.changes, manifest: Data(commit.manifestBytes))
@@ -32,11 +36,11 @@ extension CaseStore {
         return record
     }
 
-    /// Whether exactly this manifest was merged into the case before.
-    func hasMerged(_ db: Database, _ manifest: [UInt8], into caseID: String) throws -> Bool {
-        guard !manifest.isEmpty else { return false }
+    /// Whether the case already holds exactly this manifest: the one it was made from, or a re-send's kept before.
+    func holdsManifest(_ db: Database, _ manifest: [UInt8], case record: CaseRecord) throws -> Bool {
+        if record.manifestSHA256 == Hex.lowercase(SHA256.hash(data: manifest)) { return true }
         let statement = try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM case_updates WHERE case_id = ? AND manifest = ?)")
-        return try Bool.fetchOne(statement, arguments: [caseID, Data(manifest)]) ?? false
+        return try Bool.fetchOne(statement, arguments: [record.id, Data(manifest)]) ?? false
     }
 
     /// The manifests re-sends added to a case, oldest first.

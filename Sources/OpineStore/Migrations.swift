@@ -277,7 +277,8 @@ enum Migrations {
     }
 
     /// `v9-resends`: the cases table rebuilt without the unique submission id, its indexes and triggers made again,
-    /// and `case_updates`.
+    /// with the case it follows and the SHA-256 of the manifest it was made from (an exact re-send is recognised by
+    /// it; NULL for cases stored before), and `case_updates`.
     private static let casesV9 = """
             CREATE TABLE cases_new (
                 seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -306,7 +307,8 @@ enum Migrations {
                 file_count INTEGER NOT NULL,
                 total_bytes INTEGER NOT NULL,
                 version INTEGER NOT NULL DEFAULT 1,
-                related_case_id TEXT
+                related_case_id TEXT,
+                manifest_sha256 TEXT
             );
             INSERT INTO cases_new (@COLUMNS@) SELECT @COLUMNS@ FROM cases;
             DROP TABLE cases;

@@ -20,19 +20,47 @@ struct ResendDecisionTests {
             symptoms: [.sciatica], question: "Surgery?", symptomOnset: nil, priorTreatments: [])
     }
 
-    @Test("The same submission, files and information: a duplicate, in any state")
+    @Test("A manifest the case already holds, with the same files: a duplicate, in any state")
     func exactRepeat() {
         for state in CaseState.allCases {
-            #expect(Resend.decide(Self.manifest(), contentSHA256: Self.content, against: Self.information(state))
+            #expect(Resend.decide(Self.manifest(), contentSHA256: Self.content, against: Self.information(state), knownManifest: true)
                 == .duplicate(of: "C-20261201-0001", matchedBy: .submissionID))
         }
+    }
+
+    @Test("Another manifest with the same information (a new submitted_at, a consent signed again) is kept, announced to no one")
+    func keptNotRemoved() throws {
+        let decision = Resend.decide(Self.manifest(), contentSHA256: Self.content, against: Self.information(.responded), knownManifest: false)
+        guard case .update(let update) = decision else { Issue.record("\(decision)"); return }
+        #expect(update.changes.isEmpty && update.notifications.isEmpty && update.information == Self.information(.responded))
+        #expect(update.event.type == .update && update.event.detail == ["changed": "none"])
+    }
+
+    @Test("A re-send does not undo a coordinator's lowered priority unless it reports something worse")
+    func loweredPriorityKept() throws {
+        var lowered = Self.information(.triaged, priority: .routine)
+        lowered.symptoms = [.bowelBladderDysfunction]
+        var contactOnly = Self.manifest(symptoms: [.bowelBladderDysfunction])
+        contactOnly.patient.phone = "+1 405 555 0199"
+        guard case .update(let update) = Resend.decide(contactOnly, contentSHA256: Self.content, against: lowered, knownManifest: false) else {
+            Issue.record("not an update"); return
+        }
+        #expect(update.information.priority == .routine && update.notifications == [.caseUpdated] && update.changes == [.contact])
+        // Something worse than the case had: raised, even past a lowered priority.
+        var routineCase = Self.information(.triaged, priority: .routine)
+        routineCase.symptoms = [.progressiveWeakness]
+        let worse = Self.manifest(symptoms: [.saddleNumbness])
+        guard case .update(let raised) = Resend.decide(worse, contentSHA256: Self.content, against: routineCase, knownManifest: false) else {
+            Issue.record("not an update"); return
+        }
+        #expect(raised.information.priority == .emergency && raised.notifications == [.caseEmergency, .caseUpdated])
     }
 
     @Test("A red flag among new symptoms escalates an open case: merged symptoms, case.emergency before case.updated")
     func escalation() throws {
         let decision = Resend.decide(
             Self.manifest(submission: "web-2", symptoms: [.bowelBladderDysfunction]), contentSHA256: Self.content,
-            against: Self.information(.triaged))
+            against: Self.information(.triaged), knownManifest: false)
         guard case .update(let update) = decision else { Issue.record("\(decision)"); return }
         #expect(update.information.symptoms == [.sciatica, .bowelBladderDysfunction])
         #expect(update.information.priority == .emergency && update.priorityBefore == .routine)
@@ -46,7 +74,8 @@ struct ResendDecisionTests {
     @Test("A re-send never lowers a priority a coordinator raised, and an already-emergency case is not re-announced")
     func neverLowered() throws {
         let decision = Resend.decide(
-            Self.manifest(question: "And now?"), contentSHA256: Self.content, against: Self.information(.triaged, priority: .emergency))
+            Self.manifest(question: "And now?"), contentSHA256: Self.content, against: Self.information(.triaged, priority: .emergency),
+            knownManifest: false)
         guard case .update(let update) = decision else { Issue.record("\(decision)"); return }
         #expect(update.information.priority == .emergency && update.notifications == [.caseUpdated])
         #expect(update.changes == [.question])
@@ -57,7 +86,7 @@ struct ResendDecisionTests {
         var leftOut = Self.manifest(submission: "web-1")
         leftOut.patient.email = nil
         leftOut.patient.phone = "+1 405 555 0100"
-        guard case .update(let update) = Resend.decide(leftOut, contentSHA256: Self.content, against: Self.information()) else {
+        guard case .update(let update) = Resend.decide(leftOut, contentSHA256: Self.content, against: Self.information(), knownManifest: false) else {
             Issue.record("not an update"); return
         }
         #expect(update.information.patient.email == "p@example.org" && update.information.patient.phone == "+1 405 555 0100")
@@ -67,20 +96,21 @@ struct ResendDecisionTests {
     @Test("New information for a final case opens a new, linked case; other files under its id are a conflict")
     func finalAndConflict() {
         for state in [CaseState.responded, .withdrawn] {
-            #expect(Resend.decide(Self.manifest(question: "Again?"), contentSHA256: Self.content, against: Self.information(state))
+            #expect(Resend.decide(Self.manifest(question: "Again?"), contentSHA256: Self.content, against: Self.information(state), knownManifest: false)
                 == .newCase(relatedTo: "C-20261201-0001"))
         }
-        let other = Resend.decide(Self.manifest(), contentSHA256: String(repeating: "b", count: 64), against: Self.information())
+        let other = Resend.decide(
+            Self.manifest(), contentSHA256: String(repeating: "b", count: 64), against: Self.information(), knownManifest: false)
         guard case .conflict(let rejection) = other else { Issue.record("\(other)"); return }
         #expect(rejection.code == .submissionReused)
     }
 }
 
 extension ResendDecisionTests {
-    @Test("An upload whose manifest was already merged (left behind by a crash after its commit) is a duplicate")
+    @Test("An upload whose manifest the case holds (left behind by a crash after its commit) is a duplicate")
     func alreadyMerged() {
         let manifest = Self.manifest(submission: "web-2", symptoms: [.bowelBladderDysfunction])
-        #expect(Resend.decide(manifest, contentSHA256: Self.content, against: Self.information(), alreadyMerged: true)
+        #expect(Resend.decide(manifest, contentSHA256: Self.content, against: Self.information(), knownManifest: true)
             == .duplicate(of: "C-20261201-0001", matchedBy: .content))
     }
 }

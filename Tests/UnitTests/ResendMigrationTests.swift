@@ -26,12 +26,26 @@ struct ResendMigrationTests {
                         """, arguments: ["C-20261130-000\(index + 1)", "web-\(index)", state])
                 }
             }
+            // Rows that refer to the cases, so the rebuild must keep every reference whole.
+            try queue.write { db in
+                try db.execute(sql: """
+                    INSERT INTO case_files (case_id, path, kind, media_type, size, sha256)
+                        VALUES ('C-20261130-0001', 'report.pdf', 'radiology_report', 'application/pdf', 1, 'x');
+                    INSERT INTO events (case_id, at, actor, type, detail) VALUES ('C-20261130-0001', 'now', 'opined', 'intake', '{}');
+                    INSERT INTO outbox (type, case_id, created_at, data) VALUES ('case.received', 'C-20261130-0002', 'now', '{}');
+                    INSERT INTO rejections (at, upload_name, code, message, duplicate_of)
+                        VALUES ('now', 'again', 'duplicate', 'duplicate', 'C-20261130-0002');
+                    """)
+            }
         }
         let store = try CaseStore(path: path, mode: .createAndMigrate)
         try store.pool.write { db in
             #expect(try Int.fetchOne(db, sql: "PRAGMA user_version") == 10)
             #expect(try String.fetchAll(db, sql: "SELECT id FROM cases ORDER BY seq") == ["C-20261130-0001", "C-20261130-0002"])
             #expect(try Int.fetchOne(db, sql: "SELECT SUM(n) FROM case_counts") == 2)
+            #expect(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").isEmpty, "every reference to a case still resolves")
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM case_files JOIN cases ON cases.id = case_files.case_id") == 1)
+            #expect(try String.fetchOne(db, sql: "SELECT manifest_sha256 FROM cases LIMIT 1") == nil, "unknown for older cases")
             // The counting triggers are back, and the submission id is no longer unique.
             try db.execute(sql: """
                 INSERT INTO cases (id, submission_id, content_sha256, state, priority, priority_rank, intake_priority, regions,

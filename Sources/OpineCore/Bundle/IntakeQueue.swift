@@ -39,7 +39,7 @@ public struct IntakeQueue: Sendable {
         }
     }
 
-    /// The largest upload the express lane takes unless it is an emergency (`intake.express_lane_max_mib`).
+    /// The largest upload the express lane takes unless it is an emergency (`intake.express_lane_max_bytes`).
     public var expressMaxBytes: Int64
     /// Kept in taking order; a flood is thousands long, so insertion is a binary search and one move.
     private var entries: [Entry] = []

@@ -73,20 +73,22 @@ public enum UpdatedField: String, Codable, Sendable, CaseIterable, Comparable {
 public struct CaseUpdate: Sendable, Equatable {
     /// The case's information after the update.
     public var information: CaseInformation
-    /// What changed, in `UpdatedField` order; never empty.
+    /// What changed, in `UpdatedField` order; empty when only the manifest differs (a new `submitted_at`, a consent
+    /// signed again): it is kept with the case and audited, and nothing is announced.
     public var changes: [UpdatedField]
     /// The case's priority before the update; `information.priority` is after.
     public var priorityBefore: Priority
     /// The audit event (`update`): the changed fields and any priority change, no values.
     public var event: AuditEvent
-    /// `case.emergency` first when the update made the case an emergency, then `case.updated`.
+    /// `case.emergency` first when the update made the case an emergency, then `case.updated`; none when nothing
+    /// changed.
     public var notifications: [NotificationType]
 }
 
 /// What a re-sent upload (the same submission id, or the same files) comes to. See docs/bundle-format.md,
 /// "Re-sends": nothing a patient sends is removed unless it repeats exactly what the case already has.
 public enum ResendDecision: Sendable, Equatable {
-    /// The same submission id, files and information: removed, and the removal audited.
+    /// A manifest the case already holds, with the same files: removed, and the removal audited.
     case duplicate(of: String, matchedBy: MatchReason)
     /// New information for an open case, merged into it.
     case update(CaseUpdate)
@@ -98,14 +100,14 @@ public enum ResendDecision: Sendable, Equatable {
 
 /// Decides what a re-send means. Pure: the store asks inside the intake transaction and does what it says.
 public enum Resend {
-    /// Decides for `manifest` (with files hashing to `contentSHA256`) against the case it matched. `alreadyMerged`
-    /// says this very manifest was merged into the case before (an upload left behind by a crash after its commit):
-    /// nothing new, so it is a duplicate.
+    /// Decides for `manifest` (with files hashing to `contentSHA256`) against the case it matched. `knownManifest`
+    /// says the case already holds these exact manifest bytes (its own, or a re-send's merged before, as a crash can
+    /// leave behind): only then, with the same files, is the upload a duplicate.
     public static func decide(
-        _ manifest: Manifest, contentSHA256: String, against current: CaseInformation, alreadyMerged: Bool = false
+        _ manifest: Manifest, contentSHA256: String, against current: CaseInformation, knownManifest: Bool
     ) -> ResendDecision {
         let sameSubmission = manifest.submissionID == current.submissionID
-        if alreadyMerged, contentSHA256 == current.contentSHA256 {
+        if knownManifest, contentSHA256 == current.contentSHA256 {
             return .duplicate(of: current.caseID, matchedBy: sameSubmission ? .submissionID : .content)
         }
         guard contentSHA256 == current.contentSHA256 else {
@@ -125,15 +127,16 @@ public enum Resend {
         replace(&merged.patient.name, manifest.patient.name, .patient, into: &changes)
         replace(&merged.patient.dateOfBirth, manifest.patient.dateOfBirth, .patient, into: &changes)
         if !sameSubmission { changes.insert(.submissionID) }
-        if changes.isEmpty { return .duplicate(of: current.caseID, matchedBy: .submissionID) }
-        if current.state.isFinal { return .newCase(relatedTo: current.caseID) }
-        // Never lowered by a re-send: a coordinator who raised it at triage keeps their word.
-        merged.priority = min(current.priority, Priority(symptoms: merged.symptoms))
+        if current.state.isFinal, !changes.isEmpty { return .newCase(relatedTo: current.caseID) }
+        // Raised only when the new symptoms call for more than the case's did; never lowered. A coordinator who
+        // changed the priority at triage, either way, keeps their word unless the patient reports something worse.
+        let before = Priority(symptoms: current.symptoms), after = Priority(symptoms: merged.symptoms)
+        merged.priority = after < before ? min(current.priority, after) : current.priority
         return .update(update(merged, changes: changes.sorted(), before: current))
     }
 
     private static func update(_ merged: CaseInformation, changes: [UpdatedField], before current: CaseInformation) -> CaseUpdate {
-        var detail = ["changed": changes.map(\.rawValue).joined(separator: ",")]
+        var detail = ["changed": changes.isEmpty ? "none" : changes.map(\.rawValue).joined(separator: ",")]
         if merged.priority != current.priority {
             detail["priority_from"] = current.priority.rawValue
             detail["priority_to"] = merged.priority.rawValue
@@ -142,7 +145,7 @@ public enum Resend {
         return CaseUpdate(
             information: merged, changes: changes, priorityBefore: current.priority,
             event: AuditEvent(type: .update, fromState: current.state, toState: current.state, detail: detail),
-            notifications: escalated ? [.caseEmergency, .caseUpdated] : [.caseUpdated])
+            notifications: changes.isEmpty ? [] : escalated ? [.caseEmergency, .caseUpdated] : [.caseUpdated])
     }
 
     private static func merge<T: Equatable>(_ values: inout [T], _ new: [T], _ field: UpdatedField, into changes: inout Set<UpdatedField>) {

@@ -61,6 +61,8 @@ public struct CaseRecord: Codable, Sendable, FetchableRecord, MutablePersistable
     public var version: Int
     /// The final case this one follows: a re-send with new information after that case was closed.
     public var relatedCaseID: String?
+    /// SHA-256 of the `manifest.json` the case was made from; nil for cases stored before migration v9.
+    public var manifestSHA256: String? = nil
     /// The state whose `case.overdue` the clock sweep sent, if any (migration `v10-turnaround-clocks`); a new case
     /// starts with none, so intake need not set it.
     public var overdueNotifiedState: CaseState? = nil
@@ -84,7 +86,7 @@ public struct CaseRecord: Codable, Sendable, FetchableRecord, MutablePersistable
         /// Columns named as the properties, in snake_case.
         case withdrawnReason = "withdrawn_reason", fileCount = "file_count", totalBytes = "total_bytes"
         /// Column names in snake_case.
-        case relatedCaseID = "related_case_id"
+        case relatedCaseID = "related_case_id", manifestSHA256 = "manifest_sha256"
         /// The clock sweep's record of what it sent (migration `v10-turnaround-clocks`).
         case overdueNotifiedState = "overdue_notified_state", emergencyAnnouncedAt = "emergency_announced_at"
     }

@@ -66,7 +66,8 @@ struct Show: ParsableCommand {
         Output.line()
         Output.line("Updates (re-sends merged into the case):")
         Output.table(["  AT", "SUBMISSION", "CHANGED"], updates.map {
-            ["  " + Output.minute($0.at), $0.submissionID, $0.changed.map(\.rawValue).joined(separator: ", ")]
+            ["  " + Output.minute($0.at), $0.submissionID,
+             $0.changed.isEmpty ? "nothing (manifest kept)" : $0.changed.map(\.rawValue).joined(separator: ", ")]
         })
     }
 }
