@@ -83,8 +83,11 @@ extension Intake {
     }
 
     /// Commits the group in one transaction, each staged folder renamed into the store inside it and the store's
-    /// folder synced once. A folder already at a target (a leftover of an attempt whose commit failed) rolls the
-    /// transaction back; it is set aside out here and the commit tried once more.
+    /// folder synced once. If the transaction fails, the folders renamed so far are removed (or, for a second try,
+    /// moved back to staging) before any other lane can commit (see `CaseStore.commitIntakeGroup`). A folder already
+    /// at a target (a leftover of an attempt
+    /// that died between its rename and its commit) rolls the transaction back; it is set aside out here and the
+    /// commit tried once more.
     private func commitGroup(_ group: [Staged], placed: inout Set<Int>) throws -> [IntakeOutcome] {
         var setAsideOnce = false
         while true {
@@ -98,17 +101,21 @@ extension Intake {
                         renamed[index] = target
                     },
                     afterPlacing: { try FileOperations.syncDirectory(configuration.casesDirectory) },
-                    beforeCommit: { try FaultInjection.check(.commit, store.path) })
+                    beforeCommit: { try FaultInjection.check(.commit, store.path) },
+                    undoPlacing: { error in
+                        // Only an occupied target keeps the staged files for a second try; after any other failure
+                        // (a failed fsync among them) nothing staged is trusted: the uploads still hold the files.
+                        for (index, target) in renamed {
+                            if error is FolderOccupied, (try? FileOperations.renameNoReplace(target, group[index].directory)) != nil { continue }
+                            try? FileOperations.removeTree(target)
+                        }
+                        renamed = [:]
+                    })
                 placed.formUnion(renamed.keys)
                 return outcomes
             } catch let occupied as FolderOccupied where !setAsideOnce {
-                // Rolled back: the folders renamed so far go back to staging for the second try.
                 setAsideOnce = true
-                for (index, target) in renamed { try FileOperations.renameNoReplace(target, group[index].directory) }
                 try setAside(occupied.path)
-            } catch {
-                for target in renamed.values { try? FileOperations.removeTree(target) }
-                throw error
             }
         }
     }

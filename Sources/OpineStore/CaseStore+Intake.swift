@@ -69,19 +69,30 @@ extension CaseStore {
     /// files of `commits[index]` to their case's folder: it runs inside the write transaction, so a case row is
     /// committed only after its files are durable, and it must only rename (a folder already at the target is the
     /// caller's to handle, outside the transaction). `afterPlacing` runs once, after the last rename (making the
-    /// renames durable); `beforeCommit` last (the fault seam of the tests).
+    /// renames durable); `beforeCommit` last (the fault seam of the tests). If the transaction fails, at any point
+    /// up to and including its commit, `undoPlacing(error)` runs while this process still holds the writer: the case ids
+    /// just rolled back are handed out again by the next transaction (another lane's), which must not find these
+    /// folders at its targets.
     public func commitIntakeGroup(
         _ commits: [IntakeCommit], now: Date, place: (Int, String) throws -> Void, afterPlacing: () throws -> Void = {},
-        beforeCommit: () throws -> Void = {}
+        beforeCommit: () throws -> Void = {}, undoPlacing: (Error) -> Void = { _ in }
     ) throws -> [IntakeOutcome] {
-        try pool.write { db in
+        try pool.writeWithoutTransaction { db in
             var outcomes: [IntakeOutcome] = []
-            for (index, commit) in commits.enumerated() {
-                outcomes.append(try commitOne(db, commit, now: now, place: { try place(index, $0) }))
+            do {
+                try db.inTransaction(.immediate) {
+                    outcomes = try commits.enumerated().map { index, commit in
+                        try commitOne(db, commit, now: now, place: { try place(index, $0) })
+                    }
+                    if outcomes.contains(where: { if case .stored = $0 { true } else { false } }) { try afterPlacing() }
+                    try beforeCommit()
+                    return .commit
+                }
+                return outcomes
+            } catch {
+                undoPlacing(error)
+                throw error
             }
-            if outcomes.contains(where: { if case .stored = $0 { true } else { false } }) { try afterPlacing() }
-            try beforeCommit()
-            return outcomes
         }
     }
 
