@@ -22,7 +22,8 @@ struct History: ParsableCommand {
             }
             Output.table(["AT", "ACTOR", "EVENT", "STATE", "DETAIL"], events.map { event in
                 let to = event.toState?.rawValue ?? ""
-                let state = event.fromState.map { "\($0.rawValue) → \(to)" } ?? to
+                // A move shows both states; an event that left the state as it was (an update, a re-triage) one.
+                let state = event.fromState.flatMap { $0 == event.toState ? nil : "\($0.rawValue) → \(to)" } ?? to
                 let detail = JSONText.decode(event.detail).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
                 return [Output.minute(event.at), event.actor, event.type.rawValue, state, detail]
             })
