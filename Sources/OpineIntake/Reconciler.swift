@@ -90,7 +90,8 @@ extension Intake {
                   let manifest = try? Manifest.parse(bytes, limits: limits, today: clock())
             else { continue }
             let content = Admission.contentSHA256(manifest.files.map { ($0.path, $0.sha256) })
-            guard let caseID = try store.caseHolding(submissionID: manifest.submissionID, contentSHA256: content) else { continue }
+            guard let caseID = try store.caseHolding(submissionID: manifest.submissionID, contentSHA256: content, manifest: Array(bytes))
+            else { continue }
             try store.recordRepair(.copyRemoved, ["folder": folder, "case": caseID])
             try FileOperations.removeTreeAtomically(path, hiddenName: Self.removingPrefix + folder)
             logger.notice("removed a set-aside copy of a stored case", metadata: ["folder": "\(folder)", "case": "\(caseID)"])

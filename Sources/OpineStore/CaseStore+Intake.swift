@@ -170,12 +170,20 @@ extension CaseStore {
         return "C-\(day)-\(String(format: "%04d", number))"
     }
 
-    /// The case that holds exactly these files under this submission id, if one was committed.
-    package func caseHolding(submissionID: String, contentSHA256: String) throws -> String? {
+    /// The committed case that holds exactly these files and this manifest: under this submission id, or with
+    /// these exact manifest bytes (its own, or a re-send's merged into it, whose files are the case's).
+    package func caseHolding(submissionID: String, contentSHA256: String, manifest: [UInt8]) throws -> String? {
         let columns = CaseRecord.Columns.self
         return try pool.read { db in
-            try String.fetchOne(db, CaseRecord.select(columns.id)
-                .filter(columns.submissionID == submissionID && columns.contentSHA256 == contentSHA256))
+            if let id = try String.fetchOne(db, CaseRecord.select(columns.id)
+                .filter(columns.submissionID == submissionID && columns.contentSHA256 == contentSHA256)) {
+                return id
+            }
+            for record in try CaseRecord.filter(columns.contentSHA256 == contentSHA256).fetchAll(db)
+            where try holdsManifest(db, manifest, case: record) {
+                return record.id
+            }
+            return nil
         }
     }
 
