@@ -14,6 +14,9 @@ extension Setting {
         Setting(key: "turnaround.emergency_reannounce_interval", allowed: "a duration such as \"15m\", from 1 s to 1 day") {
             $1.turnaround.emergencyReannounceInterval = try duration($0, min: 1, max: 86400)
         },
+        Setting(key: "turnaround.information_reminder_after", allowed: "a duration such as \"7d\", from 1 s to 365 days") {
+            $1.turnaround.informationReminderAfter = try duration($0, min: 1, max: 365 * 86400)
+        },
     ]
 
     /// A due time counted from receipt; seconds are allowed so tests (and drills) can watch a case fall due.

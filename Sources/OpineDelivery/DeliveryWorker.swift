@@ -141,7 +141,7 @@ public final class DeliveryWorker: Sendable {
 
     func request(for due: DueDelivery, to endpoint: Endpoint) throws -> WebhookRequest {
         let event = due.event
-        let body = try WebhookMessage.body(type: event.type, timestamp: event.createdAt, storedData: event.data, contact: due.contact)
+        let body = try WebhookMessage.body(type: event.type, timestamp: event.createdAt, storedData: event.data, contact: due.contact, message: event.message)
         let webhookID = event.webhookID ?? "msg_outbox_\(event.id!)"
         let timestamp = Int(Date().timeIntervalSince1970)
         var headers = ["content-type: application/json", "webhook-id: \(webhookID)", "webhook-timestamp: \(timestamp)"]

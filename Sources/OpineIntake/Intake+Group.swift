@@ -91,27 +91,19 @@ extension Intake {
     private func commitGroup(_ group: [Staged], placed: inout Set<Int>) throws -> [IntakeOutcome] {
         var setAsideOnce = false
         while true {
-            var renamed: [Int: String] = [:]
+            var moves = PlacedMoves()
             do {
                 let outcomes = try store.commitIntakeGroup(
                     group.map(\.commit), now: clock(),
-                    place: { index, caseID in
-                        let target = configuration.casesDirectory + "/" + caseID
-                        try place(group[index].directory, at: target)
-                        renamed[index] = target
-                    },
-                    afterPlacing: { try FileOperations.syncDirectory(configuration.casesDirectory) },
+                    place: { index, placement in try moves.place(placement, from: group[index].directory, index: index, cases: configuration.casesDirectory) },
+                    afterPlacing: { try moves.sync(cases: configuration.casesDirectory) },
                     beforeCommit: { try FaultInjection.check(.commit, store.path) },
                     undoPlacing: { error in
                         // Only an occupied target keeps the staged files for a second try; after any other failure
                         // (a failed fsync among them) nothing staged is trusted: the uploads still hold the files.
-                        for (index, target) in renamed {
-                            if error is FolderOccupied, (try? FileOperations.renameNoReplace(target, group[index].directory)) != nil { continue }
-                            try? FileOperations.removeTree(target)
-                        }
-                        renamed = [:]
+                        moves.undo(keepingStaged: error is FolderOccupied)
                     })
-                placed.formUnion(renamed.keys)
+                placed.formUnion(moves.indices)
                 return outcomes
             } catch let occupied as FolderOccupied where !setAsideOnce {
                 setAsideOnce = true

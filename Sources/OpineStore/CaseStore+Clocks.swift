@@ -24,15 +24,15 @@ extension CaseStore {
     private func sweepBatch(_ db: Database, _ policy: TurnaroundPolicy, now: Date) throws -> (written: Int, more: Bool) {
         var candidates: [String: CaseRecord] = [:]
         var more = false
-        for state in CaseState.open {
+        for state in CaseState.timed {
             for priority in Priority.allCases {
                 guard let cutoff = policy.overdueCutoff(priority: priority, state: state, now: now) else { continue }
                 // Spelled as in the partial index's WHERE, so the sweep reads only cases not yet told.
                 let unnoticed = try CaseRecord.fetchAll(db, sql: """
                     SELECT * FROM cases INDEXED BY cases_overdue_unnoticed
                     WHERE state IN ('received','triaged','reviewed') AND overdue_notified_state IS NOT state
-                        AND state = ? AND priority_rank = ? AND received_at <= ?
-                    ORDER BY received_at LIMIT ?
+                        AND state = ? AND priority_rank = ? AND clock_started_at <= ?
+                    ORDER BY clock_started_at LIMIT ?
                     """, arguments: [state.rawValue, priority.rank, Timestamps.format(cutoff), Self.sweepBatch])
                 more = more || unnoticed.count == Self.sweepBatch
                 for record in unnoticed { candidates[record.id] = record }
@@ -45,12 +45,20 @@ extension CaseStore {
             let waiting = try CaseRecord.fetchAll(db, sql: """
                 SELECT * FROM cases INDEXED BY cases_open_by_receipt
                 WHERE state IN ('received','triaged','reviewed') AND state = 'received' AND priority_rank = ?
-                    AND received_at <= ? AND (emergency_announced_at IS NULL OR emergency_announced_at <= ?)
-                ORDER BY received_at LIMIT ?
+                    AND clock_started_at <= ? AND (emergency_announced_at IS NULL OR emergency_announced_at <= ?)
+                ORDER BY clock_started_at LIMIT ?
                 """, arguments: [Priority.emergency.rank, Timestamps.format(cutoff), lastBefore, Self.sweepBatch])
             more = more || waiting.count == Self.sweepBatch
             for record in waiting { candidates[record.id] = record }
         }
+        // Waits for the patient due a reminder, oldest first.
+        let waiting = try CaseRecord.fetchAll(db, sql: """
+            SELECT * FROM cases INDEXED BY cases_awaiting
+            WHERE state = 'awaiting_information' AND awaiting_since <= ? AND information_reminded_at IS NULL
+            ORDER BY awaiting_since LIMIT ?
+            """, arguments: [Timestamps.format(policy.reminderCutoff(now: now)), Self.sweepBatch])
+        more = more || waiting.count == Self.sweepBatch
+        for record in waiting { candidates[record.id] = record }
         var written = 0
         for record in candidates.values.sorted(by: { ($0.priorityRank, $0.seq ?? 0) < ($1.priorityRank, $1.seq ?? 0) }) {
             guard let clock = record.clock else { continue }
@@ -71,25 +79,32 @@ extension CaseStore {
         let target = CaseRecord.filter(columns.id == record.id && columns.state == notice.state.rawValue)
         // Neither the version nor updated_at moves: the case itself did not change, and a coordinator who read it a
         // moment ago must not get a conflict because a clock ran out.
+        var data = NotificationData(case: record, at: at)
+        var message: String?
         switch notice.action {
         case .overdue: try target.updateAll(db, [columns.overdueNotifiedState.set(to: notice.state.rawValue)])
         case .reannounceEmergency: try target.updateAll(db, [columns.emergencyAnnouncedAt.set(to: at)])
+        case .informationReminder:
+            try target.updateAll(db, [columns.informationRemindedAt.set(to: at)])
+            message = try openRequest(db, of: record.id)?.message
+            data.awaitingSince = record.awaitingSince
         }
         var event = EventRecord(notice.event, caseID: record.id, at: at, actor: Self.daemonActor)
         try event.append(db)
-        var data = NotificationData(case: record, at: at)
-        data.overdueState = notice.state
-        data.dueAt = Timestamps.format(notice.dueAt)
+        if notice.action != .informationReminder {
+            data.overdueState = notice.state
+            data.dueAt = Timestamps.format(notice.dueAt)
+        }
         var outbox = OutboxRecord(
             type: notice.notification, caseID: record.id, rejectionID: nil, createdAt: at, data: data.encoded(),
-            priorityRank: FanOutPolicy.rank(of: notice.notification, priority: record.priority))
+            priorityRank: FanOutPolicy.rank(of: notice.notification, priority: record.priority), message: message)
         try outbox.insert(db)
     }
 
     /// Open cases past their due time, most overdue first (then by arrival), one page. Each state and priority is
     /// one range of `cases_open_by_receipt`, read in order and cut at the page's end, then merged by due time.
     public func overdue(_ filter: CaseFilter, policy: TurnaroundPolicy, now: Date = Date()) throws -> [CaseSummary] {
-        let states = filter.states.isEmpty ? CaseState.open : filter.states.filter { !$0.isFinal }
+        let states = filter.states.isEmpty ? CaseState.timed : filter.states.filter(CaseState.timed.contains)
         let priorities = filter.priority.map { [$0] } ?? Priority.allCases
         let wanted = filter.limit + filter.offset
         return try pool.read { db in
@@ -105,15 +120,15 @@ extension CaseStore {
                     }
                     _ = arguments.append(contentsOf: [wanted])
                     for row in try Row.fetchAll(db, sql: """
-                        SELECT seq, id, state, priority, assignee, regions, received_at, updated_at
+                        SELECT seq, id, state, priority, assignee, regions, received_at, updated_at, clock_started_at
                         FROM cases INDEXED BY cases_open_by_receipt
                         WHERE state IN ('received','triaged','reviewed') AND state = ? AND priority_rank = ?
-                            AND received_at <= ? \(assignee)
-                        ORDER BY received_at LIMIT ?
+                            AND clock_started_at <= ? \(assignee)
+                        ORDER BY clock_started_at LIMIT ?
                         """, arguments: arguments) {
                         let summary = try CaseSummary(row: row)
-                        guard let received = Timestamps.parse(summary.receivedAt),
-                              let due = policy.dueAt(priority: priority, state: state, receivedAt: received) else { continue }
+                        guard let started = Timestamps.parse(row["clock_started_at"] as String),
+                              let due = policy.dueAt(priority: priority, state: state, receivedAt: started) else { continue }
                         found.append((due, row["seq"], summary))
                     }
                 }
@@ -128,11 +143,11 @@ extension CaseStore {
         var counts: [Priority: Int] = [:]
         for priority in Priority.allCases {
             var count = 0
-            for state in CaseState.open {
+            for state in CaseState.timed {
                 guard let cutoff = policy.overdueCutoff(priority: priority, state: state, now: now) else { continue }
                 count += try Int.fetchOne(db, sql: """
                     SELECT COUNT(*) FROM cases INDEXED BY cases_open_by_receipt
-                    WHERE state IN ('received','triaged','reviewed') AND state = ? AND priority_rank = ? AND received_at <= ?
+                    WHERE state IN ('received','triaged','reviewed') AND state = ? AND priority_rank = ? AND clock_started_at <= ?
                     """, arguments: [state.rawValue, priority.rank, Timestamps.format(cutoff)]) ?? 0
             }
             counts[priority] = count
@@ -143,7 +158,7 @@ extension CaseStore {
     /// When the oldest emergency still waiting for triage arrived; one seek on `cases_open_by_receipt`.
     func oldestUntriagedEmergency(_ db: Database) throws -> Date? {
         try String.fetchOne(db, sql: """
-            SELECT MIN(received_at) FROM cases INDEXED BY cases_open_by_receipt
+            SELECT MIN(clock_started_at) FROM cases INDEXED BY cases_open_by_receipt
             WHERE state IN ('received','triaged','reviewed') AND state = 'received' AND priority_rank = ?
             """, arguments: [Priority.emergency.rank]).flatMap(Timestamps.parse)
     }

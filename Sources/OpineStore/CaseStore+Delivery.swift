@@ -6,7 +6,8 @@ import OpineCore
 public struct DueDelivery: Sendable {
     /// The delivery to attempt.
     public var delivery: DeliveryRecord
-    /// The outbox event it delivers, whose stored data becomes the body.
+    /// The outbox event it delivers, whose stored data becomes the body; its `message` is kept only for an endpoint
+    /// with `include_contact = true`.
     public var event: OutboxRecord
     /// Present only when the endpoint has `include_contact = true` and the event is about a case.
     public var contact: WebhookMessage.Contact?
@@ -69,7 +70,9 @@ extension CaseStore {
         let event = try db.cachedStatement(sql: "SELECT * FROM outbox WHERE id = ?")
         let contact = try db.cachedStatement(sql: "SELECT patient_name, patient_email, patient_phone FROM cases WHERE id = ?")
         return try deliveries.filter { !busy.contains($0.id!) }.prefix(limit).map { delivery in
-            let event = try OutboxRecord.fetchOne(event, arguments: [delivery.outboxID])!
+            var event = try OutboxRecord.fetchOne(event, arguments: [delivery.outboxID])!
+            // Words for the patient go only where the patient's contact goes.
+            if !endpoint.includeContact { event.message = nil }
             var details: WebhookMessage.Contact?
             if endpoint.includeContact, let caseID = event.caseID, let row = try Row.fetchOne(contact, arguments: [caseID]) {
                 details = .init(name: row["patient_name"], email: row["patient_email"], phone: row["patient_phone"])

@@ -31,6 +31,14 @@ public struct IntakeCommit: Sendable {
     }
 }
 
+/// Where intake must move a staged upload's files, inside the commit's transaction: the store decides, intake renames.
+public enum Placement: Sendable, Equatable {
+    /// The whole staged folder becomes the new case's folder, `cases/<caseID>`.
+    case newCase(caseID: String)
+    /// Each staged file (`bundlePath`) goes into the existing case's folder at `storedPath`, overwriting nothing.
+    case supplement(caseID: String, files: [FilePlacement])
+}
+
 /// What committing an upload came to.
 public enum IntakeOutcome: Sendable, Equatable {
     /// A new case, with the priority its symptoms gave it.
@@ -59,7 +67,7 @@ extension CaseStore {
     /// Turns a staged bundle into a case, merges it into the case it re-sends, or records it as a duplicate: a group
     /// of one (`commitIntakeGroup`). `place(caseID)` renames the staged files into their case's folder.
     public func commitIntake(
-        _ commit: IntakeCommit, now: Date, place: (String) throws -> Void, beforeCommit: () throws -> Void = {}
+        _ commit: IntakeCommit, now: Date, place: (Placement) throws -> Void, beforeCommit: () throws -> Void = {}
     ) throws -> IntakeOutcome {
         try commitIntakeGroup([commit], now: now, place: { try place($1) }, beforeCommit: beforeCommit)[0]
     }
@@ -74,17 +82,21 @@ extension CaseStore {
     /// just rolled back are handed out again by the next transaction (another lane's), which must not find these
     /// folders at its targets.
     public func commitIntakeGroup(
-        _ commits: [IntakeCommit], now: Date, place: (Int, String) throws -> Void, afterPlacing: () throws -> Void = {},
+        _ commits: [IntakeCommit], now: Date, place: (Int, Placement) throws -> Void, afterPlacing: () throws -> Void = {},
         beforeCommit: () throws -> Void = {}, undoPlacing: (Error) -> Void = { _ in }
     ) throws -> [IntakeOutcome] {
         try pool.writeWithoutTransaction { db in
             var outcomes: [IntakeOutcome] = []
+            var placed = false
             do {
                 try db.inTransaction(.immediate) {
                     outcomes = try commits.enumerated().map { index, commit in
-                        try commitOne(db, commit, now: now, place: { try place(index, $0) })
+                        try commitOne(db, commit, now: now, place: {
+                            try place(index, $0)
+                            placed = true
+                        })
                     }
-                    if outcomes.contains(where: { if case .stored = $0 { true } else { false } }) { try afterPlacing() }
+                    if placed { try afterPlacing() }
                     try beforeCommit()
                     return .commit
                 }
@@ -96,9 +108,10 @@ extension CaseStore {
         }
     }
 
-    private func commitOne(_ db: Database, _ commit: IntakeCommit, now: Date, place: (String) throws -> Void) throws -> IntakeOutcome {
+    private func commitOne(_ db: Database, _ commit: IntakeCommit, now: Date, place: (Placement) throws -> Void) throws -> IntakeOutcome {
         let at = Timestamps.format(now)
         let manifest = commit.manifest
+        if manifest.supplements != nil { return try commitSupplement(db, commit, at: at, place: place) }
         var related: CaseRecord?
         if let current = try matchingCase(db, submissionID: manifest.submissionID, contentSHA256: commit.contentSHA256) {
             let known = try holdsManifest(db, commit.manifestBytes, case: current)
@@ -119,7 +132,7 @@ extension CaseStore {
         return .stored(caseID: caseID, priority: manifest.priority)
     }
 
-    private func recordDuplicate(_ db: Database, _ commit: IntakeCommit, of original: String, matchedBy reason: MatchReason, at: String) throws {
+    func recordDuplicate(_ db: Database, _ commit: IntakeCommit, of original: String, matchedBy reason: MatchReason, at: String) throws {
         var rejection = RejectionRecord(
             at: at, uploadName: commit.uploadName, submissionID: commit.manifest.submissionID, code: RejectionRecord.duplicateCode,
             message: Admission.duplicateMessage(of: original, matchedBy: reason), quarantine: nil, duplicateOf: original)
@@ -132,17 +145,19 @@ extension CaseStore {
     /// Inserts a new case with its files, event and notifications; a case that follows a final one names it, and
     /// that case's history records the follow-up.
     private func storeCase(
-        _ db: Database, _ commit: IntakeCommit, related: CaseRecord?, at: String, now: Date, place: (String) throws -> Void
+        _ db: Database, _ commit: IntakeCommit, related: CaseRecord?, at: String, now: Date, place: (Placement) throws -> Void
     ) throws -> String {
         let caseID = try nextCaseID(db, now: now)
-        var record = CaseRecord(commit, id: caseID, at: at)
+        guard var record = CaseRecord(commit, id: caseID, at: at) else {
+            throw StoreError.invalidInput("manifest.json: a submission needs its patient, consent and question")
+        }
         record.relatedCaseID = related?.id
         record.manifestSHA256 = Hex.lowercase(SHA256.hash(data: commit.manifestBytes))
         var admission = Admission.stored(
             priority: record.priority, fileCount: commit.files.count,
             preamblesZeroed: commit.files.filter { $0.storedSHA256 != nil }.count)
         if let related { admission.event.detail["related_case"] = related.id }
-        try place(caseID)
+        try place(.newCase(caseID: caseID))
         try record.insert(db)
         for var file in commit.files {
             file.caseID = caseID
@@ -249,32 +264,36 @@ extension CaseStore {
     }
 
     /// Writes one case notification to the outbox, in the transaction of the change it announces; `adjust` adds what
-    /// only this kind of notification carries.
+    /// only this kind of notification carries; `message` is words for the patient, sent only where contact is.
     func enqueue(
-        _ db: Database, _ type: NotificationType, _ record: CaseRecord, at: String, adjust: (inout NotificationData) -> Void = { _ in }
+        _ db: Database, _ type: NotificationType, _ record: CaseRecord, at: String, message: String? = nil,
+        adjust: (inout NotificationData) -> Void = { _ in }
     ) throws {
         var data = NotificationData(case: record, at: at)
         adjust(&data)
         var outbox = OutboxRecord(
             type: type, caseID: record.id, rejectionID: nil, createdAt: at,
-            data: data.encoded(), priorityRank: FanOutPolicy.rank(of: type, priority: record.priority))
+            data: data.encoded(), priorityRank: FanOutPolicy.rank(of: type, priority: record.priority), message: message)
         try outbox.insert(db)
     }
 }
 
 extension CaseRecord {
-    /// A new case from a checked bundle, as received.
-    init(_ commit: IntakeCommit, id: String, at: String) {
+    /// A new case from a checked bundle, as received; nil for a supplement without the patient, consent or
+    /// question a case needs (the manifest rules make every submission have them).
+    init?(_ commit: IntakeCommit, id: String, at: String) {
         let manifest = commit.manifest
+        guard let patient = manifest.patient, manifest.consentSignedAt != nil, let question = manifest.question else { return nil }
         let priority = manifest.priority
         self.init(
             id: id, submissionID: manifest.submissionID, contentSHA256: commit.contentSHA256, state: .received,
             priority: priority, priorityRank: priority.rank, intakePriority: priority, assignee: nil,
             regions: manifest.regions, symptoms: manifest.symptoms,
-            patientName: manifest.patient.name, patientDateOfBirth: manifest.patient.dateOfBirth,
-            patientEmail: manifest.patient.email, patientPhone: manifest.patient.phone, question: manifest.question,
+            patientName: patient.name, patientDateOfBirth: patient.dateOfBirth,
+            patientEmail: patient.email, patientPhone: patient.phone, question: question,
             symptomOnset: manifest.symptomOnset, priorTreatments: manifest.priorTreatments,
             submittedAt: manifest.submittedAt, receivedAt: at, updatedAt: at, findings: nil, withdrawnReason: nil,
             fileCount: commit.files.count, totalBytes: commit.totalBytes, version: 1)
+        clockStartedAt = at
     }
 }

@@ -4,8 +4,12 @@ import OpineCore
 
 /// Which cases `opine list` shows; the defaults give the first page of the open queue.
 public struct CaseFilter: Sendable {
-    /// Empty means the open states (received, triaged, reviewed).
+    /// Empty means the open states (received, triaged, awaiting_information, reviewed).
     public var states: [CaseState] = []
+    /// Only cases waiting for the patient since at least this long before now (`opine list --stale DAYS`).
+    public var waitingSince: Date?
+    /// Only responded cases with a follow-up question no addendum has answered.
+    public var followUpPending = false
     /// Only cases of this priority.
     public var priority: Priority?
     /// Only cases assigned to this reviewer.
@@ -35,10 +39,12 @@ public struct CaseSummary: Codable, Sendable, FetchableRecord {
     public var receivedAt: String
     /// When the case last changed (RFC 3339).
     public var updatedAt: String
+    /// When its turnaround clock started (receipt, moved later by waits for the patient); due times count from it.
+    public var clockStartedAt: String?
 
     enum CodingKeys: String, CodingKey {
         case id, state, priority, assignee, regions
-        case receivedAt = "received_at", updatedAt = "updated_at"
+        case receivedAt = "received_at", updatedAt = "updated_at", clockStartedAt = "clock_started_at"
     }
 }
 
@@ -79,11 +85,16 @@ extension CaseStore {
                 // index is already in queue order, so pin it (unless an assignee filter has a better index).
                 if filter.assignee == nil { index = "INDEXED BY cases_open_queue" }
                 // Spelled exactly as in the partial index's WHERE so SQLite uses it.
-                conditions.append("state IN ('received','triaged','reviewed')")
+                conditions.append("state IN ('received','triaged','awaiting_information','reviewed')")
             } else if states.count < CaseState.allCases.count {
                 conditions.append("state IN (\(states.map { _ in "?" }.joined(separator: ",")))")
                 for state in states { _ = arguments.append(contentsOf: [state.rawValue]) }
             }
+            if let since = filter.waitingSince {
+                conditions.append("state = 'awaiting_information' AND awaiting_since <= ?")
+                _ = arguments.append(contentsOf: [Timestamps.format(since)])
+            }
+            if filter.followUpPending { conditions.append("follow_up_since IS NOT NULL") }
             if let priority = filter.priority {
                 conditions.append("priority_rank = ?")
                 _ = arguments.append(contentsOf: [priority.rank])
@@ -95,7 +106,7 @@ extension CaseStore {
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             _ = arguments.append(contentsOf: [filter.limit, filter.offset])
             return try CaseSummary.fetchAll(db, sql: """
-                SELECT id, state, priority, assignee, regions, received_at, updated_at FROM cases \(index)
+                SELECT id, state, priority, assignee, regions, received_at, updated_at, clock_started_at FROM cases \(index)
                 \(whereClause) ORDER BY priority_rank, seq LIMIT ? OFFSET ?
                 """, arguments: arguments)
         }
@@ -174,7 +185,7 @@ extension CaseStore {
             let oldest = try Priority.allCases.compactMap { priority in
                 try Row.fetchOne(db, sql: """
                     SELECT seq, id, state, priority, assignee, regions, received_at, updated_at FROM cases
-                    WHERE state IN ('received','triaged','reviewed') AND priority_rank = ? ORDER BY seq LIMIT 1
+                    WHERE state IN ('received','triaged','awaiting_information','reviewed') AND priority_rank = ? ORDER BY seq LIMIT 1
                     """, arguments: [priority.rank])
             }.min { ($0["seq"] as Int64) < ($1["seq"] as Int64) }.map { try CaseSummary(row: $0) }
             let rejected = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rejections WHERE code <> 'duplicate'") ?? 0

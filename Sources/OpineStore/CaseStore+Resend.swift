@@ -6,25 +6,41 @@ import OpineCore
 /// Re-sends: what the store does with new information for an open case, as `Resend.decide` decided it.
 extension CaseStore {
     /// Merges the update into the case (a new version, so a staff command that read it before is refused as a
-    /// conflict), keeps the manifest as received, and records and announces what changed.
-    func applyUpdate(_ db: Database, _ update: CaseUpdate, to current: CaseRecord, from commit: IntakeCommit, at: String) throws -> CaseRecord {
+    /// conflict), keeps the manifest as received (with `kind`, and for a supplement the hash of its files), and
+    /// records and announces what changed. A case waiting for the patient returns to the state it was asked from,
+    /// its clock resumed and the request marked answered; a responded case holds the follow-up question.
+    /// `files` are the supplement's, already placed in the case's folder (see `commitSupplement`).
+    func applyUpdate(
+        _ db: Database, _ update: CaseUpdate, to current: CaseRecord, from commit: IntakeCommit, at: String,
+        kind: CaseUpdateRecord.Kind = .resend, files: [CaseFileRecord] = []
+    ) throws -> CaseRecord {
+        var kept = CaseUpdateRecord(
+            caseID: current.id, at: at, submissionID: commit.manifest.submissionID, uploadName: commit.uploadName,
+            changed: update.changes, manifest: Data(commit.manifestBytes), kind: kind,
+            contentSHA256: kind == .supplement ? commit.contentSHA256 : nil)
+        try kept.insert(db)
         var record = current
         // A manifest that changes nothing is kept and audited, but leaves the case (and its version) as it is.
         if !update.changes.isEmpty {
-            record.apply(update.information)
+            record.apply(update.information, at: at)
+            record.fileCount += files.count
+            record.totalBytes += files.reduce(0) { $0 + $1.size }
             record.updatedAt = at
             record.version += 1
             // Announced now: the clock sweep re-announces an untriaged emergency only an interval after this.
             if update.notifications.contains(.caseEmergency) { record.emergencyAnnouncedAt = at }
             try record.update(db)
+            if current.state == .awaitingInformation, record.state != .awaitingInformation {
+                try answerInformationRequests(db, of: record.id, by: kept.id, at: at)
+            }
         }
-        var kept = CaseUpdateRecord(
-            caseID: record.id, at: at, submissionID: commit.manifest.submissionID, uploadName: commit.uploadName,
-            changed: update.changes, manifest: Data(commit.manifestBytes))
-        try kept.insert(db)
+        for var file in files {
+            file.supplementID = kept.id
+            try file.insert(db)
+        }
         var event = update.event
         event.detail["update_id"] = kept.id.map(String.init) ?? ""
-        if update.changes.contains(.submissionID) { event.detail["submission_id"] = commit.manifest.submissionID }
+        if kind == .supplement || update.changes.contains(.submissionID) { event.detail["submission_id"] = commit.manifest.submissionID }
         var row = EventRecord(event, caseID: record.id, at: at, actor: Self.daemonActor)
         try row.append(db)
         for type in update.notifications {
@@ -34,6 +50,13 @@ extension CaseStore {
             }
         }
         return record
+    }
+
+    /// Marks the case's open information requests answered by this update.
+    private func answerInformationRequests(_ db: Database, of caseID: String, by updateID: Int64?, at: String) throws {
+        let columns = InformationRequestRecord.Columns.self
+        try InformationRequestRecord.filter(columns.caseID == caseID && columns.answeredAt == nil)
+            .updateAll(db, [columns.answeredAt.set(to: at), columns.answeredByUpdate.set(to: updateID)])
     }
 
     /// Whether the case already holds exactly this manifest: the one it was made from, or a re-send's kept before.
@@ -58,11 +81,16 @@ extension CaseRecord {
         CaseInformation(
             caseID: id, submissionID: submissionID, contentSHA256: contentSHA256, state: state, priority: priority,
             patient: Manifest.Patient(name: patientName, dateOfBirth: patientDateOfBirth, email: patientEmail, phone: patientPhone),
-            regions: regions, symptoms: symptoms, question: question, symptomOnset: symptomOnset, priorTreatments: priorTreatments)
+            regions: regions, symptoms: symptoms, question: question, symptomOnset: symptomOnset, priorTreatments: priorTreatments,
+            awaitingReturnState: awaitingReturnState, followUpPending: followUpSince != nil)
     }
 
-    /// Takes the merged information Core decided.
-    mutating func apply(_ information: CaseInformation) {
+    /// Takes the merged information Core decided at `at`: values, state, and what a wait or a follow-up leaves.
+    mutating func apply(_ information: CaseInformation, at: String) {
+        if state == .awaitingInformation, information.state != .awaitingInformation { resumeClock(at: at) }
+        state = information.state
+        awaitingReturnState = information.awaitingReturnState
+        if information.followUpPending, followUpSince == nil { followUpSince = at }
         priority = information.priority
         priorityRank = information.priority.rank
         regions = information.regions

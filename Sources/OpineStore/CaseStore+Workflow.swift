@@ -24,16 +24,46 @@ extension CaseStore {
             }
             let at = Timestamps.format(now)
             try persist(transition, to: &record, at: at, db)
+            var letterID: Int64?
             if let letter = command.letter {
                 var row = LetterRecord(
                     caseID: caseID, createdAt: at, actor: actor.name, fileName: letter.fileName, mediaType: letter.mediaType,
                     size: Int64(letter.content.count), sha256: letter.sha256, content: letter.content)
                 try row.insert(db)
+                letterID = row.id
             }
-            var event = EventRecord(transition.event, caseID: caseID, at: at, actor: actor.name)
+            var audit = transition.event
+            try keepConversation(
+                transition, caseID: caseID, at: at, actor: actor.name, enteredBy: command.enteredBy, letterID: letterID,
+                event: &audit.detail, db)
+            var event = EventRecord(audit, caseID: caseID, at: at, actor: actor.name)
             try event.append(db)
-            for type in transition.notifications { try enqueue(db, type, record, at: at) }
+            for type in transition.notifications {
+                try enqueue(db, type, record, at: at, message: transition.informationMessage) { data in
+                    if let addendum = transition.addendum { data.amended = addendum.kind }
+                }
+            }
             return record
+        }
+    }
+
+    /// Stores what a conversation step carries beside the case row: the information request, or the addendum
+    /// (whose id the audit event names).
+    private func keepConversation(
+        _ transition: Transition, caseID: String, at: String, actor: String, enteredBy: String?, letterID: Int64?,
+        event detail: inout [String: String], _ db: Database
+    ) throws {
+        if let message = transition.informationMessage {
+            var request = InformationRequestRecord(caseID: caseID, at: at, actor: actor, fromState: transition.from, message: message)
+            try request.insert(db)
+            detail["request_id"] = request.id.map(String.init)
+        }
+        if let addendum = transition.addendum {
+            var row = AddendumRecord(
+                caseID: caseID, at: at, actor: actor, enteredBy: enteredBy, kind: addendum.kind, reason: addendum.reason,
+                findings: addendum.findings, letterID: letterID)
+            try row.insert(db)
+            detail["addendum_id"] = row.id.map(String.init)
         }
     }
 
@@ -50,6 +80,9 @@ extension CaseStore {
                 columns.priorityRank.set(to: record.priorityRank), columns.assignee.set(to: record.assignee),
                 columns.findings.set(to: record.findings), columns.withdrawnReason.set(to: record.withdrawnReason),
                 columns.updatedAt.set(to: at), columns.version.set(to: record.version),
+                columns.clockStartedAt.set(to: record.clockStartedAt), columns.awaitingReturnState.set(to: record.awaitingReturnState),
+                columns.awaitingSince.set(to: record.awaitingSince), columns.informationRemindedAt.set(to: record.informationRemindedAt),
+                columns.followUpSince.set(to: record.followUpSince),
             ])
         guard changed == 1 else {
             throw StoreError.conflict("\(record.id) changed while you were acting; check `opine show \(record.id)` and try again")

@@ -265,6 +265,7 @@ enum Migrations {
                 PRAGMA user_version = 10;
                 """)
         }
+        migrator.registerMigration("v11-conversation", foreignKeyChecks: .deferred) { db in try conversation(db) }
         return migrator
     }
 

@@ -10,7 +10,9 @@ struct OpineCLI: ParsableCommand {
         commandName: "opine",
         abstract: "See the second-opinion queue and move cases through review.",
         discussion: """
-            A case moves received → triaged → reviewed → responded, or to withdrawn from any open state. \
+            A case moves received → triaged → reviewed → responded, or to withdrawn from any open state; \
+            request-info puts a received or triaged case on hold until the patient sends what was asked for, and \
+            amend adds an addendum after review or response (docs/workflow.md). \
             Every change is recorded in the case's history with who made it, and announced to the practice's \
             other systems as signed webhooks: `opine deliveries` shows what was sent, `opine endpoints` how each             receiver is doing.
 
@@ -23,7 +25,7 @@ struct OpineCLI: ParsableCommand {
             """,
         version: Opine.version,
         subcommands: [
-            List.self, Show.self, Triage.self, Review.self, Respond.self, Withdraw.self, History.self,
+            List.self, Show.self, Triage.self, Review.self, Respond.self, Withdraw.self, RequestInfo.self, Amend.self, History.self,
             Rejected.self, Stats.self, Deliveries.self, Redeliver.self, Endpoints.self, Status.self, CheckConfig.self,
             Backup.self, Verify.self,
         ])

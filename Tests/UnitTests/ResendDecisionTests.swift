@@ -41,7 +41,7 @@ struct ResendDecisionTests {
         var lowered = Self.information(.triaged, priority: .routine)
         lowered.symptoms = [.bowelBladderDysfunction]
         var contactOnly = Self.manifest(symptoms: [.bowelBladderDysfunction])
-        contactOnly.patient.phone = "+1 405 555 0199"
+        contactOnly.patient?.phone = "+1 405 555 0199"
         guard case .update(let update) = Resend.decide(contactOnly, contentSHA256: Self.content, against: lowered, knownManifest: false) else {
             Issue.record("not an update"); return
         }
@@ -84,8 +84,8 @@ struct ResendDecisionTests {
     @Test("A contact left out of a re-send keeps the case's; another one replaces it")
     func contact() throws {
         var leftOut = Self.manifest(submission: "web-1")
-        leftOut.patient.email = nil
-        leftOut.patient.phone = "+1 405 555 0100"
+        leftOut.patient?.email = nil
+        leftOut.patient?.phone = "+1 405 555 0100"
         guard case .update(let update) = Resend.decide(leftOut, contentSHA256: Self.content, against: Self.information(), knownManifest: false) else {
             Issue.record("not an update"); return
         }
@@ -93,12 +93,14 @@ struct ResendDecisionTests {
         #expect(update.changes == [.contact])
     }
 
-    @Test("New information for a final case opens a new, linked case; other files under its id are a conflict")
+    @Test("New information for a withdrawn case opens a new, linked case; for a responded one it is a follow-up question on it; other files under its id are a conflict")
     func finalAndConflict() {
-        for state in [CaseState.responded, .withdrawn] {
-            #expect(Resend.decide(Self.manifest(question: "Again?"), contentSHA256: Self.content, against: Self.information(state), knownManifest: false)
-                == .newCase(relatedTo: "C-20261201-0001"))
-        }
+        #expect(Resend.decide(Self.manifest(question: "Again?"), contentSHA256: Self.content, against: Self.information(.withdrawn), knownManifest: false)
+            == .newCase(relatedTo: "C-20261201-0001"))
+        let followUp = Resend.decide(Self.manifest(question: "Again?"), contentSHA256: Self.content, against: Self.information(.responded), knownManifest: false)
+        guard case .update(let update) = followUp else { Issue.record("\(followUp)"); return }
+        #expect(update.information.state == .responded && update.information.followUpPending && update.changes == [.question])
+        #expect(update.event.type == .followUpQuestion && update.notifications == [.caseUpdated])
         let other = Resend.decide(
             Self.manifest(), contentSHA256: String(repeating: "b", count: 64), against: Self.information(), knownManifest: false)
         guard case .conflict(let rejection) = other else { Issue.record("\(other)"); return }

@@ -7,8 +7,18 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     case update
     /// A re-send with new information for this final case became the new case `detail.case`.
     case followUp = "follow_up"
+    /// A supplement added files (and any new information) to the case (`detail.update_id`, `detail.files`).
+    case filesAdded = "files.added"
+    /// A patient's question after the response, attached to the responded case until an addendum answers it.
+    case followUpQuestion = "follow_up_question"
     /// Staff actions on a case, one per workflow command (`retriage` is a triage of an already triaged case).
     case triage, retriage, review, respond, withdraw
+    /// The practice asked the patient for something (`detail.message`, the words sent to the patient).
+    case requestInfo = "request_info"
+    /// An addendum to the findings or the letter (`detail.reason`, `detail.amended`).
+    case amend
+    /// The daemon reminded the patient of an information request still unanswered.
+    case informationReminder = "information_reminder"
     /// A note added to a triaged case without changing its priority or assignee; announced to no one.
     case note
     /// The daemon's clock sweep: a case passed its due time in its state (`overdue`, once per state), or an

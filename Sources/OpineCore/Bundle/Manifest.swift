@@ -12,14 +12,21 @@ public struct Manifest: Sendable, Equatable {
     /// When the patient submitted, as the RFC 3339 text the manifest gave.
     public var submittedAt: String
     /// Who the case is about; of it only name, email and phone ever leave Opine, to an `include_contact` endpoint.
-    public var patient: Patient
-    /// When the patient signed the HIPAA authorization (RFC 3339); a manifest without consent is refused.
-    public var consentSignedAt: String
-    /// Spine regions the question concerns: a non-empty subset of `regionCodes`, each once.
+    /// Nil only in a supplement that leaves the patient block out (the case has it).
+    public var patient: Patient?
+    /// When the patient signed the HIPAA authorization (RFC 3339); a manifest without consent is refused. Nil only in
+    /// a supplement that leaves the consent block out (the case has it).
+    public var consentSignedAt: String?
+    /// Spine regions the question concerns: a non-empty subset of `regionCodes`, each once (a supplement's may be
+    /// empty).
     public var regions: [String]
-    /// The patient's question to the surgeon, newlines allowed.
-    public var question: String
-    /// The symptom codes in the manifest's order, each once; they set the case's priority at intake.
+    /// The patient's question to the surgeon, newlines allowed; nil only in a supplement without one.
+    public var question: String?
+    /// The submission id of the earlier submission this bundle adds to (a supplement: more files, a follow-up
+    /// question); nil for a submission of its own.
+    public var supplements: String?
+    /// The symptom codes in the manifest's order, each once; they set the case's priority at intake (a supplement's
+    /// may be empty).
     public var symptoms: [Symptom]
     /// When the symptoms began (`YYYY-MM-DD`, not in the future), if the patient said.
     public var symptomOnset: String?
@@ -117,39 +124,54 @@ extension Manifest {
         (1...64).contains(id.count) && id.unicodeScalars.allSatisfy(isSubmissionIDCharacter)
     }
 
-    /// Every field of the top-level object, in the order docs/bundle-format.md lists them.
+    /// Every field of the top-level object, in the order docs/bundle-format.md lists them. A supplement (one with
+    /// `supplements`) may leave out the patient, consent and request blocks and any field of its request.
     private static func checked(_ object: [(String, JSONValue)], reader: FieldReader, limits: IntakeSettings) throws(Rejection) -> Manifest {
-        try reader.onlyKeys(object, ["version", "submission_id", "submitted_at", "patient", "consent", "request", "files"], at: "")
+        try reader.onlyKeys(
+            object, ["version", "submission_id", "submitted_at", "supplements", "patient", "consent", "request", "files"], at: "")
         let versionValue = try reader.required(object, "version", at: "")
         guard case .number("1") = versionValue else {
             throw Rejection(.unsupportedVersion, "manifest.json: version must be 1 (this Opine reads bundle format version 1)")
         }
-        let submissionID = try reader.string(object, "submission_id", at: "", length: 1...64)
-        guard submissionID.unicodeScalars.allSatisfy(isSubmissionIDCharacter) else {
-            throw reader.invalid("submission_id", "must use only A-Z a-z 0-9 . _ -")
-        }
+        let submissionID = try submissionID(object, "submission_id", reader: reader)
         let submittedAt = try reader.timestamp(object, "submitted_at", at: "")
-
-        let patient = try patient(object, reader: reader)
-        let consentObject = try reader.object(try reader.required(object, "consent", at: ""), at: "consent")
-        try reader.onlyKeys(consentObject, ["hipaa_authorization", "signed_at"], at: "consent")
-        guard case .bool(true)? = consentObject.first(where: { $0.0 == "hipaa_authorization" })?.1 else {
-            throw Rejection(.consentMissing, "manifest.json: consent.hipaa_authorization must be true; the practice cannot review without it")
+        let supplements = reader.optional(object, "supplements") == nil ? nil : try Self.submissionID(object, "supplements", reader: reader)
+        let isSupplement = supplements != nil
+        if supplements == submissionID {
+            throw reader.invalid("supplements", "names this bundle's own submission_id; give the submission id of the earlier submission")
         }
-        let consentSignedAt = try reader.timestamp(consentObject, "signed_at", at: "consent")
-        let request = try reader.object(try reader.required(object, "request", at: ""), at: "request")
+        let patient = isSupplement && reader.optional(object, "patient") == nil ? nil : try patient(object, reader: reader)
+        let consentSignedAt = isSupplement && reader.optional(object, "consent") == nil ? nil : try consent(object, reader: reader)
+        let request: [(String, JSONValue)] = isSupplement && reader.optional(object, "request") == nil
+            ? [] : try reader.object(try reader.required(object, "request", at: ""), at: "request")
         try reader.onlyKeys(request, ["regions", "question", "symptoms", "symptom_onset", "prior_treatments"], at: "request")
-        let regions = try reader.codes(request, "regions", at: "request", allowed: regionCodes, nonEmpty: true)
-        let question = try reader.text(request, "question", at: "request", length: 1...4000, multiline: true)
-        let symptoms = try symptoms(request, reader: reader)
+        let optional = { (key: String) in isSupplement && reader.optional(request, key) == nil }
+        let regions = optional("regions") ? [] : try reader.codes(request, "regions", at: "request", allowed: regionCodes, nonEmpty: !isSupplement)
+        let question = optional("question") ? nil : try reader.text(request, "question", at: "request", length: 1...4000, multiline: true)
+        let symptoms = optional("symptoms") ? [] : try symptoms(request, reader: reader)
         let onset = try reader.date(request, "symptom_onset", at: "request", inPast: true, optional: true)
         let treatments = request.contains { $0.0 == "prior_treatments" }
             ? try reader.codes(request, "prior_treatments", at: "request", allowed: treatmentCodes, nonEmpty: false) : []
         let files = try reader.files(object, limits: limits)
         return Manifest(
             submissionID: submissionID, submittedAt: submittedAt, patient: patient, consentSignedAt: consentSignedAt,
-            regions: regions, question: question, symptoms: symptoms, symptomOnset: onset,
+            regions: regions, question: question, supplements: supplements, symptoms: symptoms, symptomOnset: onset,
             priorTreatments: treatments, files: files)
+    }
+
+    private static func submissionID(_ object: [(String, JSONValue)], _ key: String, reader: FieldReader) throws(Rejection) -> String {
+        let id = try reader.string(object, key, at: "", length: 1...64)
+        guard id.unicodeScalars.allSatisfy(isSubmissionIDCharacter) else { throw reader.invalid(key, "must use only A-Z a-z 0-9 . _ -") }
+        return id
+    }
+
+    private static func consent(_ object: [(String, JSONValue)], reader: FieldReader) throws(Rejection) -> String {
+        let consentObject = try reader.object(try reader.required(object, "consent", at: ""), at: "consent")
+        try reader.onlyKeys(consentObject, ["hipaa_authorization", "signed_at"], at: "consent")
+        guard case .bool(true)? = consentObject.first(where: { $0.0 == "hipaa_authorization" })?.1 else {
+            throw Rejection(.consentMissing, "manifest.json: consent.hipaa_authorization must be true; the practice cannot review without it")
+        }
+        return try reader.timestamp(consentObject, "signed_at", at: "consent")
     }
 
     private static func patient(_ object: [(String, JSONValue)], reader: FieldReader) throws(Rejection) -> Patient {

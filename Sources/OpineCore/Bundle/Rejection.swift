@@ -63,5 +63,11 @@ public struct Rejection: Error, Equatable, Sendable, CustomStringConvertible {
         case zipBomb = "zip_bomb"
         /// The submission id of an existing case, with other files (docs/bundle-format.md, "Re-sends").
         case submissionReused = "submission_reused"
+        /// A supplement names a submission id no case has.
+        case supplementUnknownCase = "supplement_unknown_case"
+        /// A supplement for a withdrawn case, which takes nothing more.
+        case supplementCaseWithdrawn = "supplement_case_withdrawn"
+        /// A supplement whose patient contact is not the case's.
+        case supplementContactMismatch = "supplement_contact_mismatch"
     }
 }

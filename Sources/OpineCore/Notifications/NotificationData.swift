@@ -32,12 +32,16 @@ public struct NotificationData: Codable, Sendable, Equatable {
     public var overdueState: CaseState?
     /// For `case.overdue` and a re-announced `case.emergency`: when it was due in that state (RFC 3339).
     public var dueAt: String?
+    /// For `case.amended`: what the addendum amends (`findings` or `letter`).
+    public var amended: Addendum.Kind?
+    /// For `case.information_requested` and `case.information_reminder`: since when the case waits (RFC 3339).
+    public var awaitingSince: String?
 
     enum CodingKeys: String, CodingKey {
         case state, priority, regions, assignee, reason, changed
         case caseID = "case_id", submissionID = "submission_id", receivedAt = "received_at", updatedAt = "updated_at"
         case priorityFrom = "priority_from", relatedCaseID = "related_case_id"
-        case overdueState = "overdue_state", dueAt = "due_at"
+        case overdueState = "overdue_state", dueAt = "due_at", amended, awaitingSince = "awaiting_since"
     }
 
     /// A case notification's data; the store fills it from the case as of the change.

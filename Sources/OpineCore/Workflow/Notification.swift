@@ -5,9 +5,18 @@ public enum NotificationType: String, Codable, Sendable, CaseIterable {
     /// A case became an emergency (at intake, or escalated at triage), or an untriaged emergency is still waiting
     /// past its due time; sent before the case's other notices and before anything routine.
     case caseEmergency = "case.emergency"
-    /// A re-send brought new information to the case (`data.changed` names the fields); sent after `case.emergency`
-    /// when the new symptoms made it an emergency.
+    /// A re-send or a supplement brought new information or files to the case (`data.changed` names the fields,
+    /// `files` for added files); sent after `case.emergency` when the new symptoms made it an emergency. A case that
+    /// was waiting for the patient is back in the state it came from (`data.state`).
     case caseUpdated = "case.updated"
+    /// A coordinator asked the patient for something (`opine request-info`); the message itself goes only to
+    /// endpoints with `include_contact`, as `data.message`.
+    case caseInformationRequested = "case.information_requested"
+    /// The case is still waiting for the patient `turnaround.information_reminder_after` after the request (once per
+    /// request); `data.message` as for `case.information_requested`.
+    case caseInformationReminder = "case.information_reminder"
+    /// An addendum was added to the findings or the letter of a reviewed or responded case (`data.amended`).
+    case caseAmended = "case.amended"
     /// A coordinator triaged or re-triaged the case.
     case caseTriaged = "case.triaged"
     /// The surgeon recorded the review.

@@ -23,13 +23,19 @@ public struct CaseInformation: Sendable, Equatable {
     public var symptomOnset: String?
     /// The prior treatments, merged over every upload.
     public var priorTreatments: [String]
+    /// For a case waiting for the patient: the state new information returns it to.
+    public var awaitingReturnState: CaseState?
+    /// A responded case has a patient's question that an addendum has not answered yet.
+    public var followUpPending: Bool
 
     /// Describes a case as the store read it.
     public init(
         caseID: String, submissionID: String, contentSHA256: String, state: CaseState, priority: Priority,
         patient: Manifest.Patient, regions: [String], symptoms: [Symptom], question: String, symptomOnset: String?,
-        priorTreatments: [String]
+        priorTreatments: [String], awaitingReturnState: CaseState? = nil, followUpPending: Bool = false
     ) {
+        self.awaitingReturnState = awaitingReturnState
+        self.followUpPending = followUpPending
         self.caseID = caseID
         self.submissionID = submissionID
         self.contentSHA256 = contentSHA256
@@ -62,6 +68,8 @@ public enum UpdatedField: String, Codable, Sendable, CaseIterable, Comparable {
     case patient
     /// Sent under another submission id.
     case submissionID = "submission_id"
+    /// Files added by a supplement.
+    case files
 
     /// In declaration order, so lists of changes read the same everywhere.
     public static func < (lhs: Self, rhs: Self) -> Bool {
@@ -69,16 +77,17 @@ public enum UpdatedField: String, Codable, Sendable, CaseIterable, Comparable {
     }
 }
 
-/// New information for an open case: its merged values, what changed, and what to record and announce.
+/// New information for a case: its merged values, what changed, and what to record and announce.
 public struct CaseUpdate: Sendable, Equatable {
-    /// The case's information after the update.
+    /// The case's information after the update (its state too: a case waiting for the patient returns).
     public var information: CaseInformation
     /// What changed, in `UpdatedField` order; empty when only the manifest differs (a new `submitted_at`, a consent
     /// signed again): it is kept with the case and audited, and nothing is announced.
     public var changes: [UpdatedField]
     /// The case's priority before the update; `information.priority` is after.
     public var priorityBefore: Priority
-    /// The audit event (`update`): the changed fields and any priority change, no values.
+    /// The audit event (`update`, `files.added` or `follow_up_question`): the changed fields and any priority or
+    /// state change, no values.
     public var event: AuditEvent
     /// `case.emergency` first when the update made the case an emergency, then `case.updated`; none when nothing
     /// changed.
@@ -90,9 +99,9 @@ public struct CaseUpdate: Sendable, Equatable {
 public enum ResendDecision: Sendable, Equatable {
     /// A manifest the case already holds, with the same files: removed, and the removal audited.
     case duplicate(of: String, matchedBy: MatchReason)
-    /// New information for an open case, merged into it.
+    /// New information merged into the case: an open one, or a responded one as a follow-up question.
     case update(CaseUpdate)
-    /// New information for a final case (responded or withdrawn), which is never reopened: a new case, linked.
+    /// New information for a withdrawn case, which is never reopened: a new case, linked.
     case newCase(relatedTo: String)
     /// The submission id of a case with other files: quarantined, for a person to look at.
     case conflict(Rejection)
@@ -115,28 +124,59 @@ public enum Resend {
                 .submissionReused,
                 "submission_id is that of \(current.caseID), which holds other files; send new files under a new submission_id"))
         }
+        var (merged, changes) = Conversation.merge(manifest, into: current)
+        if let patient = manifest.patient {
+            Conversation.replace(&merged.patient.email, given: patient.email, .contact, into: &changes)
+            Conversation.replace(&merged.patient.phone, given: patient.phone, .contact, into: &changes)
+            Conversation.replace(&merged.patient.name, patient.name, .patient, into: &changes)
+            Conversation.replace(&merged.patient.dateOfBirth, patient.dateOfBirth, .patient, into: &changes)
+        }
+        if !sameSubmission { changes.insert(.submissionID) }
+        if current.state == .withdrawn, !changes.isEmpty { return .newCase(relatedTo: current.caseID) }
+        return .update(Conversation.update(merged, changes: changes.sorted(), before: current, filesAdded: 0))
+    }
+}
+
+/// What re-sends and supplements share: merging new information into a case, and what that does to its state,
+/// priority, record and announcements (docs/workflow.md, "A case is a conversation").
+public enum Conversation {
+    /// The request fields of `manifest` merged into the case: sets merged, the question and onset replaced when
+    /// given. The patient is left to the caller (a re-send may correct it, a supplement may not).
+    public static func merge(_ manifest: Manifest, into current: CaseInformation) -> (CaseInformation, Set<UpdatedField>) {
         var merged = current
         var changes = Set<UpdatedField>()
         merge(&merged.symptoms, manifest.symptoms, .symptoms, into: &changes)
         merge(&merged.regions, manifest.regions, .regions, into: &changes)
         merge(&merged.priorTreatments, manifest.priorTreatments, .priorTreatments, into: &changes)
-        replace(&merged.question, manifest.question, .question, into: &changes)
+        replace(&merged.question, given: manifest.question, .question, into: &changes)
         replace(&merged.symptomOnset, given: manifest.symptomOnset, .symptomOnset, into: &changes)
-        replace(&merged.patient.email, given: manifest.patient.email, .contact, into: &changes)
-        replace(&merged.patient.phone, given: manifest.patient.phone, .contact, into: &changes)
-        replace(&merged.patient.name, manifest.patient.name, .patient, into: &changes)
-        replace(&merged.patient.dateOfBirth, manifest.patient.dateOfBirth, .patient, into: &changes)
-        if !sameSubmission { changes.insert(.submissionID) }
-        if current.state.isFinal, !changes.isEmpty { return .newCase(relatedTo: current.caseID) }
-        // Raised only when the new symptoms call for more than the case's did; never lowered. A coordinator who
-        // changed the priority at triage, either way, keeps their word unless the patient reports something worse.
-        let before = Priority(symptoms: current.symptoms), after = Priority(symptoms: merged.symptoms)
-        merged.priority = after < before ? min(current.priority, after) : current.priority
-        return .update(update(merged, changes: changes.sorted(), before: current))
+        return (merged, changes)
     }
 
-    private static func update(_ merged: CaseInformation, changes: [UpdatedField], before current: CaseInformation) -> CaseUpdate {
+    /// The update for merged information. Priority rises only when the new symptoms call for more than the case's
+    /// did, never lowered: a coordinator who changed it at triage keeps their word unless the patient reports
+    /// something worse. Anything new from the patient ends a wait for them (the case returns to the state it was
+    /// asked from); on a responded case it is a follow-up question awaiting an addendum. A manifest that changes
+    /// nothing changes nothing.
+    public static func update(
+        _ merged: CaseInformation, changes: [UpdatedField], before current: CaseInformation, filesAdded: Int
+    ) -> CaseUpdate {
+        var merged = merged
+        let before = Priority(symptoms: current.symptoms), after = Priority(symptoms: merged.symptoms)
+        merged.priority = after < before ? min(current.priority, after) : current.priority
+        var type: EventType = filesAdded > 0 ? .filesAdded : .update
+        if !changes.isEmpty {
+            if current.state == .awaitingInformation, let back = current.awaitingReturnState {
+                merged.state = back
+                merged.awaitingReturnState = nil
+            }
+            if current.state == .responded {
+                merged.followUpPending = true
+                type = .followUpQuestion
+            }
+        }
         var detail = ["changed": changes.isEmpty ? "none" : changes.map(\.rawValue).joined(separator: ",")]
+        if filesAdded > 0 { detail["files"] = String(filesAdded) }
         if merged.priority != current.priority {
             detail["priority_from"] = current.priority.rawValue
             detail["priority_to"] = merged.priority.rawValue
@@ -144,25 +184,30 @@ public enum Resend {
         let escalated = merged.priority == .emergency && current.priority != .emergency
         return CaseUpdate(
             information: merged, changes: changes, priorityBefore: current.priority,
-            event: AuditEvent(type: .update, fromState: current.state, toState: current.state, detail: detail),
+            event: AuditEvent(type: type, fromState: current.state, toState: merged.state, detail: detail),
             notifications: changes.isEmpty ? [] : escalated ? [.caseEmergency, .caseUpdated] : [.caseUpdated])
     }
 
-    private static func merge<T: Equatable>(_ values: inout [T], _ new: [T], _ field: UpdatedField, into changes: inout Set<UpdatedField>) {
+    static func merge<T: Equatable>(_ values: inout [T], _ new: [T], _ field: UpdatedField, into changes: inout Set<UpdatedField>) {
         for value in new where !values.contains(value) {
             values.append(value)
             changes.insert(field)
         }
     }
 
-    private static func replace<T: Equatable>(_ value: inout T, _ new: T, _ field: UpdatedField, into changes: inout Set<UpdatedField>) {
+    static func replace<T: Equatable>(_ value: inout T, _ new: T, _ field: UpdatedField, into changes: inout Set<UpdatedField>) {
         guard value != new else { return }
         value = new
         changes.insert(field)
     }
 
-    /// An optional field left out of a re-send keeps what the case has: leaving it out is not erasing it.
-    private static func replace<T: Equatable>(_ value: inout T?, given new: T?, _ field: UpdatedField, into changes: inout Set<UpdatedField>) {
+    /// An optional field left out keeps what the case has: leaving it out is not erasing it.
+    static func replace<T: Equatable>(_ value: inout T, given new: T?, _ field: UpdatedField, into changes: inout Set<UpdatedField>) {
+        guard let new else { return }
+        replace(&value, new, field, into: &changes)
+    }
+
+    static func replace<T: Equatable>(_ value: inout T?, given new: T?, _ field: UpdatedField, into changes: inout Set<UpdatedField>) {
         guard let new else { return }
         replace(&value, new, field, into: &changes)
     }

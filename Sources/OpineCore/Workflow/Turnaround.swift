@@ -27,7 +27,7 @@ public struct TurnaroundPolicy: Sendable, Equatable {
             case .received: triaged
             case .triaged: reviewed
             case .reviewed: responded
-            case .responded, .withdrawn: nil
+            case .responded, .withdrawn, .awaitingInformation: nil
             }
         }
 
@@ -37,7 +37,7 @@ public struct TurnaroundPolicy: Sendable, Equatable {
             case .received: triaged = seconds
             case .triaged: reviewed = seconds
             case .reviewed: responded = seconds
-            case .responded, .withdrawn: break
+            case .responded, .withdrawn, .awaitingInformation: break
             }
         }
     }
@@ -50,6 +50,8 @@ public struct TurnaroundPolicy: Sendable, Equatable {
     public var routine = Targets(triaged: 86400, reviewed: 5 * 86400, responded: 7 * 86400)
     /// An untriaged emergency past its due time is announced again this often until someone triages it.
     public var emergencyReannounceInterval: TimeInterval = 15 * 60
+    /// How long a case waits for the patient before `case.information_reminder` goes out (once per request).
+    public var informationReminderAfter: TimeInterval = 7 * 86400
 
     /// The documented defaults.
     public init() {}
@@ -109,6 +111,7 @@ public struct TurnaroundPolicy: Sendable, Equatable {
     /// time gets one `case.overdue` per state; an emergency still `received` past its due time is announced again
     /// when it falls due and then every `emergencyReannounceInterval` until it is triaged.
     public func sweep(_ clock: CaseClock, now: Date) -> [ClockNotice] {
+        if clock.state == .awaitingInformation { return reminder(clock, now: now).map { [$0] } ?? [] }
         guard let due = dueAt(priority: clock.priority, state: clock.state, receivedAt: clock.receivedAt), now >= due else { return [] }
         var notices: [ClockNotice] = []
         if clock.state == .received, clock.priority == .emergency,
@@ -122,24 +125,44 @@ public struct TurnaroundPolicy: Sendable, Equatable {
     }
 }
 
+extension TurnaroundPolicy {
+    /// A case waiting for the patient `informationReminderAfter` since the wait began gets one
+    /// `case.information_reminder` per wait.
+    func reminder(_ clock: CaseClock, now: Date) -> ClockNotice? {
+        guard let since = clock.awaitingSince, clock.informationRemindedAt == nil else { return nil }
+        let due = since.addingTimeInterval(informationReminderAfter)
+        return now >= due ? ClockNotice(action: .informationReminder, state: clock.state, dueAt: due) : nil
+    }
+
+    /// Where the reminder sweep starts looking: waits that began at or before this are due a reminder.
+    public func reminderCutoff(now: Date) -> Date { now.addingTimeInterval(-informationReminderAfter) }
+}
+
 /// What the clock sweep needs to know of an open case.
 public struct CaseClock: Sendable, Equatable {
     /// The state the case is in now.
     public var state: CaseState
     /// Its current priority.
     public var priority: Priority
-    /// When opined stored it; every due time counts from here.
+    /// When its clock started: when opined stored it, moved later by every wait for the patient. Every due time
+    /// counts from here.
     public var receivedAt: Date
     /// The state whose `case.overdue` was sent, if any; a notice is due again only in another state.
     public var overdueNotifiedState: CaseState?
     /// When the sweep last announced this untriaged emergency again; nil before the first time.
     public var emergencyAnnouncedAt: Date?
+    /// While the case waits for the patient: since when.
+    public var awaitingSince: Date?
+    /// When the reminder for the current wait went out, if it did.
+    public var informationRemindedAt: Date?
 
     /// A case's clock as the store read it.
     public init(
         state: CaseState, priority: Priority, receivedAt: Date, overdueNotifiedState: CaseState? = nil,
-        emergencyAnnouncedAt: Date? = nil
+        emergencyAnnouncedAt: Date? = nil, awaitingSince: Date? = nil, informationRemindedAt: Date? = nil
     ) {
+        self.awaitingSince = awaitingSince
+        self.informationRemindedAt = informationRemindedAt
         self.state = state
         self.priority = priority
         self.receivedAt = receivedAt
@@ -157,6 +180,8 @@ public struct ClockNotice: Sendable, Equatable {
         case overdue
         /// Send `case.emergency` again for an untriaged emergency; remembered to space the next one.
         case reannounceEmergency
+        /// Send `case.information_reminder` for a case still waiting for the patient; remembered, so once per wait.
+        case informationReminder
     }
 
     /// What the sweep does.
@@ -178,14 +203,20 @@ public struct ClockNotice: Sendable, Equatable {
         switch action {
         case .overdue: .caseOverdue
         case .reannounceEmergency: .caseEmergency
+        case .informationReminder: .caseInformationReminder
         }
     }
 
     /// The audit event recorded with it: the case does not move, so neither state is set; the detail says which
     /// state was due when.
     public var event: AuditEvent {
-        AuditEvent(
-            type: action == .overdue ? .overdue : .reannounce,
-            detail: ["overdue_state": state.rawValue, "due_at": Timestamps.format(dueAt)])
+        switch action {
+        case .overdue, .reannounceEmergency:
+            AuditEvent(
+                type: action == .overdue ? .overdue : .reannounce,
+                detail: ["overdue_state": state.rawValue, "due_at": Timestamps.format(dueAt)])
+        case .informationReminder:
+            AuditEvent(type: .informationReminder, detail: ["due_at": Timestamps.format(dueAt)])
+        }
     }
 }

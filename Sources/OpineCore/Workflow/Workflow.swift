@@ -7,7 +7,7 @@ public enum Workflow {
     public static func decide(
         _ current: CaseSnapshot, _ command: CaseCommand, by actor: Actor
     ) -> Result<Transition, WorkflowError> {
-        switch step(current, command.action, note: command.note, by: actor) {
+        switch step(current, command, by: actor) {
         case .failure(let error): .failure(error)
         case .success(let step): .success(transition(current, command, actor: actor, step: step))
         }
@@ -22,25 +22,26 @@ public enum Workflow {
         var adminOverride = false
     }
 
-    private static func step(
-        _ current: CaseSnapshot, _ action: WorkflowAction, note: String?, by actor: Actor
-    ) -> Result<Step, WorkflowError> {
+    private static func step(_ current: CaseSnapshot, _ command: CaseCommand, by actor: Actor) -> Result<Step, WorkflowError> {
+        let (action, note) = (command.action, command.note)
         switch (current.state, action) {
         case (.received, .triage(let priority, let assignee)), (.triaged, .triage(let priority, let assignee)):
             return triage(current, priority: priority, assignee: assignee, note: note, actor: actor)
 
         case (.triaged, .review(let findings)):
             guard !findings.isBlank else { return .failure(.missingText("findings")) }
-            var override = false
-            if current.assignee != actor.name {
-                guard actor.isAdmin else {
-                    return .failure(.notAssignedReviewer(assignee: current.assignee, actor: actor.name))
-                }
-                override = true
+            return reviewer(current, actor).map { override in
+                Step(to: .reviewed, priority: current.priority, assignee: current.assignee, notification: .caseReviewed, adminOverride: override)
             }
+
+        case (.received, .requestInformation(let message)), (.triaged, .requestInformation(let message)),
+             (.awaitingInformation, .requestInformation(let message)):
+            guard !message.isBlank else { return .failure(.missingText("message")) }
             return .success(Step(
-                to: .reviewed, priority: current.priority, assignee: current.assignee, notification: .caseReviewed,
-                adminOverride: override))
+                to: .awaitingInformation, priority: current.priority, assignee: current.assignee, notification: .caseInformationRequested))
+
+        case (.reviewed, .amend(let reason, let findings)), (.responded, .amend(let reason, let findings)):
+            return amend(current, reason: reason, findings: findings, letter: command.letter != nil, actor: actor)
 
         case (.reviewed, .respond):
             return .success(Step(to: .responded, priority: current.priority, assignee: current.assignee, notification: .caseResponded))
@@ -52,6 +53,33 @@ public enum Workflow {
         case (let state, _):
             return .failure(.invalidTransition(from: state, action: action.name))
         }
+    }
+
+    /// Only the assigned reviewer records or amends findings; an admin may for them (`true`: an override, audited).
+    private static func reviewer(_ current: CaseSnapshot, _ actor: Actor) -> Result<Bool, WorkflowError> {
+        guard current.assignee != actor.name else { return .success(false) }
+        guard actor.isAdmin else { return .failure(.notAssignedReviewer(assignee: current.assignee, actor: actor.name)) }
+        return .success(true)
+    }
+
+    /// An addendum amends one thing, says why, and leaves the case where it is; the findings are the reviewer's.
+    private static func amend(
+        _ current: CaseSnapshot, reason: String, findings: String?, letter: Bool, actor: Actor
+    ) -> Result<Step, WorkflowError> {
+        guard (findings != nil) != letter else { return .failure(.amendNeedsOneThing) }
+        guard !reason.isBlank else { return .failure(.missingText("reason")) }
+        var override = false
+        if let findings {
+            guard !findings.isBlank else { return .failure(.missingText("findings")) }
+            switch reviewer(current, actor) {
+            case .success(let admin): override = admin
+            case .failure(let error): return .failure(error)
+            }
+        } else if current.state != .responded {
+            return .failure(.noLetterToAmend)
+        }
+        return .success(Step(
+            to: current.state, priority: current.priority, assignee: current.assignee, notification: .caseAmended, adminOverride: override))
     }
 
     private static func triage(
@@ -99,19 +127,30 @@ public enum Workflow {
         }
         if let enteredBy = command.enteredBy { detail["entered_by"] = enteredBy }
         if step.adminOverride { detail["admin_override_for"] = current.assignee ?? "(unassigned)" }
-        var findings: String?, withdrawnReason: String?
+        var findings: String?, withdrawnReason: String?, message: String?, addendum: Addendum?
         switch command.action {
         case .review(let text): findings = text
         case .withdraw(let reason):
             withdrawnReason = reason
             detail["reason"] = reason
+        case .requestInformation(let text):
+            message = text
+            detail["message"] = text
+        case .amend(let reason, let text):
+            addendum = Addendum(kind: text == nil ? .letter : .findings, reason: reason, findings: text)
+            detail["reason"] = reason
+            detail["amended"] = addendum?.kind.rawValue
         case .triage, .respond: break
         }
         if let letter = command.letter { detail["letter_sha256"] = letter.sha256 }
         let type = eventType(current, command, step)
+        // Waiting remembers where it was asked from, across a second request; any other step ends the wait.
+        let returnState = step.to == .awaitingInformation ? current.awaitingReturnState ?? current.state : nil
         return Transition(
             from: current.state, to: step.to, priority: step.priority, assignee: step.assignee, findings: findings,
-            withdrawnReason: withdrawnReason, event: AuditEvent(type: type, fromState: current.state, toState: step.to, detail: detail),
+            withdrawnReason: withdrawnReason, awaitingReturnState: returnState, informationMessage: message, addendum: addendum,
+            followUpPending: addendum == nil && current.followUpPending,
+            event: AuditEvent(type: type, fromState: current.state, toState: step.to, detail: detail),
             notifications: notifications(current, step, isNoteOnly: type == .note))
     }
 }
@@ -124,12 +163,21 @@ public struct CaseSnapshot: Sendable, Equatable {
     public var priority: Priority
     /// The reviewer assigned at triage, if any; only they (or an admin) may record the review.
     public var assignee: String?
+    /// While waiting for the patient: the state the case was asked from.
+    public var awaitingReturnState: CaseState?
+    /// A responded case has a follow-up question awaiting an addendum.
+    public var followUpPending: Bool
 
     /// A snapshot of a case as the store read it.
-    public init(state: CaseState, priority: Priority, assignee: String? = nil) {
+    public init(
+        state: CaseState, priority: Priority, assignee: String? = nil, awaitingReturnState: CaseState? = nil,
+        followUpPending: Bool = false
+    ) {
         self.state = state
         self.priority = priority
         self.assignee = assignee
+        self.awaitingReturnState = awaitingReturnState
+        self.followUpPending = followUpPending
     }
 }
 
@@ -147,130 +195,6 @@ public struct Actor: Sendable, Equatable {
         self.name = name
         self.isAdmin = isAdmin
         self.reviewers = reviewers
-    }
-}
-
-/// A staff request on a case, with what it carries; `Workflow.decide` says whether the case's state allows it.
-public enum WorkflowAction: Sendable, Equatable {
-    /// Set the priority and/or the assignee; on a triaged case, a re-triage.
-    case triage(priority: Priority?, assignee: String?)
-    /// Record the assigned reviewer's findings.
-    case review(findings: String)
-    /// Record that the response letter was sent.
-    case respond
-    /// Close the case without a response, for the reason given.
-    case withdraw(reason: String)
-
-    /// The verb as `opine` spells it.
-    public var name: String { eventType.rawValue }
-
-    /// The audit event a successful action records (a second triage records `retriage`, or `note` if it changes
-    /// neither priority nor assignee).
-    public var eventType: EventType {
-        switch self {
-        case .triage: .triage
-        case .review: .review
-        case .respond: .respond
-        case .withdraw: .withdraw
-        }
-    }
-}
-
-/// The change the store must make, atomically with its audit event and its notifications. Complete: the store
-/// copies these values and decides nothing itself.
-public struct Transition: Sendable, Equatable {
-    /// The state the case was in; the store updates it only if it still is.
-    public var from: CaseState
-    /// The state the case moves to.
-    public var to: CaseState
-    /// The case's priority after the change.
-    public var priority: Priority
-    /// The case's assignee after the change.
-    public var assignee: String?
-    /// Set by a review; nil leaves the case's findings as they are.
-    public var findings: String?
-    /// Set by a withdrawal; nil leaves it as it is.
-    public var withdrawnReason: String?
-    /// The audit event recorded with the change.
-    public var event: AuditEvent
-    /// In the order they are enqueued.
-    public var notifications: [NotificationType]
-
-    /// Records a complete change; the workflow builds these, tests compare them.
-    public init(
-        from: CaseState, to: CaseState, priority: Priority, assignee: String?, findings: String? = nil,
-        withdrawnReason: String? = nil, event: AuditEvent, notifications: [NotificationType]
-    ) {
-        self.from = from
-        self.to = to
-        self.priority = priority
-        self.assignee = assignee
-        self.findings = findings
-        self.withdrawnReason = withdrawnReason
-        self.event = event
-        self.notifications = notifications
-    }
-}
-
-/// Why the workflow refused a request; the description is the message `opine` prints.
-public enum WorkflowError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The action is not allowed from this state (`action` is the verb as `opine` spells it).
-    case invalidTransition(from: CaseState, action: String)
-    /// The assignee is not under `[reviewers]`; `known` lists those that are.
-    case unknownReviewer(String, known: [String])
-    /// A non-admin tried to record the review of a case not assigned to them (or assigned to no one).
-    case notAssignedReviewer(assignee: String?, actor: String)
-    /// Triage changes the priority without a note saying why.
-    case noteRequiredForPriorityChange(from: Priority, to: Priority)
-    /// The findings or the withdrawal reason (named here) is blank.
-    case missingText(String)
-    /// A re-triage that changes neither priority nor assignee and gives no note.
-    case nothingToChange
-
-    /// The message for the staff member, saying what to do instead.
-    public var description: String {
-        switch self {
-        case .invalidTransition(let from, let action):
-            switch from {
-            case .responded, .withdrawn:
-                "the case is \(from.rawValue), which is final; it cannot be \(Self.pastTense(action))"
-            default:
-                "a \(from.rawValue) case cannot be \(Self.pastTense(action)); allowed next: \(Self.next(from))"
-            }
-        case .unknownReviewer(let name, let known):
-            "'\(name)' is not a configured reviewer; known reviewers: \(known.isEmpty ? "none (add them under [reviewers] in the configuration)" : known.joined(separator: ", "))"
-        case .notAssignedReviewer(let assignee, let actor):
-            if let assignee {
-                "the case is assigned to \(assignee), not \(actor); only \(assignee) or an admin can record its review (pass --as \(assignee) when recording on their behalf)"
-            } else {
-                "the case has no assigned reviewer; assign one with `opine triage CASE --assign REVIEWER` first"
-            }
-        case .noteRequiredForPriorityChange(let from, let to):
-            "changing the priority from \(from.rawValue) to \(to.rawValue) needs --note saying why"
-        case .missingText(let field):
-            "the \(field) must not be empty"
-        case .nothingToChange:
-            "the case is already triaged and this changes neither its priority nor its reviewer; give another --priority or --assign, or a --note"
-        }
-    }
-
-    private static func pastTense(_ action: String) -> String {
-        switch action {
-        case "triage": "triaged"
-        case "review": "reviewed"
-        case "respond": "responded to"
-        case "withdraw": "withdrawn"
-        default: action
-        }
-    }
-
-    private static func next(_ state: CaseState) -> String {
-        switch state {
-        case .received: "triage, withdraw"
-        case .triaged: "triage (re-triage), review, withdraw"
-        case .reviewed: "respond, withdraw"
-        case .responded, .withdrawn: "nothing"
-        }
     }
 }
 

@@ -18,6 +18,8 @@ public struct CaseFileRecord: Codable, Sendable, FetchableRecord, PersistableRec
     public var sha256: String
     /// The SHA-256 of the bytes kept, when intake changed them (a DICOM preamble zeroed); nil when they are the same.
     public var storedSHA256: String?
+    /// The supplement (`case_updates.id`) the file came with; nil for the files of the first submission.
+    public var supplementID: Int64? = nil
 
     /// The table's columns.
     public enum CodingKeys: String, CodingKey, ColumnExpression {
@@ -25,6 +27,8 @@ public struct CaseFileRecord: Codable, Sendable, FetchableRecord, PersistableRec
         case path, kind, size, sha256
         /// Columns named as the properties, in snake_case.
         case caseID = "case_id", mediaType = "media_type", storedSHA256 = "stored_sha256"
+        /// Added by `v11-conversation`.
+        case supplementID = "supplement_id"
     }
 
     /// Query columns.

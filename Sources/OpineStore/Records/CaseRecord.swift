@@ -68,6 +68,17 @@ public struct CaseRecord: Codable, Sendable, FetchableRecord, MutablePersistable
     public var overdueNotifiedState: CaseState? = nil
     /// When the clock sweep last announced this untriaged emergency again (RFC 3339); nil before the first time.
     public var emergencyAnnouncedAt: String? = nil
+    /// When the turnaround clock started (RFC 3339): the receipt, moved later by each wait for the patient, so due
+    /// times leave out the time the practice waited (migration `v11-conversation`).
+    public var clockStartedAt: String = ""
+    /// While waiting for the patient: the state a supplement returns the case to.
+    public var awaitingReturnState: CaseState? = nil
+    /// While waiting for the patient: since when (RFC 3339).
+    public var awaitingSince: String? = nil
+    /// When `case.information_reminder` went out for the current request, if it did.
+    public var informationRemindedAt: String? = nil
+    /// A responded case's follow-up question that no addendum has answered yet: when it arrived.
+    public var followUpSince: String? = nil
 
     /// The table's columns: the one list that both Codable and queries use.
     public enum CodingKeys: String, CodingKey, ColumnExpression {
@@ -89,6 +100,10 @@ public struct CaseRecord: Codable, Sendable, FetchableRecord, MutablePersistable
         case relatedCaseID = "related_case_id", manifestSHA256 = "manifest_sha256"
         /// The clock sweep's record of what it sent (migration `v10-turnaround-clocks`).
         case overdueNotifiedState = "overdue_notified_state", emergencyAnnouncedAt = "emergency_announced_at"
+        /// The conversation's columns (migration `v11-conversation`).
+        case clockStartedAt = "clock_started_at", awaitingReturnState = "awaiting_return_state", awaitingSince = "awaiting_since"
+        /// The conversation's columns (migration `v11-conversation`).
+        case informationRemindedAt = "information_reminded_at", followUpSince = "follow_up_since"
     }
 
     /// Query columns, GRDB style: `CaseRecord.filter(CaseRecord.Columns.id == caseID)`.
@@ -98,19 +113,24 @@ public struct CaseRecord: Codable, Sendable, FetchableRecord, MutablePersistable
     public mutating func didInsert(_ inserted: InsertionSuccess) { seq = inserted.rowID }
 
     /// What the workflow needs to know of the case.
-    public var snapshot: CaseSnapshot { CaseSnapshot(state: state, priority: priority, assignee: assignee) }
+    public var snapshot: CaseSnapshot {
+        CaseSnapshot(
+            state: state, priority: priority, assignee: assignee, awaitingReturnState: awaitingReturnState,
+            followUpPending: followUpSince != nil)
+    }
 
     /// What the clock sweep needs to know of the case; nil if a stored time cannot be read.
     public var clock: CaseClock? {
-        guard let received = Timestamps.parse(receivedAt) else { return nil }
+        guard let received = Timestamps.parse(clockStartedAt) else { return nil }
         return CaseClock(
             state: state, priority: priority, receivedAt: received, overdueNotifiedState: overdueNotifiedState,
-            emergencyAnnouncedAt: emergencyAnnouncedAt.flatMap(Timestamps.parse))
+            emergencyAnnouncedAt: emergencyAnnouncedAt.flatMap(Timestamps.parse), awaitingSince: awaitingSince.flatMap(Timestamps.parse),
+            informationRemindedAt: informationRemindedAt.flatMap(Timestamps.parse))
     }
 
-    /// When the case is due in its state under `policy`; nil once it is final.
+    /// When the case is due in its state under `policy`; nil once it is final, and while it waits for the patient.
     public func dueAt(_ policy: TurnaroundPolicy) -> Date? {
-        Timestamps.parse(receivedAt).flatMap { policy.dueAt(priority: priority, state: state, receivedAt: $0) }
+        Timestamps.parse(clockStartedAt).flatMap { policy.dueAt(priority: priority, state: state, receivedAt: $0) }
     }
 
     /// Takes the values Core decided for a step; the version is bumped by the conditional UPDATE that writes it.
@@ -121,7 +141,23 @@ public struct CaseRecord: Codable, Sendable, FetchableRecord, MutablePersistable
         assignee = transition.assignee
         if let findings = transition.findings { self.findings = findings }
         if let reason = transition.withdrawnReason { withdrawnReason = reason }
+        // One reminder per wait: asking again while waiting keeps the wait's start and its reminder.
+        if state == .awaitingInformation, transition.from != .awaitingInformation {
+            awaitingSince = at
+            informationRemindedAt = nil
+        }
+        if state != .awaitingInformation { resumeClock(at: at) }
+        awaitingReturnState = transition.awaitingReturnState
+        if !transition.followUpPending { followUpSince = nil }
         updatedAt = at
+    }
+
+    /// Ends a wait for the patient: the clock starts again later by as long as the case waited.
+    mutating func resumeClock(at: String) {
+        defer { awaitingSince = nil }
+        guard let since = awaitingSince.flatMap(Timestamps.parse), let now = Timestamps.parse(at),
+              let started = Timestamps.parse(clockStartedAt) else { return }
+        clockStartedAt = Timestamps.format(started.addingTimeInterval(max(0, now.timeIntervalSince(since))))
     }
 }
 

@@ -22,6 +22,9 @@ public struct OutboxRecord: Codable, Sendable, FetchableRecord, MutablePersistab
     /// The send order Core gave the event when it was written (`FanOutPolicy.rank`), so fan-out need not decode
     /// `data` again (migration `v8-outbox-priority`).
     public var priorityRank: Int
+    /// Words for the patient (an information request's message): sent as `data.message` to `include_contact`
+    /// endpoints only, never to the others (migration `v11-conversation`).
+    public var message: String? = nil
 
     /// The table's columns: the one list that Codable, queries and the fast decoder below use.
     public enum CodingKeys: String, CodingKey, ColumnExpression {
@@ -31,6 +34,8 @@ public struct OutboxRecord: Codable, Sendable, FetchableRecord, MutablePersistab
         case caseID = "case_id", rejectionID = "rejection_id", createdAt = "created_at", webhookID = "webhook_id"
         /// The column named as the property, in snake_case.
         case priorityRank = "priority_rank"
+        /// Added by `v11-conversation`.
+        case message
     }
 
     /// Query columns.
@@ -51,6 +56,7 @@ extension OutboxRecord {
         data = try row.decode(forColumn: Columns.data)
         webhookID = try row.decode(forColumn: Columns.webhookID)
         priorityRank = try row.decode(forColumn: Columns.priorityRank)
+        message = try row.decode(forColumn: Columns.message)
     }
 }
 

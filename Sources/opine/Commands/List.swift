@@ -9,14 +9,17 @@ struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the queue: emergencies first, then oldest.",
         discussion: """
-            Without --state, shows the open cases (received, triaged, reviewed). DUE says when each open case is \
-            due to leave its state ([turnaround] in the configuration). --overdue lists only open cases past it, \
-            most overdue first. Pages hold --limit cases; the last line says which --offset shows the next page.
+            Without --state, shows the open cases (received, triaged, awaiting_information, reviewed). DUE says when \
+            each open case is due to leave its state ([turnaround] in the configuration); a case waiting for the \
+            patient has no due time, its clock paused. --overdue lists only open cases past it, most overdue \
+            first. --stale 7 lists the cases waiting for the patient for a week or more; --follow-up the responded \
+            cases with a follow-up question awaiting an addendum. Pages hold --limit cases; the last line says \
+            which --offset shows the next page.
             """)
 
     @OptionGroup var options: GlobalOptions
 
-    @Option(name: .long, help: ArgumentHelp("Only cases in this state (repeatable): received, triaged, reviewed, responded, withdrawn.", valueName: "state"))
+    @Option(name: .long, help: ArgumentHelp("Only cases in this state (repeatable): received, triaged, awaiting_information, reviewed, responded, withdrawn.", valueName: "state"))
     var state: [CaseState] = []
 
     @Flag(name: .long, help: "Include closed cases (responded, withdrawn).")
@@ -31,6 +34,12 @@ struct List: ParsableCommand {
     @Flag(name: .long, help: "Only open cases past their due time, most overdue first.")
     var overdue = false
 
+    @Option(name: .long, help: ArgumentHelp("Only cases waiting for the patient for at least this many days (0 and up).", valueName: "days"))
+    var stale: Double?
+
+    @Flag(name: .customLong("follow-up"), help: "Only responded cases with a follow-up question awaiting an addendum.")
+    var followUp = false
+
     @OptionGroup var page: PageOptions
 
     func validate() throws {
@@ -38,17 +47,35 @@ struct List: ParsableCommand {
         if overdue, all || state.contains(where: \.isFinal) {
             throw ValidationError("--overdue lists open cases only; drop --all, or give --state received, triaged or reviewed")
         }
+        if let stale {
+            guard stale >= 0, stale.isFinite else { throw ValidationError("--stale must be a number of days, 0 or more") }
+            guard state.allSatisfy({ $0 == .awaitingInformation }), !all, !overdue, !followUp else {
+                throw ValidationError("--stale lists cases waiting for the patient; use it alone or with --state awaiting_information")
+            }
+        }
+        if followUp, overdue || state.contains(where: { $0 != .responded }) {
+            throw ValidationError("--follow-up lists responded cases; use it alone or with --state responded")
+        }
     }
 
     func run() throws {
         try Context.run(options) { context in
             var filter = CaseFilter()
             filter.states = all ? CaseState.allCases : state
+            let now = Date()
+            if let stale {
+                filter.states = [.awaitingInformation]
+                filter.waitingSince = now.addingTimeInterval(-stale * 86400)
+            }
+            if followUp {
+                filter.states = [.responded]
+                filter.followUpPending = true
+            }
             filter.priority = priority
             filter.assignee = assignee
             filter.limit = page.limit + 1
             filter.offset = page.offset
-            let turnaround = context.configuration.turnaround, now = Date()
+            let turnaround = context.configuration.turnaround
             var cases = overdue
                 ? try context.store.overdue(filter, policy: turnaround, now: now) : try context.store.list(filter)
             let more = cases.count > page.limit

@@ -22,9 +22,14 @@ struct Show: ParsableCommand {
             let updates = try context.store.updates(of: record.id)
             let folder = context.configuration.casesDirectory + "/" + record.id
             let due = record.dueAt(context.configuration.turnaround), now = Date()
+            let conversation = ConversationOutput(
+                record, requests: try context.store.informationRequests(of: record.id),
+                addenda: try context.store.addenda(of: record.id), letterIDs: letters.map(\.id))
             if options.json {
-                try Output.json(CaseDetailOutput(
-                    record, files: files, letters: letters, updates: updates, folder: folder, dueAt: due, now: now))
+                var output = CaseDetailOutput(
+                    record, files: files, letters: letters, updates: updates, folder: folder, dueAt: due, now: now)
+                output.conversation = conversation
+                try Output.json(output)
                 return
             }
             let priority = record.priority == record.intakePriority
@@ -50,8 +55,12 @@ struct Show: ParsableCommand {
             }
             Output.line()
             Output.line("Files:")
-            Output.table(["  PATH", "KIND", "TYPE", "BYTES"], files.map { ["  " + $0.path, $0.kind, $0.mediaType, String($0.size)] })
+            let supplements = Dictionary(updates.compactMap { update in update.id.map { ($0, update.submissionID) } }, uniquingKeysWith: { a, _ in a })
+            Output.table(["  PATH", "KIND", "TYPE", "BYTES", "FROM"], files.map {
+                ["  " + $0.path, $0.kind, $0.mediaType, String($0.size), $0.supplementID.flatMap { supplements[$0] } ?? "submission"]
+            })
             printUpdates(updates)
+            conversation.printText()
             if !letters.isEmpty {
                 Output.line()
                 Output.line("Letters:")
@@ -64,9 +73,9 @@ struct Show: ParsableCommand {
     private func printUpdates(_ updates: [CaseUpdateRecord]) {
         guard !updates.isEmpty else { return }
         Output.line()
-        Output.line("Updates (re-sends merged into the case):")
-        Output.table(["  AT", "SUBMISSION", "CHANGED"], updates.map {
-            ["  " + Output.minute($0.at), $0.submissionID,
+        Output.line("Updates (re-sends and supplements merged into the case):")
+        Output.table(["  AT", "KIND", "SUBMISSION", "CHANGED"], updates.map {
+            ["  " + Output.minute($0.at), $0.kind.rawValue, $0.submissionID,
              $0.changed.isEmpty ? "nothing (manifest kept)" : $0.changed.map(\.rawValue).joined(separator: ", ")]
         })
     }

@@ -107,17 +107,7 @@ struct Respond: ParsableCommand {
 
     func run() throws {
         try CaseChange.apply(options, acting, caseID: caseID) { _ in
-            let content = try InputFile.read(letterFile, maxBytes: 10 << 20, what: "letter")
-            let mediaType: String
-            if content.starts(with: Data("%PDF-".utf8)) {
-                mediaType = MediaType.pdf.rawValue
-            } else if String(data: content, encoding: .utf8) != nil {
-                mediaType = MediaType.text.rawValue
-            } else {
-                throw InputError(description: "\(letterFile): the letter must be a PDF or UTF-8 text")
-            }
-            let letter = CaseCommand.Letter(
-                fileName: (letterFile as NSString).lastPathComponent, mediaType: mediaType, content: content)
+            let letter = try LetterInput.read(letterFile)
             return CaseCommand(action: .respond, note: note, letter: letter)
         }
     }
@@ -140,5 +130,22 @@ struct Withdraw: ParsableCommand {
         try CaseChange.apply(options, acting, caseID: caseID) { _ in
             CaseCommand(action: .withdraw(reason: reason))
         }
+    }
+}
+
+/// A letter file given on the command line (`respond`, `amend`): its bytes and media type, told from the bytes.
+enum LetterInput {
+    /// Reads a PDF or UTF-8 text letter of at most 10 MiB, refusing anything else with a clear message.
+    static func read(_ path: String) throws -> CaseCommand.Letter {
+        let content = try InputFile.read(path, maxBytes: 10 << 20, what: "letter")
+        let mediaType: String
+        if content.starts(with: Data("%PDF-".utf8)) {
+            mediaType = MediaType.pdf.rawValue
+        } else if String(data: content, encoding: .utf8) != nil {
+            mediaType = MediaType.text.rawValue
+        } else {
+            throw InputError(description: "\(path): the letter must be a PDF or UTF-8 text")
+        }
+        return CaseCommand.Letter(fileName: (path as NSString).lastPathComponent, mediaType: mediaType, content: content)
     }
 }

@@ -52,13 +52,15 @@ struct CaseDetailOutput: Encodable {
     var letters: [Letter]
     /// The final case this one follows (a re-send with new information after it was closed); null when none.
     @OrNull var relatedCaseID: String?
-    /// Re-sends that brought new information, oldest first (docs/bundle-format.md, "Re-sends").
+    /// Re-sends and supplements that brought new information or files, oldest first (docs/bundle-format.md).
     var updates: [Update]
+    /// Waiting for the patient, follow-up questions, information requests and addenda.
+    var conversation: ConversationOutput?
 
     /// JSON keys.
     enum CodingKeys: String, CodingKey {
         case id, state, priority, assignee, version, regions, symptoms, question, findings, patient, folder, files, letters
-        case updates
+        case updates, conversation
         case overdue, dueAt = "due_at"
         case intakePriority = "intake_priority", submissionID = "submission_id", submittedAt = "submitted_at"
         case receivedAt = "received_at", updatedAt = "updated_at", symptomOnset = "symptom_onset"
@@ -75,15 +77,21 @@ struct CaseDetailOutput: Encodable {
         var uploadName: String
         /// The fields it changed (`UpdatedField` codes).
         var changed: [UpdatedField]
+        /// `resend` or `supplement`.
+        var kind: CaseUpdateRecord.Kind
+        /// Its id, which the files it brought name as `supplement_id`.
+        var id: Int64?
 
         /// JSON keys.
         enum CodingKeys: String, CodingKey {
-            case at, changed
+            case at, changed, kind, id
             case submissionID = "submission_id", uploadName = "upload_name"
         }
 
         /// The update as the store keeps it.
         init(_ update: CaseUpdateRecord) {
+            id = update.id
+            kind = update.kind
             at = update.at
             submissionID = update.submissionID
             uploadName = update.uploadName
@@ -123,11 +131,13 @@ struct CaseDetailOutput: Encodable {
         var sha256: String
         /// The SHA-256 of the bytes kept, when intake changed them (a DICOM preamble zeroed); null when the same.
         @OrNull var storedSHA256: String?
+        /// The supplement (`updates[].id`) the file came with; null for the first submission's files.
+        @OrNull var supplementID: Int64?
 
         /// JSON keys.
         enum CodingKeys: String, CodingKey {
             case path, kind, size, sha256
-            case mediaType = "media_type", storedSHA256 = "stored_sha256"
+            case mediaType = "media_type", storedSHA256 = "stored_sha256", supplementID = "supplement_id"
         }
 
         /// The file as the store keeps it.
@@ -138,6 +148,7 @@ struct CaseDetailOutput: Encodable {
             size = file.size
             sha256 = file.sha256
             storedSHA256 = file.storedSHA256
+            supplementID = file.supplementID
         }
     }
 

@@ -59,8 +59,9 @@ struct CaseSummaryOutput: Encodable {
 }
 
 extension CaseSummary {
-    /// When the case is due in its state under `policy`; nil once it is final.
+    /// When the case is due in its state under `policy` (its clock paused by waits for the patient); nil once it is
+    /// final, and while it waits.
     func dueAt(_ policy: TurnaroundPolicy) -> Date? {
-        Timestamps.parse(receivedAt).flatMap { policy.dueAt(priority: priority, state: state, receivedAt: $0) }
+        Timestamps.parse(clockStartedAt ?? receivedAt).flatMap { policy.dueAt(priority: priority, state: state, receivedAt: $0) }
     }
 }
