@@ -265,6 +265,7 @@ enum Migrations {
                 PRAGMA user_version = 10;
                 """)
         }
+        migrator.registerMigration("v12-search") { db in try db.execute(sql: searchV12) }
         return migrator
     }
 

@@ -23,8 +23,28 @@ struct OpineCLI: ParsableCommand {
             """,
         version: Opine.version,
         subcommands: [
-            List.self, Show.self, Triage.self, Review.self, Respond.self, Withdraw.self, History.self,
+            List.self, Find.self, Show.self, Triage.self, Review.self, Respond.self, Withdraw.self, Note.self, History.self,
+            Letter.self, Export.self,
             Rejected.self, Stats.self, Deliveries.self, Redeliver.self, Endpoints.self, Status.self, CheckConfig.self,
             Backup.self, Verify.self,
         ])
+
+    /// Parses and runs like ArgumentParser's own `main`, except that with `--json` an argument error (an unknown
+    /// option, a missing or bad value, a failed validation) is printed as the documented JSON error, exit 64, so a
+    /// script reads every failure the same way. Help and version requests are left as they are.
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch {
+            if !(error is ExitCode), arguments.contains("--json"), exitCode(for: error) == .validationFailure {
+                let message = message(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
+                let plain = message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message
+                let output = ErrorOutput(error: .init(code: .usage, message: plain))
+                if (try? Output.json(output, toStandardError: true)) != nil { Self.exit(withError: ExitCode(ExitStatus.usage.rawValue)) }
+            }
+            exit(withError: error)
+        }
+    }
 }

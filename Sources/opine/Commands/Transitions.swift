@@ -13,6 +13,7 @@ enum CaseChange {
     ) throws {
         try Context.run(options) { context in
             let (actor, enteredBy) = try context.actor(acting)
+            let caseID = try context.caseID(caseID)
             let before = try context.store.caseRecord(caseID)
             var command = try build(context)
             command.enteredBy = enteredBy
@@ -79,6 +80,8 @@ struct Review: ParsableCommand {
         guard (findings == nil) != (findingsFile == nil) else {
             throw ValidationError("give exactly one of --findings TEXT or --findings-file FILE")
         }
+        // Blank findings are a usage error (64), caught before the workflow would refuse them (3).
+        if let findings, findings.isBlank { throw ValidationError("--findings must not be empty; give the surgeon's findings") }
     }
 
     func run() throws {
@@ -108,16 +111,9 @@ struct Respond: ParsableCommand {
     func run() throws {
         try CaseChange.apply(options, acting, caseID: caseID) { _ in
             let content = try InputFile.read(letterFile, maxBytes: 10 << 20, what: "letter")
-            let mediaType: String
-            if content.starts(with: Data("%PDF-".utf8)) {
-                mediaType = MediaType.pdf.rawValue
-            } else if String(data: content, encoding: .utf8) != nil {
-                mediaType = MediaType.text.rawValue
-            } else {
-                throw InputError(description: "\(letterFile): the letter must be a PDF or UTF-8 text")
-            }
             let letter = CaseCommand.Letter(
-                fileName: (letterFile as NSString).lastPathComponent, mediaType: mediaType, content: content)
+                fileName: (letterFile as NSString).lastPathComponent, mediaType: try LetterCheck.mediaType(of: content, file: letterFile).rawValue,
+                content: content)
             return CaseCommand(action: .respond, note: note, letter: letter)
         }
     }
