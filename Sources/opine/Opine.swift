@@ -18,7 +18,7 @@ struct OpineCLI: ParsableCommand {
             your login name; an admin may act for someone else with --as.
 
             Exit codes: 0 success; 2 no such case, delivery or endpoint; 3 refused (the workflow does not allow it, or someone else \
-            changed the case first); 64 usage error or unreadable input file; 65 opine verify found tampering; 69 opined unavailable (opine status); \
+            changed the case first); 64 usage error or unreadable input file; 65 opine verify found tampering, or a letter or case file no longer matches its SHA-256 (opine letter, opine export); 69 opined unavailable (opine status); \
             77 not permitted (root against the service's database); 78 configuration error; 1 internal error.
             """,
         version: Opine.version,
