@@ -14,6 +14,10 @@ public struct CaseFilter: Sendable {
     public var priority: Priority?
     /// Only cases assigned to this reviewer.
     public var assignee: String?
+    /// Only cases nobody is assigned to.
+    public var unassigned = false
+    /// Only cases of this submission id (a re-send of a final case makes a second one).
+    public var submissionID: String?
     /// The most to list in one page.
     public var limit = 50
     /// How many to skip, for paging.
@@ -83,7 +87,7 @@ extension CaseStore {
             if states == CaseState.open {
                 // Without statistics the planner may prefer cases_by_state and sort every open case; the partial
                 // index is already in queue order, so pin it (unless an assignee filter has a better index).
-                if filter.assignee == nil { index = "INDEXED BY cases_open_queue" }
+                if filter.assignee == nil, !filter.unassigned, filter.submissionID == nil { index = "INDEXED BY cases_open_queue" }
                 // Spelled exactly as in the partial index's WHERE so SQLite uses it.
                 conditions.append("state IN ('received','triaged','awaiting_information','reviewed')")
             } else if states.count < CaseState.allCases.count {
@@ -102,6 +106,11 @@ extension CaseStore {
             if let assignee = filter.assignee {
                 conditions.append("assignee = ?")
                 _ = arguments.append(contentsOf: [assignee])
+            }
+            if filter.unassigned { conditions.append("assignee IS NULL") }
+            if let submissionID = filter.submissionID {
+                conditions.append("submission_id = ?")
+                _ = arguments.append(contentsOf: [submissionID])
             }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             _ = arguments.append(contentsOf: [filter.limit, filter.offset])

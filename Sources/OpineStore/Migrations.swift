@@ -266,6 +266,7 @@ enum Migrations {
                 """)
         }
         migrator.registerMigration("v11-conversation", foreignKeyChecks: .deferred) { db in try conversation(db) }
+        migrator.registerMigration("v12-search") { db in try db.execute(sql: searchV12) }
         return migrator
     }
 

@@ -25,6 +25,14 @@ struct PageOptions: ParsableArguments {
         guard (1...1000).contains(limit) else { throw ValidationError("--limit must be from 1 to 1000") }
         guard offset >= 0 else { throw ValidationError("--offset must not be negative") }
     }
+
+    /// Given `rows` read with a limit of `limit + 1`, drops the extra row and returns the next page's `--offset`,
+    /// or nil on the last page.
+    func next<T>(_ rows: inout [T]) -> Int? {
+        guard rows.count > limit else { return nil }
+        rows.removeLast(rows.count - limit)
+        return offset + limit
+    }
 }
 
 /// Options of the commands that change a case.
@@ -110,6 +118,8 @@ struct Context {
             return (.refused, .refused, "\(error)")
         case StoreError.invalidInput, is InputError:
             return (.usage, .usage, "\(error)")
+        case is IntegrityError:
+            return (.dataError, .integrity, "\(error)")
         default:
             return (.internalError, .internal, "internal error: \(error)")
         }
@@ -125,10 +135,32 @@ struct Context {
                 throw StoreError.notPermitted(
                     "only admins may act as someone else (--as \(other)); you are \(login). Admins are listed under workflow.admins in \(configuration.source)")
             }
+            // A typo here would record findings under a reviewer who does not exist.
+            guard configuration.reviewers[other] != nil || configuration.admins.contains(other) else {
+                throw StoreError.refused(.unknownReviewer(other, known: configuration.reviewers.keys.sorted()))
+            }
             name = other
         }
         let actor = Actor(name: name, isAdmin: isAdmin, reviewers: Set(configuration.reviewers.keys))
         return (actor, name == login ? nil : login)
+    }
+
+    /// The acting person as the desk commands (note, letter, export, find) record them.
+    func deskActor(_ acting: ActingOptions) throws -> DeskActor {
+        let (actor, enteredBy) = try actor(acting)
+        return DeskActor(name: actor.name, enteredBy: enteredBy)
+    }
+
+    /// The stored case id for a typed one (`c-…` is upper-cased). `submissions`: a submission id of exactly one case
+    /// stands for it (show, history); elsewhere a submission id is refused with the case it belongs to.
+    func caseID(_ typed: String, submissions: Bool = false) throws -> String {
+        try store.resolveCaseID(typed, submissions: submissions)
+    }
+
+    /// Refuses a reviewer name that is not under [reviewers], with the same message triage gives.
+    func requireReviewer(_ name: String) throws {
+        guard configuration.reviewers[name] == nil else { return }
+        throw StoreError.refused(.unknownReviewer(name, known: configuration.reviewers.keys.sorted()))
     }
 
     /// The name of the user running opine (from the password database, else $USER, else the uid).

@@ -20,13 +20,33 @@ struct OpineCLI: ParsableCommand {
             your login name; an admin may act for someone else with --as.
 
             Exit codes: 0 success; 2 no such case, delivery or endpoint; 3 refused (the workflow does not allow it, or someone else \
-            changed the case first); 64 usage error or unreadable input file; 65 opine verify found tampering; 69 opined unavailable (opine status); \
+            changed the case first); 64 usage error or unreadable input file; 65 opine verify found tampering, or a letter or case file no longer matches its SHA-256 (opine letter, opine export); 69 opined unavailable (opine status); \
             77 not permitted (root against the service's database); 78 configuration error; 1 internal error.
             """,
         version: Opine.version,
         subcommands: [
-            List.self, Show.self, Triage.self, Review.self, Respond.self, Withdraw.self, RequestInfo.self, Amend.self, History.self,
+            List.self, Find.self, Show.self, Triage.self, Review.self, Respond.self, Withdraw.self, RequestInfo.self, Amend.self,
+            Note.self, History.self, Letter.self, Export.self,
             Rejected.self, Stats.self, Deliveries.self, Redeliver.self, Endpoints.self, Status.self, CheckConfig.self,
             Backup.self, Verify.self,
         ])
+
+    /// Parses and runs like ArgumentParser's own `main`, except that with `--json` an argument error (an unknown
+    /// option, a missing or bad value, a failed validation) is printed as the documented JSON error, exit 64, so a
+    /// script reads every failure the same way. Help and version requests are left as they are.
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch {
+            if !(error is ExitCode), arguments.contains("--json"), exitCode(for: error) == .validationFailure {
+                let message = message(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
+                let plain = message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message
+                let output = ErrorOutput(error: .init(code: .usage, message: plain))
+                if (try? Output.json(output, toStandardError: true)) != nil { Self.exit(withError: ExitCode(ExitStatus.usage.rawValue)) }
+            }
+            exit(withError: error)
+        }
+    }
 }

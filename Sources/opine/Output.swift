@@ -53,9 +53,39 @@ enum Output {
         }
     }
 
-    /// "2026-11-26 09:30" from a stored timestamp.
+    /// "2026-12-01 08:14 CST" from a stored timestamp: local time (the TZ environment variable is honoured) with
+    /// the zone's abbreviation, so a coordinator reads their own clock; JSON keeps UTC.
     static func minute(_ timestamp: String) -> String {
-        String(timestamp.prefix(16)).replacingOccurrences(of: "T", with: " ")
+        guard let date = Timestamps.parse(timestamp) else { return timestamp }
+        return minute(date)
+    }
+
+    /// "2026-12-01 08:14 CST" for a moment, in the local time zone.
+    static func minute(_ date: Date) -> String {
+        localMinute.string(from: date)
+    }
+
+    private static let localMinute: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = localZone
+        formatter.dateFormat = "yyyy-MM-dd HH:mm zzz"
+        return formatter
+    }()
+
+    /// The zone named by $TZ when it names one, else the system's.
+    static let localZone: TimeZone = {
+        if let name = ProcessInfo.processInfo.environment["TZ"], let zone = TimeZone(identifier: name.hasPrefix(":") ? String(name.dropFirst()) : name) {
+            return zone
+        }
+        return TimeZone.current
+    }()
+
+    /// The WAITING column: how long an open case has waited, or how long a final one took ("took 3d 4h").
+    static func waiting(_ summary: CaseSummary, now: Date = Date()) -> String {
+        guard summary.state.isFinal else { return age(since: summary.receivedAt, now: now) }
+        guard let received = Timestamps.parse(summary.receivedAt), let updated = Timestamps.parse(summary.updatedAt) else { return "?" }
+        return "took " + span(max(0, updated.timeIntervalSince(received)))
     }
 
     /// The DUE column: "in 3h 12m" before the due time, "overdue 2h 5m" after it, "-" for a final case.

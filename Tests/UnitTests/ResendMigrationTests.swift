@@ -40,7 +40,7 @@ struct ResendMigrationTests {
         }
         let store = try CaseStore(path: path, mode: .createAndMigrate)
         try store.pool.write { db in
-            #expect(try Int.fetchOne(db, sql: "PRAGMA user_version") == 10)
+            #expect(try Int.fetchOne(db, sql: "PRAGMA user_version") == AuditChain.schemaVersion)
             #expect(try String.fetchAll(db, sql: "SELECT id FROM cases ORDER BY seq") == ["C-20261130-0001", "C-20261130-0002"])
             #expect(try Int.fetchOne(db, sql: "SELECT SUM(n) FROM case_counts") == 2)
             #expect(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").isEmpty, "every reference to a case still resolves")

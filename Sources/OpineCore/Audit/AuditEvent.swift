@@ -24,6 +24,20 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     /// The daemon's clock sweep: a case passed its due time in its state (`overdue`, once per state), or an
     /// untriaged emergency past its due time was announced again (`reannounce`).
     case overdue, reannounce
+    /// Someone read patient data out of the store (a letter, an export of the files, a search by patient data);
+    /// `detail.what` is an `AccessKind`. It moves no case state and announces nothing: it is there for disclosure
+    /// accounting, so it never carries the patient data itself (no search text).
+    case access
+}
+
+/// What an `access` event disclosed, stored as its `detail.what`.
+public enum AccessKind: String, Codable, Sendable, CaseIterable {
+    /// `opine letter`: a stored letter was read out.
+    case letter
+    /// `opine export`: the case's files were copied out of the store.
+    case export
+    /// `opine find`: cases were shown because they matched patient data (name, e-mail or phone).
+    case search
 }
 
 /// A repair made at start-up after a crash, stored as `detail.repair` of a `repair` event

@@ -92,6 +92,16 @@ package struct ContentSniffer {
     }
 }
 
+extension ContentSniffer {
+    /// The same check intake makes of an upload, for bytes already in memory (such as a response letter), so a file
+    /// the intake rules would refuse is refused everywhere by one rule; nil when the bytes are what `mediaType` promises.
+    package static func check(_ bytes: [UInt8], as mediaType: MediaType) -> Finding? {
+        var sniffer = ContentSniffer(mediaType: mediaType)
+        bytes.withUnsafeBytes { sniffer.consume($0) }
+        return sniffer.finding()
+    }
+}
+
 /// The DICOM file meta information (PS3.10 7.1): group 0002 in explicit VR little endian, announced by its own
 /// group length. A header that is cut short or does not add up means a damaged or disguised file.
 package enum DicomMetaHeader {

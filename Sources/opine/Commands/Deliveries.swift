@@ -32,14 +32,15 @@ struct Deliveries: ParsableCommand {
     func run() throws {
         try Context.run(options) { context in
             var filter = DeliveryFilter()
-            filter.caseID = caseID
+            filter.caseID = caseID?.uppercased()
             filter.state = state
             filter.endpoint = endpoint
-            filter.limit = page.limit
+            filter.limit = page.limit + 1
             filter.offset = page.offset
-            let listings = try context.store.deliveries(filter)
+            var listings = try context.store.deliveries(filter)
+            let next = page.next(&listings)
             if options.json {
-                try Output.json(DeliveriesOutput(deliveries: listings.map(DeliveriesOutput.Delivery.init)))
+                try Output.json(DeliveriesOutput(deliveries: listings.map(DeliveriesOutput.Delivery.init), nextOffset: next))
                 return
             }
             guard !listings.isEmpty else {
@@ -57,6 +58,7 @@ struct Deliveries: ParsableCommand {
                     Output.line("    \(Output.minute(attempt.startedAt))  \(result)  \(attempt.durationMs) ms  \(detail)".escapedForDisplay)
                 }
             }
+            if let next { Output.line("More: repeat with --offset \(next)") }
         }
     }
 }
@@ -101,7 +103,7 @@ struct Redeliver: ParsableCommand {
             }
             let replay: CaseStore.Replay =
                 if let delivery { .delivery(delivery) }
-                else if let caseID { .failedOrDead(caseID: caseID, endpoint: endpoint) }
+                else if let caseID { .failedOrDead(caseID: caseID.uppercased(), endpoint: endpoint) }
                 else { .dead(endpoint: endpoint!) }
             let ids = try context.store.redeliver(replay, now: Date())
             let waiting = try context.store.endpointHealth().values

@@ -7,14 +7,21 @@ import OpineStore
 /// `opine history CASE`: the case's audit trail.
 struct History: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show a case's audit trail: intake, every change, who made it and when.")
+        abstract: "Show a case's audit trail: intake, every change, who made it and when.",
+        discussion: """
+            Also lists notes (`opine note`) and every disclosure of the case's data (`access` events: a letter read, \
+            the files exported). CASE is a case id in any letter case, or a submission id that exactly one case has.
+
+            Example: opine history c-20261126-0007
+            """)
 
     @OptionGroup var options: GlobalOptions
 
-    @Argument(help: "The case id.") var caseID: String
+    @Argument(help: "The case id (or its submission id).") var caseID: String
 
     func run() throws {
         try Context.run(options) { context in
+            let caseID = try context.caseID(caseID, submissions: true)
             let events = try context.store.history(of: caseID)
             if options.json {
                 try Output.json(HistoryOutput(caseID: caseID, events: events.map(HistoryOutput.Event.init)))
@@ -43,10 +50,12 @@ struct Rejected: ParsableCommand {
 
     func run() throws {
         try Context.run(options) { context in
-            let rows = try context.store.rejections(limit: page.limit, offset: page.offset)
+            var rows = try context.store.rejections(limit: page.limit + 1, offset: page.offset)
+            let next = page.next(&rows)
             if options.json {
                 let directory = context.configuration.rejectedDirectory
-                try Output.json(RejectedOutput(rejections: rows.map { RejectedOutput.Rejection($0, rejectedDirectory: directory) }))
+                try Output.json(RejectedOutput(
+                    rejections: rows.map { RejectedOutput.Rejection($0, rejectedDirectory: directory) }, nextOffset: next))
                 return
             }
             guard !rows.isEmpty else {
@@ -56,6 +65,7 @@ struct Rejected: ParsableCommand {
             Output.table(["AT", "UPLOAD", "REASON", "DETAIL"], rows.map {
                 [Output.minute($0.at), $0.uploadName, $0.code, $0.message]
             })
+            if let next { Output.line("More: repeat with --offset \(next)") }
         }
     }
 }

@@ -14,7 +14,12 @@ struct List: ParsableCommand {
             patient has no due time, its clock paused. --overdue lists only open cases past it, most overdue \
             first. --stale 7 lists the cases waiting for the patient for a week or more; --follow-up the responded \
             cases with a follow-up question awaiting an addendum. Pages hold --limit cases; the last line says \
-            which --offset shows the next page.
+            which --offset shows the next page. WAITING is how long an open case has waited since it arrived; for \
+            a responded or withdrawn case it is how long the case took ("took 3d 4h"). Times are in the local time \
+            zone ($TZ); --json gives UTC.
+
+            Examples: opine list --unassigned; opine list --assignee dr-patel --all; opine list --submission-id web-4410; \
+            opine list --stale 7
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -31,6 +36,12 @@ struct List: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Only cases assigned to this reviewer.", valueName: "reviewer"))
     var assignee: String?
 
+    @Flag(name: .long, help: "Only cases nobody is assigned to.")
+    var unassigned = false
+
+    @Option(name: .customLong("submission-id"), help: ArgumentHelp("Only cases of this submission id (exact).", valueName: "id"))
+    var submissionID: String?
+
     @Flag(name: .long, help: "Only open cases past their due time, most overdue first.")
     var overdue = false
 
@@ -44,6 +55,7 @@ struct List: ParsableCommand {
 
     func validate() throws {
         if all, !state.isEmpty { throw ValidationError("give --all or --state, not both") }
+        if unassigned, assignee != nil { throw ValidationError("give --assignee or --unassigned, not both") }
         if overdue, all || state.contains(where: \.isFinal) {
             throw ValidationError("--overdue lists open cases only; drop --all, or give --state received, triaged or reviewed")
         }
@@ -60,6 +72,7 @@ struct List: ParsableCommand {
 
     func run() throws {
         try Context.run(options) { context in
+            if let assignee { try context.requireReviewer(assignee) }
             var filter = CaseFilter()
             filter.states = all ? CaseState.allCases : state
             let now = Date()
@@ -73,6 +86,8 @@ struct List: ParsableCommand {
             }
             filter.priority = priority
             filter.assignee = assignee
+            filter.unassigned = unassigned
+            filter.submissionID = submissionID
             filter.limit = page.limit + 1
             filter.offset = page.offset
             let turnaround = context.configuration.turnaround
@@ -94,7 +109,7 @@ struct List: ParsableCommand {
                 ["CASE", "PRIORITY", "STATE", "ASSIGNEE", "REGIONS", "RECEIVED", "WAITING", "DUE"],
                 cases.map {
                     [$0.id, $0.priority.rawValue, $0.state.rawValue, $0.assignee ?? "-", $0.regions.joined(separator: " "),
-                     Output.minute($0.receivedAt), Output.age(since: $0.receivedAt, now: now),
+                     Output.minute($0.receivedAt), Output.waiting($0, now: now),
                      Output.due($0.dueAt(turnaround), now: now)]
                 })
             if let next { Output.line("More cases: repeat with --offset \(next)") }

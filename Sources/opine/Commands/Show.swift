@@ -7,15 +7,23 @@ import OpineStore
 /// `opine show CASE`: one case in full.
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show one case: the patient's request, its files, review and response.")
+        abstract: "Show one case: the patient's request, its files, review and response.",
+        discussion: """
+            CASE is a case id in any letter case (c-20261126-0007 works). A submission id stands for its case when \
+            exactly one case has it; when a re-send made several, the error names them (see `opine find`). The \
+            Files line says where the case's files are kept and how to copy them out (`opine export`).
+
+            Example: opine show c-20261126-0007
+            """)
 
     @OptionGroup var options: GlobalOptions
 
-    @Argument(help: "The case id, such as C-20261126-0007.")
+    @Argument(help: "The case id, such as C-20261126-0007 (or its submission id).")
     var caseID: String
 
     func run() throws {
         try Context.run(options) { context in
+            let caseID = try context.caseID(caseID, submissions: true)
             let record = try context.store.caseRecord(caseID)
             let files = try context.store.files(of: caseID)
             let letters = try context.store.letters(of: caseID)
@@ -36,8 +44,8 @@ struct Show: ParsableCommand {
                 ? record.priority.rawValue : "\(record.priority.rawValue) (symptoms said \(record.intakePriority.rawValue))"
             Output.fields([
                 ("Case", record.id), ("State", record.state.rawValue), ("Priority", priority),
-                ("Assignee", record.assignee ?? "-"), ("Received", Output.minute(record.receivedAt) + " UTC, " + Output.age(since: record.receivedAt) + " ago"),
-                ("Due", due.map { Output.minute(Timestamps.format($0)) + " UTC, " + Output.due($0, now: now) }),
+                ("Assignee", record.assignee ?? "-"), ("Received", Output.minute(record.receivedAt) + ", " + Output.age(since: record.receivedAt) + " ago"),
+                ("Due", due.map { Output.minute($0) + ", " + Output.due($0, now: now) }),
                 ("Submission", record.submissionID), ("Patient", record.patientName),
                 ("Born", record.patientDateOfBirth), ("Email", record.patientEmail), ("Phone", record.patientPhone),
                 ("Regions", record.regions.joined(separator: ", ")),
@@ -54,7 +62,7 @@ struct Show: ParsableCommand {
                 for line in findings.split(separator: "\n", omittingEmptySubsequences: false) { Output.line("  " + String(line).escapedForDisplay) }
             }
             Output.line()
-            Output.line("Files:")
+            Output.line("Files: \(files.count) in \(folder); copy them out for a DICOM viewer with `opine export \(record.id) --to DIR`".escapedForDisplay)
             let supplements = Dictionary(updates.compactMap { update in update.id.map { ($0, update.submissionID) } }, uniquingKeysWith: { a, _ in a })
             Output.table(["  PATH", "KIND", "TYPE", "BYTES", "FROM"], files.map {
                 ["  " + $0.path, $0.kind, $0.mediaType, String($0.size), $0.supplementID.flatMap { supplements[$0] } ?? "submission"]

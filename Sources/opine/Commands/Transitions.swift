@@ -13,6 +13,7 @@ enum CaseChange {
     ) throws {
         try Context.run(options) { context in
             let (actor, enteredBy) = try context.actor(acting)
+            let caseID = try context.caseID(caseID)
             let before = try context.store.caseRecord(caseID)
             var command = try build(context)
             command.enteredBy = enteredBy
@@ -79,6 +80,8 @@ struct Review: ParsableCommand {
         guard (findings == nil) != (findingsFile == nil) else {
             throw ValidationError("give exactly one of --findings TEXT or --findings-file FILE")
         }
+        // Blank findings are a usage error (64), caught before the workflow would refuse them (3).
+        if let findings, findings.isBlank { throw ValidationError("--findings must not be empty; give the surgeon's findings") }
     }
 
     func run() throws {
@@ -135,17 +138,10 @@ struct Withdraw: ParsableCommand {
 
 /// A letter file given on the command line (`respond`, `amend`): its bytes and media type, told from the bytes.
 enum LetterInput {
-    /// Reads a PDF or UTF-8 text letter of at most 10 MiB, refusing anything else with a clear message.
+    /// Reads a PDF or UTF-8 text letter of at most 10 MiB, checked by intake's content rules (`LetterCheck`).
     static func read(_ path: String) throws -> CaseCommand.Letter {
         let content = try InputFile.read(path, maxBytes: 10 << 20, what: "letter")
-        let mediaType: String
-        if content.starts(with: Data("%PDF-".utf8)) {
-            mediaType = MediaType.pdf.rawValue
-        } else if String(data: content, encoding: .utf8) != nil {
-            mediaType = MediaType.text.rawValue
-        } else {
-            throw InputError(description: "\(path): the letter must be a PDF or UTF-8 text")
-        }
-        return CaseCommand.Letter(fileName: (path as NSString).lastPathComponent, mediaType: mediaType, content: content)
+        let mediaType = try LetterCheck.mediaType(of: content, file: path)
+        return CaseCommand.Letter(fileName: (path as NSString).lastPathComponent, mediaType: mediaType.rawValue, content: content)
     }
 }

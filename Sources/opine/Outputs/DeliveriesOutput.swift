@@ -6,10 +6,13 @@ import Foundation
 struct DeliveriesOutput: Encodable {
     /// One page of deliveries: newest first, or with `--case` in the order the case's events are sent.
     var deliveries: [Delivery]
+    /// The `--offset` that shows the next page; null on the last page.
+    @OrNull var nextOffset: Int?
 
     /// JSON keys.
     enum CodingKeys: String, CodingKey {
         case deliveries
+        case nextOffset = "next_offset"
     }
 
     /// One event for one endpoint.

@@ -38,6 +38,8 @@ enum ErrorCode: String, Encodable {
     case refused
     /// Bad arguments or an unreadable input file (exit 64).
     case usage
+    /// Stored bytes no longer match their recorded SHA-256 (exit 65).
+    case integrity
     /// A bug or an unexpected database failure (exit 1).
     case `internal`
 }

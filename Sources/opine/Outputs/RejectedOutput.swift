@@ -4,10 +4,13 @@ import OpineStore
 struct RejectedOutput: Encodable {
     /// One page of rejections.
     var rejections: [Rejection]
+    /// The `--offset` that shows the next page; null on the last page.
+    @OrNull var nextOffset: Int?
 
     /// JSON keys.
     enum CodingKeys: String, CodingKey {
         case rejections
+        case nextOffset = "next_offset"
     }
 
     /// One quarantined upload, or one removed as a duplicate.
