@@ -14,7 +14,8 @@ extension CaseStore {
         var taken: [String] = []
         if let current {
             taken = try String.fetchAll(db, CaseFileRecord.select(CaseFileRecord.Columns.path).filter(CaseFileRecord.Columns.caseID == current.id))
-            prior = try priorSupplement(db, submissionID: manifest.submissionID, caseID: current.id, manifest: commit.manifestBytes)
+            prior = try priorSupplement(
+                db, submissionID: manifest.submissionID, content: commit.contentSHA256, caseID: current.id, manifest: commit.manifestBytes)
         }
         let decision = Supplement.decide(
             manifest, contentSHA256: commit.contentSHA256, against: current?.information, takenPaths: taken, prior: prior)
@@ -51,14 +52,17 @@ extension CaseStore {
         return try CaseRecord.fetchOne(bySupplement, arguments: [submissionID])
     }
 
-    /// The supplement taken before under this submission id for this case, if any, and whether it had these exact
-    /// manifest bytes.
-    private func priorSupplement(_ db: Database, submissionID: String, caseID: String, manifest: [UInt8]) throws -> PriorSupplement? {
+    /// The supplement taken before under this submission id with these files for this case, if any, and whether it
+    /// had these exact manifest bytes (a re-sent supplement that only brought new information is another row).
+    private func priorSupplement(
+        _ db: Database, submissionID: String, content: String, caseID: String, manifest: [UInt8]
+    ) throws -> PriorSupplement? {
         let columns = CaseUpdateRecord.Columns.self
         let rows = try CaseUpdateRecord
-            .filter(columns.submissionID == submissionID && columns.caseID == caseID && columns.kind == CaseUpdateRecord.Kind.supplement.rawValue)
+            .filter(columns.submissionID == submissionID && columns.caseID == caseID && columns.contentSHA256 == content
+                && columns.kind == CaseUpdateRecord.Kind.supplement.rawValue)
             .order(columns.id).fetchAll(db)
-        guard let first = rows.first, let content = first.contentSHA256 else { return nil }
+        guard !rows.isEmpty else { return nil }
         return PriorSupplement(contentSHA256: content, sameManifest: rows.contains { $0.manifest == Data(manifest) })
     }
 }

@@ -82,24 +82,33 @@ struct ResendTests {
         #expect(!updated.body.contains("physiotherapy"), "free text never reaches a webhook")
     }
 
-    @Test("A re-send with new information after the case was responded: a new case, linked to the final one")
-    func resendAfterResponded() throws {
+    @Test("A re-send with new information: on a responded case a follow-up question on it; on a withdrawn one a new, linked case")
+    func resendAfterFinal() throws {
         let original = BundleBuilder(submissionID: "web-resend-late")
         let (sandbox, receiver, id) = try Self.withCase(original)
         try WebhookDeliveryTests.walk(sandbox, id)
         var again = original
         again.edit("request") { $0["symptoms"] = ["sciatica", "progressive_weakness"] }
         try sandbox.drop(again, as: "again")
-        try waitUntil("a second case exists") { try sandbox.cases().count == 2 }
+        try waitUntil("the follow-up is recorded") { try Self.history(sandbox, id).last?["type"] as? String == "follow_up_question" }
+        #expect(try sandbox.cases().count == 1, "no new case for a responded one")
+        let shown = try sandbox.opine("show", id, "--json").json()
+        let conversation = try #require(shown["conversation"] as? [String: Any])
+        #expect(shown["state"] as? String == "responded" && conversation["follow_up_since"] is String)
+        #expect(try sandbox.opine("list", "--follow-up", "--json").json()["cases"].map { ($0 as? [[String: Any]])?.count } == 1)
+        try waitUntil("case.updated is delivered") { receiver.requests("/ok").contains { $0.type == "case.updated" && $0.caseID == id } }
 
-        let newID = try #require(try sandbox.caseID(submission: "web-resend-late"))
-        #expect(newID != id)
-        let shown = try sandbox.opine("show", newID, "--json").json()
-        #expect(shown["related_case_id"] as? String == id && shown["priority"] as? String == "urgent")
-        #expect(try sandbox.opine("show", id, "--json").json()["state"] as? String == "responded", "never reopened")
-        #expect(try Self.history(sandbox, id).last?["type"] as? String == "follow_up")
-        try waitUntil("case.received for the new case is delivered") { receiver.requests("/ok").contains { $0.caseID == newID } }
-        #expect(receiver.requests("/ok").first { $0.caseID == newID }?.data["related_case_id"] as? String == id)
+        let withdrawn = BundleBuilder(submissionID: "web-resend-withdrawn")
+        let withdrawnID = try #require(try sandbox.addCases([withdrawn]).first)
+        #expect(try sandbox.opine("withdraw", withdrawnID, "--reason", "patient asked").status == 0)
+        var later = withdrawn
+        later.edit("request") { $0["question"] = "Can you look after all?" }
+        try sandbox.drop(later, as: "later")
+        try waitUntil("a new case exists") { try sandbox.cases().count == 3 }
+        let newID = try #require(try sandbox.caseID(submission: "web-resend-withdrawn"))
+        #expect(newID != withdrawnID)
+        #expect(try sandbox.opine("show", newID, "--json").json()["related_case_id"] as? String == withdrawnID)
+        #expect(try Self.history(sandbox, withdrawnID).last?["type"] as? String == "follow_up")
     }
 
     @Test("Other files under a case's submission id: quarantined with its own reason, never removed")

@@ -50,10 +50,10 @@ struct ResendMigrationTests {
             try db.execute(sql: """
                 INSERT INTO cases (id, submission_id, content_sha256, state, priority, priority_rank, intake_priority, regions,
                     symptoms, patient_name, patient_date_of_birth, question, prior_treatments, submitted_at, received_at,
-                    updated_at, file_count, total_bytes, related_case_id)
+                    updated_at, file_count, total_bytes, related_case_id, clock_started_at)
                 SELECT 'C-20261201-0001', submission_id, content_sha256, 'received', priority, priority_rank, intake_priority,
                     regions, symptoms, patient_name, patient_date_of_birth, question, prior_treatments, submitted_at, received_at,
-                    updated_at, file_count, total_bytes, id FROM cases WHERE id = 'C-20261130-0002'
+                    updated_at, file_count, total_bytes, id, clock_started_at FROM cases WHERE id = 'C-20261130-0002'
                 """)
             #expect(try Int.fetchOne(db, sql: "SELECT n FROM case_counts WHERE state = 'received'") == 2)
             let indexes = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'cases' AND sql IS NOT NULL")

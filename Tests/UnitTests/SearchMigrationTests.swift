@@ -16,14 +16,14 @@ struct SearchMigrationTests {
             try db.execute(sql: """
                 INSERT INTO cases (id, submission_id, content_sha256, state, priority, priority_rank, intake_priority,
                     regions, symptoms, patient_name, patient_date_of_birth, patient_email, patient_phone, question,
-                    prior_treatments, submitted_at, received_at, updated_at, file_count, total_bytes)
+                    prior_treatments, submitted_at, received_at, updated_at, file_count, total_bytes, clock_started_at)
                 VALUES (?, ?, 'c', 'received', 'routine', 2, 'routine', '["lumbar"]', '[]', ?, '1970-01-01', ?, ?, 'Q', '[]',
-                    '2026-11-30T00:00:00Z', '2026-11-30T00:00:00Z', '2026-11-30T00:00:00Z', 1, 1)
+                    '2026-11-30T00:00:00Z', '2026-11-30T00:00:00Z', '2026-11-30T00:00:00Z', 1, 1, '2026-11-30T00:00:00Z')
                 """, arguments: ["C-20261130-000\(index)", "web-\(index)", name, email, phone])
         }
         do {
             let queue = try DatabaseQueue(path: path)
-            try Migrations.migrator.migrate(queue, upTo: "v10-turnaround-clocks")
+            try Migrations.migrator.migrate(queue, upTo: "v11-conversation")
             try queue.write { db in try insert(db, 1, name: "Zoë Ångström", email: "Zoe@Example.org", phone: "+46 (8) 555-0100") }
         }
         let store = try CaseStore(path: path, mode: .createAndMigrate)

@@ -14,6 +14,8 @@ struct WorkflowDecisionTests {
         .review(findings: "ok"),
         .respond,
         .withdraw(reason: "patient asked"),
+        .requestInformation(message: "Please upload the radiology report."),
+        .amend(reason: "a level was missed", findings: "Also L5-S1."),
     ]
 
     /// The only moves the brief allows; every other state × action pair must be refused.
@@ -22,7 +24,11 @@ struct WorkflowDecisionTests {
         case (.received, .triage), (.triaged, .triage): .triaged
         case (.triaged, .review): .reviewed
         case (.reviewed, .respond): .responded
-        case (.received, .withdraw), (.triaged, .withdraw), (.reviewed, .withdraw): .withdrawn
+        case (.received, .withdraw), (.triaged, .withdraw), (.awaitingInformation, .withdraw), (.reviewed, .withdraw): .withdrawn
+        case (.received, .requestInformation), (.triaged, .requestInformation), (.awaitingInformation, .requestInformation):
+            .awaitingInformation
+        case (.reviewed, .amend): .reviewed
+        case (.responded, .amend): .responded
         default: nil
         }
     }

@@ -136,10 +136,8 @@ extension Manifest {
         let submissionID = try submissionID(object, "submission_id", reader: reader)
         let submittedAt = try reader.timestamp(object, "submitted_at", at: "")
         let supplements = reader.optional(object, "supplements") == nil ? nil : try Self.submissionID(object, "supplements", reader: reader)
+        // A supplement may reuse the submission id it adds to (an upload page's follow-up in the same session).
         let isSupplement = supplements != nil
-        if supplements == submissionID {
-            throw reader.invalid("supplements", "names this bundle's own submission_id; give the submission id of the earlier submission")
-        }
         let patient = isSupplement && reader.optional(object, "patient") == nil ? nil : try patient(object, reader: reader)
         let consentSignedAt = isSupplement && reader.optional(object, "consent") == nil ? nil : try consent(object, reader: reader)
         let request: [(String, JSONValue)] = isSupplement && reader.optional(object, "request") == nil
@@ -152,7 +150,10 @@ extension Manifest {
         let onset = try reader.date(request, "symptom_onset", at: "request", inPast: true, optional: true)
         let treatments = request.contains { $0.0 == "prior_treatments" }
             ? try reader.codes(request, "prior_treatments", at: "request", allowed: treatmentCodes, nonEmpty: false) : []
-        let files = try reader.files(object, limits: limits)
+        let files = try reader.files(object, limits: limits, supplement: isSupplement)
+        if isSupplement, files.isEmpty, request.isEmpty {
+            throw reader.invalid("files", "must list at least one file, or the request say something new: a supplement brings something")
+        }
         return Manifest(
             submissionID: submissionID, submittedAt: submittedAt, patient: patient, consentSignedAt: consentSignedAt,
             regions: regions, question: question, supplements: supplements, symptoms: symptoms, symptomOnset: onset,

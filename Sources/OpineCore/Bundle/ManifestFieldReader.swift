@@ -119,9 +119,11 @@ struct FieldReader {
         return number
     }
 
-    func files(_ object: Object, limits: IntakeSettings) throws(Rejection) -> [Manifest.ListedFile] {
+    /// The `files` listing. A submission lists at least one radiology report or imaging file; a supplement may
+    /// list any kind, or none when it brings only a question.
+    func files(_ object: Object, limits: IntakeSettings, supplement: Bool = false) throws(Rejection) -> [Manifest.ListedFile] {
         let items = try array(try required(object, "files", at: ""), at: "files")
-        guard !items.isEmpty else { throw invalid("files", "must list at least one file") }
+        guard !items.isEmpty || supplement else { throw invalid("files", "must list at least one file") }
         guard items.count <= limits.maxFiles else {
             throw Rejection(.limitExceeded, "manifest.json: files lists \(items.count) files; the limit is \(limits.maxFiles)")
         }
@@ -160,7 +162,7 @@ struct FieldReader {
             guard hash.allSatisfy(\.isHexDigit) else { throw invalid("\(at).sha256", "must be 64 hexadecimal digits") }
             files.append(.init(path: path, kind: kind, mediaType: mediaType, size: size, sha256: hash))
         }
-        guard files.contains(where: { $0.kind == "radiology_report" || $0.kind == "imaging" }) else {
+        guard supplement || files.contains(where: { $0.kind == "radiology_report" || $0.kind == "imaging" }) else {
             throw invalid("files", "must include at least one radiology_report or imaging file")
         }
         return files

@@ -122,7 +122,7 @@ public enum Resend {
         guard contentSHA256 == current.contentSHA256 else {
             return .conflict(Rejection(
                 .submissionReused,
-                "submission_id is that of \(current.caseID), which holds other files; send new files under a new submission_id"))
+                "submission_id is that of \(current.caseID), which holds other files; to add files to that case send them as a supplement (\"supplements\": \"\(current.submissionID)\"), or send a new submission under a new submission_id"))
         }
         var (merged, changes) = Conversation.merge(manifest, into: current)
         if let patient = manifest.patient {

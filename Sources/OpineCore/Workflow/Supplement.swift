@@ -29,12 +29,11 @@ public enum SupplementDecision: Sendable, Equatable {
     case add(SupplementPlan)
     /// The same supplement (its submission id, files and manifest) was taken before: removed, audited.
     case duplicate(of: String)
-    /// Quarantined with this reason: no such case, a withdrawn case, a contact that is not the case's, or its
-    /// submission id reused for other files.
+    /// Quarantined with this reason: no such case, a withdrawn case, or a contact that is not the case's.
     case refuse(Rejection)
 }
 
-/// A supplement taken before under the same submission id, as the store found it.
+/// A supplement taken before under the same submission id with the same files, as the store found it.
 public struct PriorSupplement: Sendable, Equatable {
     /// `Admission.contentSHA256` of the files it brought.
     public var contentSHA256: String
@@ -54,7 +53,7 @@ public struct PriorSupplement: Sendable, Equatable {
 public enum Supplement {
     /// Decides for `manifest` with files hashing to `contentSHA256`. `current` is the newest case of the submission it
     /// names (nil if none); `takenPaths` the case's stored file paths; `prior` a supplement taken before under this
-    /// manifest's submission id.
+    /// manifest's submission id with these files (its manifest possibly another).
     public static func decide(
         _ manifest: Manifest, contentSHA256: String, against current: CaseInformation?, takenPaths: [String],
         prior: PriorSupplement?
@@ -74,12 +73,9 @@ public enum Supplement {
             return .refuse(Rejection(.supplementContactMismatch, "manifest.json: \(problem) (case \(current.caseID))"))
         }
         var placements = place(manifest.files.map(\.path), beside: takenPaths)
-        if let prior {
-            guard prior.contentSHA256 == contentSHA256 else {
-                return .refuse(Rejection(
-                    .submissionReused,
-                    "submission_id is that of a supplement \(current.caseID) already holds, with other files; send new files under a new submission_id"))
-            }
+        // Only the same files under the same submission id are the same supplement: an upload page may send several
+        // under one id, and other files are never anything but new.
+        if let prior, prior.contentSHA256 == contentSHA256 {
             if prior.sameManifest { return .duplicate(of: current.caseID) }
             placements = []  // Its files are on the case already: only the information is new.
         }

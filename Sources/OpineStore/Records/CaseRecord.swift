@@ -109,6 +109,11 @@ public struct CaseRecord: Codable, Sendable, FetchableRecord, MutablePersistable
     /// Query columns, GRDB style: `CaseRecord.filter(CaseRecord.Columns.id == caseID)`.
     public typealias Columns = CodingKeys
 
+    /// A new case's clock starts at its receipt unless the caller set it.
+    public mutating func willInsert(_ db: Database) throws {
+        if clockStartedAt.isEmpty { clockStartedAt = receivedAt }
+    }
+
     /// Keeps the arrival order SQLite gave the new row.
     public mutating func didInsert(_ inserted: InsertionSuccess) { seq = inserted.rowID }
 
