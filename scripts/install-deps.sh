@@ -3,8 +3,9 @@
 # prints the exact command to run. Called by `make` targets and by .ci/run, so a fresh Debian 12 machine with Swift
 # needs nothing done by hand.
 set -euo pipefail
-# ca-certificates: webhook receivers' TLS certificates are verified; openssl: the tests make a self-signed one.
-packages=(libsqlite3-dev libcurl4-openssl-dev zlib1g-dev python3 ca-certificates openssl)
+# ca-certificates: webhook receivers' TLS certificates are verified; openssl: the tests make a self-signed one;
+# python3-jsonschema: ManifestSchemaTests validates the documented manifests against docs/manifest.schema.json.
+packages=(libsqlite3-dev libcurl4-openssl-dev zlib1g-dev python3 python3-jsonschema ca-certificates openssl)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
