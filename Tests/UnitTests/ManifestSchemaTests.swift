@@ -177,5 +177,19 @@ struct ManifestSchemaTests {
         let manifest = try Self.parse(supplement).get()
         #expect(manifest.supplements == "web-test-1")
         #expect(manifest.patient == nil && manifest.question == nil && manifest.regions.isEmpty)
+        // Any kind of file, under the submission id it supplements; or only a question, with no file at all.
+        let letter = supplement.replacingOccurrences(of: #""kind": "imaging""#, with: #""kind": "other""#)
+            .replacingOccurrences(of: "web-test-2", with: "web-test-1")
+        let question = """
+            {"version": 1, "submission_id": "web-test-3", "submitted_at": "2026-12-02T10:00:00Z", "supplements": "web-test-1",
+             "request": {"question": "Can I swim?"}, "files": []}
+            """
+        #expect(try Self.schemaErrors([letter, question]) == [[], []])
+        #expect(try Self.parse(letter).get().files.map(\.kind) == ["other"])
+        #expect(try Self.parse(question).get().question == "Can I swim?")
+        // A supplement that brings nothing is refused (the schema cannot say so; the parser does).
+        let nothing = question.replacingOccurrences(of: #""request": {"question": "Can I swim?"}, "#, with: "")
+        guard case .failure(let rejection) = Self.parse(nothing) else { Issue.record("an empty supplement was accepted"); return }
+        #expect(rejection.code == .manifestInvalidField && rejection.message.contains("files"))
     }
 }
