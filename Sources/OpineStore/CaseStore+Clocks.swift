@@ -51,6 +51,15 @@ extension CaseStore {
             more = more || waiting.count == Self.sweepBatch
             for record in waiting { candidates[record.id] = record }
         }
+        // Red-flag follow-ups to responded cases not announced within the interval.
+        let followUps = try CaseRecord.fetchAll(db, sql: """
+            SELECT * FROM cases INDEXED BY cases_follow_up
+            WHERE follow_up_since IS NOT NULL AND follow_up_priority = 'emergency'
+                AND (emergency_announced_at IS NULL OR emergency_announced_at <= ?)
+            ORDER BY follow_up_since LIMIT ?
+            """, arguments: [Timestamps.format(now.addingTimeInterval(-policy.emergencyReannounceInterval)), Self.sweepBatch])
+        more = more || followUps.count == Self.sweepBatch
+        for record in followUps { candidates[record.id] = record }
         // Waits for the patient due a reminder, oldest first.
         let waiting = try CaseRecord.fetchAll(db, sql: """
             SELECT * FROM cases INDEXED BY cases_awaiting
@@ -91,7 +100,7 @@ extension CaseStore {
         }
         var event = EventRecord(notice.event, caseID: record.id, at: at, actor: Self.daemonActor)
         try event.append(db)
-        if notice.action != .informationReminder {
+        if notice.action != .informationReminder, notice.state != .responded {
             data.overdueState = notice.state
             data.dueAt = Timestamps.format(notice.dueAt)
         }

@@ -41,6 +41,7 @@ extension CaseStore {
             for type in transition.notifications {
                 try enqueue(db, type, record, at: at, message: transition.informationMessage) { data in
                     if let addendum = transition.addendum { data.amended = addendum.kind }
+                    if transition.informationMessage != nil { data.awaitingSince = record.awaitingSince }
                 }
             }
             return record
@@ -82,7 +83,7 @@ extension CaseStore {
                 columns.updatedAt.set(to: at), columns.version.set(to: record.version),
                 columns.clockStartedAt.set(to: record.clockStartedAt), columns.awaitingReturnState.set(to: record.awaitingReturnState),
                 columns.awaitingSince.set(to: record.awaitingSince), columns.informationRemindedAt.set(to: record.informationRemindedAt),
-                columns.followUpSince.set(to: record.followUpSince),
+                columns.followUpSince.set(to: record.followUpSince), columns.followUpPriority.set(to: record.followUpPriority?.rawValue),
             ])
         guard changed == 1 else {
             throw StoreError.conflict("\(record.id) changed while you were acting; check `opine show \(record.id)` and try again")

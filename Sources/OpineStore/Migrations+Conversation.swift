@@ -4,8 +4,8 @@ extension Migrations {
     /// `v11-conversation`: a case is a conversation. The cases table is rebuilt (SQLite cannot change a CHECK) to
     /// allow `awaiting_information`, with where a waiting case returns to, since when it waits and when it was
     /// reminded; `clock_started_at`, when its turnaround clock started (its receipt, moved later by every wait for
-    /// the patient), which the clock indexes now read; and `follow_up_since`, a responded case's unanswered follow-up
-    /// question. Supplements are kept in `case_updates` (`kind`, `content_sha256`) and their files name them
+    /// the patient), which the clock indexes now read; and `follow_up_since`/`follow_up_priority`, a responded case's
+    /// unanswered follow-up question and what its symptoms called for (an emergency one is announced until answered). Supplements are kept in `case_updates` (`kind`, `content_sha256`) and their files name them
     /// (`case_files.supplement_id`); information requests and addenda get tables of their own; a notification may
     /// carry a message for the patient (`outbox.message`) that only `include_contact` endpoints receive.
     static func conversation(_ db: Database) throws {
@@ -86,7 +86,8 @@ extension Migrations {
                 awaiting_return_state TEXT,
                 awaiting_since TEXT,
                 information_reminded_at TEXT,
-                follow_up_since TEXT
+                follow_up_since TEXT,
+                follow_up_priority TEXT CHECK (follow_up_priority IN ('emergency','urgent','routine'))
             );
             INSERT INTO cases_new (@COLUMNS@, clock_started_at) SELECT @COLUMNS@, received_at FROM cases;
             DROP TABLE cases;

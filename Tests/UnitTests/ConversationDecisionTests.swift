@@ -95,7 +95,27 @@ struct ConversationDecisionTests {
         #expect(plan.update.information.state == .responded && plan.update.information.followUpPending)
         #expect(plan.update.event.type == .followUpQuestion)
         #expect(plan.update.information.priority == .emergency && plan.update.notifications == [.caseEmergency, .caseUpdated])
-        #expect(Set(plan.update.changes) == [.files, .question, .symptoms])
+        #expect(Set(plan.update.changes) == [.files, .question, .symptoms] && plan.update.information.followUpPriority == .emergency)
+        // A case that was an emergency before is announced again: its response did not see this red flag.
+        let before = Self.decide(Self.supplement(symptoms: [.bowelBladderDysfunction]), Self.information(.responded, priority: .emergency))
+        guard case .add(let again) = before else { Issue.record("\(before)"); return }
+        #expect(again.update.notifications == [.caseEmergency, .caseUpdated])
+        // A question alone on an emergency case is a follow-up, not a new alarm.
+        let calm = Self.decide(Self.supplement(question: "Can I drive?", files: []), Self.information(.responded, priority: .emergency))
+        guard case .add(let quiet) = calm else { Issue.record("\(calm)"); return }
+        #expect(quiet.update.notifications == [.caseUpdated] && quiet.update.information.followUpPriority == .routine)
+    }
+
+    @Test("A red-flag follow-up is announced again each interval until an addendum; a routine one never")
+    func followUpReannounced() {
+        let policy = TurnaroundPolicy(), announced = Date(timeIntervalSince1970: 2_000_000)
+        let clock = CaseClock(state: .responded, priority: .emergency, receivedAt: announced, emergencyAnnouncedAt: announced, followUpPriority: .emergency)
+        #expect(policy.sweep(clock, now: announced.addingTimeInterval(policy.emergencyReannounceInterval - 1)).isEmpty)
+        let notices = policy.sweep(clock, now: announced.addingTimeInterval(policy.emergencyReannounceInterval))
+        #expect(notices.map(\.notification) == [.caseEmergency] && notices.first?.event.detail == ["follow_up": "emergency"])
+        var routine = clock
+        routine.followUpPriority = .routine
+        #expect(policy.sweep(routine, now: announced.addingTimeInterval(86400)).isEmpty)
     }
 }
 

@@ -27,13 +27,17 @@ public struct CaseInformation: Sendable, Equatable {
     public var awaitingReturnState: CaseState?
     /// A responded case has a patient's question that an addendum has not answered yet.
     public var followUpPending: Bool
+    /// What the pending follow-ups' own symptoms call for; `emergency` keeps the case announced until an addendum.
+    public var followUpPriority: Priority?
 
     /// Describes a case as the store read it.
     public init(
         caseID: String, submissionID: String, contentSHA256: String, state: CaseState, priority: Priority,
         patient: Manifest.Patient, regions: [String], symptoms: [Symptom], question: String, symptomOnset: String?,
-        priorTreatments: [String], awaitingReturnState: CaseState? = nil, followUpPending: Bool = false
+        priorTreatments: [String], awaitingReturnState: CaseState? = nil, followUpPending: Bool = false,
+        followUpPriority: Priority? = nil
     ) {
+        self.followUpPriority = followUpPriority
         self.awaitingReturnState = awaitingReturnState
         self.followUpPending = followUpPending
         self.caseID = caseID
@@ -133,7 +137,7 @@ public enum Resend {
         }
         if !sameSubmission { changes.insert(.submissionID) }
         if current.state == .withdrawn, !changes.isEmpty { return .newCase(relatedTo: current.caseID) }
-        return .update(Conversation.update(merged, changes: changes.sorted(), before: current, filesAdded: 0))
+        return .update(Conversation.update(merged, changes: changes.sorted(), before: current, reported: manifest.symptoms, filesAdded: 0))
     }
 }
 
@@ -156,15 +160,17 @@ public enum Conversation {
     /// The update for merged information. Priority rises only when the new symptoms call for more than the case's
     /// did, never lowered: a coordinator who changed it at triage keeps their word unless the patient reports
     /// something worse. Anything new from the patient ends a wait for them (the case returns to the state it was
-    /// asked from); on a responded case it is a follow-up question awaiting an addendum. A manifest that changes
-    /// nothing changes nothing.
+    /// asked from); on a responded case it is a follow-up question awaiting an addendum, and a red flag among the
+    /// symptoms it `reported` is announced as an emergency even on a case that was one before (the response did not
+    /// see it). A manifest that changes nothing changes nothing.
     public static func update(
-        _ merged: CaseInformation, changes: [UpdatedField], before current: CaseInformation, filesAdded: Int
+        _ merged: CaseInformation, changes: [UpdatedField], before current: CaseInformation, reported: [Symptom], filesAdded: Int
     ) -> CaseUpdate {
         var merged = merged
         let before = Priority(symptoms: current.symptoms), after = Priority(symptoms: merged.symptoms)
         merged.priority = after < before ? min(current.priority, after) : current.priority
         var type: EventType = filesAdded > 0 ? .filesAdded : .update
+        var redFlag = false
         if !changes.isEmpty {
             if current.state == .awaitingInformation, let back = current.awaitingReturnState {
                 merged.state = back
@@ -172,6 +178,9 @@ public enum Conversation {
             }
             if current.state == .responded {
                 merged.followUpPending = true
+                merged.followUpPriority = min(current.followUpPriority ?? .routine, Priority(symptoms: reported))
+                redFlag = Priority(symptoms: reported) == .emergency
+                if redFlag { merged.priority = .emergency }
                 type = .followUpQuestion
             }
         }
@@ -181,7 +190,7 @@ public enum Conversation {
             detail["priority_from"] = current.priority.rawValue
             detail["priority_to"] = merged.priority.rawValue
         }
-        let escalated = merged.priority == .emergency && current.priority != .emergency
+        let escalated = redFlag || (merged.priority == .emergency && current.priority != .emergency)
         return CaseUpdate(
             information: merged, changes: changes, priorityBefore: current.priority,
             event: AuditEvent(type: type, fromState: current.state, toState: merged.state, detail: detail),

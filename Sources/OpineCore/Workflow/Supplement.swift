@@ -81,7 +81,8 @@ public enum Supplement {
         }
         var (merged, changes) = Conversation.merge(manifest, into: current)
         if !placements.isEmpty { changes.insert(.files) }
-        let update = Conversation.update(merged, changes: changes.sorted(), before: current, filesAdded: placements.count)
+        let update = Conversation.update(
+            merged, changes: changes.sorted(), before: current, reported: manifest.symptoms, filesAdded: placements.count)
         return .add(SupplementPlan(placements: placements, update: update))
     }
 

@@ -112,6 +112,7 @@ public struct TurnaroundPolicy: Sendable, Equatable {
     /// when it falls due and then every `emergencyReannounceInterval` until it is triaged.
     public func sweep(_ clock: CaseClock, now: Date) -> [ClockNotice] {
         if clock.state == .awaitingInformation { return reminder(clock, now: now).map { [$0] } ?? [] }
+        if clock.state == .responded { return followUpEmergency(clock, now: now).map { [$0] } ?? [] }
         guard let due = dueAt(priority: clock.priority, state: clock.state, receivedAt: clock.receivedAt), now >= due else { return [] }
         var notices: [ClockNotice] = []
         if clock.state == .received, clock.priority == .emergency,
@@ -132,6 +133,14 @@ extension TurnaroundPolicy {
         guard let since = clock.awaitingSince, clock.informationRemindedAt == nil else { return nil }
         let due = since.addingTimeInterval(informationReminderAfter)
         return now >= due ? ClockNotice(action: .informationReminder, state: clock.state, dueAt: due) : nil
+    }
+
+    /// A red flag in a follow-up to a responded case is announced every `emergencyReannounceInterval` until an
+    /// addendum answers it, as an untriaged emergency is until triage.
+    func followUpEmergency(_ clock: CaseClock, now: Date) -> ClockNotice? {
+        guard clock.followUpPriority == .emergency,
+              clock.emergencyAnnouncedAt.map({ now.timeIntervalSince($0) >= emergencyReannounceInterval }) ?? true else { return nil }
+        return ClockNotice(action: .reannounceEmergency, state: .responded, dueAt: clock.emergencyAnnouncedAt ?? now)
     }
 
     /// Where the reminder sweep starts looking: waits that began at or before this are due a reminder.
@@ -155,12 +164,16 @@ public struct CaseClock: Sendable, Equatable {
     public var awaitingSince: Date?
     /// When the reminder for the current wait went out, if it did.
     public var informationRemindedAt: Date?
+    /// For a responded case: what its unanswered follow-ups' symptoms call for.
+    public var followUpPriority: Priority?
 
     /// A case's clock as the store read it.
     public init(
         state: CaseState, priority: Priority, receivedAt: Date, overdueNotifiedState: CaseState? = nil,
-        emergencyAnnouncedAt: Date? = nil, awaitingSince: Date? = nil, informationRemindedAt: Date? = nil
+        emergencyAnnouncedAt: Date? = nil, awaitingSince: Date? = nil, informationRemindedAt: Date? = nil,
+        followUpPriority: Priority? = nil
     ) {
+        self.followUpPriority = followUpPriority
         self.awaitingSince = awaitingSince
         self.informationRemindedAt = informationRemindedAt
         self.state = state
@@ -211,6 +224,8 @@ public struct ClockNotice: Sendable, Equatable {
     /// state was due when.
     public var event: AuditEvent {
         switch action {
+        case .reannounceEmergency where state == .responded:
+            AuditEvent(type: .reannounce, detail: ["follow_up": Priority.emergency.rawValue])
         case .overdue, .reannounceEmergency:
             AuditEvent(
                 type: action == .overdue ? .overdue : .reannounce,

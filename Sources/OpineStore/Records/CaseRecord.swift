@@ -79,6 +79,8 @@ public struct CaseRecord: Codable, Sendable, FetchableRecord, MutablePersistable
     public var informationRemindedAt: String? = nil
     /// A responded case's follow-up question that no addendum has answered yet: when it arrived.
     public var followUpSince: String? = nil
+    /// What the unanswered follow-ups' own symptoms call for; an emergency one is announced again until an addendum.
+    public var followUpPriority: Priority? = nil
 
     /// The table's columns: the one list that both Codable and queries use.
     public enum CodingKeys: String, CodingKey, ColumnExpression {
@@ -104,6 +106,8 @@ public struct CaseRecord: Codable, Sendable, FetchableRecord, MutablePersistable
         case clockStartedAt = "clock_started_at", awaitingReturnState = "awaiting_return_state", awaitingSince = "awaiting_since"
         /// The conversation's columns (migration `v11-conversation`).
         case informationRemindedAt = "information_reminded_at", followUpSince = "follow_up_since"
+        /// Added by `v11-conversation`.
+        case followUpPriority = "follow_up_priority"
     }
 
     /// Query columns, GRDB style: `CaseRecord.filter(CaseRecord.Columns.id == caseID)`.
@@ -130,7 +134,7 @@ public struct CaseRecord: Codable, Sendable, FetchableRecord, MutablePersistable
         return CaseClock(
             state: state, priority: priority, receivedAt: received, overdueNotifiedState: overdueNotifiedState,
             emergencyAnnouncedAt: emergencyAnnouncedAt.flatMap(Timestamps.parse), awaitingSince: awaitingSince.flatMap(Timestamps.parse),
-            informationRemindedAt: informationRemindedAt.flatMap(Timestamps.parse))
+            informationRemindedAt: informationRemindedAt.flatMap(Timestamps.parse), followUpPriority: followUpPriority)
     }
 
     /// When the case is due in its state under `policy`; nil once it is final, and while it waits for the patient.
@@ -153,7 +157,10 @@ public struct CaseRecord: Codable, Sendable, FetchableRecord, MutablePersistable
         }
         if state != .awaitingInformation { resumeClock(at: at) }
         awaitingReturnState = transition.awaitingReturnState
-        if !transition.followUpPending { followUpSince = nil }
+        if !transition.followUpPending {
+            followUpSince = nil
+            followUpPriority = nil
+        }
         updatedAt = at
     }
 

@@ -22,7 +22,8 @@ struct CaseDetailOutput: Encodable {
     var receivedAt: String
     /// When the case last changed (ISO 8601, UTC).
     var updatedAt: String
-    /// When the case is due to leave its state (`[turnaround]`, counted from receipt); null once it is final.
+    /// When the case is due to leave its state (`[turnaround]`, counted from receipt, later by every wait for the
+    /// patient); null once it is final, and while it waits.
     @OrNull var dueAt: String?
     /// The due time has passed (always false for a final case).
     var overdue: Bool
