@@ -93,6 +93,9 @@ struct Setting: Sendable {
         Setting(key: "intake.express_lane_max_bytes", allowed: "a size such as 33554432 or \"32 MiB\", from 1 KiB to 1 TiB") {
             $1.intake.expressLaneMaxBytes = try byteSize($0)
         },
+        Setting(key: "intake.supplement_wait", allowed: "a duration such as \"10m\", from 1 s to 7 days") {
+            $1.intake.supplementWaitSeconds = try duration($0, min: 1, max: 7 * 86400)
+        },
         Setting(key: "logging.level", allowed: LogLevel.allCases.map(\.rawValue).joined(separator: ", ")) {
             guard let text = $0.string, let level = LogLevel(rawValue: text.lowercased()) else { throw SettingProblem() }
             $1.logLevel = level

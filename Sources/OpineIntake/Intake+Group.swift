@@ -56,6 +56,11 @@ extension Intake {
         var taken: [(path: String, small: Bool)] = []
         for (upload, outcome) in zip(group, outcomes) {
             if case .conflict(let rejection) = outcome {
+                if rejection.code == .supplementUnknownCase, mayWaitForCase(upload.path) {
+                    logger.notice("a supplement waits for the submission it names", metadata: ["upload": "\(upload.name.escapedForDisplay)"])
+                    results.append(.waitingForCase)
+                    continue
+                }
                 results.append(quarantine(name: upload.name, path: upload.path, rejection: rejection, submissionID: upload.commit.manifest.submissionID))
                 continue
             }
@@ -110,6 +115,15 @@ extension Intake {
                 try setAside(occupied.path)
             }
         }
+    }
+
+    /// A supplement for a submission that is not a case yet waits while it is younger than `intake.supplement_wait`
+    /// (counted from its arrival in the drop directory, which a rename stamps as the inode's change time): the
+    /// submission it names may still be arriving or being copied, and intake takes the newest first.
+    func mayWaitForCase(_ path: String) -> Bool {
+        guard let info = FileOperations.lstat(path) else { return false }
+        let arrived = Double(info.st_ctim.tv_sec) + Double(info.st_ctim.tv_nsec) / 1e9
+        return clock().timeIntervalSince1970 - arrived < limits.supplementWaitSeconds
     }
 
     /// Renames each taken upload to a hidden name (the loop ignores it; start-up removes a leftover), makes the

@@ -51,6 +51,9 @@ public final class Intake: @unchecked Sendable {
         case rejected(Rejection.Code)
         /// Nothing changed; the upload stays and is tried again after a pause.
         case retryLater(String, diskFull: Bool)
+        /// A supplement whose submission is not a case yet: it stays and is tried again after a pause, until
+        /// `intake.supplement_wait` after it arrived (then it is quarantined). Not a failure of intake.
+        case waitingForCase
         /// The upload was gone before it could be taken (withdrawn or renamed by the uploader).
         case vanished
     }
@@ -93,7 +96,7 @@ public final class Intake: @unchecked Sendable {
             switch outcome {
             case .retryLater(let message, let diskFull):
                 if problem?.message != message { problem = Problem(message: message, diskFull: diskFull, since: problem?.since ?? clock()) }
-            case .vanished: break
+            case .vanished, .waitingForCase: break
             default: problem = nil
             }
         }

@@ -215,7 +215,12 @@ public final class IntakeLoop: @unchecked Sendable {
             for done in lane.collect() {
                 guard var item = pending[done.name] else { continue }
                 item.taking = false
-                if case .retryLater = done.outcome {
+                if done.outcome == .waitingForCase {
+                    // Looked at again soon: the case it waits for is usually a copy or a commit away.
+                    item.failures += 1
+                    lookAt[done.name] = now + min(10, Double(item.failures))
+                    pending[done.name] = item
+                } else if case .retryLater = done.outcome {
                     item.failures += 1
                     // 5 s, 10 s, 20 s … up to a minute: a full disk is retried without spinning, and intake resumes
                     // within a minute of space returning.

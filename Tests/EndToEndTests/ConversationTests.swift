@@ -70,6 +70,7 @@ struct ConversationTests {
     func refusedAndFollowUp() throws {
         let receiver = try Receiver()
         let sandbox = try Sandbox(receiver: receiver, endpoints: receiver.endpoint("desk", path: "/ok"))
+        sandbox.environment["OPINE_INTAKE_SUPPLEMENT_WAIT"] = "1s"
         try sandbox.startDaemon()
         let ids = try sandbox.addCases([BundleBuilder(submissionID: "web-withdrawn"), BundleBuilder(submissionID: "web-answered")])
         #expect(try sandbox.opine(["withdraw", ids[0], "--reason", "patient asked"], extraEnvironment: Self.admin).status == 0)
@@ -89,6 +90,21 @@ struct ConversationTests {
         let amend = try sandbox.opine(["amend", ids[1], "--findings", "Swimming is fine.", "--reason", "patient's follow-up", "--as", "dr-patel"], extraEnvironment: Self.admin)
         #expect(amend.status == 0, "\(amend.stderr)")
         #expect((try sandbox.opine("show", ids[1], "--json").json()["conversation"] as? [String: Any])?["follow_up_since"] is NSNull)
+    }
+
+    @Test("A supplement that arrives before its submission waits for the case, then is added to it")
+    func supplementBeforeItsCase() throws {
+        let sandbox = try Sandbox()
+        try sandbox.startDaemon()
+        let first = BundleBuilder(submissionID: "web-early")
+        try sandbox.drop(Self.supplement(of: "web-early", id: "web-early-2", files: [("report.pdf", Samples.pdf, "radiology_report", "application/pdf")]))
+        try waitUntil("the supplement waits") { sandbox.log.contains("a supplement waits for the submission it names") }
+        #expect(try sandbox.rejections().isEmpty, "not quarantined while its case may still come")
+        let id = try #require(try sandbox.addCases([first]).first)
+        try waitUntil("the supplement is added", seconds: 30) {
+            try Self.history(sandbox, id).contains { $0["type"] as? String == "files.added" }
+        }
+        #expect(try sandbox.rejections().isEmpty && (try sandbox.opine("status").status) == 0, "waiting was never an intake problem")
     }
 
     @Test("request-info pauses the clock until a supplement returns the case; the reminder goes once; only include_contact hears the message")

@@ -69,6 +69,10 @@ public struct IntakeSettings: Sendable, Equatable {
     /// 32 MiB): small enough that an emergency waits at most for one such upload, large enough for a report and a
     /// few images.
     public var expressLaneMaxBytes: Int64 = 32 << 20
+    /// How long a supplement naming a submission that is not a case yet waits in the drop directory for it (its
+    /// first upload may still be on its way in, or being copied) before it is quarantined as
+    /// `supplement_unknown_case` (`intake.supplement_wait`, 10 minutes).
+    public var supplementWaitSeconds = 600.0
 
     /// The documented defaults.
     public init() {}
