@@ -36,7 +36,21 @@ extension Intake {
     /// A store folder already stands where a new case's files must go.
     struct FolderOccupied: Error, CustomStringConvertible {
         var path: String
+        /// For a supplement's file: the case and the SHA-256 the file placed there must have. A file there that a
+        /// committed case does not list is a leftover of an attempt that died before its commit.
+        var leftover: (caseID: String, sha256: String)? = nil
         var description: String { "\(path) already exists; it is set aside and the commit tried again" }
+    }
+
+    /// Clears a leftover in a case's folder where a supplement's file must go: deleted when it is byte for byte the
+    /// file about to be placed (a copy of what the upload, still in the drop directory, holds), else set aside.
+    func clearLeftover(_ occupied: FolderOccupied) throws {
+        guard let leftover = occupied.leftover, FileOperations.isRegular(FileOperations.lstat(occupied.path) ?? stat()),
+              CaseStore.sha256(ofFileAt: occupied.path)?.0 == leftover.sha256
+        else { return try setAside(occupied.path) }
+        try store.recordRepair(.copyRemoved, ["case": leftover.caseID, "leftover": "supplement file"], caseID: leftover.caseID)
+        try FileOperations.removeTree(occupied.path)
+        logger.notice("removed a leftover copy of a supplement's file", metadata: ["case": "\(leftover.caseID)"])
     }
 
     /// Renames the staged folder to the case's folder, never over an existing one.

@@ -112,7 +112,7 @@ extension Intake {
                 return outcomes
             } catch let occupied as FolderOccupied where !setAsideOnce {
                 setAsideOnce = true
-                try setAside(occupied.path)
+                try clearLeftover(occupied)
             }
         }
     }

@@ -43,17 +43,17 @@ struct PlacedMoves {
                     }
                     parent = next
                 }
-                try move(staged + "/" + file.bundlePath, to: folder + "/" + file.storedPath)
+                try move(staged + "/" + file.bundlePath, to: folder + "/" + file.storedPath, leftover: file.sha256.map { (caseID, $0) })
                 touched.insert(parent)
             }
         }
     }
 
-    private mutating func move(_ from: String, to target: String) throws {
+    private mutating func move(_ from: String, to target: String, leftover: (caseID: String, sha256: String)? = nil) throws {
         do {
             try FileOperations.renameNoReplace(from, target)
         } catch where error.code == EEXIST {
-            throw Intake.FolderOccupied(path: target)
+            throw Intake.FolderOccupied(path: target, leftover: leftover)
         }
         moves.append((from, target))
     }

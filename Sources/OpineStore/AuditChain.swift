@@ -117,7 +117,7 @@ extension CaseStore {
     }
 
     /// The SHA-256 and size of a stored file, read in chunks; nil when it cannot be read.
-    static func sha256(ofFileAt path: String) -> (String, Int64)? {
+    package static func sha256(ofFileAt path: String) -> (String, Int64)? {
         guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
         defer { try? handle.close() }
         var hasher = SHA256()

@@ -34,20 +34,26 @@ extension CaseStore {
                 file.path = placement.storedPath
                 return file
             }
-            if !plan.placements.isEmpty { try place(.supplement(caseID: current.id, files: plan.placements)) }
+            let placements = plan.placements.map { placement in
+                var placement = placement
+                placement.sha256 = byPath[placement.bundlePath].map { $0.storedSHA256 ?? $0.sha256 }
+                return placement
+            }
+            if !placements.isEmpty { try place(.supplement(caseID: current.id, files: placements)) }
             let record = try applyUpdate(db, plan.update, to: current, from: commit, at: at, kind: .supplement, files: files)
             return .updated(caseID: record.id, priority: record.priority, changes: plan.update.changes)
         }
     }
 
-    /// The newest case of the submission a supplement names; failing that, the case of the supplement that had that
-    /// submission id (a supplement to a supplement adds to the same case).
+    /// The newest case of the submission a supplement names; failing that, the case that took an upload under that
+    /// submission id: a supplement's (a supplement to a supplement adds to the same case), or a re-send's merged into
+    /// a case of another submission id.
     private func supplementedCase(_ db: Database, named submissionID: String) throws -> CaseRecord? {
         let bySubmission = try db.cachedStatement(sql: "SELECT * FROM cases WHERE submission_id = ? ORDER BY seq DESC LIMIT 1")
         if let record = try CaseRecord.fetchOne(bySubmission, arguments: [submissionID]) { return record }
         let bySupplement = try db.cachedStatement(sql: """
             SELECT cases.* FROM case_updates JOIN cases ON cases.id = case_updates.case_id
-            WHERE case_updates.submission_id = ? AND case_updates.kind = 'supplement' ORDER BY case_updates.id DESC LIMIT 1
+            WHERE case_updates.submission_id = ? ORDER BY case_updates.id DESC LIMIT 1
             """)
         return try CaseRecord.fetchOne(bySupplement, arguments: [submissionID])
     }

@@ -36,6 +36,8 @@ struct CrashLoopTests {
         var rejection: Rejection.Code?
         /// For a re-send with new information: the submission whose case it must update, exactly once.
         var updates: String?
+        /// For a supplement: the submission whose case must hold its file, exactly once.
+        var supplements: String?
     }
 
     /// Builds and drops uploads of every kind the harness mixes.
@@ -73,7 +75,19 @@ struct CrashLoopTests {
                 try sandbox.dropRenamed(file, as: upload)
                 dropped.append(Dropped(name: upload, submissionID: again.submissionID, rejection: nil, updates: original.submissionID))
                 return
-            case 75..<88:
+            case 75..<82 where !valid.isEmpty:
+                // A supplement: one more image for an earlier submission, under a name its case already uses.
+                let original = valid[Int.random(in: 0..<valid.count, using: &random)]
+                var supplement = BundleBuilder(submissionID: builder.submissionID)
+                supplement.files = [("MRI/IM000001", Samples.dicom("supplement-\(index)"), "imaging", "application/dicom")]
+                supplement.manifest["supplements"] = original.submissionID
+                for key in ["patient", "consent", "request"] { supplement.manifest[key] = nil }
+                let upload = name + (asZip ? ".zip" : "")
+                let file = asZip ? try supplement.writeZip(in: work, name: upload) : try supplement.writeDirectory(in: work, name: upload)
+                try sandbox.dropRenamed(file, as: upload)
+                dropped.append(Dropped(name: upload, submissionID: supplement.submissionID, rejection: nil, supplements: original.submissionID))
+                return
+            case 82..<88:
                 builder.manifest["version"] = 2
                 expected = .unsupportedVersion
             default:
@@ -130,6 +144,7 @@ struct CrashLoopTests {
 
         try checkEveryUploadAccountedFor(stream.dropped, database: database, sandbox: sandbox)
         try checkNothingHalfDone(database: database, sandbox: sandbox)
+        try checkCaseFolders(database: database, sandbox: sandbox)
         try checkWebhooks(database: database, receiver: receiver)
         let verify = try sandbox.opine("verify")
         #expect(verify.status == 0, "opine verify: \(verify.stdout)\(verify.stderr)")
@@ -146,6 +161,7 @@ struct CrashLoopTests {
             // Not waiting for readiness: a kill during start-up (migrations, repairs) is one of the moments tested.
             try sandbox.startDaemon(waitUntilReady: false)
             for _ in 0..<Int.random(in: 1...6, using: &stream.random) { try stream.dropOne() }
+            if Int.random(in: 0..<3, using: &stream.random) == 0 { try askForInformation(sandbox, &stream) }
             // The kill moment is chosen, not waited for: each poll below gives up after a second and kills anyway.
             switch Int.random(in: 0..<3, using: &stream.random) {
             case 0:
@@ -166,6 +182,18 @@ struct CrashLoopTests {
         return moments
     }
 
+    /// A coordinator asks the patient of a random received or triaged case for something, with the real opine,
+    /// while the daemon may be dying; a supplement dropped later (or never) answers it.
+    func askForInformation(_ sandbox: Sandbox, _ stream: inout Stream) throws {
+        guard FileManager.default.fileExists(atPath: sandbox.state.appendingPathComponent("opine.sqlite3").path),
+              let cases = try? sandbox.opine("list", "--state", "received", "--state", "triaged", "--json").json()["cases"] as? [[String: Any]],
+              !cases.isEmpty else { return }
+        let id = cases[Int.random(in: 0..<cases.count, using: &stream.random)]["id"] as? String ?? ""
+        let asked = try sandbox.opine(["request-info", id, "--message", "Please send the report."], extraEnvironment: Sandbox.admin)
+        // Exit 3 only if the case moved (or its daemon-side update landed) between the list and the request.
+        #expect(asked.status == 0 || asked.status == 3, "request-info: \(asked.stderr)")
+    }
+
     /// One line saying what the run did, with the seed that replays it.
     func printSummary(moments: [String: Int], uploads: Int, database: DatabaseQueue, receiver: Receiver) throws {
         let repairs = try database.read { db in
@@ -176,12 +204,16 @@ struct CrashLoopTests {
             (try Int.fetchOne(db, sql: "SELECT count(*) FROM cases") ?? 0,
              try Int.fetchOne(db, sql: "SELECT count(*) FROM rejections WHERE code <> 'duplicate'") ?? 0,
              try Int.fetchOne(db, sql: "SELECT count(*) FROM rejections WHERE code = 'duplicate'") ?? 0,
-             try Int.fetchOne(db, sql: "SELECT count(*) FROM case_updates") ?? 0)
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM case_updates") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM case_updates WHERE kind = 'supplement'") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM information_requests") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM information_requests WHERE answered_at IS NOT NULL") ?? 0)
         }
         let requests = receiver.requests()
         print("""
             crash loop result: seed \(Self.seed), \(Self.kills) kills (\(moments.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))); \
-            \(uploads) uploads → \(counts.0) cases, \(counts.1) quarantined, \(counts.2) duplicates removed, \(counts.3) updates merged; \
+            \(uploads) uploads → \(counts.0) cases, \(counts.1) quarantined, \(counts.2) duplicates removed, \(counts.3) updates merged (\(counts.4) supplements); \
+            \(counts.5) information requests (\(counts.6) answered); \
             \(requests.count) webhook requests for \(Set(requests.map(\.id)).count) events; repairs: \(repairs.isEmpty ? "none" : repairs.joined(separator: ", "))
             """)
     }
@@ -193,8 +225,9 @@ struct CrashLoopTests {
             // A re-send with new information and the bundle it re-sends are one family: whichever was taken first is
             // the case (the re-send ranks higher, being urgent), and every other submission of the family is merged
             // into it exactly once.
-            let valid = dropped.filter { $0.rejection == nil }
+            let valid = dropped.filter { $0.rejection == nil && $0.supplements == nil }
             let families = Dictionary(grouping: valid, by: { $0.updates ?? $0.submissionID })
+            try checkSupplements(dropped, families: families, db)
             for (original, uploads) in families {
                 let submissions = Array(Set(uploads.map(\.submissionID)))
                 let marks = submissions.map { _ in "?" }.joined(separator: ",")
@@ -246,8 +279,9 @@ struct CrashLoopTests {
             #expect(Set(Self.entries(sandbox.rejected)) == quarantines, "quarantine folders are exactly the recorded rejections")
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE type = 'rejection'")
                     == Int.fetchOne(db, sql: "SELECT count(*) FROM rejections WHERE code <> 'duplicate'"))
-            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE type = 'update'")
-                    == Int.fetchOne(db, sql: "SELECT count(*) FROM case_updates"), "every update is in the audit trail")
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE type IN ('update', 'files.added', 'follow_up_question')")
+                    == Int.fetchOne(db, sql: "SELECT count(*) FROM case_updates"), "every update and supplement is in the audit trail")
+            try checkWaiting(db)
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE type = 'duplicate'")
                     == Int.fetchOne(db, sql: "SELECT count(*) FROM rejections WHERE code = 'duplicate'"))
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM cases WHERE id NOT IN (SELECT case_id FROM outbox WHERE type = 'case.received')") == 0,

@@ -7,11 +7,14 @@ public struct FilePlacement: Sendable, Equatable {
     public var bundlePath: String
     /// Its path under the case's folder, as `case_files.path` records it.
     public var storedPath: String
+    /// The SHA-256 of the bytes stored, filled in by the store, so a leftover at `storedPath` can be proven a copy.
+    public var sha256: String?
 
     /// Pairs the two paths.
-    public init(bundlePath: String, storedPath: String) {
+    public init(bundlePath: String, storedPath: String, sha256: String? = nil) {
         self.bundlePath = bundlePath
         self.storedPath = storedPath
+        self.sha256 = sha256
     }
 }
 
