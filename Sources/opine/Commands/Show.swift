@@ -63,9 +63,10 @@ struct Show: ParsableCommand {
             }
             Output.line()
             Output.line("Files: \(files.count) in \(folder); copy them out for a DICOM viewer with `opine export \(record.id) --to DIR`".escapedForDisplay)
-            let supplements = Dictionary(updates.compactMap { update in update.id.map { ($0, update.submissionID) } }, uniquingKeysWith: { a, _ in a })
+            // FROM names the upload a file came with: the first submission, or a supplement by its number in the
+            // updates listed below (its `id` in --json).
             Output.table(["  PATH", "KIND", "TYPE", "BYTES", "FROM"], files.map {
-                ["  " + $0.path, $0.kind, $0.mediaType, String($0.size), $0.supplementID.flatMap { supplements[$0] } ?? "submission"]
+                ["  " + $0.path, $0.kind, $0.mediaType, String($0.size), $0.supplementID.map { "supplement \($0)" } ?? "submission"]
             })
             printUpdates(updates)
             conversation.printText()
@@ -82,8 +83,8 @@ struct Show: ParsableCommand {
         guard !updates.isEmpty else { return }
         Output.line()
         Output.line("Updates (re-sends and supplements merged into the case):")
-        Output.table(["  AT", "KIND", "SUBMISSION", "CHANGED"], updates.map {
-            ["  " + Output.minute($0.at), $0.kind.rawValue, $0.submissionID,
+        Output.table(["  ID", "AT", "KIND", "SUBMISSION", "CHANGED"], updates.map {
+            ["  " + ($0.id.map(String.init) ?? "-"), Output.minute($0.at), $0.kind.rawValue, $0.submissionID,
              $0.changed.isEmpty ? "nothing (manifest kept)" : $0.changed.map(\.rawValue).joined(separator: ", ")]
         })
     }
