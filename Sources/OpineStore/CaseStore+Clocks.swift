@@ -22,54 +22,11 @@ extension CaseStore {
 
     /// One transaction of the sweep; `more` says another batch of unnoticed overdue cases may be waiting.
     private func sweepBatch(_ db: Database, _ policy: TurnaroundPolicy, now: Date) throws -> (written: Int, more: Bool) {
-        var candidates: [String: CaseRecord] = [:]
-        var more = false
-        for state in CaseState.timed {
-            for priority in Priority.allCases {
-                guard let cutoff = policy.overdueCutoff(priority: priority, state: state, now: now) else { continue }
-                // Spelled as in the partial index's WHERE, so the sweep reads only cases not yet told.
-                let unnoticed = try CaseRecord.fetchAll(db, sql: """
-                    SELECT * FROM cases INDEXED BY cases_overdue_unnoticed
-                    WHERE state IN ('received','triaged','reviewed') AND overdue_notified_state IS NOT state
-                        AND state = ? AND priority_rank = ? AND clock_started_at <= ?
-                    ORDER BY clock_started_at LIMIT ?
-                    """, arguments: [state.rawValue, priority.rank, Timestamps.format(cutoff), Self.sweepBatch])
-                more = more || unnoticed.count == Self.sweepBatch
-                for record in unnoticed { candidates[record.id] = record }
-            }
-        }
-        // Untriaged emergencies past due may need announcing again even after their overdue notice: those not
-        // announced within the interval, a batch at a time like the rest.
-        if let cutoff = policy.overdueCutoff(priority: .emergency, state: .received, now: now) {
-            let lastBefore = Timestamps.format(now.addingTimeInterval(-policy.emergencyReannounceInterval))
-            let waiting = try CaseRecord.fetchAll(db, sql: """
-                SELECT * FROM cases INDEXED BY cases_open_by_receipt
-                WHERE state IN ('received','triaged','reviewed') AND state = 'received' AND priority_rank = ?
-                    AND clock_started_at <= ? AND (emergency_announced_at IS NULL OR emergency_announced_at <= ?)
-                ORDER BY clock_started_at LIMIT ?
-                """, arguments: [Priority.emergency.rank, Timestamps.format(cutoff), lastBefore, Self.sweepBatch])
-            more = more || waiting.count == Self.sweepBatch
-            for record in waiting { candidates[record.id] = record }
-        }
-        // Red-flag follow-ups to responded cases not announced within the interval.
-        let followUps = try CaseRecord.fetchAll(db, sql: """
-            SELECT * FROM cases INDEXED BY cases_follow_up
-            WHERE follow_up_since IS NOT NULL AND follow_up_priority = 'emergency'
-                AND (emergency_announced_at IS NULL OR emergency_announced_at <= ?)
-            ORDER BY follow_up_since LIMIT ?
-            """, arguments: [Timestamps.format(now.addingTimeInterval(-policy.emergencyReannounceInterval)), Self.sweepBatch])
-        more = more || followUps.count == Self.sweepBatch
-        for record in followUps { candidates[record.id] = record }
-        // Waits for the patient due a reminder, oldest first.
-        let waiting = try CaseRecord.fetchAll(db, sql: """
-            SELECT * FROM cases INDEXED BY cases_awaiting
-            WHERE state = 'awaiting_information' AND awaiting_since <= ? AND information_reminded_at IS NULL
-            ORDER BY awaiting_since LIMIT ?
-            """, arguments: [Timestamps.format(policy.reminderCutoff(now: now)), Self.sweepBatch])
-        more = more || waiting.count == Self.sweepBatch
-        for record in waiting { candidates[record.id] = record }
+        var candidates = SweepCandidates()
+        try overdueCandidates(db, policy, now: now, into: &candidates)
+        try conversationCandidates(db, policy, now: now, into: &candidates)
         var written = 0
-        for record in candidates.values.sorted(by: { ($0.priorityRank, $0.seq ?? 0) < ($1.priorityRank, $1.seq ?? 0) }) {
+        for record in candidates.records.values.sorted(by: { ($0.priorityRank, $0.seq ?? 0) < ($1.priorityRank, $1.seq ?? 0) }) {
             guard let clock = record.clock else { continue }
             for notice in policy.sweep(clock, now: now) {
                 try writeNotice(notice, for: record, now: now, db)
@@ -78,7 +35,61 @@ extension CaseStore {
         }
         // Another batch only after one that wrote: a candidate Core declined (a boundary the SQL cutoff rounded the
         // other way) is looked at again at the next sweep rather than in a loop now.
-        return (written, more && written > 0)
+        return (written, candidates.more && written > 0)
+    }
+
+    /// The cases one sweep transaction looks at, and whether a query was cut at the batch size.
+    private struct SweepCandidates {
+        var records: [String: CaseRecord] = [:]
+        var more = false
+
+        mutating func add(_ found: [CaseRecord]) {
+            more = more || found.count == CaseStore.sweepBatch
+            for record in found { records[record.id] = record }
+        }
+    }
+
+    /// Timed cases past due and not yet told, and untriaged emergencies due to be announced again.
+    private func overdueCandidates(_ db: Database, _ policy: TurnaroundPolicy, now: Date, into candidates: inout SweepCandidates) throws {
+        for state in CaseState.timed {
+            for priority in Priority.allCases {
+                guard let cutoff = policy.overdueCutoff(priority: priority, state: state, now: now) else { continue }
+                // Spelled as in the partial index's WHERE, so the sweep reads only cases not yet told.
+                candidates.add(try CaseRecord.fetchAll(db, sql: """
+                    SELECT * FROM cases INDEXED BY cases_overdue_unnoticed
+                    WHERE state IN ('received','triaged','reviewed') AND overdue_notified_state IS NOT state
+                        AND state = ? AND priority_rank = ? AND clock_started_at <= ?
+                    ORDER BY clock_started_at LIMIT ?
+                    """, arguments: [state.rawValue, priority.rank, Timestamps.format(cutoff), Self.sweepBatch]))
+            }
+        }
+        // Untriaged emergencies past due may need announcing again even after their overdue notice: those not
+        // announced within the interval, a batch at a time like the rest.
+        if let cutoff = policy.overdueCutoff(priority: .emergency, state: .received, now: now) {
+            let lastBefore = Timestamps.format(now.addingTimeInterval(-policy.emergencyReannounceInterval))
+            candidates.add(try CaseRecord.fetchAll(db, sql: """
+                SELECT * FROM cases INDEXED BY cases_open_by_receipt
+                WHERE state IN ('received','triaged','reviewed') AND state = 'received' AND priority_rank = ?
+                    AND clock_started_at <= ? AND (emergency_announced_at IS NULL OR emergency_announced_at <= ?)
+                ORDER BY clock_started_at LIMIT ?
+                """, arguments: [Priority.emergency.rank, Timestamps.format(cutoff), lastBefore, Self.sweepBatch]))
+        }
+    }
+
+    /// Red-flag follow-ups to responded cases not announced within the interval, and waits for the patient due
+    /// their reminder.
+    private func conversationCandidates(_ db: Database, _ policy: TurnaroundPolicy, now: Date, into candidates: inout SweepCandidates) throws {
+        candidates.add(try CaseRecord.fetchAll(db, sql: """
+            SELECT * FROM cases INDEXED BY cases_follow_up
+            WHERE follow_up_since IS NOT NULL AND follow_up_priority = 'emergency'
+                AND (emergency_announced_at IS NULL OR emergency_announced_at <= ?)
+            ORDER BY follow_up_since LIMIT ?
+            """, arguments: [Timestamps.format(now.addingTimeInterval(-policy.emergencyReannounceInterval)), Self.sweepBatch]))
+        candidates.add(try CaseRecord.fetchAll(db, sql: """
+            SELECT * FROM cases INDEXED BY cases_awaiting
+            WHERE state = 'awaiting_information' AND awaiting_since <= ? AND information_reminded_at IS NULL
+            ORDER BY awaiting_since LIMIT ?
+            """, arguments: [Timestamps.format(policy.reminderCutoff(now: now)), Self.sweepBatch]))
     }
 
     /// Writes one notice: what was sent (so it is not sent again), the audit event and the outbox row.

@@ -33,11 +33,11 @@ struct CrashLoopTests {
         var name: String
         var submissionID: String
         /// nil for a valid bundle (it must be a case exactly once); otherwise the rejection it must get.
-        var rejection: Rejection.Code?
+        var rejection: Rejection.Code? = nil
         /// For a re-send with new information: the submission whose case it must update, exactly once.
-        var updates: String?
+        var updates: String? = nil
         /// For a supplement: the submission whose case must hold its file, exactly once.
-        var supplements: String?
+        var supplements: String? = nil
     }
 
     /// Builds and drops uploads of every kind the harness mixes.
@@ -70,10 +70,7 @@ struct CrashLoopTests {
                 var again = original
                 again.manifest["submission_id"] = builder.submissionID
                 again.edit("request") { $0["symptoms"] = ["sciatica", "night_sweats"] }
-                let upload = name + (asZip ? ".zip" : "")
-                let file = asZip ? try again.writeZip(in: work, name: upload) : try again.writeDirectory(in: work, name: upload)
-                try sandbox.dropRenamed(file, as: upload)
-                dropped.append(Dropped(name: upload, submissionID: again.submissionID, rejection: nil, updates: original.submissionID))
+                try drop(again, as: name, zip: asZip, Dropped(name: "", submissionID: again.submissionID, updates: original.submissionID))
                 return
             case 75..<82 where !valid.isEmpty:
                 // A supplement: one more image for an earlier submission, under a name its case already uses.
@@ -82,10 +79,7 @@ struct CrashLoopTests {
                 supplement.files = [("MRI/IM000001", Samples.dicom("supplement-\(index)"), "imaging", "application/dicom")]
                 supplement.manifest["supplements"] = original.submissionID
                 for key in ["patient", "consent", "request"] { supplement.manifest[key] = nil }
-                let upload = name + (asZip ? ".zip" : "")
-                let file = asZip ? try supplement.writeZip(in: work, name: upload) : try supplement.writeDirectory(in: work, name: upload)
-                try sandbox.dropRenamed(file, as: upload)
-                dropped.append(Dropped(name: upload, submissionID: supplement.submissionID, rejection: nil, supplements: original.submissionID))
+                try drop(supplement, as: name, zip: asZip, Dropped(name: "", submissionID: supplement.submissionID, supplements: original.submissionID))
                 return
             case 82..<88:
                 builder.manifest["version"] = 2
@@ -105,6 +99,16 @@ struct CrashLoopTests {
                 : try builder.writeDirectory(in: work, name: upload)
             try sandbox.dropRenamed(file, as: upload)
             dropped.append(Dropped(name: upload, submissionID: builder.submissionID, rejection: expected))
+        }
+
+        /// Drops `bundle` as `name` (a zip when `zip`), expecting what `expected` says of it.
+        mutating func drop(_ bundle: BundleBuilder, as name: String, zip: Bool, _ expected: Dropped) throws {
+            let upload = name + (zip ? ".zip" : "")
+            let file = zip ? try bundle.writeZip(in: work, name: upload) : try bundle.writeDirectory(in: work, name: upload)
+            try sandbox.dropRenamed(file, as: upload)
+            var expected = expected
+            expected.name = upload
+            dropped.append(expected)
         }
 
         static let runTag = String(UUID().uuidString.prefix(6)).lowercased()

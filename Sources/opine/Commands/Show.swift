@@ -40,27 +40,7 @@ struct Show: ParsableCommand {
                 try Output.json(output)
                 return
             }
-            let priority = record.priority == record.intakePriority
-                ? record.priority.rawValue : "\(record.priority.rawValue) (symptoms said \(record.intakePriority.rawValue))"
-            Output.fields([
-                ("Case", record.id), ("State", record.state.rawValue), ("Priority", priority),
-                ("Assignee", record.assignee ?? "-"), ("Received", Output.minute(record.receivedAt) + ", " + Output.age(since: record.receivedAt) + " ago"),
-                ("Due", due.map { Output.minute($0) + ", " + Output.due($0, now: now) }),
-                ("Submission", record.submissionID), ("Patient", record.patientName),
-                ("Born", record.patientDateOfBirth), ("Email", record.patientEmail), ("Phone", record.patientPhone),
-                ("Regions", record.regions.joined(separator: ", ")),
-                ("Symptoms", record.symptoms.isEmpty ? "-" : record.symptoms.map(\.rawValue).joined(separator: ", ")),
-                ("Onset", record.symptomOnset), ("Treatments", record.priorTreatments.isEmpty ? nil : record.priorTreatments.joined(separator: ", ")),
-                ("Folder", folder), ("Withdrawn", record.withdrawnReason), ("Follows", record.relatedCaseID),
-            ])
-            Output.line()
-            Output.line("Question:")
-            for line in record.question.split(separator: "\n", omittingEmptySubsequences: false) { Output.line("  " + String(line).escapedForDisplay) }
-            if let findings = record.findings {
-                Output.line()
-                Output.line("Findings:")
-                for line in findings.split(separator: "\n", omittingEmptySubsequences: false) { Output.line("  " + String(line).escapedForDisplay) }
-            }
+            printText(record, due: due, now: now, folder: folder)
             Output.line()
             Output.line("Files: \(files.count) in \(folder); copy them out for a DICOM viewer with `opine export \(record.id) --to DIR`".escapedForDisplay)
             // FROM names the upload a file came with: the first submission, or a supplement by its number in the
@@ -70,12 +50,41 @@ struct Show: ParsableCommand {
             })
             printUpdates(updates)
             conversation.printText()
-            if !letters.isEmpty {
-                Output.line()
-                Output.line("Letters:")
-                Output.table(["  FILE", "TYPE", "BYTES", "SENT BY", "AT"], letters.map { ["  " + $0.fileName, $0.mediaType, String($0.size), $0.actor, Output.minute($0.createdAt)] })
-            }
+            printLetters(letters)
         }
+    }
+
+    /// The case's fields, question and findings, as text.
+    private func printText(_ record: CaseRecord, due: Date?, now: Date, folder: String) {
+        let priority = record.priority == record.intakePriority
+            ? record.priority.rawValue : "\(record.priority.rawValue) (symptoms said \(record.intakePriority.rawValue))"
+        Output.fields([
+            ("Case", record.id), ("State", record.state.rawValue), ("Priority", priority),
+            ("Assignee", record.assignee ?? "-"), ("Received", Output.minute(record.receivedAt) + ", " + Output.age(since: record.receivedAt) + " ago"),
+            ("Due", due.map { Output.minute($0) + ", " + Output.due($0, now: now) }),
+            ("Submission", record.submissionID), ("Patient", record.patientName),
+            ("Born", record.patientDateOfBirth), ("Email", record.patientEmail), ("Phone", record.patientPhone),
+            ("Regions", record.regions.joined(separator: ", ")),
+            ("Symptoms", record.symptoms.isEmpty ? "-" : record.symptoms.map(\.rawValue).joined(separator: ", ")),
+            ("Onset", record.symptomOnset), ("Treatments", record.priorTreatments.isEmpty ? nil : record.priorTreatments.joined(separator: ", ")),
+            ("Folder", folder), ("Withdrawn", record.withdrawnReason), ("Follows", record.relatedCaseID),
+        ])
+        Output.line()
+        Output.line("Question:")
+        for line in record.question.split(separator: "\n", omittingEmptySubsequences: false) { Output.line("  " + String(line).escapedForDisplay) }
+        if let findings = record.findings {
+            Output.line()
+            Output.line("Findings:")
+            for line in findings.split(separator: "\n", omittingEmptySubsequences: false) { Output.line("  " + String(line).escapedForDisplay) }
+        }
+    }
+
+    /// The letters sent, without their bytes (`opine letter` returns them).
+    private func printLetters(_ letters: [LetterRecord]) {
+        guard !letters.isEmpty else { return }
+        Output.line()
+        Output.line("Letters:")
+        Output.table(["  FILE", "TYPE", "BYTES", "SENT BY", "AT"], letters.map { ["  " + $0.fileName, $0.mediaType, String($0.size), $0.actor, Output.minute($0.createdAt)] })
     }
 
     /// The re-sends merged into the case, if any: when, under which submission id, what they changed.
