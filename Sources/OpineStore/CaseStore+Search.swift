@@ -36,25 +36,29 @@ extension CaseStore {
         guard !text.isEmpty else { throw StoreError.invalidInput("give something to find: a case id, submission id, name, e-mail or phone") }
         var parts: [String] = []
         var arguments: StatementArguments = []
+        // Each matcher yields only its newest `limit + offset` rows, read in order from its index, so a broad search
+        // (a case id prefix or a common name matching most of a million cases) pages as fast as a narrow one.
+        let wanted = limit + offset
         func add(_ field: SearchField, _ sql: String, _ values: [any DatabaseValueConvertible]) {
             let rank = SearchField.allCases.firstIndex(of: field)!
-            parts.append("SELECT seq, \(rank) AS rank FROM (\(sql))")
+            parts.append("SELECT seq, \(rank) AS rank FROM (\(sql) LIMIT \(wanted))")
             _ = arguments.append(contentsOf: StatementArguments(values))
         }
         let upper = text.uppercased()
         if upper.hasPrefix("C-") {
-            // Case ids are ASCII [A-Z0-9-], all below "~": a range on the unique index.
-            add(.caseID, "SELECT seq FROM cases WHERE id >= ? AND id < ?", [upper, upper + "~"])
+            // Case ids are ASCII [A-Z0-9-], all below "~": a range on the unique index, read backwards. Ids follow
+            // arrival (day, then counter), so the last ids of the range are the newest cases.
+            add(.caseID, "SELECT seq FROM cases WHERE id >= ? AND id < ? ORDER BY id DESC", [upper, upper + "~"])
         }
-        add(.submissionID, "SELECT seq FROM cases WHERE submission_id = ?", [text])
+        add(.submissionID, "SELECT seq FROM cases WHERE submission_id = ? ORDER BY seq DESC", [text])
         if let query = Self.nameQuery(text), !text.contains("@") {
-            add(.name, "SELECT rowid AS seq FROM cases_search WHERE cases_search MATCH ?", [query])
+            add(.name, "SELECT rowid AS seq FROM cases_search WHERE cases_search MATCH ? ORDER BY rowid DESC", [query])
         }
         if text.contains("@") {
-            add(.email, "SELECT seq FROM cases WHERE lower(patient_email) = lower(?) AND patient_email IS NOT NULL", [text])
+            add(.email, "SELECT seq FROM cases WHERE lower(patient_email) = lower(?) AND patient_email IS NOT NULL ORDER BY seq DESC", [text])
         }
         if let digits = PhoneDigits.digits(text) {
-            add(.phone, "SELECT seq FROM cases WHERE \(Migrations.phoneDigits) = ? AND patient_phone IS NOT NULL", [digits])
+            add(.phone, "SELECT seq FROM cases WHERE \(Migrations.phoneDigits) = ? AND patient_phone IS NOT NULL ORDER BY seq DESC", [digits])
         }
         _ = arguments.append(contentsOf: [limit, offset])
         let rows = try pool.read { db in

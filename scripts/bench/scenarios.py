@@ -164,7 +164,10 @@ def cli_at_scale(binaries, work, size, repetitions):
     """opine's read commands on a small store and on one with a million cases and five million events."""
     commands = [("list --limit 50", ["list", "--limit", "50"]),
                 ("list --state triaged --priority urgent", ["list", "--state", "triaged", "--priority", "urgent"]),
-                ("show", ["show", "@"]), ("stats", ["stats"]), ("history", ["history", "@"])]
+                ("show", ["show", "@"]), ("stats", ["stats"]), ("history", ["history", "@"]),
+                ("find a full name (any order, no accents)", ["find", "angstrom zoe"]),
+                ("find an e-mail", ["find", "patient4242@example.org"]), ("find a phone's digits", ["find", "14050004242"]),
+                ("find a case id prefix (every case)", ["find", "c-2020"])]
     medians = {}
     for cases in (size["cli_small"], size["cli_large"]):
         daemon = seeded_daemon(binaries, os.path.join(work, "cli-%d" % cases), cases, events_per_case=5)
