@@ -39,7 +39,11 @@ extension Intake {
         /// For a supplement's file: the case and the SHA-256 the file placed there must have. A file there that a
         /// committed case does not list is a leftover of an attempt that died before its commit.
         var leftover: (caseID: String, sha256: String)? = nil
-        var description: String { "\(path) already exists; it is set aside and the commit tried again" }
+        var description: String {
+            // A supplement's file name is the patient's: only the case is named.
+            if let leftover { return "a leftover file stands where a file of \(leftover.caseID) must go; it is cleared and the commit tried again" }
+            return "\(path) already exists; it is set aside and the commit tried again"
+        }
     }
 
     /// Clears a leftover in a case's folder where a supplement's file must go: deleted when it is byte for byte the
@@ -47,7 +51,7 @@ extension Intake {
     func clearLeftover(_ occupied: FolderOccupied) throws {
         guard let leftover = occupied.leftover, FileOperations.isRegular(FileOperations.lstat(occupied.path) ?? stat()),
               CaseStore.sha256(ofFileAt: occupied.path)?.0 == leftover.sha256
-        else { return try setAside(occupied.path) }
+        else { return try setAside(occupied.path, label: occupied.leftover.map { $0.caseID + "-file" }) }
         try store.recordRepair(.copyRemoved, ["case": leftover.caseID, "leftover": "supplement file"], caseID: leftover.caseID)
         try FileOperations.removeTree(occupied.path)
         logger.notice("removed a leftover copy of a supplement's file", metadata: ["case": "\(leftover.caseID)"])
@@ -67,9 +71,10 @@ extension Intake {
 
     /// Keeps a leftover store folder instead of deleting it: nothing a patient sent is ever destroyed by a guess.
     /// (Start-up removes it later, once a committed case is proven to hold the same files.)
-    func setAside(_ path: String) throws {
+    /// `label` names it in `orphaned/` instead of its own name (a supplement's file name is the patient's).
+    func setAside(_ path: String, label: String? = nil) throws {
         try FileOperations.makeDirectory(configuration.orphanedDirectory)
-        let name = (path as NSString).lastPathComponent + "-" + Timestamps.compactTime(clock()) + "-" + UUID().uuidString.prefix(8)
+        let name = (label ?? (path as NSString).lastPathComponent) + "-" + Timestamps.compactTime(clock()) + "-" + UUID().uuidString.prefix(8)
         try store.recordRepair(.setAside, ["folder": name])
         try FileOperations.renameNoReplace(path, configuration.orphanedDirectory + "/" + name)
         logger.warning("set aside a store folder that had no committed case", metadata: ["folder": "\(name)"])

@@ -57,7 +57,7 @@ extension Intake {
         for (upload, outcome) in zip(group, outcomes) {
             if case .conflict(let rejection) = outcome {
                 if rejection.code == .supplementUnknownCase, mayWaitForCase(upload.path) {
-                    logger.notice("a supplement waits for the submission it names", metadata: ["upload": "\(upload.name.escapedForDisplay)"])
+                    noteWaiting(upload.name)
                     results.append(.waitingForCase)
                     continue
                 }
@@ -94,7 +94,9 @@ extension Intake {
     /// that died between its rename and its commit) rolls the transaction back; it is set aside out here and the
     /// commit tried once more.
     private func commitGroup(_ group: [Staged], placed: inout Set<Int>) throws -> [IntakeOutcome] {
-        var setAsideOnce = false
+        // Each attempt may find one leftover (a killed attempt can leave several files of a supplement): cleared and
+        // tried again, as long as each attempt finds a new one.
+        var cleared = Set<String>()
         while true {
             var moves = PlacedMoves()
             do {
@@ -110,8 +112,7 @@ extension Intake {
                     })
                 placed.formUnion(moves.indices)
                 return outcomes
-            } catch let occupied as FolderOccupied where !setAsideOnce {
-                setAsideOnce = true
+            } catch let occupied as FolderOccupied where cleared.insert(occupied.path).inserted {
                 try clearLeftover(occupied)
             }
         }

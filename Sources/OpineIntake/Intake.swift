@@ -28,6 +28,8 @@ public final class Intake: @unchecked Sendable {
     private let currentProblem = Mutex<Problem?>(nil)
     /// Taken uploads renamed aside whose deletion waits until intake is idle.
     let taken = TakenUploads()
+    /// Supplements already logged as waiting for their case, so each is logged once, not at every look.
+    private let waiting = Mutex(Set<String>())
 
     /// A failure that keeps uploads waiting in the drop directory; `opine status` reports it.
     public struct Problem: Sendable, Equatable {
@@ -146,6 +148,12 @@ public final class Intake: @unchecked Sendable {
             let manifest = try reading.result.get()
             submissionID = manifest.submissionID
             try checkInventory(inventory, against: manifest)
+            // A supplement whose submission is not a case yet waits before anything is copied: it is looked at again
+            // every few seconds, and a large one must not be copied each time.
+            if let named = manifest.supplements, try !store.holdsSubmission(named), mayWaitForCase(uploadPath) {
+                noteWaiting(name)
+                return .done(.waitingForCase)
+            }
 
             let directory = configuration.stagingDirectory + "/" + UUID().uuidString.lowercased()
             stagingDirectory = directory
@@ -162,6 +170,15 @@ public final class Intake: @unchecked Sendable {
         } catch {
             return .done(retryLater(name, error))
         }
+    }
+
+    /// Logs, once per upload, that a supplement waits for the submission it names.
+    func noteWaiting(_ name: String) {
+        let first = waiting.withLock { names in
+            if names.count > 10_000 { names.removeAll() }
+            return names.insert(name).inserted
+        }
+        if first { logger.notice("a supplement waits for the submission it names", metadata: ["upload": "\(name.escapedForDisplay)"]) }
     }
 
     /// Logs a failure that leaves the upload waiting, to be tried again.

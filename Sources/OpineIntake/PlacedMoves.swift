@@ -26,6 +26,10 @@ struct PlacedMoves {
             indices.insert(index)
             touched.insert(cases)
         case .supplement(let caseID, let files):
+            // Durable before the first rename: after a crash, start-up reads it to find files renamed into the case
+            // folder by a commit that never happened (`Reconciler`), however the upload is decided when taken again.
+            try PlacingMarker(caseID: caseID, files: files.map { .init(path: $0.storedPath, sha256: $0.sha256 ?? "") })
+                .write(into: staged)
             let folder = cases + "/" + caseID
             if FileOperations.lstat(folder) == nil {
                 try FileOperations.makeDirectory(folder)
@@ -75,5 +79,33 @@ struct PlacedMoves {
         created = []
         touched = []
         indices = []
+    }
+}
+
+/// What a supplement's placement is about to rename into a case's folder, written into its staging folder first.
+struct PlacingMarker: Codable {
+    /// The case whose folder receives the files.
+    var caseID: String
+    /// Each file's stored path in the case folder and the SHA-256 of its bytes.
+    var files: [File]
+
+    /// One file about to be placed.
+    struct File: Codable {
+        var path: String
+        var sha256: String
+    }
+
+    /// Hidden, so it can never be a bundle's file (paths starting with "." are refused).
+    static let name = ".opine-placing.json"
+
+    /// Writes the marker durably into the staging folder.
+    func write(into staged: String) throws {
+        try FileOperations.writeDurably(Array(try JSONEncoder().encode(self)), to: staged + "/" + Self.name)
+    }
+
+    /// The marker a staging folder holds, if any.
+    static func read(from staged: String) -> PlacingMarker? {
+        guard case .bytes(let bytes) = FileOperations.readSmallFile(staged + "/" + name, limit: 16 << 20) else { return nil }
+        return try? JSONDecoder().decode(PlacingMarker.self, from: Data(bytes))
     }
 }

@@ -30,9 +30,14 @@ extension Intake {
         return try FileOperations.listDirectory(fd, display: directory).map(\.0)
     }
 
-    /// Unfinished staging: the uploads it was copied from are still in the drop directory.
+    /// Unfinished staging: the uploads it was copied from are still in the drop directory. A supplement's files that
+    /// a crash left renamed into a case folder without their commit are cleared first (`clearUncommittedPlacement`).
     private func cleanStaging() throws {
-        try remove(try entries(of: configuration.stagingDirectory), in: configuration.stagingDirectory,
+        let leftovers = try entries(of: configuration.stagingDirectory)
+        for folder in leftovers {
+            if let marker = PlacingMarker.read(from: configuration.stagingDirectory + "/" + folder) { try clearUncommittedPlacement(marker) }
+        }
+        try remove(leftovers, in: configuration.stagingDirectory,
                    repair: .stagingRemoved, log: "removed unfinished staging from an earlier run")
     }
 
@@ -136,5 +141,19 @@ extension Intake {
         try FileOperations.removeTree(configuration.rejectedDirectory + "/" + folder)
         logger.warning("returned an upload whose quarantine reason could not be read; it is judged again",
                        metadata: ["folder": "\(folder)"])
+    }
+
+    /// Each file a marker lists that stands in its case folder with no recorded row is a leftover of a commit that
+    /// never happened: removed when it is byte for byte the file the upload (still in the drop directory) holds, else
+    /// set aside for a person; empty folders it leaves are removed.
+    private func clearUncommittedPlacement(_ marker: PlacingMarker) throws {
+        let folder = configuration.casesDirectory + "/" + marker.caseID
+        for file in marker.files {
+            let path = folder + "/" + file.path
+            guard FileOperations.lstat(path) != nil, try !store.caseHasFile(marker.caseID, path: file.path) else { continue }
+            try clearLeftover(FolderOccupied(path: path, leftover: (marker.caseID, file.sha256)))
+            var parent = (path as NSString).deletingLastPathComponent
+            while parent.count > folder.count, rmdir(parent) == 0 { parent = (parent as NSString).deletingLastPathComponent }
+        }
     }
 }

@@ -76,14 +76,13 @@ extension CaseStore {
         }
     }
 
-    /// Red-flag follow-ups to responded cases not announced within the interval, and waits for the patient due
-    /// their reminder.
+    /// Red flags the patient reported that no one acted on, not announced within the interval, and waits for the
+    /// patient due their reminder.
     private func conversationCandidates(_ db: Database, _ policy: TurnaroundPolicy, now: Date, into candidates: inout SweepCandidates) throws {
         candidates.add(try CaseRecord.fetchAll(db, sql: """
-            SELECT * FROM cases INDEXED BY cases_follow_up
-            WHERE follow_up_since IS NOT NULL AND follow_up_priority = 'emergency'
-                AND (emergency_announced_at IS NULL OR emergency_announced_at <= ?)
-            ORDER BY follow_up_since LIMIT ?
+            SELECT * FROM cases INDEXED BY cases_red_flag
+            WHERE red_flag_since IS NOT NULL AND (emergency_announced_at IS NULL OR emergency_announced_at <= ?)
+            ORDER BY red_flag_since LIMIT ?
             """, arguments: [Timestamps.format(now.addingTimeInterval(-policy.emergencyReannounceInterval)), Self.sweepBatch]))
         candidates.add(try CaseRecord.fetchAll(db, sql: """
             SELECT * FROM cases INDEXED BY cases_awaiting
@@ -111,7 +110,7 @@ extension CaseStore {
         }
         var event = EventRecord(notice.event, caseID: record.id, at: at, actor: Self.daemonActor)
         try event.append(db)
-        if notice.action != .informationReminder, notice.state != .responded {
+        if notice.action != .informationReminder, !notice.redFlag {
             data.overdueState = notice.state
             data.dueAt = Timestamps.format(notice.dueAt)
         }

@@ -50,6 +50,21 @@ extension CaseStore {
         }
     }
 
+    /// Records that a search showed these cases, found by patient data: one `access` event per case, so each case's
+    /// history says who found it and when, all in one transaction and sharing a `search` id. Never the search text.
+    public func recordSearch(_ hits: [(caseID: String, matchedBy: SearchField)], by actor: DeskActor, now: Date = Date()) throws {
+        guard !hits.isEmpty else { return }
+        let search = UUID().uuidString.prefix(8).lowercased(), at = Timestamps.format(now)
+        try pool.write { db in
+            for hit in hits {
+                var detail = ["what": AccessKind.search.rawValue, "matched_by": hit.matchedBy.rawValue, "search": search]
+                if let enteredBy = actor.enteredBy { detail["entered_by"] = enteredBy }
+                var event = EventRecord(AuditEvent(type: .access, detail: detail), caseID: hit.caseID, at: at, actor: actor.name)
+                try event.append(db)
+            }
+        }
+    }
+
     /// The case's `index`-th letter (1 = the first, the response letter; letters are counted in the order they were
     /// stored) with its bytes, checked against the SHA-256 stored with it: a mismatch throws `IntegrityError`.
     public func letter(of caseID: String, index: Int) throws -> LetterRecord {

@@ -45,10 +45,12 @@ public struct CaseSummary: Codable, Sendable, FetchableRecord {
     public var updatedAt: String
     /// When its turnaround clock started (receipt, moved later by waits for the patient); due times count from it.
     public var clockStartedAt: String?
+    /// When it became responded or withdrawn; nil while open.
+    public var closedAt: String?
 
     enum CodingKeys: String, CodingKey {
         case id, state, priority, assignee, regions
-        case receivedAt = "received_at", updatedAt = "updated_at", clockStartedAt = "clock_started_at"
+        case receivedAt = "received_at", updatedAt = "updated_at", clockStartedAt = "clock_started_at", closedAt = "closed_at"
     }
 }
 
@@ -115,7 +117,7 @@ extension CaseStore {
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             _ = arguments.append(contentsOf: [filter.limit, filter.offset])
             return try CaseSummary.fetchAll(db, sql: """
-                SELECT id, state, priority, assignee, regions, received_at, updated_at, clock_started_at FROM cases \(index)
+                SELECT id, state, priority, assignee, regions, received_at, updated_at, clock_started_at, closed_at FROM cases \(index)
                 \(whereClause) ORDER BY priority_rank, seq LIMIT ? OFFSET ?
                 """, arguments: arguments)
         }

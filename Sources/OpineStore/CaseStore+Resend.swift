@@ -82,7 +82,7 @@ extension CaseRecord {
             caseID: id, submissionID: submissionID, contentSHA256: contentSHA256, state: state, priority: priority,
             patient: Manifest.Patient(name: patientName, dateOfBirth: patientDateOfBirth, email: patientEmail, phone: patientPhone),
             regions: regions, symptoms: symptoms, question: question, symptomOnset: symptomOnset, priorTreatments: priorTreatments,
-            awaitingReturnState: awaitingReturnState, followUpPending: followUpSince != nil, followUpPriority: followUpPriority)
+            awaitingReturnState: awaitingReturnState, followUpPending: followUpSince != nil, redFlagPending: redFlagSince != nil)
     }
 
     /// Takes the merged information Core decided at `at`: values, state, and what a wait or a follow-up leaves.
@@ -91,7 +91,7 @@ extension CaseRecord {
         state = information.state
         awaitingReturnState = information.awaitingReturnState
         if information.followUpPending, followUpSince == nil { followUpSince = at }
-        followUpPriority = information.followUpPriority
+        if information.redFlagPending, redFlagSince == nil { redFlagSince = at }
         priority = information.priority
         priorityRank = information.priority.rank
         regions = information.regions

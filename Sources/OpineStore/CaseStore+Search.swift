@@ -51,6 +51,10 @@ extension CaseStore {
             add(.caseID, "SELECT seq FROM cases WHERE id >= ? AND id < ? ORDER BY id DESC", [upper, upper + "~"])
         }
         add(.submissionID, "SELECT seq FROM cases WHERE submission_id = ? ORDER BY seq DESC", [text])
+        // A patient may quote the id of a later upload: a supplement's, or a re-send's merged into the case.
+        add(.submissionID, """
+            SELECT c.seq FROM case_updates u JOIN cases c ON c.id = u.case_id WHERE u.submission_id = ? ORDER BY u.id DESC
+            """, [text])
         if let query = Self.nameQuery(text), !text.contains("@") {
             add(.name, "SELECT rowid AS seq FROM cases_search WHERE cases_search MATCH ? ORDER BY rowid DESC", [query])
         }
@@ -63,7 +67,7 @@ extension CaseStore {
         _ = arguments.append(contentsOf: [limit, offset])
         let rows = try pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT c.id, c.state, c.priority, c.assignee, c.regions, c.received_at, c.updated_at, m.rank
+                SELECT c.id, c.state, c.priority, c.assignee, c.regions, c.received_at, c.updated_at, c.clock_started_at, c.closed_at, m.rank
                 FROM (SELECT seq, MIN(rank) AS rank FROM (\(parts.joined(separator: " UNION ALL "))) GROUP BY seq) AS m
                 JOIN cases AS c ON c.seq = m.seq
                 ORDER BY c.seq DESC LIMIT ? OFFSET ?

@@ -74,6 +74,24 @@ extension CaseStore {
 }
 
 extension CaseStore {
+    /// Whether a case holds an upload under this submission id (its own, a supplement's or a re-send's): what a
+    /// supplement naming it would be added to. Two index seeks; intake asks before copying a supplement.
+    package func holdsSubmission(_ submissionID: String) throws -> Bool {
+        try pool.read { db in
+            try Bool.fetchOne(db, sql: """
+                SELECT EXISTS (SELECT 1 FROM cases WHERE submission_id = ?)
+                    OR EXISTS (SELECT 1 FROM case_updates WHERE submission_id = ?)
+                """, arguments: [submissionID, submissionID]) ?? false
+        }
+    }
+
+    /// Whether the case records a file at this path (committed): a file there without a row is a leftover.
+    package func caseHasFile(_ caseID: String, path: String) throws -> Bool {
+        try pool.read { db in
+            try CaseFileRecord.filter(CaseFileRecord.Columns.caseID == caseID && CaseFileRecord.Columns.path == path).fetchCount(db) > 0
+        }
+    }
+
     /// The newest unanswered information request of a case, if it waits for the patient.
     func openRequest(_ db: Database, of caseID: String) throws -> InformationRequestRecord? {
         let columns = InformationRequestRecord.Columns.self

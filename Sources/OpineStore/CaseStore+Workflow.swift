@@ -83,7 +83,8 @@ extension CaseStore {
                 columns.updatedAt.set(to: at), columns.version.set(to: record.version),
                 columns.clockStartedAt.set(to: record.clockStartedAt), columns.awaitingReturnState.set(to: record.awaitingReturnState),
                 columns.awaitingSince.set(to: record.awaitingSince), columns.informationRemindedAt.set(to: record.informationRemindedAt),
-                columns.followUpSince.set(to: record.followUpSince), columns.followUpPriority.set(to: record.followUpPriority?.rawValue),
+                columns.followUpSince.set(to: record.followUpSince), columns.redFlagSince.set(to: record.redFlagSince),
+                columns.closedAt.set(to: record.closedAt),
             ])
         guard changed == 1 else {
             throw StoreError.conflict("\(record.id) changed while you were acting; check `opine show \(record.id)` and try again")

@@ -4,8 +4,9 @@ extension Migrations {
     /// `v11-conversation`: a case is a conversation. The cases table is rebuilt (SQLite cannot change a CHECK) to
     /// allow `awaiting_information`, with where a waiting case returns to, since when it waits and when it was
     /// reminded; `clock_started_at`, when its turnaround clock started (its receipt, moved later by every wait for
-    /// the patient), which the clock indexes now read; and `follow_up_since`/`follow_up_priority`, a responded case's
-    /// unanswered follow-up question and what its symptoms called for (an emergency one is announced until answered). Supplements are kept in `case_updates` (`kind`, `content_sha256`) and their files name them
+    /// the patient), which the clock indexes now read; `follow_up_since`, a responded case's unanswered follow-up
+    /// question; and `red_flag_since`, a red flag the patient reported past triage that no one has acted on yet
+    /// (announced again until someone does). A final case keeps when it closed (`closed_at`). Supplements are kept in `case_updates` (`kind`, `content_sha256`) and their files name them
     /// (`case_files.supplement_id`); information requests and addenda get tables of their own; a notification may
     /// carry a message for the patient (`outbox.message`) that only `include_contact` endpoints receive.
     static func conversation(_ db: Database) throws {
@@ -87,9 +88,11 @@ extension Migrations {
                 awaiting_since TEXT,
                 information_reminded_at TEXT,
                 follow_up_since TEXT,
-                follow_up_priority TEXT CHECK (follow_up_priority IN ('emergency','urgent','routine'))
+                red_flag_since TEXT,
+                closed_at TEXT
             );
-            INSERT INTO cases_new (@COLUMNS@, clock_started_at) SELECT @COLUMNS@, received_at FROM cases;
+            INSERT INTO cases_new (@COLUMNS@, clock_started_at, closed_at)
+                SELECT @COLUMNS@, received_at, CASE WHEN state IN ('responded','withdrawn') THEN updated_at END FROM cases;
             DROP TABLE cases;
             ALTER TABLE cases_new RENAME TO cases;
             CREATE INDEX cases_submission ON cases(submission_id, seq);
@@ -105,6 +108,7 @@ extension Migrations {
                 WHERE state IN ('received','triaged','reviewed') AND overdue_notified_state IS NOT state;
             CREATE INDEX cases_awaiting ON cases(awaiting_since) WHERE state = 'awaiting_information';
             CREATE INDEX cases_follow_up ON cases(follow_up_since) WHERE follow_up_since IS NOT NULL;
+            CREATE INDEX cases_red_flag ON cases(red_flag_since) WHERE red_flag_since IS NOT NULL;
             CREATE TRIGGER case_counts_insert AFTER INSERT ON cases BEGIN
                 INSERT INTO case_counts (state, priority_rank, n) VALUES (NEW.state, NEW.priority_rank, 1)
                     ON CONFLICT (state, priority_rank) DO UPDATE SET n = n + 1;

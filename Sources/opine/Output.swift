@@ -84,8 +84,10 @@ enum Output {
     /// The WAITING column: how long an open case has waited, or how long a final one took ("took 3d 4h").
     static func waiting(_ summary: CaseSummary, now: Date = Date()) -> String {
         guard summary.state.isFinal else { return age(since: summary.receivedAt, now: now) }
-        guard let received = Timestamps.parse(summary.receivedAt), let updated = Timestamps.parse(summary.updatedAt) else { return "?" }
-        return "took " + span(max(0, updated.timeIntervalSince(received)))
+        // Until it closed: an addendum or a follow-up later changes the case, not how long it took.
+        guard let received = Timestamps.parse(summary.receivedAt),
+              let closed = Timestamps.parse(summary.closedAt ?? summary.updatedAt) else { return "?" }
+        return "took " + span(max(0, closed.timeIntervalSince(received)))
     }
 
     /// The DUE column: "in 3h 12m" before the due time, "overdue 2h 5m" after it, "-" for a final case.

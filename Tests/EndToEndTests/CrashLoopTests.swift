@@ -38,6 +38,8 @@ struct CrashLoopTests {
         var updates: String? = nil
         /// For a supplement: the submission whose case must hold its file, exactly once.
         var supplements: String? = nil
+        /// For a supplement: how many files it adds.
+        var files = 0
     }
 
     /// Builds and drops uploads of every kind the harness mixes.
@@ -73,13 +75,19 @@ struct CrashLoopTests {
                 try drop(again, as: name, zip: asZip, Dropped(name: "", submissionID: again.submissionID, updates: original.submissionID))
                 return
             case 75..<82 where !valid.isEmpty:
-                // A supplement: one more image for an earlier submission, under a name its case already uses.
+                // A supplement: one to three more files for an earlier submission, under names its case already uses,
+                // so a kill can land between their renames into the case folder.
                 let original = valid[Int.random(in: 0..<valid.count, using: &random)]
                 var supplement = BundleBuilder(submissionID: builder.submissionID)
-                supplement.files = [("MRI/IM000001", Samples.dicom("supplement-\(index)"), "imaging", "application/dicom")]
+                supplement.files = Array([
+                    ("MRI/IM000001", Samples.dicom("supplement-\(index)"), "imaging", "application/dicom"),
+                    ("report.pdf", Samples.pdf, "radiology_report", "application/pdf"),
+                    ("MRI/IM000002", Samples.dicom("supplement-\(index)-2", size: 1 << 20), "imaging", "application/dicom"),
+                ].prefix(Int.random(in: 1...3, using: &random)))
                 supplement.manifest["supplements"] = original.submissionID
                 for key in ["patient", "consent", "request"] { supplement.manifest[key] = nil }
-                try drop(supplement, as: name, zip: asZip, Dropped(name: "", submissionID: supplement.submissionID, supplements: original.submissionID))
+                try drop(supplement, as: name, zip: asZip, Dropped(
+                    name: "", submissionID: supplement.submissionID, supplements: original.submissionID, files: supplement.files.count))
                 return
             case 82..<88:
                 builder.manifest["version"] = 2

@@ -124,10 +124,13 @@ struct DeskCLITests {
         #expect(page["next_offset"] as? Int == 1)
 
         let access = try Self.accessEvents(sandbox)
-        #expect(access.count == 5, "one event per search that matched patient data: \(access.map(\.detail))")
+        #expect(access.count == 7, "one event per case a patient-data search showed: \(access.map(\.detail))")
         let first = JSONText.decode(access[0].detail)
-        #expect(first["what"] == "search" && first["cases"] == ids[0] && first["matched_by"] == "name")
-        #expect(access.allSatisfy { $0.caseID == nil && $0.actor == Sandbox.login })
+        #expect(first["what"] == "search" && access[0].caseID == ids[0] && first["matched_by"] == "name")
+        #expect(access.allSatisfy { $0.caseID != nil && $0.actor == Sandbox.login })
+        #expect(Set(access.map { JSONText.decode($0.detail)["search"] ?? "" }).count == 5, "five searches")
+        let history = try Self.events(sandbox, ids[0]).filter { $0["type"] as? String == "access" }
+        #expect(history.count == 3, "the case's history shows each search that found it by its patient's data")
         for event in access { #expect(!event.detail.lowercased().contains("doe") && !event.detail.contains("555")) }
         let verify = try sandbox.opine("verify", "--json")
         let intact = try verify.json()["intact"] as? Bool

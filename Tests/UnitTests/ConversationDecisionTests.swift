@@ -47,6 +47,11 @@ struct ConversationDecisionTests {
         #expect(placed.map(\.storedPath) == [
             "REPORT-2.pdf", "report-3.pdf", "series/1-2.dcm", "notes-2", "notes-3/a.txt", "manifest-2.json", "DICOMDIR-2", ".x",
         ])
+        // A suffix never makes a name or path longer than a bundle's paths may be.
+        let long = String(repeating: "é", count: 125) + ".pdf"  // 254 bytes
+        let suffixed = Supplement.place([long], beside: [long]).map(\.storedPath)
+        #expect(suffixed.first.map { $0.utf8.count <= PathRules.maxBytes && $0.hasSuffix("-2.pdf") } == true)
+        #expect(suffixed.first.flatMap(PathRules.problem(with:)) == nil)
         // A folder the case has is shared, not a clash: a later series lands beside the first.
         #expect(Supplement.place(["series/2.dcm"], beside: ["series/1.dcm"]).map(\.storedPath) == ["series/2.dcm"])
     }
@@ -95,7 +100,7 @@ struct ConversationDecisionTests {
         #expect(plan.update.information.state == .responded && plan.update.information.followUpPending)
         #expect(plan.update.event.type == .followUpQuestion)
         #expect(plan.update.information.priority == .emergency && plan.update.notifications == [.caseEmergency, .caseUpdated])
-        #expect(Set(plan.update.changes) == [.files, .question, .symptoms] && plan.update.information.followUpPriority == .emergency)
+        #expect(Set(plan.update.changes) == [.files, .question, .symptoms] && plan.update.information.redFlagPending)
         // A case that was an emergency before is announced again: its response did not see this red flag.
         let before = Self.decide(Self.supplement(symptoms: [.bowelBladderDysfunction]), Self.information(.responded, priority: .emergency))
         guard case .add(let again) = before else { Issue.record("\(before)"); return }
@@ -103,19 +108,37 @@ struct ConversationDecisionTests {
         // A question alone on an emergency case is a follow-up, not a new alarm.
         let calm = Self.decide(Self.supplement(question: "Can I drive?", files: []), Self.information(.responded, priority: .emergency))
         guard case .add(let quiet) = calm else { Issue.record("\(calm)"); return }
-        #expect(quiet.update.notifications == [.caseUpdated] && quiet.update.information.followUpPriority == .routine)
+        #expect(quiet.update.notifications == [.caseUpdated] && !quiet.update.information.redFlagPending)
+        // New red flags on a triaged case are kept until someone acts; on an untriaged one the due time re-announces.
+        guard case .add(let triaged) = Self.decide(Self.supplement(symptoms: [.saddleNumbness]), Self.information(.triaged)),
+              case .add(let received) = Self.decide(Self.supplement(symptoms: [.saddleNumbness]), Self.information(.received))
+        else { Issue.record("not added"); return }
+        #expect(triaged.update.information.redFlagPending && !received.update.information.redFlagPending)
+        #expect(triaged.update.notifications == [.caseEmergency, .caseUpdated])
     }
 
-    @Test("A red-flag follow-up is announced again each interval until an addendum; a routine one never")
-    func followUpReannounced() {
+    @Test("A red flag the patient reported is announced again each interval until someone acts; none without one")
+    func redFlagReannounced() {
         let policy = TurnaroundPolicy(), announced = Date(timeIntervalSince1970: 2_000_000)
-        let clock = CaseClock(state: .responded, priority: .emergency, receivedAt: announced, emergencyAnnouncedAt: announced, followUpPriority: .emergency)
+        let clock = CaseClock(
+            state: .responded, priority: .emergency, receivedAt: announced, emergencyAnnouncedAt: announced, redFlagSince: announced)
         #expect(policy.sweep(clock, now: announced.addingTimeInterval(policy.emergencyReannounceInterval - 1)).isEmpty)
         let notices = policy.sweep(clock, now: announced.addingTimeInterval(policy.emergencyReannounceInterval))
-        #expect(notices.map(\.notification) == [.caseEmergency] && notices.first?.event.detail == ["follow_up": "emergency"])
-        var routine = clock
-        routine.followUpPriority = .routine
-        #expect(policy.sweep(routine, now: announced.addingTimeInterval(86400)).isEmpty)
+        #expect(notices.map(\.notification) == [.caseEmergency])
+        #expect(notices.first?.event.detail == ["red_flag_since": Timestamps.format(announced)])
+        var acted = clock
+        acted.redFlagSince = nil
+        #expect(policy.sweep(acted, now: announced.addingTimeInterval(86400)).isEmpty)
+        var triaged = clock
+        triaged.state = .triaged
+        #expect(policy.sweep(triaged, now: announced.addingTimeInterval(policy.emergencyReannounceInterval)).map(\.notification) == [.caseEmergency])
+    }
+
+    @Test("An untriaged emergency cannot be put on hold for information")
+    func emergencyFirst() {
+        #expect(Self.decide(CaseSnapshot(state: .received, priority: .emergency), .requestInformation(message: "x"))
+            == .failure(.emergencyNeedsTriage))
+        #expect((try? Self.decide(CaseSnapshot(state: .triaged, priority: .emergency), .requestInformation(message: "x")).get()) != nil)
     }
 }
 

@@ -27,17 +27,18 @@ public struct CaseInformation: Sendable, Equatable {
     public var awaitingReturnState: CaseState?
     /// A responded case has a patient's question that an addendum has not answered yet.
     public var followUpPending: Bool
-    /// What the pending follow-ups' own symptoms call for; `emergency` keeps the case announced until an addendum.
-    public var followUpPriority: Priority?
+    /// A red flag the patient reported (new emergency symptoms on a case past triage, or in a follow-up to a
+    /// responded one) that no one has acted on yet: announced again each interval until a staff action.
+    public var redFlagPending: Bool
 
     /// Describes a case as the store read it.
     public init(
         caseID: String, submissionID: String, contentSHA256: String, state: CaseState, priority: Priority,
         patient: Manifest.Patient, regions: [String], symptoms: [Symptom], question: String, symptomOnset: String?,
         priorTreatments: [String], awaitingReturnState: CaseState? = nil, followUpPending: Bool = false,
-        followUpPriority: Priority? = nil
+        redFlagPending: Bool = false
     ) {
-        self.followUpPriority = followUpPriority
+        self.redFlagPending = redFlagPending
         self.awaitingReturnState = awaitingReturnState
         self.followUpPending = followUpPending
         self.caseID = caseID
@@ -178,19 +179,21 @@ public enum Conversation {
             }
             if current.state == .responded {
                 merged.followUpPending = true
-                merged.followUpPriority = min(current.followUpPriority ?? .routine, Priority(symptoms: reported))
                 redFlag = Priority(symptoms: reported) == .emergency
                 if redFlag { merged.priority = .emergency }
                 type = .followUpQuestion
             }
         }
+        let escalated = redFlag || (merged.priority == .emergency && current.priority != .emergency)
+        // An untriaged emergency is announced again by its due time until triage; past triage, and after a
+        // response, nothing would, so the red flag is kept until someone acts on the case.
+        if escalated, merged.state != .received { merged.redFlagPending = true }
         var detail = ["changed": changes.isEmpty ? "none" : changes.map(\.rawValue).joined(separator: ",")]
         if filesAdded > 0 { detail["files"] = String(filesAdded) }
         if merged.priority != current.priority {
             detail["priority_from"] = current.priority.rawValue
             detail["priority_to"] = merged.priority.rawValue
         }
-        let escalated = redFlag || (merged.priority == .emergency && current.priority != .emergency)
         return CaseUpdate(
             information: merged, changes: changes, priorityBefore: current.priority,
             event: AuditEvent(type: type, fromState: current.state, toState: merged.state, detail: detail),

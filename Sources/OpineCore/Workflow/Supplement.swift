@@ -110,14 +110,17 @@ public enum Supplement {
         var taken = Taken(takenPaths)
         return paths.map { path in
             var components = path.split(separator: "/").map(String.init)
-            // Walk down: a folder component that is a file's name, or the file's own name if taken, gets a suffix.
+            // Walk down: a folder component that is a file's name, or the file's own name if taken, gets a suffix,
+            // shortened before it so the whole path stays within `PathRules.maxBytes` (and so every name within the
+            // file system's limit).
             for index in components.indices {
                 let isLast = index == components.count - 1
                 var attempt = 1
                 let original = components[index]
                 while taken.clashes(Array(components[...index]), isFile: isLast) {
                     attempt += 1
-                    components[index] = suffixed(original, attempt, keepExtension: isLast)
+                    let room = PathRules.maxBytes - (components.joined(separator: "/").utf8.count - components[index].utf8.count)
+                    components[index] = suffixed(original, attempt, keepExtension: isLast, within: room)
                 }
             }
             let stored = components.joined(separator: "/")
@@ -126,10 +129,13 @@ public enum Supplement {
         }
     }
 
-    private static func suffixed(_ name: String, _ number: Int, keepExtension: Bool) -> String {
+    /// `name` with `-number` before its extension, its stem cut (by whole characters) to fit `room` bytes.
+    static func suffixed(_ name: String, _ number: Int, keepExtension: Bool, within room: Int) -> String {
         let dot = keepExtension ? name.lastIndex(of: ".").flatMap { $0 == name.startIndex ? nil : $0 } : nil
-        guard let dot else { return "\(name)-\(number)" }
-        return "\(name[..<dot])-\(number)\(name[dot...])"
+        var stem = String(name[..<(dot ?? name.endIndex)])
+        let tail = "-\(number)" + (dot.map { String(name[$0...]) } ?? "")
+        while stem.utf8.count + tail.utf8.count > room, stem.count > 1 { stem.removeLast() }
+        return stem + tail
     }
 
     /// The names in use in a case's folder, by `PathRules.collisionKey`: files, and the folders that hold them.

@@ -109,13 +109,14 @@ public struct TurnaroundPolicy: Sendable, Equatable {
 
     /// The clock sweep's decision for one case at `now`: the notices to send, emergencies first. A case past its due
     /// time gets one `case.overdue` per state; an emergency still `received` past its due time is announced again
-    /// when it falls due and then every `emergencyReannounceInterval` until it is triaged.
+    /// when it falls due and then every `emergencyReannounceInterval` until it is triaged; a red flag the patient
+    /// reported past triage, every interval until someone acts. A case waiting for the patient gets its reminder.
     public func sweep(_ clock: CaseClock, now: Date) -> [ClockNotice] {
         if clock.state == .awaitingInformation { return reminder(clock, now: now).map { [$0] } ?? [] }
-        if clock.state == .responded { return followUpEmergency(clock, now: now).map { [$0] } ?? [] }
-        guard let due = dueAt(priority: clock.priority, state: clock.state, receivedAt: clock.receivedAt), now >= due else { return [] }
         var notices: [ClockNotice] = []
-        if clock.state == .received, clock.priority == .emergency,
+        if let notice = redFlag(clock, now: now) { notices.append(notice) }
+        guard let due = dueAt(priority: clock.priority, state: clock.state, receivedAt: clock.receivedAt), now >= due else { return notices }
+        if notices.isEmpty, clock.redFlagSince == nil, clock.state == .received, clock.priority == .emergency,
            clock.emergencyAnnouncedAt.map({ now.timeIntervalSince($0) >= emergencyReannounceInterval }) ?? true {
             notices.append(ClockNotice(action: .reannounceEmergency, state: clock.state, dueAt: due))
         }
@@ -135,12 +136,12 @@ extension TurnaroundPolicy {
         return now >= due ? ClockNotice(action: .informationReminder, state: clock.state, dueAt: due) : nil
     }
 
-    /// A red flag in a follow-up to a responded case is announced every `emergencyReannounceInterval` until an
-    /// addendum answers it, as an untriaged emergency is until triage.
-    func followUpEmergency(_ clock: CaseClock, now: Date) -> ClockNotice? {
-        guard clock.followUpPriority == .emergency,
+    /// A red flag the patient reported past triage (or after the response) is announced every
+    /// `emergencyReannounceInterval` until someone acts on the case, as an untriaged emergency is until triage.
+    func redFlag(_ clock: CaseClock, now: Date) -> ClockNotice? {
+        guard let since = clock.redFlagSince,
               clock.emergencyAnnouncedAt.map({ now.timeIntervalSince($0) >= emergencyReannounceInterval }) ?? true else { return nil }
-        return ClockNotice(action: .reannounceEmergency, state: .responded, dueAt: clock.emergencyAnnouncedAt ?? now)
+        return ClockNotice(action: .reannounceEmergency, state: clock.state, dueAt: since, redFlag: true)
     }
 
     /// Where the reminder sweep starts looking: waits that began at or before this are due a reminder.
@@ -164,16 +165,16 @@ public struct CaseClock: Sendable, Equatable {
     public var awaitingSince: Date?
     /// When the reminder for the current wait went out, if it did.
     public var informationRemindedAt: Date?
-    /// For a responded case: what its unanswered follow-ups' symptoms call for.
-    public var followUpPriority: Priority?
+    /// Since when a red flag the patient reported waits for someone to act on the case.
+    public var redFlagSince: Date?
 
     /// A case's clock as the store read it.
     public init(
         state: CaseState, priority: Priority, receivedAt: Date, overdueNotifiedState: CaseState? = nil,
         emergencyAnnouncedAt: Date? = nil, awaitingSince: Date? = nil, informationRemindedAt: Date? = nil,
-        followUpPriority: Priority? = nil
+        redFlagSince: Date? = nil
     ) {
-        self.followUpPriority = followUpPriority
+        self.redFlagSince = redFlagSince
         self.awaitingSince = awaitingSince
         self.informationRemindedAt = informationRemindedAt
         self.state = state
@@ -201,11 +202,14 @@ public struct ClockNotice: Sendable, Equatable {
     public var action: Action
     /// The state the case is overdue in.
     public var state: CaseState
-    /// When the case was due in that state.
+    /// When the case was due in that state (for a red flag: when it arrived).
     public var dueAt: Date
+    /// A re-announced red flag the patient reported past triage, not an untriaged emergency.
+    public var redFlag: Bool
 
     /// A notice for a case overdue in `state` since `dueAt`.
-    public init(action: Action, state: CaseState, dueAt: Date) {
+    public init(action: Action, state: CaseState, dueAt: Date, redFlag: Bool = false) {
+        self.redFlag = redFlag
         self.action = action
         self.state = state
         self.dueAt = dueAt
@@ -224,8 +228,8 @@ public struct ClockNotice: Sendable, Equatable {
     /// state was due when.
     public var event: AuditEvent {
         switch action {
-        case .reannounceEmergency where state == .responded:
-            AuditEvent(type: .reannounce, detail: ["follow_up": Priority.emergency.rawValue])
+        case .reannounceEmergency where redFlag:
+            AuditEvent(type: .reannounce, detail: ["red_flag_since": Timestamps.format(dueAt)])
         case .overdue, .reannounceEmergency:
             AuditEvent(
                 type: action == .overdue ? .overdue : .reannounce,

@@ -37,6 +37,8 @@ public enum Workflow {
         case (.received, .requestInformation(let message)), (.triaged, .requestInformation(let message)),
              (.awaitingInformation, .requestInformation(let message)):
             guard !message.isBlank else { return .failure(.missingText("message")) }
+            // Waiting would stop the re-announcements that keep an untriaged emergency in front of the practice.
+            guard current.state != .received || current.priority != .emergency else { return .failure(.emergencyNeedsTriage) }
             return .success(Step(
                 to: .awaitingInformation, priority: current.priority, assignee: current.assignee, notification: .caseInformationRequested))
 

@@ -16,6 +16,8 @@ public enum WorkflowError: Error, Equatable, Sendable, CustomStringConvertible {
     case amendNeedsOneThing
     /// A letter addendum before any letter was sent.
     case noLetterToAmend
+    /// An untriaged emergency cannot be put on hold for information.
+    case emergencyNeedsTriage
 
     /// The message for the staff member, saying what to do instead.
     public var description: String {
@@ -45,6 +47,8 @@ public enum WorkflowError: Error, Equatable, Sendable, CustomStringConvertible {
             "the case is already triaged and this changes neither its priority nor its reviewer; give another --priority or --assign, or a --note"
         case .amendNeedsOneThing:
             "an addendum amends one thing: give --findings, --findings-file or --letter-file"
+        case .emergencyNeedsTriage:
+            "an untriaged emergency cannot wait for the patient: triage it first (`opine triage CASE --assign REVIEWER`), then ask with request-info"
         case .noLetterToAmend:
             "no letter has been sent for this case yet; record it with `opine respond CASE --letter-file FILE`, then amend it"
         }

@@ -79,8 +79,10 @@ public struct CaseRecord: Codable, Sendable, FetchableRecord, MutablePersistable
     public var informationRemindedAt: String? = nil
     /// A responded case's follow-up question that no addendum has answered yet: when it arrived.
     public var followUpSince: String? = nil
-    /// What the unanswered follow-ups' own symptoms call for; an emergency one is announced again until an addendum.
-    public var followUpPriority: Priority? = nil
+    /// Since when a red flag the patient reported past triage waits for someone to act on the case.
+    public var redFlagSince: String? = nil
+    /// When the case became responded or withdrawn; nil while open.
+    public var closedAt: String? = nil
 
     /// The table's columns: the one list that both Codable and queries use.
     public enum CodingKeys: String, CodingKey, ColumnExpression {
@@ -107,7 +109,7 @@ public struct CaseRecord: Codable, Sendable, FetchableRecord, MutablePersistable
         /// The conversation's columns (migration `v11-conversation`).
         case informationRemindedAt = "information_reminded_at", followUpSince = "follow_up_since"
         /// Added by `v11-conversation`.
-        case followUpPriority = "follow_up_priority"
+        case redFlagSince = "red_flag_since", closedAt = "closed_at"
     }
 
     /// Query columns, GRDB style: `CaseRecord.filter(CaseRecord.Columns.id == caseID)`.
@@ -134,7 +136,7 @@ public struct CaseRecord: Codable, Sendable, FetchableRecord, MutablePersistable
         return CaseClock(
             state: state, priority: priority, receivedAt: received, overdueNotifiedState: overdueNotifiedState,
             emergencyAnnouncedAt: emergencyAnnouncedAt.flatMap(Timestamps.parse), awaitingSince: awaitingSince.flatMap(Timestamps.parse),
-            informationRemindedAt: informationRemindedAt.flatMap(Timestamps.parse), followUpPriority: followUpPriority)
+            informationRemindedAt: informationRemindedAt.flatMap(Timestamps.parse), redFlagSince: redFlagSince.flatMap(Timestamps.parse))
     }
 
     /// When the case is due in its state under `policy`; nil once it is final, and while it waits for the patient.
@@ -159,8 +161,10 @@ public struct CaseRecord: Codable, Sendable, FetchableRecord, MutablePersistable
         awaitingReturnState = transition.awaitingReturnState
         if !transition.followUpPending {
             followUpSince = nil
-            followUpPriority = nil
         }
+        // Any staff action on the case is someone acting on a red flag the patient reported.
+        redFlagSince = nil
+        if state.isFinal, closedAt == nil { closedAt = at }
         updatedAt = at
     }
 

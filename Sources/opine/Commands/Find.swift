@@ -37,13 +37,9 @@ struct Find: ParsableCommand {
             let actor = try context.deskActor(acting)
             var hits = try context.store.find(text, limit: page.limit + 1, offset: page.offset)
             let next = page.next(&hits)
-            let disclosed = Set(hits.map(\.matchedBy).filter(\.isPatientData))
-            if !disclosed.isEmpty {
-                try context.store.recordAccess(.search, caseID: nil, detail: [
-                    "cases": hits.map(\.summary.id).joined(separator: ","),
-                    "matched_by": disclosed.map(\.rawValue).sorted().joined(separator: ","),
-                ], by: actor)
-            }
+            // Found by patient data: a disclosure, recorded in each shown case's history.
+            try context.store.recordSearch(
+                hits.filter(\.matchedBy.isPatientData).map { ($0.summary.id, $0.matchedBy) }, by: actor)
             let turnaround = context.configuration.turnaround, now = Date()
             if options.json {
                 try Output.json(FindOutput(cases: hits.map {
