@@ -23,8 +23,13 @@ extension CaseStore {
         let files = try files(of: caseID)
         let manager = FileManager.default
         let folder = (target as NSString).appendingPathComponent(caseID)
-        if let existing = try? manager.contentsOfDirectory(atPath: folder), !existing.isEmpty {
-            throw StoreError.invalidInput("\(folder) already exists and is not empty; export to another --to folder, or remove it first")
+        // Only an absent folder or an empty one is replaced: never a file, a link, or a folder that cannot be read.
+        var info = stat()
+        if lstat(folder, &info) == 0 {
+            let isFolder = info.st_mode & S_IFMT == S_IFDIR
+            guard isFolder, let existing = try? manager.contentsOfDirectory(atPath: folder), existing.isEmpty else {
+                throw StoreError.invalidInput("\(folder) already exists and is not an empty folder; export to another --to folder, or remove it first")
+            }
         }
         let partial = (target as NSString).appendingPathComponent(".\(caseID).partial-\(getpid())")
         do {
@@ -37,7 +42,7 @@ extension CaseStore {
             for file in files {
                 bytes += try Self.copyChecked(file, from: casesDirectory + "/" + caseID, to: partial)
             }
-            try? manager.removeItem(atPath: folder)  // only an empty folder gets here
+            rmdir(folder)  // only an empty folder gets here; rmdir removes nothing else
             guard rename(partial, folder) == 0 else {
                 throw StoreError.invalidInput("\(folder): cannot move the finished export into place (errno \(errno))")
             }

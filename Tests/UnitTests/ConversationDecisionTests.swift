@@ -186,7 +186,7 @@ extension ConversationDecisionTests {
         #expect(admin.event.detail["admin_override_for"] == "dr-okafor")
     }
 
-    @Test("A waiting case has no due time; its clock resumes later by the time waited; one reminder per wait")
+    @Test("A waiting case has no due time and gets one reminder per wait (the e2e test checks the clock resumes later by the wait)")
     func clockPaused() {
         var policy = TurnaroundPolicy()
         policy.informationReminderAfter = 3600

@@ -187,8 +187,9 @@ struct ManifestSchemaTests {
         #expect(try Self.schemaErrors([letter, question]) == [[], []])
         #expect(try Self.parse(letter).get().files.map(\.kind) == ["other"])
         #expect(try Self.parse(question).get().question == "Can I swim?")
-        // A supplement that brings nothing is refused (the schema cannot say so; the parser does).
+        // A supplement that brings nothing is refused by both.
         let nothing = question.replacingOccurrences(of: #""request": {"question": "Can I swim?"}, "#, with: "")
+        #expect(try Self.schemaErrors([nothing]).first?.isEmpty == false, "the schema refuses an empty supplement")
         guard case .failure(let rejection) = Self.parse(nothing) else { Issue.record("an empty supplement was accepted"); return }
         #expect(rejection.code == .manifestInvalidField && rejection.message.contains("files"))
     }

@@ -12,8 +12,8 @@ public enum NotificationType: String, Codable, Sendable, CaseIterable {
     /// A coordinator asked the patient for something (`opine request-info`); the message itself goes only to
     /// endpoints with `include_contact`, as `data.message`.
     case caseInformationRequested = "case.information_requested"
-    /// The case is still waiting for the patient `turnaround.information_reminder_after` after the request (once per
-    /// request); `data.message` as for `case.information_requested`.
+    /// The case is still waiting for the patient `turnaround.information_reminder_after` after its wait began (once
+    /// per wait); `data.message` as for `case.information_requested`.
     case caseInformationReminder = "case.information_reminder"
     /// An addendum was added to the findings or the letter of a reviewed or responded case (`data.amended`).
     case caseAmended = "case.amended"

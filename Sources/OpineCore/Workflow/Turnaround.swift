@@ -50,7 +50,7 @@ public struct TurnaroundPolicy: Sendable, Equatable {
     public var routine = Targets(triaged: 86400, reviewed: 5 * 86400, responded: 7 * 86400)
     /// An untriaged emergency past its due time is announced again this often until someone triages it.
     public var emergencyReannounceInterval: TimeInterval = 15 * 60
-    /// How long a case waits for the patient before `case.information_reminder` goes out (once per request).
+    /// How long a case waits for the patient before `case.information_reminder` goes out (once per wait).
     public var informationReminderAfter: TimeInterval = 7 * 86400
 
     /// The documented defaults.

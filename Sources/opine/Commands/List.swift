@@ -59,6 +59,9 @@ struct List: ParsableCommand {
         if overdue, all || state.contains(where: \.isFinal) {
             throw ValidationError("--overdue lists open cases only; drop --all, or give --state received, triaged or reviewed")
         }
+        if overdue, unassigned || submissionID != nil {
+            throw ValidationError("--overdue does not combine with --unassigned or --submission-id; use --assignee, --priority or --state")
+        }
         if let stale {
             guard stale >= 0, stale.isFinite else { throw ValidationError("--stale must be a number of days, 0 or more") }
             guard state.allSatisfy({ $0 == .awaitingInformation }), !all, !overdue, !followUp else {
