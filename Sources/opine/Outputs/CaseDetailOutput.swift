@@ -153,8 +153,10 @@ struct CaseDetailOutput: Encodable {
         }
     }
 
-    /// One response letter (its content stays in the database).
+    /// One stored letter, the response or an addendum's (its content stays in the database; `opine letter` reads it).
     struct Letter: Encodable {
+        /// 1 for the first (the response letter), counting in the order stored: what `opine letter --index` takes.
+        var index: Int
         /// The letter's file name as given to `opine respond`.
         var fileName: String
         /// `application/pdf` or `text/plain`.
@@ -170,12 +172,13 @@ struct CaseDetailOutput: Encodable {
 
         /// JSON keys.
         enum CodingKeys: String, CodingKey {
-            case size, sha256, actor
+            case index, size, sha256, actor
             case fileName = "file_name", mediaType = "media_type", createdAt = "created_at"
         }
 
-        /// The letter as the store keeps it.
-        init(_ letter: LetterRecord) {
+        /// The letter as the store keeps it, numbered `index`.
+        init(_ letter: LetterRecord, index: Int) {
+            self.index = index
             fileName = letter.fileName
             mediaType = letter.mediaType
             size = letter.size
@@ -218,7 +221,7 @@ extension CaseDetailOutput {
             phone: record.patientPhone)
         self.folder = folder
         self.files = files.map(File.init)
-        self.letters = letters.map(Letter.init)
+        self.letters = letters.enumerated().map { Letter($1, index: $0 + 1) }
         relatedCaseID = record.relatedCaseID
         self.updates = updates.map(Update.init)
     }

@@ -23,46 +23,11 @@ struct LettersOutput: Encodable {
     /// The case id.
     var id: String
     /// The letters in the order they were stored; `index` is what `--index` takes.
-    var letters: [Letter]
+    var letters: [CaseDetailOutput.Letter]
 
     /// JSON keys.
     enum CodingKeys: String, CodingKey {
         case id, letters
-    }
-
-    /// One stored letter.
-    struct Letter: Encodable {
-        /// 1 for the first (the response letter), counting in the order stored.
-        var index: Int
-        /// The file name given to `opine respond --letter-file`.
-        var fileName: String
-        /// `application/pdf` or `text/plain`.
-        var mediaType: String
-        /// Bytes.
-        var size: Int64
-        /// The SHA-256 stored with it (hex).
-        var sha256: String
-        /// When it was stored (ISO 8601, UTC).
-        var createdAt: String
-        /// Who stored it.
-        var actor: String
-
-        /// JSON keys.
-        enum CodingKeys: String, CodingKey {
-            case index, size, sha256, actor
-            case fileName = "file_name", mediaType = "media_type", createdAt = "created_at"
-        }
-
-        /// The letter as listed by the store, numbered `index`.
-        init(_ record: LetterRecord, index: Int) {
-            self.index = index
-            fileName = record.fileName
-            mediaType = record.mediaType
-            size = record.size
-            sha256 = record.sha256
-            createdAt = record.createdAt
-            actor = record.actor
-        }
     }
 }
 
