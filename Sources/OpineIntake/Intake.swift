@@ -228,6 +228,7 @@ public final class Intake: @unchecked Sendable {
         var directories: Set<String> = [directory]
         var records: [CaseFileRecord] = []
         var total: Int64 = 0
+        var images = ImageHeaders()
         let writer = ChunkWriter()
         // However staging ends, nothing may still be writing into the folder when the caller removes it.
         defer { writer.waitUntilIdle() }
@@ -253,6 +254,7 @@ public final class Intake: @unchecked Sendable {
                 break
             }
             total += file.size
+            if file.mediaType == .dicom { images.add(sink, index: index, size: file.size) }
             records.append(CaseFileRecord(
                 caseID: "", path: file.path, kind: file.kind, mediaType: file.mediaType.rawValue, size: file.size,
                 sha256: file.sha256, storedSHA256: sink.storedSHA256))
@@ -260,9 +262,10 @@ public final class Intake: @unchecked Sendable {
         try writeManifest(manifestBytes, into: directory, with: writer)
 
         let content = Admission.contentSHA256(records.map { ($0.path, $0.sha256) })
-        let commit = IntakeCommit(
+        var commit = IntakeCommit(
             manifest: manifest, manifestBytes: manifestBytes, uploadName: uploadName.escapedForDisplay, files: records,
             contentSHA256: content, totalBytes: total)
+        commit.study = try images.summary()
         let paths = records.map { directory + "/" + $0.path } + [directory + "/" + Manifest.fileName]
         return (commit, paths, directories.sorted())
     }

@@ -20,6 +20,10 @@ final class StagedFile {
     private let zeroesPreamble: Bool
     /// True once a non-zero preamble byte was replaced; decided within the first 128 bytes.
     private(set) var preambleZeroed = false
+    /// A DICOM file's first bytes, kept as they pass for the header reader (the same pass that hashes them): up to
+    /// the Pixel Data tag, at most `DicomHeaderReader.maxHeaderBytes`.
+    private(set) var headerPrefix: [UInt8] = []
+    private var capturingHeader: Bool
     private var storedHasher = SHA256()
 
     /// Where the bytes go: written before `append` returns, or queued to intake's writer thread.
@@ -36,6 +40,7 @@ final class StagedFile {
         self.limit = limit
         self.sniffer = ContentSniffer(mediaType: mediaType)
         zeroesPreamble = mediaType == .dicom
+        capturingHeader = mediaType == .dicom
     }
 
     convenience init(fd: Int32, display: String, limit: Int64, mediaType: MediaType, heartbeat: Heartbeat? = nil) {
@@ -70,6 +75,7 @@ final class StagedFile {
         }
         hasher.update(bufferPointer: chunk)
         sniffer.consume(chunk)
+        if capturingHeader { captureHeader(chunk) }
         if preamble > 0 { storedHasher.update(data: Self.zeros[..<preamble]) }
         if preambleZeroed { storedHasher.update(bufferPointer: rest) }
         bytes += Int64(chunk.count)
@@ -78,10 +84,59 @@ final class StagedFile {
     }
 
     private static let zeros = [UInt8](repeating: 0, count: Int(preambleBytes))
+    /// (7FE0,0010) as it appears in little- and big-endian data sets: where the header ends.
+    private static let pixelDataTags: [[UInt8]] = [[0xE0, 0x7F, 0x10, 0x00], [0x7F, 0xE0, 0x00, 0x10]]
+
+    /// Keeps the chunk's bytes while the header may still go on, up to just past the Pixel Data tag (the reader
+    /// stops there) or the reader's limit, so an image's pixels are not copied a second time.
+    private func captureHeader(_ chunk: UnsafeRawBufferPointer) {
+        var end = min(chunk.count, DicomHeaderReader.maxHeaderBytes - headerPrefix.count)
+        var found = false
+        // The tag split between the previous chunk and this one.
+        let seam = Array(headerPrefix.suffix(3)) + Array(chunk.prefix(3))
+        for tag in Self.pixelDataTags {
+            if let range = seam.firstRange(of: tag) {
+                end = min(end, range.upperBound - min(3, headerPrefix.count) + 8)
+                found = true
+            } else if let range = chunk[..<end].firstRange(of: tag) {
+                end = min(end, range.upperBound + 8)
+                found = true
+            }
+        }
+        headerPrefix.append(contentsOf: chunk[..<max(0, min(end, chunk.count))])
+        if found || headerPrefix.count >= DicomHeaderReader.maxHeaderBytes { capturingHeader = false }
+    }
 
     var sha256: String { Self.hex(hasher.finalize()) }
     /// The hash of the bytes kept, when they differ from the bytes sent.
     var storedSHA256: String? { preambleZeroed ? Self.hex(storedHasher.finalize()) : nil }
 
     private static func hex(_ digest: SHA256.Digest) -> String { Hex.lowercase(digest) }
+}
+
+/// The headers of an upload's DICOM files, read from the prefixes kept while they were hashed, and the files whose
+/// data set could not be read.
+struct ImageHeaders {
+    private(set) var headers: [DicomHeader] = []
+    /// (manifest index, problem) of each file that claims DICOM but could not be read.
+    private(set) var unreadable: [(index: Int, problem: DicomReadProblem)] = []
+
+    /// Reads the header `sink` kept of `files[index]`.
+    mutating func add(_ sink: StagedFile, index: Int, size: Int64) {
+        let prefix = sink.headerPrefix
+        switch DicomHeaderReader.read(prefix, isComplete: Int64(prefix.count) >= size) {
+        case .success(let header): headers.append(header)
+        case .failure(let problem): unreadable.append((index, problem))
+        }
+    }
+
+    /// The summary of the upload's images; nil without DICOM files. When files claim DICOM and none can be read,
+    /// the upload is refused: nothing in it is an image a reviewer could open.
+    func summary() throws -> StudySummary? {
+        guard !headers.isEmpty || !unreadable.isEmpty else { return nil }
+        if headers.isEmpty, let first = unreadable.first {
+            throw Rejection(.imagingUnreadable, "manifest.json: files[\(first.index)] is declared application/dicom but its header cannot be read (\(first.problem)); none of the \(unreadable.count) DICOM files can be")
+        }
+        return StudySummary(headers: headers, unreadable: unreadable.count)
+    }
 }

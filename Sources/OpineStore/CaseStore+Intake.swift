@@ -17,6 +17,8 @@ public struct IntakeCommit: Sendable {
     public var totalBytes: Int64
     /// `manifest.json` as received, kept with the case when the upload updates one.
     public var manifestBytes: [UInt8]
+    /// What the DICOM files' headers say; nil when the upload has none.
+    public var study: StudySummary?
 
     /// Collects what intake checked and staged.
     public init(
@@ -153,10 +155,12 @@ extension CaseStore {
         }
         record.relatedCaseID = related?.id
         record.manifestSHA256 = Hex.lowercase(SHA256.hash(data: commit.manifestBytes))
+        record.check(commit.study)
         var admission = Admission.stored(
             priority: record.priority, fileCount: commit.files.count,
             preamblesZeroed: commit.files.filter { $0.storedSHA256 != nil }.count)
         if let related { admission.event.detail["related_case"] = related.id }
+        if let checks = record.studyChecks { admission.event.detail.merge(checks.detail) { old, _ in old } }
         try place(.newCase(caseID: caseID))
         try record.insert(db)
         for var file in commit.files {

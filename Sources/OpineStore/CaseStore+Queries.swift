@@ -10,6 +10,8 @@ public struct CaseFilter: Sendable {
     public var waitingSince: Date?
     /// Only responded cases with a follow-up question no addendum has answered.
     public var followUpPending = false
+    /// Only cases the image checks flagged (`opine list --flagged`).
+    public var flagged = false
     /// Only cases of this priority.
     public var priority: Priority?
     /// Only cases assigned to this reviewer.
@@ -47,10 +49,12 @@ public struct CaseSummary: Codable, Sendable, FetchableRecord {
     public var clockStartedAt: String?
     /// When it became responded or withdrawn; nil while open.
     public var closedAt: String?
+    /// What the image checks flagged; nil when nothing.
+    public var flags: [CaseFlag]?
 
     enum CodingKeys: String, CodingKey {
         case id, state, priority, assignee, regions
-        case receivedAt = "received_at", updatedAt = "updated_at", clockStartedAt = "clock_started_at", closedAt = "closed_at"
+        case receivedAt = "received_at", updatedAt = "updated_at", clockStartedAt = "clock_started_at", closedAt = "closed_at", flags
     }
 }
 
@@ -101,6 +105,7 @@ extension CaseStore {
                 _ = arguments.append(contentsOf: [Timestamps.format(since)])
             }
             if filter.followUpPending { conditions.append("follow_up_since IS NOT NULL") }
+            if filter.flagged { conditions.append("flags IS NOT NULL") }
             if let priority = filter.priority {
                 conditions.append("priority_rank = ?")
                 _ = arguments.append(contentsOf: [priority.rank])
@@ -117,7 +122,7 @@ extension CaseStore {
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             _ = arguments.append(contentsOf: [filter.limit, filter.offset])
             return try CaseSummary.fetchAll(db, sql: """
-                SELECT id, state, priority, assignee, regions, received_at, updated_at, clock_started_at, closed_at FROM cases \(index)
+                SELECT id, state, priority, assignee, regions, received_at, updated_at, clock_started_at, closed_at, flags FROM cases \(index)
                 \(whereClause) ORDER BY priority_rank, seq LIMIT ? OFFSET ?
                 """, arguments: arguments)
         }

@@ -23,6 +23,14 @@ extension CaseStore {
         // A manifest that changes nothing is kept and audited, but leaves the case (and its version) as it is.
         if !update.changes.isEmpty {
             record.apply(update.information, at: at)
+            // A supplement's images join the case's summary; the checks run again on the whole (and on a corrected
+            // patient a re-send brings).
+            var summary = record.studySummary
+            if kind == .supplement, let study = commit.study {
+                summary = summary ?? StudySummary()
+                summary?.merge(study)
+            }
+            record.check(summary)
             record.fileCount += files.count
             record.totalBytes += files.reduce(0) { $0 + $1.size }
             record.updatedAt = at
@@ -40,6 +48,7 @@ extension CaseStore {
         }
         var event = update.event
         event.detail["update_id"] = kept.id.map(String.init) ?? ""
+        if !update.changes.isEmpty, let checks = record.studyChecks { event.detail.merge(checks.detail) { old, _ in old } }
         if kind == .supplement || update.changes.contains(.submissionID) { event.detail["submission_id"] = commit.manifest.submissionID }
         var row = EventRecord(event, caseID: record.id, at: at, actor: Self.daemonActor)
         try row.append(db)

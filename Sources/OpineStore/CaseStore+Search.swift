@@ -67,7 +67,7 @@ extension CaseStore {
         _ = arguments.append(contentsOf: [limit, offset])
         let rows = try pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT c.id, c.state, c.priority, c.assignee, c.regions, c.received_at, c.updated_at, c.clock_started_at, c.closed_at, m.rank
+                SELECT c.id, c.state, c.priority, c.assignee, c.regions, c.received_at, c.updated_at, c.clock_started_at, c.closed_at, c.flags, m.rank
                 FROM (SELECT seq, MIN(rank) AS rank FROM (\(parts.joined(separator: " UNION ALL "))) GROUP BY seq) AS m
                 JOIN cases AS c ON c.seq = m.seq
                 ORDER BY c.seq DESC LIMIT ? OFFSET ?

@@ -123,4 +123,15 @@ extension Migrations {
                 UPDATE case_counts SET n = n - 1 WHERE state = OLD.state AND priority_rank = OLD.priority_rank;
             END;
         """
+
+    /// `v13-study-summary`: what the images' headers said at intake (`study_summary`, JSON of Core's `StudySummary`),
+    /// the checks made from it (`study_checks`), and the flags they raised (`flags`, a JSON array of codes; NULL when
+    /// none, so `cases_flagged` holds only flagged cases, in queue order, for `opine list --flagged`).
+    static let studyV13 = """
+            ALTER TABLE cases ADD COLUMN study_summary TEXT;
+            ALTER TABLE cases ADD COLUMN study_checks TEXT;
+            ALTER TABLE cases ADD COLUMN flags TEXT;
+            CREATE INDEX cases_flagged ON cases(priority_rank, seq) WHERE flags IS NOT NULL;
+            PRAGMA user_version = 13;
+        """
 }

@@ -24,9 +24,31 @@ def pdf(size, tag):
 
 
 def dicom(size, tag):
-    head = b"\0" * 128 + b"DICM" + DICOM_META + tag
-    body = (FILLER * (size // len(FILLER) + 1))[: size - len(head)]
-    return head + body
+    """A DICOM file of exactly `size` bytes with a readable header (a sagittal lumbar MR image of Jane Doe) and
+    random pixel data; `tag` goes into the series description, so files differ."""
+    head = b"\0" * 128 + b"DICM" + DICOM_META + dicom_dataset(tag)
+    pixels = size - len(head) - 12
+    even = pixels - pixels % 2  # an odd remainder is one byte after the pixel data, which no reader reaches
+    body = (FILLER * (size // len(FILLER) + 1))[:pixels]
+    return head + pixel_data(even) + body
+
+
+def dicom_dataset(description, name=b"DOE^JANE", birth=b"19680402"):
+    """A minimal data set in explicit VR little endian (what the header reader and the checks read), ending with the
+    Pixel Data element's header; its value (the file's remaining bytes) follows."""
+    def element(group, number, vr, value):
+        value = value + (b"\0" if vr == b"UI" else b" ") * (len(value) % 2)
+        return group.to_bytes(2, "little") + number.to_bytes(2, "little") + vr + len(value).to_bytes(2, "little") + value
+    return (element(0x0008, 0x0008, b"CS", b"ORIGINAL\\PRIMARY") + element(0x0008, 0x0060, b"CS", b"MR")
+            + element(0x0008, 0x1030, b"LO", b"MR LUMBAR SPINE") + element(0x0008, 0x103E, b"LO", description[:60])
+            + element(0x0010, 0x0010, b"PN", name) + element(0x0010, 0x0030, b"DA", birth)
+            + element(0x0018, 0x0015, b"CS", b"LSPINE") + element(0x0020, 0x000D, b"UI", b"2.25.1")
+            + element(0x0020, 0x000E, b"UI", b"2.25.1.1") + element(0x0020, 0x0037, b"DS", b"0\\1\\0\\0\\0\\-1"))
+
+
+def pixel_data(length):
+    """(7FE0,0010) OB with a 4-byte length: what the header reader stops at."""
+    return bytes.fromhex("e07f1000" "4f420000") + length.to_bytes(4, "little")
 
 
 def write_bundle(folder, submission, files, symptoms=("sciatica",)):

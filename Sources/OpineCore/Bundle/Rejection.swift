@@ -63,6 +63,8 @@ public struct Rejection: Error, Equatable, Sendable, CustomStringConvertible {
         case zipBomb = "zip_bomb"
         /// The submission id of an existing case, with other files (docs/bundle-format.md, "Re-sends").
         case submissionReused = "submission_reused"
+        /// Files declared DICOM of which not one has a readable header.
+        case imagingUnreadable = "imaging_unreadable"
         /// A supplement names a submission id no case has.
         case supplementUnknownCase = "supplement_unknown_case"
         /// A supplement for a withdrawn case, which takes nothing more.

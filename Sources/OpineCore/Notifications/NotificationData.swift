@@ -36,12 +36,14 @@ public struct NotificationData: Codable, Sendable, Equatable {
     public var amended: Addendum.Kind?
     /// For `case.information_requested` and `case.information_reminder`: since when the case waits (RFC 3339).
     public var awaitingSince: String?
+    /// What the image checks flagged the case for, as codes (never the names compared); absent when nothing.
+    public var flags: [CaseFlag]?
 
     enum CodingKeys: String, CodingKey {
         case state, priority, regions, assignee, reason, changed
         case caseID = "case_id", submissionID = "submission_id", receivedAt = "received_at", updatedAt = "updated_at"
         case priorityFrom = "priority_from", relatedCaseID = "related_case_id"
-        case overdueState = "overdue_state", dueAt = "due_at", amended, awaitingSince = "awaiting_since"
+        case overdueState = "overdue_state", dueAt = "due_at", amended, awaitingSince = "awaiting_since", flags
     }
 
     /// A case notification's data; the store fills it from the case as of the change.

@@ -83,6 +83,12 @@ public struct CaseRecord: Codable, Sendable, FetchableRecord, MutablePersistable
     public var redFlagSince: String? = nil
     /// When the case became responded or withdrawn; nil while open.
     public var closedAt: String? = nil
+    /// What the images' headers said (migration `v13-study-summary`); nil when the case has no DICOM files.
+    public var studySummary: StudySummary? = nil
+    /// The wrong-patient and spine-protocol checks made from it.
+    public var studyChecks: StudyChecks? = nil
+    /// What the checks flagged; nil (not empty) when nothing, so the flagged index holds only flagged cases.
+    public var flags: [CaseFlag]? = nil
 
     /// The table's columns: the one list that both Codable and queries use.
     public enum CodingKeys: String, CodingKey, ColumnExpression {
@@ -110,10 +116,19 @@ public struct CaseRecord: Codable, Sendable, FetchableRecord, MutablePersistable
         case informationRemindedAt = "information_reminded_at", followUpSince = "follow_up_since"
         /// Added by `v11-conversation`.
         case redFlagSince = "red_flag_since", closedAt = "closed_at"
+        /// Added by `v13-study-summary`.
+        case studySummary = "study_summary", studyChecks = "study_checks", flags
     }
 
     /// Query columns, GRDB style: `CaseRecord.filter(CaseRecord.Columns.id == caseID)`.
     public typealias Columns = CodingKeys
+
+    /// Takes a summary and runs the checks on it against the case's patient and regions, keeping their flags.
+    mutating func check(_ summary: StudySummary?) {
+        studySummary = summary
+        studyChecks = summary.map { StudyChecks($0, name: patientName, dateOfBirth: patientDateOfBirth, regions: regions) }
+        flags = studyChecks.flatMap { $0.flags.isEmpty ? nil : $0.flags }
+    }
 
     /// A new case's clock starts at its receipt unless the caller set it.
     public mutating func willInsert(_ db: Database) throws {
@@ -183,5 +198,6 @@ extension NotificationData {
         self.init(
             caseID: record.id, state: record.state, priority: record.priority, regions: record.regions,
             assignee: record.assignee, submissionID: record.submissionID, receivedAt: record.receivedAt, updatedAt: at)
+        flags = record.flags
     }
 }

@@ -51,6 +51,9 @@ struct List: ParsableCommand {
     @Flag(name: .customLong("follow-up"), help: "Only responded cases with a follow-up question awaiting an addendum.")
     var followUp = false
 
+    @Flag(name: .long, help: "Only cases the image checks flagged (another patient, several patients, a region not covered).")
+    var flagged = false
+
     @OptionGroup var page: PageOptions
 
     func validate() throws {
@@ -59,8 +62,8 @@ struct List: ParsableCommand {
         if overdue, all || state.contains(where: \.isFinal) {
             throw ValidationError("--overdue lists open cases only; drop --all, or give --state received, triaged or reviewed")
         }
-        if overdue, unassigned || submissionID != nil {
-            throw ValidationError("--overdue does not combine with --unassigned or --submission-id; use --assignee, --priority or --state")
+        if overdue, unassigned || submissionID != nil || flagged {
+            throw ValidationError("--overdue does not combine with --unassigned, --submission-id or --flagged; use --assignee, --priority or --state")
         }
         if let stale {
             guard stale >= 0, stale.isFinite else { throw ValidationError("--stale must be a number of days, 0 or more") }
@@ -87,6 +90,7 @@ struct List: ParsableCommand {
                 filter.states = [.responded]
                 filter.followUpPending = true
             }
+            filter.flagged = flagged
             filter.priority = priority
             filter.assignee = assignee
             filter.unassigned = unassigned
@@ -109,11 +113,11 @@ struct List: ParsableCommand {
                 return
             }
             Output.table(
-                ["CASE", "PRIORITY", "STATE", "ASSIGNEE", "REGIONS", "RECEIVED", "WAITING", "DUE"],
+                ["CASE", "PRIORITY", "STATE", "ASSIGNEE", "REGIONS", "RECEIVED", "WAITING", "DUE", "FLAGS"],
                 cases.map {
                     [$0.id, $0.priority.rawValue, $0.state.rawValue, $0.assignee ?? "-", $0.regions.joined(separator: " "),
                      Output.minute($0.receivedAt), Output.waiting($0, now: now),
-                     Output.due($0.dueAt(turnaround), now: now)]
+                     Output.due($0.dueAt(turnaround), now: now), $0.flags.map { $0.map(\.rawValue).joined(separator: ",") } ?? "-"]
                 })
             if let next { Output.line("More cases: repeat with --offset \(next)") }
         }

@@ -48,6 +48,7 @@ struct Show: ParsableCommand {
             Output.table(["  PATH", "KIND", "TYPE", "BYTES", "FROM"], files.map {
                 ["  " + $0.path, $0.kind, $0.mediaType, String($0.size), $0.supplementID.map { "supplement \($0)" } ?? "submission"]
             })
+            StudyOutput.print(record.studySummary, checks: record.studyChecks)
             printUpdates(updates)
             conversation.printText()
             printLetters(letters)
@@ -68,6 +69,7 @@ struct Show: ParsableCommand {
             ("Symptoms", record.symptoms.isEmpty ? "-" : record.symptoms.map(\.rawValue).joined(separator: ", ")),
             ("Onset", record.symptomOnset), ("Treatments", record.priorTreatments.isEmpty ? nil : record.priorTreatments.joined(separator: ", ")),
             ("Folder", folder), ("Withdrawn", record.withdrawnReason), ("Follows", record.relatedCaseID),
+            ("Flags", record.flags.map { $0.map(\.rawValue).joined(separator: ", ") + " (see Checks below)" }),
         ])
         Output.line()
         Output.line("Question:")

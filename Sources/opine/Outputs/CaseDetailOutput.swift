@@ -57,11 +57,15 @@ struct CaseDetailOutput: Encodable {
     var updates: [Update]
     /// Waiting for the patient, follow-up questions, information requests and addenda.
     var conversation: ConversationOutput?
+    /// What the images' headers said (studies, series, unreadable files, the patients they name); null without images.
+    var study: StudySummary?
+    /// The wrong-patient and spine-protocol checks made from it; null without images.
+    var checks: StudyChecks?
 
     /// JSON keys.
     enum CodingKeys: String, CodingKey {
         case id, state, priority, assignee, version, regions, symptoms, question, findings, patient, folder, files, letters
-        case updates, conversation
+        case updates, conversation, study, checks
         case overdue, dueAt = "due_at"
         case intakePriority = "intake_priority", submissionID = "submission_id", submittedAt = "submitted_at"
         case receivedAt = "received_at", updatedAt = "updated_at", symptomOnset = "symptom_onset"
@@ -223,6 +227,8 @@ extension CaseDetailOutput {
         self.files = files.map(File.init)
         self.letters = letters.enumerated().map { Letter($1, index: $0 + 1) }
         relatedCaseID = record.relatedCaseID
+        study = record.studySummary
+        checks = record.studyChecks
         self.updates = updates.map(Update.init)
     }
 }

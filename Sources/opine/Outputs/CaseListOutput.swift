@@ -36,10 +36,12 @@ struct CaseSummaryOutput: Encodable {
     @OrNull var dueAt: String?
     /// The due time has passed (always false for a final case).
     var overdue: Bool
+    /// What the image checks flagged (`patient_mismatch`, `several_patients`, `region_not_covered`); empty when none.
+    var flags: [CaseFlag]
 
     /// JSON keys.
     enum CodingKeys: String, CodingKey {
-        case id, state, priority, assignee, regions, overdue
+        case id, state, priority, assignee, regions, overdue, flags
         case receivedAt = "received_at", updatedAt = "updated_at", dueAt = "due_at"
     }
 
@@ -52,6 +54,7 @@ struct CaseSummaryOutput: Encodable {
         regions = summary.regions
         receivedAt = summary.receivedAt
         updatedAt = summary.updatedAt
+        flags = summary.flags ?? []
         let due = summary.dueAt(turnaround)
         dueAt = due.map(Timestamps.format)
         overdue = due.map { now >= $0 } ?? false
