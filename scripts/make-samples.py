@@ -5,7 +5,8 @@
 
 writes OUT_DIR/<name>/ for each bundle below (all of them unless --only names some), replacing any earlier copy,
 and prints one line per bundle. Every name, birth date, institution and finding is invented. Needs Debian's
-python3-pydicom (2.3) and python3-reportlab (scripts/install-deps.sh installs both), hence /usr/bin/python3.
+python3-pydicom (2.3), python3-numpy and python3-reportlab (scripts/install-deps.sh installs them), hence
+/usr/bin/python3 (a pyenv or venv python3 earlier on PATH may not see Debian's packages).
 
 Bundles (a bundle is a folder: manifest.json, report.pdf, DICOMDIR, DICOM/IM000001 …; see docs/bundle-format.md):
 
@@ -35,6 +36,7 @@ import datetime
 import hashlib
 import json
 import os
+import re
 import shutil
 import struct
 import sys
@@ -504,7 +506,7 @@ LUMBAR_HISTORY = ("Low back pain for four months with pain radiating down the le
 CERVICAL_HISTORY = "Neck pain and intermittent tingling in the left thumb and index finger. Evaluate for stenosis."
 
 
-def bundles(prefix):
+def bundles():
     """name -> (studies, the report's study, its history, the manifest's patient, request)."""
     avery = Study("avery", "SAMPLE^AVERY", "SYN0001", "1971-03-14", "F", "lumbar", "2026-10-14", "081500",
                   "SYNACC0001", LUMBAR_SERIES)
@@ -571,16 +573,19 @@ def write_bundle(out, name, spec, prefix):
 
 
 def main():
+    specs = bundles()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("out", metavar="OUT_DIR")
-    parser.add_argument("--only", nargs="+", metavar="NAME", help="write only these bundles")
+    parser.add_argument("--only", nargs="+", action="extend", metavar="NAME",
+                        help="write only these bundles (" + ", ".join(specs) + ")")
     parser.add_argument("--submission-prefix", default="sample-", metavar="PREFIX",
                         help="each manifest's submission_id is PREFIX + the bundle's name (default sample-)")
     args = parser.parse_args()
-    specs = bundles(args.submission_prefix)
     unknown = [name for name in args.only or [] if name not in specs]
     if unknown:
         parser.error(f"unknown bundle {', '.join(unknown)}; the bundles are {', '.join(specs)}")
+    if not re.fullmatch(r"[A-Za-z0-9._-]{0,50}", args.submission_prefix):
+        parser.error("--submission-prefix: at most 50 of A-Z a-z 0-9 . _ - (a submission_id is 1-64 of them)")
     os.makedirs(args.out, exist_ok=True)
     for name in args.only or specs:
         write_bundle(args.out, name, specs[name], args.submission_prefix)
