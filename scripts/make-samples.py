@@ -176,7 +176,7 @@ def image_dataset(bundle, study, series, index, instance_uid):
     ds = FileDataset(None, {}, file_meta=meta, preamble=b"\0" * 128)
     ds.is_little_endian, ds.is_implicit_VR = True, False
     ds.SpecificCharacterSet = "ISO_IR 192"
-    ds.ImageType = ["ORIGINAL", "PRIMARY", "M", "ND", "NORM"]
+    ds.ImageType = ["ORIGINAL", "PRIMARY", "OTHER"]
     ds.InstanceCreationDate = da(study.date)
     ds.InstanceCreationTime = study.time
     ds.SOPClassUID = MRImageStorage
@@ -206,7 +206,7 @@ def image_dataset(bundle, study, series, index, instance_uid):
     ds.BodyPartExamined = study.body_part
     ds.ScanningSequence = "SE"
     ds.SequenceVariant = ["SK", "SP", "OSP"]
-    ds.ScanOptions = ["PFP", "SAT1"] if series.plane == "axial" else ["PFP"]
+    ds.ScanOptions = ["PFP", "SP"] if series.plane == "axial" else ["PFP"]
     ds.MRAcquisitionType = "2D"
     ds.SequenceName = "*tse2d1_3" if series.weighting == "T1" else "*tse2d1_15"
     ds.AngioFlag = "N"
