@@ -10,7 +10,7 @@ LIBDIR = $(PREFIX)/lib
 DOCDIR = $(PREFIX)/share/doc/opine
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
-.PHONY: deps build test demo release install uninstall check-deploy clean crash-test fuzz flood tsan bench bench-smoke bench-profile
+.PHONY: deps build test samples demo release install uninstall check-deploy clean crash-test fuzz flood tsan bench bench-smoke bench-profile
 
 deps:
 	@scripts/install-deps.sh
@@ -75,7 +75,17 @@ bench-profile: release
 	OPINE_BENCH_PROFILE=$(CURDIR)/.build/profiles python3 scripts/bench/bench.py --bin $(RELEASE_BIN) --only $(BENCH) \
 		--repetitions 1 --out /dev/null
 
-demo: build
+# Real synthetic upload bundles (DICOM MR studies with a DICOMDIR, multi-page report PDFs; docs/operations.md,
+# "Sample bundles") written by scripts/make-samples.py into .build/samples, then read back by dcmtk's dcmdump, which
+# fails the target on any file it cannot parse. Generated at build or test time and never committed: the script is
+# the source, its output is byte-for-byte reproducible, and a few MB of binaries rewritten on every change to it would
+# only weigh down the history.
+SAMPLES = .build/samples
+samples: deps
+	scripts/make-samples.py $(SAMPLES)
+	find $(SAMPLES) -type f ! -name manifest.json ! -name '*.pdf' -exec dcmdump -q {} + >/dev/null
+
+demo: build samples
 	scripts/demo.sh
 
 # The Swift runtime is linked in, so the server needs only libcurl, libsqlite3 and zlib.

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Starts opined on a development spool under ./var/dev from the shipped configuration, and drops the sample bundles
-# in the way an upload service would (copy under a .part name, then rename). Stop with Ctrl-C.
+# in the way an upload service would (copy under a .part name, then rename): the small ones of Config/samples (one an
+# emergency) and three real synthetic studies from scripts/make-samples.py (`make samples`, into .build/samples): a
+# lumbar MRI, one whose images are another patient's, and a cervical study sent for a lumbar question. Stop with Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD/var/dev"
@@ -13,6 +15,12 @@ export OPINE_CONFIG="$root/opine.toml"
 export OPINE_PATHS_SPOOL="$root/spool" OPINE_PATHS_STATE="$root/state"
 export OPINE_WORKFLOW_ADMINS="${OPINE_WORKFLOW_ADMINS:-$(id -un)}"
 bin="$(swift build --show-bin-path)"
+# The generated studies (`make samples`, which `make demo` runs first); written here when this script runs on its own.
+generated=.build/samples
+studies=(lumbar-mri wrong-patient cervical-only)
+for study in "${studies[@]}"; do
+  [ -f "$generated/$study/manifest.json" ] || { scripts/make-samples.py "$generated" --only "${studies[@]}"; break; }
+done
 
 python3 scripts/webhook-receiver.py "$port" &
 receiver=$!
@@ -20,7 +28,7 @@ receiver=$!
 daemon=$!
 trap 'kill -TERM $daemon 2>/dev/null || true; wait $daemon 2>/dev/null || true; kill $receiver 2>/dev/null || true' EXIT
 trap 'exit 0' INT TERM
-for sample in Config/samples/*/; do
+for sample in Config/samples/*/ "${studies[@]/#/$generated/}"; do
   name=$(basename "$sample")
   cp -r "$sample" "$root/spool/drop/.$name.part" && mv "$root/spool/drop/.$name.part" "$root/spool/drop/$name-$(date +%s)"
 done
