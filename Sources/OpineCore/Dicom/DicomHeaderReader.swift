@@ -42,8 +42,8 @@ public enum DicomHeaderReader {
 
     /// Reads the meta elements: every element of group 0002 from byte 132 on. The scan, not (0002,0000) File Meta
     /// Information Group Length, decides where the group ends: writers get that length wrong, and trusting a wrong
-    /// one would start the data set mid-element. The group length is still checked, so a lie larger than the
-    /// file is reported instead of silently read past.
+    /// one would start the data set mid-element. The group length is used for one thing: a complete file that ends
+    /// inside the group it declares was cut short, not a file with an empty data set.
     private static func readMetaGroup(_ walker: inout DicomElementWalker) throws(DicomReadProblem) {
         var declaredPastEnd = false
         while walker.offset <= walker.bytes.count - 2,
@@ -65,7 +65,7 @@ public enum DicomHeaderReader {
             }
             walker.offset = end
         }
-        if declaredPastEnd, walker.isComplete {
+        if declaredPastEnd, walker.isComplete, walker.offset == walker.bytes.count {
             throw .truncated("the file meta group length (0002,0000) runs past the end of the file")
         }
     }
