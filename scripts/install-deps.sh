@@ -4,8 +4,11 @@
 # needs nothing done by hand.
 set -euo pipefail
 # ca-certificates: webhook receivers' TLS certificates are verified; openssl: the tests make a self-signed one;
-# python3-jsonschema: ManifestSchemaTests validates the documented manifests against docs/manifest.schema.json.
-packages=(libsqlite3-dev libcurl4-openssl-dev zlib1g-dev python3 python3-jsonschema ca-certificates openssl)
+# python3-jsonschema: ManifestSchemaTests validates the documented manifests against docs/manifest.schema.json;
+# python3-pydicom and dcmtk: DicomOracleTests writes DICOM files with pydicom and checks the header reader against
+# dcmtk's dcm2json.
+packages=(libsqlite3-dev libcurl4-openssl-dev zlib1g-dev python3 python3-jsonschema python3-pydicom dcmtk ca-certificates
+  openssl)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
