@@ -48,14 +48,15 @@ tsan: deps
 	if ls $(TSAN_REPORTS)/report* >/dev/null 2>&1; then cat $(TSAN_REPORTS)/report*; echo "Thread Sanitizer reported the above"; exit 1; fi; \
 	echo "Thread Sanitizer: no reports"; exit $$status
 
-# libFuzzer over the manifest parser, the path rules and the zip reader, seeded with every upload the end-to-end
-# tests make. FUZZ_RUNS executions per target (docs/reliability.md has the last result).
+# libFuzzer over the manifest parser, the path rules, the zip reader and the DICOM header reader, seeded with every
+# upload the end-to-end tests make and the DICOM files the oracle test writes. FUZZ_RUNS executions per target
+# (docs/reliability.md has the last result).
 FUZZ_RUNS ?= 1000000
 FUZZ = .build-fuzz
 fuzz: deps
 	$(SWIFT) build --build-tests
 	rm -rf $(FUZZ)/export $(FUZZ)/seeds
-	OPINE_EXPORT_CORPUS=$(CURDIR)/$(FUZZ)/export $(SWIFT) test --skip-build --filter 'HostileBundleTests|IntakeTests|CrashLoopTests'
+	OPINE_EXPORT_CORPUS=$(CURDIR)/$(FUZZ)/export $(SWIFT) test --skip-build --filter 'HostileBundleTests|IntakeTests|CrashLoopTests|DicomOracleTests'
 	$(SWIFT) build --product opine-fuzz --scratch-path $(FUZZ) -Xswiftc -sanitize=fuzzer -Xswiftc -DOPINE_FUZZ
 	scripts/fuzz.py --bin $(FUZZ)/debug/opine-fuzz --export $(FUZZ)/export --out $(FUZZ) --runs $(FUZZ_RUNS)
 

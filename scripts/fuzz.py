@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Runs Opine's libFuzzer targets (manifest parser, path rules, zip reader), seeded with every upload the
-end-to-end tests generate, and reports executions and crashes per target. Called by `make fuzz`.
+"""Runs Opine's libFuzzer targets (manifest parser, path rules, zip reader, DICOM header reader), seeded with every
+upload the end-to-end tests generate and every DICOM file the tests write, and reports executions and crashes per target. Called by `make fuzz`.
 
 A crash leaves its input in OUT/crashes/; copy it to Tests/Fuzz/regressions/TARGET/ and the unit suite replays it
 from then on (FuzzRegressionTests)."""
@@ -8,11 +8,53 @@ import argparse
 import json
 import os
 import re
+import struct
 import subprocess
 import sys
 import zipfile
 
-TARGETS = ["manifest", "path", "zip"]
+TARGETS = ["manifest", "path", "zip", "dicom-header"]
+
+
+def dicom_element(tag, vr, value, big=False, implicit=False):
+    """One element for the built-in DICOM seeds (short-form VRs and SQ only)."""
+    order = ">" if big else "<"
+    head = struct.pack(order + "HH", tag >> 16, tag & 0xFFFF)
+    length = 0xFFFFFFFF if value is None else len(value)
+    if implicit:
+        head += struct.pack("<I", length)
+    elif vr in ("OB", "OW", "SQ", "UN", "UT"):
+        head += vr.encode() + b"\0\0" + struct.pack(order + "I", length)
+    else:
+        head += vr.encode() + struct.pack(order + "H", length)
+    return head + (value or b"")
+
+
+def dicom_seeds():
+    """A few small files in each transfer syntax, so the target starts from valid structure even without exports."""
+    def file(uid, body):
+        uid = uid.encode() + (b"\0" if len(uid) % 2 else b"")
+        meta = dicom_element(0x00020010, "UI", uid)
+        return b"\0" * 128 + b"DICM" + dicom_element(0x00020000, "UL", struct.pack("<I", len(meta))) + meta + body
+
+    seeds = []
+    for uid, big, implicit in (("1.2.840.10008.1.2.1", False, False), ("1.2.840.10008.1.2", False, True),
+                               ("1.2.840.10008.1.2.2", True, False)):
+        e = lambda tag, vr, value: dicom_element(tag, vr, value, big, implicit)
+        item = struct.pack((">" if big else "<") + "HHI", 0xFFFE, 0xE000, 0xFFFFFFFF)
+        item_end = struct.pack((">" if big else "<") + "HHI", 0xFFFE, 0xE00D, 0)
+        seq_end = struct.pack((">" if big else "<") + "HHI", 0xFFFE, 0xE0DD, 0)
+        body = (e(0x00080005, "CS", b"ISO_IR 192") + e(0x00080008, "CS", b"ORIGINAL\\PRIMARY")
+                + e(0x00081115, "SQ", None) + item + e(0x00100010, "PN", b"X^Y ") + item_end + seq_end
+                + e(0x00100010, "PN", "M\u00fcller^Zo\u00eb".encode()) + e(0x00200037, "DS", b"0\\1\\0\\0\\0\\-1")
+                + e(0x7FE00010, "OW", b"\0\0\0\0"))
+        seeds.append(file(uid, body))
+    seeds.append(file("1.2.840.10008.1.2.1.99", b"\x78\x9c\x03\x00"))
+    return seeds
+
+
+def is_dicom(data):
+    return len(data) >= 132 and data[128:132] == b"DICM"
 
 
 def seeds_from(export, samples, out):
@@ -45,12 +87,19 @@ def seeds_from(export, samples, out):
                 for name in files:
                     path = os.path.join(directory, name)
                     put("path", os.fsencode(os.path.relpath(path, root)))
+                    if os.path.isfile(path) and not os.path.islink(path):
+                        with open(path, "rb") as f:
+                            head = f.read(1 << 20)
+                        if is_dicom(head):
+                            put("dicom-header", head)
                     if name == "manifest.json" and os.path.isfile(path) and not os.path.islink(path):
                         with open(path, "rb") as f:
                             from_manifest(f.read(1 << 20))
         elif os.path.isfile(root) and not os.path.islink(root):
             with open(root, "rb") as f:
                 data = f.read()
+            if is_dicom(data):
+                put("dicom-header", data[:1 << 20])
             if root.endswith(".zip"):
                 put("zip", data)
                 try:
@@ -59,8 +108,15 @@ def seeds_from(export, samples, out):
                             put("path", info.filename.encode("utf-8", "surrogatepass"))
                             if info.filename == "manifest.json" and info.file_size < (1 << 20):
                                 from_manifest(archive.read(info))
+                            elif info.file_size < (64 << 20):
+                                with archive.open(info) as entry:
+                                    head = entry.read(1 << 20)
+                                if is_dicom(head):
+                                    put("dicom-header", head)
                 except Exception:  # hostile archives are meant to break readers
                     pass
+    for seed in dicom_seeds():
+        put("dicom-header", seed)
     return {t: len(os.listdir(folders[t])) for t in TARGETS}
 
 

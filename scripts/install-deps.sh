@@ -6,7 +6,8 @@ set -euo pipefail
 # ca-certificates: webhook receivers' TLS certificates are verified; openssl: the tests make a self-signed one;
 # python3-jsonschema: ManifestSchemaTests validates the documented manifests against docs/manifest.schema.json;
 # python3-pydicom, python3-numpy, python3-reportlab: scripts/make-samples.py writes the sample DICOM studies and
-# report PDFs (`make samples`, `make demo`); dcmtk: dcmdump reads every generated DICOM file as an independent check.
+# report PDFs (`make samples`, `make demo`, ImageChecksTests); dcmtk: dcmdump reads every generated DICOM file as an
+# independent check, and DicomOracleTests holds the header reader to dcmtk's dcm2json on files pydicom writes.
 packages=(libsqlite3-dev libcurl4-openssl-dev zlib1g-dev python3 python3-jsonschema python3-pydicom python3-numpy
   python3-reportlab dcmtk ca-certificates openssl)
 missing=()

@@ -5,14 +5,16 @@ import Foundation
 import OpineCore
 import OpineStore
 
-/// The checks hostile uploads meet first, callable on raw bytes: the manifest parser, the path rules and the whole
-/// zip reader. `make fuzz` drives them with libFuzzer (Sources/opine-fuzz); a regression test replays every input
+/// The checks hostile uploads meet first, callable on raw bytes: the manifest parser, the path rules, the whole
+/// zip reader and the DICOM header reader. `make fuzz` drives them with libFuzzer (Sources/opine-fuzz); a regression test replays every input
 /// that ever crashed one. Each returns normally for any input, or stops the process on a broken invariant.
 public enum FuzzTargets {
     /// Which check to drive, named as `opine-fuzz TARGET FILE` spells it.
     public enum Target: String, CaseIterable, Sendable {
         /// The manifest parser; the path rules; the zip reader with inventory, manifest and extraction.
         case manifest, path, zip
+        /// The DICOM header reader, on the bytes as a whole file and as a prefix of a longer one.
+        case dicomHeader = "dicom-header"
     }
 
     /// Limits small enough that a fuzzer explores them, not the machine's memory.
@@ -30,6 +32,7 @@ public enum FuzzTargets {
         case .manifest: manifest(bytes)
         case .path: path(bytes)
         case .zip: zip(bytes)
+        case .dicomHeader: dicomHeader(bytes)
         }
     }
 
@@ -70,6 +73,21 @@ public enum FuzzTargets {
             if (try? reader.copy(path, size: size, into: sink)) != nil {
                 precondition(sink.bytes == size, "an entry produced \(sink.bytes) bytes, not its declared \(size)")
             }
+        }
+    }
+
+    /// Read as a prefix, the same bytes give the same answer, except that running out of bytes is a limit (the
+    /// file may go on), never a truncation; a decoded orientation always has its six values.
+    static func dicomHeader(_ bytes: UnsafeRawBufferPointer) {
+        let whole = DicomHeaderReader.read(bytes, isComplete: true)
+        let prefix = DicomHeaderReader.read(bytes, isComplete: false)
+        if case .success(let header) = whole {
+            precondition(header.imageOrientationPatient.map { $0.count == 6 } ?? true, "an orientation without six values")
+        }
+        switch prefix {
+        case .failure(.truncated): preconditionFailure("a prefix was called truncated")
+        case .failure(.limitExceeded): break
+        default: precondition(prefix == whole, "the prefix read \(prefix) differs from the whole read \(whole)")
         }
     }
 

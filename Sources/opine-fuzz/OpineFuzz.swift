@@ -44,7 +44,7 @@ struct Replay {
     static func main() throws {
         let arguments = CommandLine.arguments.dropFirst()
         guard let name = arguments.first, let target = FuzzTargets.Target(rawValue: name), arguments.count > 1 else {
-            FileHandle.standardError.write(Data("usage: opine-fuzz (manifest|path|zip) FILE…\n".utf8))
+            FileHandle.standardError.write(Data("usage: opine-fuzz (manifest|path|zip|dicom-header) FILE…\n".utf8))
             exit(64)
         }
         for path in arguments.dropFirst() {
