@@ -78,6 +78,10 @@ struct DicomHeaderReaderTests {
         let file = W.file(.explicitLittle, Self.fullDataSet(.explicitLittle) + W.element(0x7FE0_0010, "OB", [UInt8](repeating: 1, count: 4096), .explicitLittle))
         #expect(try Self.read(Array(file.prefix(file.count - 100)), isComplete: false).get().patientID == "PID-7")
         #expect(Self.read(Array(file.prefix(400)), isComplete: false) == .failure(.limitExceeded("the header runs past the first 400 bytes")))
+        // Found by the fuzzer: a prefix ending between meta elements may go on, so it is a limit, not a missing syntax.
+        let metaOnly = Array(W.file(.explicitLittle, []).prefix(158))
+        #expect(Self.read(metaOnly, isComplete: false) == .failure(.limitExceeded("the header runs past the first 158 bytes")))
+        #expect("\(Self.read(metaOnly, isComplete: true))".contains("truncated"))
     }
 
     @Test("Deflated and unknown transfer syntaxes are reported, not guessed")

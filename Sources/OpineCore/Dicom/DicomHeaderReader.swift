@@ -65,6 +65,8 @@ public enum DicomHeaderReader {
             }
             walker.offset = end
         }
+        // A prefix that ends in the meta group may go on with more of it: only the whole file can say what is missing.
+        if walker.offset > walker.bytes.count - 2, !walker.isComplete { throw walker.beyondPrefix() }
         if declaredPastEnd, walker.isComplete, walker.offset == walker.bytes.count {
             throw .truncated("the file meta group length (0002,0000) runs past the end of the file")
         }
