@@ -18,7 +18,7 @@ Bundles (a bundle is a folder: manifest.json, report.pdf, DICOMDIR, DICOM/IM0000
                  cervical study, "MR C-SPINE", CSPINE: sagittal T2 (15), axial T2 (20): flagged region_not_covered.
   two-patients   manifest "Jordan Sample" 1975-09-21, lumbar; the upload holds SAMPLE^JORDAN's lumbar study (three
                  series, 15/15/20) and SAMPLE^TAYLOR 1977-02-08's lumbar study (sagittal T2 15, axial T2 20), two
-                 studies of two patients: flagged several_patients.
+                 studies of two patients: flagged several_patients (and patient_mismatch: Taylor is not Jordan).
 
 The DICOM files are MR Image Storage, explicit VR little endian, ISO_IR 192, 64x64 16-bit images of a smooth
 synthetic spine pattern (about 9 KB each), with correct Image Orientation (Patient), Image Position (Patient)

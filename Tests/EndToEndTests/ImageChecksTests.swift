@@ -55,7 +55,7 @@ struct ImageChecksTests {
 
         let flags = { (submission: String) in try (Self.show(sandbox, submission: submission)["checks"] as? [String: Any])?["flags"] as? [String] }
         #expect(try flags("sample-wrong-patient") == ["patient_mismatch"])
-        #expect(try flags("sample-two-patients") == ["several_patients"])
+        #expect(try flags("sample-two-patients") == ["patient_mismatch", "several_patients"], "the second patient is not the manifest's")
         #expect(try flags("sample-cervical-only") == ["region_not_covered"])
         let flagged = try #require(try sandbox.opine("list", "--flagged", "--json").json()["cases"] as? [[String: Any]])
         #expect(flagged.count == 3)
