@@ -8,8 +8,8 @@ import PackageDescription
 //       │             └──────► OpineDelivery ──┘
 //       └──► OpineConfiguration ──────────────────► opine (with OpineStore)
 //
-// Each stage depends only on the stages before it. OpineCore decides (bundle format, workflow, notifications,
-// delivery policy) and does no I/O beyond reading a secret file; OpineStore persists what Core decided; OpineIntake
+// Each stage depends only on the stages before it. OpineCore decides (bundle format, DICOM headers and the study
+// checks, workflow, notifications, delivery policy) and does no I/O beyond reading a secret file; OpineStore persists what Core decided; OpineIntake
 // moves bytes from the drop directory into the store; OpineDelivery sends the outbox through libcurl; OpineDaemon runs
 // both under systemd. The executables are thin shells.
 let package = Package(
@@ -36,8 +36,8 @@ let package = Package(
         // Linux calls the Glibc module leaves out (see Sources/CLinux/shim.h); header-only, links nothing.
         .systemLibrary(name: "CLinux"),
 
-        // 1. Decisions as values: the bundle format, the workflow, notifications and delivery policy. No database,
-        //    no network, no archive library.
+        // 1. Decisions as values: the bundle format, DICOM headers and the study summary and checks, the workflow,
+        //    notifications and delivery policy. No database, no network, no archive library.
         .target(
             name: "OpineCore",
             dependencies: ["CLinux", .product(name: "Crypto", package: "swift-crypto")]

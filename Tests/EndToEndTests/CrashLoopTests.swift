@@ -78,14 +78,7 @@ struct CrashLoopTests {
                 // A supplement: one to three more files for an earlier submission, under names its case already uses,
                 // so a kill can land between their renames into the case folder.
                 let original = valid[Int.random(in: 0..<valid.count, using: &random)]
-                var supplement = BundleBuilder(submissionID: builder.submissionID)
-                supplement.files = Array([
-                    ("MRI/IM000001", Samples.dicom("supplement-\(index)"), "imaging", "application/dicom"),
-                    ("report.pdf", Samples.pdf, "radiology_report", "application/pdf"),
-                    ("MRI/IM000002", Samples.dicom("supplement-\(index)-2", size: 1 << 20), "imaging", "application/dicom"),
-                ].prefix(Int.random(in: 1...3, using: &random)))
-                supplement.manifest["supplements"] = original.submissionID
-                for key in ["patient", "consent", "request"] { supplement.manifest[key] = nil }
+                let supplement = Self.supplement(of: original, as: builder.submissionID, index: index, files: Int.random(in: 1...3, using: &random))
                 try drop(supplement, as: name, zip: asZip, Dropped(
                     name: "", submissionID: supplement.submissionID, supplements: original.submissionID, files: supplement.files.count))
                 return
@@ -107,6 +100,19 @@ struct CrashLoopTests {
                 : try builder.writeDirectory(in: work, name: upload)
             try sandbox.dropRenamed(file, as: upload)
             dropped.append(Dropped(name: upload, submissionID: builder.submissionID, rejection: expected))
+        }
+
+        /// One to three more files for `original`, as a supplement under `submissionID`.
+        static func supplement(of original: BundleBuilder, as submissionID: String, index: Int, files: Int) -> BundleBuilder {
+            var supplement = BundleBuilder(submissionID: submissionID)
+            supplement.files = Array([
+                ("MRI/IM000001", Samples.dicom("supplement-\(index)"), "imaging", "application/dicom"),
+                ("report.pdf", Samples.pdf, "radiology_report", "application/pdf"),
+                ("MRI/IM000002", Samples.dicom("supplement-\(index)-2", size: 1 << 20), "imaging", "application/dicom"),
+            ].prefix(files))
+            supplement.manifest["supplements"] = original.submissionID
+            for key in ["patient", "consent", "request"] { supplement.manifest[key] = nil }
+            return supplement
         }
 
         /// Drops `bundle` as `name` (a zip when `zip`), expecting what `expected` says of it.
