@@ -84,27 +84,34 @@ final class StagedFile {
     }
 
     private static let zeros = [UInt8](repeating: 0, count: Int(preambleBytes))
-    /// (7FE0,0010) as it appears in little- and big-endian data sets: where the header ends.
-    private static let pixelDataTags: [[UInt8]] = [[0xE0, 0x7F, 0x10, 0x00], [0x7F, 0xE0, 0x00, 0x10]]
-
     /// Keeps the chunk's bytes while the header may still go on, up to just past the Pixel Data tag (the reader
     /// stops there) or the reader's limit, so an image's pixels are not copied a second time.
     private func captureHeader(_ chunk: UnsafeRawBufferPointer) {
-        var end = min(chunk.count, DicomHeaderReader.maxHeaderBytes - headerPrefix.count)
-        var found = false
-        // The tag split between the previous chunk and this one.
-        let seam = Array(headerPrefix.suffix(3)) + Array(chunk.prefix(3))
-        for tag in Self.pixelDataTags {
-            if let range = seam.firstRange(of: tag) {
-                end = min(end, range.upperBound - min(3, headerPrefix.count) + 8)
-                found = true
-            } else if let range = chunk[..<end].firstRange(of: tag) {
-                end = min(end, range.upperBound + 8)
-                found = true
-            }
+        let room = min(chunk.count, DicomHeaderReader.maxHeaderBytes - headerPrefix.count)
+        // The tag may be split between the previous chunk and this one: look at the seam first.
+        let kept = min(3, headerPrefix.count)
+        let seam = Array(headerPrefix.suffix(kept)) + Array(chunk.prefix(3))
+        var end = room, found = true
+        if let after = seam.withUnsafeBytes(Self.afterPixelDataTag), after > kept {
+            end = min(room, after - kept + 8)
+        } else if let after = Self.afterPixelDataTag(UnsafeRawBufferPointer(rebasing: chunk[..<room])) {
+            end = min(room, after + 8)  // VR, reserved and length: 8 more
+        } else {
+            found = false
         }
-        headerPrefix.append(contentsOf: chunk[..<max(0, min(end, chunk.count))])
+        headerPrefix.append(contentsOf: chunk[..<max(0, end)])
         if found || headerPrefix.count >= DicomHeaderReader.maxHeaderBytes { capturingHeader = false }
+    }
+
+    /// The offset just past the first (7FE0,0010) tag in `bytes`, little or big endian; one pass that stops there.
+    static func afterPixelDataTag(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        guard bytes.count >= 4 else { return nil }
+        for index in 0...(bytes.count - 4) {
+            let first = bytes[index]
+            if first == 0xE0, bytes[index + 1] == 0x7F, bytes[index + 2] == 0x10, bytes[index + 3] == 0x00 { return index + 4 }
+            if first == 0x7F, bytes[index + 1] == 0xE0, bytes[index + 2] == 0x00, bytes[index + 3] == 0x10 { return index + 4 }
+        }
+        return nil
     }
 
     var sha256: String { Self.hex(hasher.finalize()) }
