@@ -1,5 +1,6 @@
 import Foundation
 @testable import OpineCore
+@testable import OpineIntake
 import Testing
 
 /// The study summary and the checks made from it, on headers built in the test: no files, no reader.
@@ -117,5 +118,18 @@ struct StudyChecksTests {
 enum JaneChecks {
     static func of(_ headers: [DicomHeader], regions: [String]) -> StudyChecks {
         StudyChecks(StudySummary(headers: headers, unreadable: 0), name: "Jane Q. Doe", dateOfBirth: "1968-04-02", regions: regions)
+    }
+}
+
+/// Where intake stops keeping a DICOM file's first bytes.
+@Suite("The Pixel Data tag that ends the header intake keeps")
+struct PixelDataTagTests {
+    @Test("Found little or big endian, the first one, and nowhere else")
+    func found() {
+        let find = { (bytes: [UInt8]) in bytes.withUnsafeBytes { OpineIntake.StagedFile.afterPixelDataTag($0) } }
+        #expect(find([1, 2, 0xE0, 0x7F, 0x10, 0x00, 0x4F, 0x42]) == 6)
+        #expect(find([0x7F, 0xE0, 0x00, 0x10]) == 4)
+        #expect(find([0xE0, 0x7F, 0x10]) == nil && find([0xE0, 0x7F, 0x10, 0x01]) == nil && find([]) == nil)
+        #expect(find([0, 0x7F, 0xE0, 0x00, 0x10, 0xE0, 0x7F, 0x10, 0x00]) == 5)
     }
 }
