@@ -23,13 +23,13 @@ public final class Intake: @unchecked Sendable {
     /// Beaten on every chunk copied, so the watchdog sees a long copy as progress, not a wedged loop.
     let heartbeat: Heartbeat?
     /// The limits in force; a configuration reload replaces them between uploads.
-    private let currentLimits: Mutex<IntakeSettings>
+    private let currentLimits: Locked<IntakeSettings>
     /// Why uploads cannot be taken right now (a full disk, an I/O error), until one is taken again.
-    private let currentProblem = Mutex<Problem?>(nil)
+    private let currentProblem = Locked<Problem?>(nil)
     /// Taken uploads renamed aside whose deletion waits until intake is idle.
     let taken = TakenUploads()
     /// Supplements already logged as waiting for their case, so each is logged once, not at every look.
-    private let waiting = Mutex(Set<String>())
+    private let waiting = Locked(Set<String>())
 
     /// A failure that keeps uploads waiting in the drop directory; `opine status` reports it.
     public struct Problem: Sendable, Equatable {
@@ -66,7 +66,7 @@ public final class Intake: @unchecked Sendable {
         announce: @escaping @Sendable () -> Void = {}, heartbeat: Heartbeat? = nil
     ) {
         self.heartbeat = heartbeat
-        currentLimits = Mutex(configuration.intake)
+        currentLimits = Locked(configuration.intake)
         self.configuration = configuration
         self.store = store
         self.logger = logger
