@@ -43,9 +43,11 @@ public final class Supervisor: BlockingLoop {
     /// Asks `run()` to return; it removes the heartbeat file on the way out.
     public func stop() { stopping.store(true, ordering: .relaxed) }
 
-    /// Pings the watchdog, rewrites the heartbeat file (every 2 s), the status line (10 s) and metrics until `stop()`.
+    /// Pings the watchdog, rewrites the heartbeat file (every 2 s), the status line (10 s) and metrics, and logs the
+    /// audit chain's head once a day, until `stop()`.
     public func run() throws {
         var nextPing = 0.0, nextHeartbeatFile = 0.0, nextStatus = 0.0, nextMetrics = 0.0
+        var nextHeadLog = Date().timeIntervalSince1970 + AuditHeadLog.interval
         var stalled: Set<String> = []
         while !stopping.load(ordering: .relaxed) {
             let now = Date().timeIntervalSince1970
@@ -75,6 +77,10 @@ public final class Supervisor: BlockingLoop {
                 writeMetrics(to: file, turnaround: configuration.turnaround)
                 nextMetrics = now + configuration.metricsInterval
             }
+            if now >= nextHeadLog {
+                AuditHeadLog.write(store, logger, .daily)
+                nextHeadLog = now + AuditHeadLog.interval
+            }
             usleep(50_000)
         }
         try? FileManager.default.removeItem(atPath: configuration.withLock { $0.heartbeatPath })
@@ -93,7 +99,8 @@ public final class Supervisor: BlockingLoop {
         let beat = DaemonHeartbeat(
             pid: getpid(), version: Opine.version, startedAt: Timestamps.format(startedAt), at: Timestamps.format(Date()),
             healthy: healthy, loops: Dictionary(uniqueKeysWithValues: heartbeats.map { ($0.name, ($0.age * 1000).rounded() / 1000) }),
-            intakeBlocked: intakeProblem().map { .init(message: $0.message, diskFull: $0.diskFull, since: Timestamps.format($0.since)) })
+            intakeBlocked: intakeProblem().map { .init(message: $0.message, diskFull: $0.diskFull, since: Timestamps.format($0.since)) },
+            auditHead: try? store.auditHead())
         guard let data = try? JSONEncoder().encode(beat) else { return }
         try? FileOperations.replaceAtomically(Array(data), at: configuration.heartbeatPath, mode: 0o640, durable: false)
     }

@@ -14,9 +14,15 @@ public struct DaemonHeartbeat: Codable, Sendable {
     public var loops: [String: Double]
     /// Present while uploads cannot be taken (they wait in the drop directory and are retried).
     public var intakeBlocked: IntakeBlocked?
+    /// The audit chain's head when the file was written (`SEQ:HASH`), for whoever keeps heads outside the database;
+    /// absent when the store could not be read.
+    public var auditHead: AuditHead?
 
     /// Records one heartbeat.
-    public init(pid: Int32, version: String, startedAt: String, at: String, healthy: Bool, loops: [String: Double], intakeBlocked: IntakeBlocked?) {
+    public init(
+        pid: Int32, version: String, startedAt: String, at: String, healthy: Bool, loops: [String: Double], intakeBlocked: IntakeBlocked?,
+        auditHead: AuditHead? = nil
+    ) {
         self.pid = pid
         self.version = version
         self.startedAt = startedAt
@@ -24,6 +30,7 @@ public struct DaemonHeartbeat: Codable, Sendable {
         self.healthy = healthy
         self.loops = loops
         self.intakeBlocked = intakeBlocked
+        self.auditHead = auditHead
     }
 
     /// Why uploads are waiting in the drop directory.
@@ -59,5 +66,7 @@ public struct DaemonHeartbeat: Codable, Sendable {
         case startedAt = "started_at"
         /// JSON key for `intakeBlocked`.
         case intakeBlocked = "intake_blocked"
+        /// JSON key for `auditHead`.
+        case auditHead = "audit_head"
     }
 }
