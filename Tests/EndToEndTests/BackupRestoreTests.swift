@@ -14,42 +14,17 @@ struct BackupRestoreTests {
             endpoints: receiver.endpoint("slow", path: "/delay") + receiver.endpoint("gate", path: "/switch/gate"))
         try sandbox.startDaemon()
         let before = try sandbox.addCases((0..<3).map { BundleBuilder(submissionID: "web-before-\($0)") })
-        let refused = try BundleBuilder(submissionID: "web-refused").writeDirectory(in: try sandbox.workFolder(), name: "refused", manifestData: Data("{".utf8))
+        let refused = try BundleBuilder(submissionID: "web-refused").writeDirectory(
+            in: try sandbox.workFolder(), name: "refused", manifestData: Data("not json".utf8))
         try sandbox.dropRenamed(refused, as: "refused")
         try waitUntil("the broken upload is quarantined") { try sandbox.rejections().count == 1 }
-        // More arrive while the backup runs, and the gate endpoint keeps every webhook pending.
-        for index in 0..<6 { try sandbox.drop(BundleBuilder(submissionID: "web-during-\(index)")) }
-        let archive = sandbox.root.appendingPathComponent("opine.backup").path
-        let backup = try sandbox.opine("backup", "--to", archive, "--json")
-        #expect(backup.status == 0, "\(backup.stdout)\(backup.stderr)")
-        let written = try backup.json()
-        let backedUp = try #require(written["cases"] as? Int)
-        #expect(backedUp >= 3 && written["rejected_folders"] as? Int == 1)
-        let mode = try FileManager.default.attributesOfItem(atPath: archive)[.posixPermissions] as? Int
-        #expect(mode == 0o600, "a backup holds patient data")
-        #expect(!FileManager.default.fileExists(atPath: archive + ".part"))
-        #expect(try sandbox.opine("backup", "--to", archive).status == 64, "never overwrites")
-        try waitUntil("all nine are cases") { try sandbox.cases().count == 9 }
-        #expect(sandbox.stopDaemon() == 0)
+        let (archive, backedUp) = try Self.backUpWhileBusy(sandbox)
         #expect(receiver.requests("/switch/gate").allSatisfy { $0.status == 503 }, "nothing reached the gate yet")
 
-        // Any tar lists it; the members are where restore puts them.
-        let listing = try Self.run("/bin/tar", ["-tf", archive])
-        #expect(listing.contains("state/opine.sqlite3") && listing.contains("manifest.json") && listing.contains("opine.toml"))
-        #expect(listing.contains("spool/rejected/"))
-
         let target = sandbox.root.appendingPathComponent("restored")
-        let restored = try sandbox.opine("restore", "--from", archive, "--to", target.path, "--json")
-        let report = try restored.json()
-        #expect(restored.status == 0 && report["intact"] as? Bool == true, "\(restored.stdout)\(restored.stderr)")
-        #expect(report["cases"] as? Int == backedUp)
-        let environment = try #require(report["environment"] as? [String: String])
-        #expect(environment["OPINE_PATHS_STATE"] == target.path + "/state" && environment["OPINE_CONFIG"] == target.path + "/opine.toml")
-        let again = try sandbox.opine("restore", "--from", archive, "--to", target.path)
-        #expect(again.status == 64 && again.stderr.contains("not empty"))
-
+        let report = try Self.restore(sandbox, archive, into: target, cases: backedUp)
         // opined on the restored tree: the old cases are there, pending webhooks go out, new uploads become cases.
-        sandbox.environment.merge(environment) { _, new in new }
+        sandbox.environment.merge(try #require(report["environment"] as? [String: String])) { _, new in new }
         let backupHead = try #require(report["backup_audit_head"] as? String)
         #expect(try sandbox.opine("verify", "--head", backupHead).status == 0)
         try receiver.setSwitch("gate", down: false)
@@ -67,10 +42,47 @@ struct BackupRestoreTests {
         }
         try waitUntil("the new uploads are cases on the restored tree") { try sandbox.cases().count == backedUp + 2 }
         #expect(try sandbox.rejections().count == 1)
+        #expect(!sandbox.log.contains("set aside"), "the restored folders match the restored database")
         #expect(sandbox.stopDaemon() == 0)
         let verify = try sandbox.opine("verify", "--head", backupHead, "--json")
         let intact = try verify.json()["intact"] as? Bool
         #expect(verify.status == 0 && intact == true, "\(verify.stdout)")
+    }
+
+    /// Drops uploads and backs up without waiting for them, then stops opined once all are cases; returns the archive
+    /// and how many cases it holds.
+    static func backUpWhileBusy(_ sandbox: Sandbox) throws -> (String, Int) {
+        for index in 0..<6 { try sandbox.drop(BundleBuilder(submissionID: "web-during-\(index)")) }
+        let archive = sandbox.root.appendingPathComponent("opine.backup").path
+        let backup = try sandbox.opine("backup", "--to", archive, "--json")
+        #expect(backup.status == 0, "\(backup.stdout)\(backup.stderr)")
+        let written = try backup.json()
+        let backedUp = try #require(written["cases"] as? Int)
+        #expect(backedUp >= 3 && written["rejected_folders"] as? Int == 1)
+        let mode = try FileManager.default.attributesOfItem(atPath: archive)[.posixPermissions] as? Int
+        #expect(mode == 0o600, "a backup holds patient data")
+        #expect(!FileManager.default.fileExists(atPath: archive + ".part"))
+        #expect(try sandbox.opine("backup", "--to", archive).status == 64, "never overwrites")
+        try waitUntil("all nine are cases") { try sandbox.cases().count == 9 }
+        #expect(sandbox.stopDaemon() == 0)
+        // Any tar lists it; the members are where restore puts them.
+        let listing = try Self.run("/bin/tar", ["-tf", archive])
+        #expect(listing.contains("state/opine.sqlite3") && listing.contains("manifest.json") && listing.contains("opine.toml"))
+        #expect(listing.contains("spool/rejected/"))
+        return (archive, backedUp)
+    }
+
+    /// Restores into `target` and checks the report; a second restore into it is refused.
+    static func restore(_ sandbox: Sandbox, _ archive: String, into target: URL, cases: Int) throws -> [String: Any] {
+        let restored = try sandbox.opine("restore", "--from", archive, "--to", target.path, "--json")
+        let report = try restored.json()
+        #expect(restored.status == 0 && report["intact"] as? Bool == true, "\(restored.stdout)\(restored.stderr)")
+        #expect(report["cases"] as? Int == cases)
+        let environment = try #require(report["environment"] as? [String: String])
+        #expect(environment["OPINE_PATHS_STATE"] == target.path + "/state" && environment["OPINE_CONFIG"] == target.path + "/opine.toml")
+        let again = try sandbox.opine("restore", "--from", archive, "--to", target.path)
+        #expect(again.status == 64 && again.stderr.contains("not empty"))
+        return report
     }
 
     @Test("restore refuses a damaged archive, naming the member, and leaves nothing behind")
