@@ -52,6 +52,7 @@ struct Status: ParsableCommand {
                     Output.fields([
                         ("version", heartbeat.version), ("pid", String(heartbeat.pid)),
                         ("up since", "\(Output.minute(heartbeat.startedAt)) (\(Output.age(since: heartbeat.startedAt)))"),
+                        ("audit head", heartbeat.auditHead?.description),
                     ])
                 }
                 Output.fields([
