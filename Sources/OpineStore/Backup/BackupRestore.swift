@@ -143,7 +143,9 @@ private struct Extraction {
 
     private mutating func writeFile(_ header: TarHeader, mode: mode_t) throws {
         let path = directory + "/" + header.path
-        try makeParents(of: header.path)
+        do { try makeParents(of: header.path) } catch {
+            throw IntegrityError(description: "archive member \(header.path.escapedForDisplay) lies under a name that is a file, not a folder; nothing was restored")
+        }
         let fd: Int32
         do { fd = try ArchiveIO.createExclusive(path, mode: mode) } catch {
             throw IntegrityError(description: "archive member \(header.path.escapedForDisplay) appears twice, or its folder is a file; nothing was restored")

@@ -88,6 +88,9 @@ extension CaseStore {
         guard check == ["ok"] else {
             throw IntegrityError(description: "the database snapshot failed its integrity check: \(check.prefix(3).joined(separator: "; ")); run `opine verify`")
         }
+        // A rollback journal, not WAL: every page is then in the one file the archive streams (the store sets WAL
+        // again when the restored database is opened).
+        _ = try copy.writeWithoutTransaction { try String.fetchOne($0, sql: "PRAGMA journal_mode = DELETE") }
         return copy
     }
 }
