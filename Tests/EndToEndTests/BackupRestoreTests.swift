@@ -103,6 +103,27 @@ struct BackupRestoreTests {
         #expect(!FileManager.default.fileExists(atPath: target.path), "nothing is left behind")
     }
 
+    @Test("links and FIFOs in a quarantined upload are left out of the backup and named; what they point at is never read")
+    func quarantinedSpecialFilesSkipped() throws {
+        let (sandbox, _) = try Sandbox.withCases(1)
+        let folder = try BundleBuilder(submissionID: "web-links").writeDirectory(in: try sandbox.workFolder(), name: "links")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("MRI"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("MRI/evil").path, withDestinationPath: "/etc/passwd")
+        #expect(mkfifo(folder.appendingPathComponent("MRI/pipe").path, 0o600) == 0)
+        try sandbox.dropRenamed(folder, as: "links")
+        try waitUntil("the upload is quarantined") { try sandbox.rejections().count == 1 }
+        let archive = sandbox.root.appendingPathComponent("opine.backup").path
+        let backup = try sandbox.opine("backup", "--to", archive, "--json")
+        let skipped = try #require(try backup.json()["skipped"] as? [String])
+        #expect(backup.status == 0 && skipped.count == 2 && skipped.allSatisfy { $0.hasSuffix("MRI/evil") || $0.hasSuffix("MRI/pipe") }, "\(skipped)")
+        #expect(sandbox.stopDaemon() == 0)
+        #expect(!(try Data(contentsOf: URL(fileURLWithPath: archive))).contains(try Data(contentsOf: URL(fileURLWithPath: "/etc/passwd"))))
+        let target = sandbox.root.appendingPathComponent("restored")
+        #expect(try sandbox.opine("restore", "--from", archive, "--to", target.path).status == 0)
+        let restored = try #require(FileManager.default.enumerator(atPath: target.appendingPathComponent("spool/rejected").path)?.allObjects as? [String])
+        #expect(restored.contains { $0.hasSuffix("reason.json") } && !restored.contains { $0.hasSuffix("evil") || $0.hasSuffix("pipe") })
+    }
+
     static func run(_ program: String, _ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)

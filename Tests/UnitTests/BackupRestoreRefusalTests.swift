@@ -21,6 +21,20 @@ struct BackupRestoreRefusalTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: target.path).isEmpty)
     }
 
+    @Test("a member twice, or one under a name that is a file, is damage: refused, and nothing is left")
+    func collidingMembers() throws {
+        for second in ["state/cases/C-1/a", "state/cases/C-1/a/b"] {
+            let archive = try BackupArchiveTests.archive([
+                TarHeader(path: "state/cases/C-1/a", size: 1, kind: .file).encoded() + [0x41],
+                TarHeader(path: second, size: 1, kind: .file).encoded() + [0x42],
+            ])
+            let target = try BackupArchiveTests.folder().appendingPathComponent("restore")
+            let error = try #require(throws: IntegrityError.self) { try BackupRestore.restore(from: archive.path, into: target.path) }
+            #expect(error.description.contains(second))
+            #expect(!FileManager.default.fileExists(atPath: target.path))
+        }
+    }
+
     @Test("a member that does not match the manifest is named; a missing manifest is refused")
     func manifestMismatch() throws {
         let folder = try BackupArchiveTests.folder()
