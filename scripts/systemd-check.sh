@@ -43,10 +43,10 @@ wait_for() { # what seconds command...
 base=$repo/.build/systemd-root
 if [ ! -e "$base/.opine-base-complete" ]; then
   mirror=${OPINE_DEBIAN_MIRROR:-}
-  if [ -z "$mirror" ]; then
-    mirror=$( (sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | tr ' ' '\n'
+  if [ -z "$mirror" ]; then # the first non-security URI in apt's sources, deb822 or one-line style
+    mirror=$( { sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | tr ' ' '\n'
       awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z+]+:\/\//) { print $i; break } }' \
-        /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null) | grep -v -e '^$' -e security | head -1)
+        /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null; } | grep -v -e '^$' -e security | head -1 || true)
   fi
   [ -n "$mirror" ] || fail "no Debian mirror found in apt's sources; set OPINE_DEBIAN_MIRROR"
   say "making the base tree in $base (debootstrap bookworm from apt's mirror)"
