@@ -96,7 +96,7 @@ demo: build samples
 
 # The Swift runtime is linked in, so the server needs only libcurl, libsqlite3 and zlib. Checks that the build
 # packages are there without installing them (`make deps` does). The binaries in $(DIST) are stripped (about 70 MB
-# rather than 115: most of the rest is the ICU data of the static Foundation); the debug information goes to
+# rather than 115, half of it the ICU data of the static Foundation); the debug information goes to
 # NAME.debug, named in the binary by a GNU debuglink.
 release:
 	@scripts/install-deps.sh --check
