@@ -51,11 +51,16 @@ if [ ! -e "$base/.opine-base-complete" ]; then
   fi
   [ -n "$mirror" ] || fail "no Debian mirror found in apt's sources; set OPINE_DEBIAN_MIRROR"
   say "making the base tree in $base (debootstrap bookworm from apt's mirror)"
-  rm -rf "$base.partial"
   mkdir -p "$(dirname "$base")"
-  debootstrap --variant=minbase --include=systemd,dbus,libcurl4,libsqlite3-0,ca-certificates \
-    bookworm "$base.partial" "$mirror" >"$repo/.build/systemd-root.log" 2>&1 ||
-    { tail -20 "$repo/.build/systemd-root.log"; fail "debootstrap failed (log: .build/systemd-root.log)"; }
+  # A second try, from scratch, if a download breaks off.
+  for attempt in 1 2; do
+    rm -rf "$base.partial"
+    debootstrap --variant=minbase --include=systemd,dbus,libcurl4,libsqlite3-0,ca-certificates \
+      bookworm "$base.partial" "$mirror" >"$repo/.build/systemd-root.log" 2>&1 && break
+    tail -20 "$repo/.build/systemd-root.log"
+    [ "$attempt" = 1 ] || fail "debootstrap failed twice (log: .build/systemd-root.log)"
+    say "debootstrap failed; trying once more"
+  done
   touch "$base.partial/.opine-base-complete"
   rm -rf "$base" && mv "$base.partial" "$base"
   phase "debootstrap"
