@@ -47,21 +47,51 @@ struct OperatorCommandsTests {
 
         #expect(sandbox.stopDaemon() == 0)
         let stopped = try sandbox.opine("status")
-        #expect(stopped.status == 69 && stopped.stdout.contains("not running"))
+        #expect(stopped.status == 69 && stopped.stdout.contains("stopped"))
         try? FileManager.default.removeItem(at: metricsFile)
     }
 
-    @Test("opine refuses to run as root against a database the service user owns, and says why",
+    @Test("As root against a database the service user owns, opine reads (read-only, no root-owned files) but refuses to write or disclose",
           .enabled(if: geteuid() == 0, "only root can give the database to another user and then be refused"))
-    func rootRefused() throws {
+    func rootReadsOnly() throws {
         let sandbox = try Sandbox()
         try sandbox.startDaemon()
+        let caseID = try sandbox.addCases([BundleBuilder(submissionID: "web-root")])[0]
         #expect(sandbox.stopDaemon() == 0)
         let database = sandbox.state.appendingPathComponent("opine.sqlite3").path
         let mode = try FileManager.default.attributesOfItem(atPath: database)[.posixPermissions] as? Int
         #expect(mode == 0o660, "the opine group may use the database; others may not")
-        #expect(chown(database, 65534, 65534) == 0)
-        let result = try sandbox.opine("list")
-        #expect(result.status == 77 && result.stderr.contains("refusing to run as root") && result.stderr.contains("-wal"))
+        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: database + suffix) {
+            #expect(chown(database + suffix, 65534, 65534) == 0)
+        }
+        let before = Self.rootOwned(in: sandbox.state.path)
+
+        // A monitoring check as root: these only read, with the database opened read-only.
+        let status = try sandbox.opine("status")
+        #expect(status.status == 69 && status.stdout.contains("stopped"), "stopped, not refused: \(status.stderr)")
+        for command in [["stats", "--prometheus"], ["stats"], ["list", "--all"], ["deliveries"], ["endpoints"], ["verify"]] {
+            let result = try sandbox.opine(command)
+            #expect(result.status == 0, "\(command): \(result.stderr)")
+        }
+        #expect(try sandbox.opine("list", "--all").stdout.contains(caseID))
+        #expect(Self.rootOwned(in: sandbox.state.path) == before, "no root-owned -wal/-shm (or any other) file appeared")
+        for suffix in ["-wal", "-shm"] {
+            var info = stat()
+            if stat(database + suffix, &info) == 0 { #expect(info.st_uid == 65534, "\(suffix) belongs to the database's owner") }
+        }
+
+        // Writing, and showing patient data (a disclosure that must be audited), stay refused.
+        for command in [["show", caseID], ["history", caseID], ["rejected"], ["triage", caseID, "--priority", "routine"], ["endpoints", "enable", "x"]] {
+            let result = try sandbox.opine(command)
+            #expect(result.status == 77 && result.stderr.contains("refusing to run as root"), "\(command): \(result.status) \(result.stderr)")
+        }
+    }
+
+    /// Files under `directory` that root owns.
+    static func rootOwned(in directory: String) -> Set<String> {
+        Set((FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? []).filter { path in
+            var info = stat()
+            return lstat(directory + "/" + path, &info) == 0 && info.st_uid == 0
+        })
     }
 }

@@ -27,7 +27,7 @@ struct ListEndpoints: ParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
-        try Context.run(options) { context in
+        try Context.run(options, access: .readOnly) { context in
             let summaries = try context.store.endpointSummaries(context.configuration.webhooks.endpoints)
             if options.json {
                 try Output.json(EndpointsOutput(endpoints: summaries.map(EndpointsOutput.Endpoint.init)))

@@ -77,7 +77,7 @@ struct List: ParsableCommand {
     }
 
     func run() throws {
-        try Context.run(options) { context in
+        try Context.run(options, access: .readOnly) { context in
             if let assignee { try context.requireReviewer(assignee) }
             var filter = CaseFilter()
             filter.states = all ? CaseState.allCases : state
