@@ -8,8 +8,9 @@ set -euo pipefail
 # python3-pydicom, python3-numpy, python3-reportlab: scripts/make-samples.py writes the sample DICOM studies and
 # report PDFs (`make samples`, `make demo`, ImageChecksTests); dcmtk: dcmdump reads every generated DICOM file as an
 # independent check, and DicomOracleTests holds the header reader to dcmtk's dcm2json on files pydicom writes.
+# prometheus: promtool checks and unit-tests the shipped alert rules (scripts/check-alerts.sh).
 packages=(libsqlite3-dev libcurl4-openssl-dev zlib1g-dev python3 python3-jsonschema python3-pydicom python3-numpy
-  python3-reportlab dcmtk ca-certificates openssl)
+  python3-reportlab dcmtk ca-certificates openssl prometheus)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
