@@ -42,6 +42,7 @@ struct PatientNamedUploadTests {
             #expect(row["upload_digest"] as? String == digest && digest.count == 12)
             #expect(sandbox.log.contains("upload=\(digest)"), "the log names the upload by its digest")
         }
+        #expect(sandbox.log.contains("upload=\(UploadDigest.of(folder))"), "case stored names its upload by digest")
         let table = try sandbox.opine("rejected").stdout
         #expect(table.contains("DIGEST") && table.contains(UploadDigest.of(file)))
         #expect(sandbox.log.contains("upload rejected"))
