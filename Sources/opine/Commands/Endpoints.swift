@@ -21,7 +21,7 @@ struct ListEndpoints: ParsableCommand {
         discussion: """
             failing: recent attempts failed, retries continue. paused: failing longer than webhooks.pause_after, \
             so only one probe goes out per webhooks.probe_interval until one succeeds. disabled: it answered 410 \
-            Gone; nothing is sent until `opine endpoints enable NAME`.
+            Gone; nothing is sent until `opine endpoints enable NAME`. Reads only; root may run it.
             """)
 
     @OptionGroup var options: GlobalOptions
