@@ -43,9 +43,11 @@ public final class Supervisor: BlockingLoop {
     /// Asks `run()` to return; on the way out it marks the heartbeat file stopped and writes the metrics once more.
     public func stop() { stopping.store(true, ordering: .relaxed) }
 
-    /// Pings the watchdog, rewrites the heartbeat file (every 2 s), the status line (10 s) and metrics until `stop()`.
+    /// Pings the watchdog, rewrites the heartbeat file (every 2 s), the status line (10 s) and metrics, and logs the
+    /// audit chain's head once a day, until `stop()`.
     public func run() throws {
         var nextPing = 0.0, nextHeartbeatFile = 0.0, nextStatus = 0.0, nextMetrics = 0.0
+        var nextHeadLog = Date().timeIntervalSince1970 + AuditHeadLog.interval
         var stalled: Set<String> = []
         while !stopping.load(ordering: .relaxed) {
             let now = Date().timeIntervalSince1970
@@ -75,6 +77,10 @@ public final class Supervisor: BlockingLoop {
                 writeMetrics(to: file, configuration, up: true)
                 nextMetrics = now + configuration.metricsInterval
             }
+            if now >= nextHeadLog {
+                AuditHeadLog.write(store, logger, .daily)
+                nextHeadLog = now + AuditHeadLog.interval
+            }
             usleep(50_000)
         }
         stopped(configuration.withLock { $0 })
@@ -103,7 +109,8 @@ public final class Supervisor: BlockingLoop {
         DaemonHeartbeat(
             pid: getpid(), version: Opine.version, startedAt: Timestamps.format(startedAt), at: Timestamps.format(Date()),
             healthy: healthy, loops: Dictionary(uniqueKeysWithValues: heartbeats.map { ($0.name, ($0.age * 1000).rounded() / 1000) }),
-            intakeBlocked: intakeProblem().map { .init(message: $0.message, diskFull: $0.diskFull, since: Timestamps.format($0.since)) })
+            intakeBlocked: intakeProblem().map { .init(message: $0.message, diskFull: $0.diskFull, since: Timestamps.format($0.since)) },
+            auditHead: try? store.auditHead())
     }
 
     private func writeHeartbeat(_ configuration: Configuration, healthy: Bool) {

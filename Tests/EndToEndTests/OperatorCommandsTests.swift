@@ -16,10 +16,13 @@ struct OperatorCommandsTests {
         let before = try sandbox.addCases((0..<5).map { BundleBuilder(submissionID: "web-backup-\($0)") })
         // More arrive while the backup runs.
         for index in 0..<10 { try sandbox.drop(BundleBuilder(submissionID: "web-during-\(index)")) }
-        let target = sandbox.root.appendingPathComponent("backup.sqlite3").path
+        let target = sandbox.root.appendingPathComponent("opine.backup").path
         let backup = try sandbox.opine("backup", "--to", target, "--json")
         #expect(backup.status == 0, "\(backup.stderr)")
-        let copy = try DatabaseQueue(path: target)
+        #expect(try backup.json()["cases"] as? Int ?? 0 >= before.count)
+        let restored = sandbox.root.appendingPathComponent("restored")
+        #expect(try sandbox.opine("restore", "--from", target, "--to", restored.path).status == 0)
+        let copy = try DatabaseQueue(path: restored.appendingPathComponent("state/opine.sqlite3").path)
         let ids = Set(try copy.read { try String.fetchAll($0, sql: "SELECT id FROM cases") })
         #expect(Set(before).isSubset(of: ids))
         #expect(try copy.read { try String.fetchAll($0, sql: "PRAGMA integrity_check") } == ["ok"])

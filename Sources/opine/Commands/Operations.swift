@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import OpineConfiguration
 import OpineCore
 import OpineStore
@@ -73,6 +72,7 @@ struct Status: ParsableCommand {
             Output.fields([
                 ("version", heartbeat.version), ("pid", String(heartbeat.pid)),
                 ("up since", "\(Output.minute(heartbeat.startedAt)) (\(Output.age(since: heartbeat.startedAt)))"),
+                ("audit head", heartbeat.auditHead?.description),
             ])
         }
         Output.fields([
@@ -131,55 +131,6 @@ struct CheckConfig: ParsableCommand {
     }
 }
 
-/// `opine backup --to FILE`: an online, integrity-checked copy of the database.
-struct Backup: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Write an online, consistent copy of the database to a new file, while opined keeps working.",
-        discussion: """
-            Uses SQLite's backup API (a plain file copy of a live database can be torn), checks the copy with \
-            PRAGMA integrity_check, and leaves it readable by its owner only: it holds patient data. The case files \
-            under the state directory's cases/ are not in the database; back them up too (docs/operations.md).
-            """)
-
-    @OptionGroup var options: GlobalOptions
-
-    @Option(name: .long, help: ArgumentHelp("The new file to write (must not exist).", valueName: "file"))
-    var to: String
-
-    func run() throws {
-        try Context.run(options) { context in
-            guard !FileManager.default.fileExists(atPath: to) else {
-                throw InputError(description: "\(to) already exists; choose a new file name (a backup never overwrites)")
-            }
-            let partial = to + ".partial"
-            try? FileManager.default.removeItem(atPath: partial)
-            guard FileManager.default.createFile(atPath: partial, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-                throw InputError(description: "\(to): cannot create the backup file here (does the directory exist, and may you write to it?)")
-            }
-            do {
-                let copy = try DatabaseQueue(path: partial)
-                try context.store.pool.backup(to: copy)
-                let check = try copy.read { try String.fetchAll($0, sql: "PRAGMA integrity_check") }
-                guard check == ["ok"] else {
-                    throw InputError(description: "the backup failed its integrity check: \(check.prefix(3).joined(separator: "; "))")
-                }
-                let cases = try copy.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM cases") ?? 0 }
-                try copy.close()
-                guard rename(partial, to) == 0 else { throw InputError(description: "\(to): cannot rename the finished backup into place") }
-                let size = (try? FileManager.default.attributesOfItem(atPath: to)[.size] as? Int) ?? 0
-                if options.json {
-                    try Output.json(BackupOutput(file: to, cases: cases, bytes: size))
-                } else {
-                    Output.line("Backed up \(cases) cases to \(to) (\(size) bytes); integrity check ok.")
-                }
-            } catch {
-                try? FileManager.default.removeItem(atPath: partial)
-                throw error
-            }
-        }
-    }
-}
-
 /// `opine verify`: check the audit chain, the schema and the stored files (exit 65 when not intact).
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -187,7 +138,10 @@ struct Verify: ParsableCommand {
         discussion: """
             Each audit event carries the hash of the one before it, so an altered event and a deleted one are both \
             found; every case file is re-hashed and compared with what intake recorded. Reads only, and can run \
-            while opined works. Exit status 0 when all is intact, 65 when anything is wrong (each problem is named).
+            while opined works. With --head SEQ:HASH (a head opined logged earlier, kept outside the database) it \
+            also proves the chain still extends that head: a chain rewritten and rehashed as a whole passes the \
+            plain check but no longer has that hash at that event. Prints the chain's head now, to keep. Exit status \
+            0 when all is intact, 65 when anything is wrong (each problem is named).
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -195,14 +149,28 @@ struct Verify: ParsableCommand {
     @Flag(help: "Check the database only, not the case files (much faster on a large store).")
     var skipFiles = false
 
+    @Option(name: .long, help: ArgumentHelp("An audit head opined logged earlier; the chain must still extend it.", valueName: "seq:hash"))
+    var head: String?
+
+    func validate() throws {
+        if let head, AuditHead(parsing: head) == nil {
+            throw ValidationError("--head must be SEQ:HASH as opined logs it (an event id, a colon, 64 hex digits), not \(head)")
+        }
+    }
+
     func run() throws {
         try Context.run(options, access: .readOnly) { context in
-            let report = try context.store.verify(casesDirectory: context.configuration.casesDirectory, files: !skipFiles)
+            var report = try context.store.verify(casesDirectory: context.configuration.casesDirectory, files: !skipFiles)
+            let anchor = head.flatMap(AuditHead.init(parsing:))
+            let headProblem = try anchor.flatMap { try context.store.headProblem($0) }
+            if let headProblem { report.problems.append(headProblem) }
+            let now = try context.store.auditHead()
             if options.json {
-                try Output.json(VerifyOutput(report))
+                try Output.json(VerifyOutput(report, head: anchor, headProblem: headProblem, now: now))
             } else {
                 for problem in report.problems { Output.line("problem: \(problem)") }
-                Output.line("\(report.isClean ? "Intact" : "NOT intact"): \(report.eventsChecked) audit events, \(report.filesChecked) files (\(report.bytesChecked) bytes) checked\(skipFiles ? " (files skipped)" : "").")
+                Output.line("\(report.isClean ? "Intact" : "NOT intact"): \(report.eventsChecked) audit events, \(report.filesChecked) files (\(report.bytesChecked) bytes) checked\(skipFiles ? " (files skipped)" : "")\(anchor.map { ", extends head \($0.seq)" } ?? "").")
+                Output.line("audit head: \(now)")
             }
             if !report.isClean { throw ExitCode(ExitStatus.dataError.rawValue) }
         }
