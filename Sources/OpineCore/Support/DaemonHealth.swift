@@ -104,7 +104,7 @@ public struct DaemonHealth: Sendable, Equatable {
             case .disabled:
                 warnings.append(Warning(code: .endpointDisabled, message: "endpoint \(endpoint.name.escapedForDisplay) is disabled (\(endpoint.disabledReason ?? "by an operator")): its deliveries are held; `opine endpoints enable \(endpoint.name.escapedForDisplay)` lets them go"))
             case .paused:
-                warnings.append(Warning(code: .endpointPaused, message: "endpoint \(endpoint.name.escapedForDisplay) is paused after failing since \(endpoint.lastFailureAt ?? "a while"): it gets one probe per probe interval; `opine endpoints` shows its errors"))
+                warnings.append(Warning(code: .endpointPaused, message: "endpoint \(endpoint.name.escapedForDisplay) is paused after failing longer than pause_after (last failure \(endpoint.lastFailureAt ?? "unknown")): it gets one probe per probe_interval; `opine endpoints` shows its errors"))
             case .active, .failing:
                 break
             }
