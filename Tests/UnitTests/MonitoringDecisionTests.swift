@@ -87,6 +87,26 @@ struct MonitoringDecisionTests {
         #expect(LogSafe.quarantineFolder("20261201T101010Z-Jane_Doe").hasPrefix("20261201T101010Z-"))
     }
 
+    @Test("opine stats reads opined's own figures from the heartbeat: fresh is up, stale or stopped is down")
+    func daemonFigures() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("opine-figures-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let configuration = Configuration(source: "test", spoolDirectory: folder.path + "/spool", stateDirectory: folder.path + "/state")
+        try FileManager.default.createDirectory(atPath: configuration.dropDirectory, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: configuration.dropDirectory + "/web-1", contents: Data())
+        FileManager.default.createFile(atPath: configuration.dropDirectory + "/web-2.zip.part", contents: Data())
+        let written = try #require(Timestamps.parse(Self.now))
+        let fresh = DaemonFigures(heartbeat: Self.beat(blocked: true), now: written.addingTimeInterval(2), configuration: configuration)
+        #expect(fresh.up && fresh.intakeBlocked && fresh.heartbeatAgeSeconds == 2 && fresh.loopAgeSeconds["intake"] == 2.1)
+        #expect(fresh.dropBacklog == 1, "an upload still being written is not counted")
+        #expect(fresh.freeBytes["spool"] != nil && fresh.freeBytes["state"] == nil, "the state directory does not exist")
+        let stale = DaemonFigures(heartbeat: Self.beat(blocked: true), now: written.addingTimeInterval(11), configuration: configuration)
+        #expect(!stale.up && !stale.intakeBlocked && stale.loopAgeSeconds.isEmpty && stale.heartbeatAgeSeconds == 11)
+        let stopped = DaemonFigures(heartbeat: Self.beat().stopped(at: Self.now), now: written, configuration: configuration)
+        #expect(!stopped.up)
+        #expect(!DaemonFigures(heartbeat: nil, now: written, configuration: configuration).up)
+    }
+
     @Test("Prometheus text: label values escaped, whole numbers without a fraction, an empty family still declared")
     func prometheusText() {
         var text = PrometheusText()
