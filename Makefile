@@ -28,6 +28,7 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	scripts/check-deploy.sh
+	scripts/check-alerts.sh
 
 # The crash-consistency harness at full length (the normal test run does 20 kills). OPINE_CRASH_SEED replays a run.
 CRASH_KILLS ?= 200
@@ -124,6 +125,7 @@ install: release
 	install -m 0644 deploy/sysusers.d/opine.conf $(DESTDIR)$(LIBDIR)/sysusers.d/opine.conf
 	install -m 0644 deploy/tmpfiles.d/opine.conf $(DESTDIR)$(LIBDIR)/tmpfiles.d/opine.conf
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -D -m 0644 deploy/prometheus/opine-alerts.yml $(DESTDIR)$(PREFIX)/share/opine/prometheus/opine-alerts.yml
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/opine/opine.toml ]; then \
 		install -m 0640 Config/opine.toml $(DESTDIR)$(SYSCONFDIR)/opine/opine.toml.new; \
 		echo "Kept $(DESTDIR)$(SYSCONFDIR)/opine/opine.toml; the new default is beside it as opine.toml.new"; \
@@ -145,7 +147,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/opined $(DESTDIR)$(BINDIR)/opine $(DESTDIR)$(LIBDIR)/systemd/system/opined.service \
 		$(DESTDIR)$(LIBDIR)/sysusers.d/opine.conf $(DESTDIR)$(LIBDIR)/tmpfiles.d/opine.conf \
 		$(DESTDIR)$(DEBUGDIR)$(BINDIR)/opined.debug $(DESTDIR)$(DEBUGDIR)$(BINDIR)/opine.debug
-	rm -rf $(DESTDIR)$(DOCDIR)
+	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PREFIX)/share/opine
 
 check-deploy:
 	scripts/check-deploy.sh

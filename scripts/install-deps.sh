@@ -19,9 +19,9 @@ runtime=(libcurl4 libsqlite3-0 zlib1g ca-certificates)
 # docs/manifest.schema.json; python3-pydicom, python3-numpy, python3-reportlab: scripts/make-samples.py writes the
 # sample DICOM studies and report PDFs (`make samples`, `make demo`, ImageChecksTests); dcmtk: dcmdump reads every
 # generated DICOM file as an independent check, and DicomOracleTests holds the header reader to dcmtk's dcm2json on
-# files pydicom writes.
+# files pydicom writes. prometheus: promtool checks and unit-tests the shipped alert rules (scripts/check-alerts.sh).
 build=("${runtime[@]}" libsqlite3-dev libcurl4-openssl-dev zlib1g-dev binutils systemd openssl python3
-  python3-jsonschema python3-pydicom python3-numpy python3-reportlab dcmtk)
+  python3-jsonschema python3-pydicom python3-numpy python3-reportlab dcmtk prometheus)
 # scripts/systemd-check.sh: debootstrap makes a Debian tree, systemd-container's systemd-nspawn boots it.
 systemd_check=(debootstrap systemd-container)
 

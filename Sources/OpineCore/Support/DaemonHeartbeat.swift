@@ -17,6 +17,9 @@ public struct DaemonHeartbeat: Codable, Sendable {
     /// The audit chain's head when the file was written (`SEQ:HASH`), for whoever keeps heads outside the database;
     /// absent when the store could not be read.
     public var auditHead: AuditHead?
+    /// Set by a clean stop (RFC 3339): opined wrote this last beat on its way out, so `opine status` says "stopped"
+    /// at once instead of waiting for the heartbeat to age.
+    public var stoppedAt: String?
 
     /// Records one heartbeat.
     public init(
@@ -31,6 +34,16 @@ public struct DaemonHeartbeat: Codable, Sendable {
         self.loops = loops
         self.intakeBlocked = intakeBlocked
         self.auditHead = auditHead
+    }
+
+    /// The same beat, marked as opined's last one before a clean stop.
+    public func stopped(at: String) -> DaemonHeartbeat {
+        var last = self
+        last.at = at
+        last.healthy = false
+        last.intakeBlocked = nil
+        last.stoppedAt = at
+        return last
     }
 
     /// Why uploads are waiting in the drop directory.
@@ -68,5 +81,7 @@ public struct DaemonHeartbeat: Codable, Sendable {
         case intakeBlocked = "intake_blocked"
         /// JSON key for `auditHead`.
         case auditHead = "audit_head"
+        /// JSON key for `stoppedAt`.
+        case stoppedAt = "stopped_at"
     }
 }
