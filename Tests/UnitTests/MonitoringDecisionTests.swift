@@ -93,8 +93,8 @@ struct MonitoringDecisionTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let configuration = Configuration(source: "test", spoolDirectory: folder.path + "/spool", stateDirectory: folder.path + "/state")
         try FileManager.default.createDirectory(atPath: configuration.dropDirectory, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: configuration.dropDirectory + "/web-1", contents: Data())
-        FileManager.default.createFile(atPath: configuration.dropDirectory + "/web-2.zip.part", contents: Data())
+        _ = FileManager.default.createFile(atPath: configuration.dropDirectory + "/web-1", contents: Data())
+        _ = FileManager.default.createFile(atPath: configuration.dropDirectory + "/web-2.zip.part", contents: Data())
         let written = try #require(Timestamps.parse(Self.now))
         let fresh = DaemonFigures(heartbeat: Self.beat(blocked: true), now: written.addingTimeInterval(2), configuration: configuration)
         #expect(fresh.up && fresh.intakeBlocked && fresh.heartbeatAgeSeconds == 2 && fresh.loopAgeSeconds["intake"] == 2.1)
