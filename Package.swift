@@ -5,8 +5,9 @@ import PackageDescription
 //
 //   OpineCore ──► OpineStore ──► OpineIntake ──┐
 //       │             │                        ├──► OpineDaemon ──► opined
-//       │             └──────► OpineDelivery ──┘
-//       └──► OpineConfiguration ──────────────────► opine (with OpineStore)
+//       │             ├──────► OpineDelivery ──┤
+//       │             └──────► OpineLifecycle ─┴──► opine
+//       └──► OpineConfiguration ──────────────────► opine (with OpineStore and OpineLifecycle)
 //
 // Each stage depends only on the stages before it. OpineCore decides (bundle format, DICOM headers and the study
 // checks, workflow, notifications, delivery policy) and does no I/O beyond reading a secret file; OpineStore persists what Core decided; OpineIntake
@@ -74,6 +75,9 @@ let package = Package(
             name: "OpineDelivery",
             dependencies: ["OpineCore", "OpineStore", "CCurl", .product(name: "Logging", package: "swift-log")]
         ),
+        // 4b. The purge's edge: removes what the retention policy decided and the store tombstoned, for opined's
+        //     daily purge and `opine purge` alike (so it links neither libcurl nor ZIPFoundation).
+        .target(name: "OpineLifecycle", dependencies: ["OpineCore", "OpineStore"]),
         // 5. The daemon: intake and delivery under service lifecycle, sd_notify, watchdog, reload, logging.
         .target(
             name: "OpineDaemon",
@@ -83,6 +87,7 @@ let package = Package(
                 "OpineStore",
                 "OpineIntake",
                 "OpineDelivery",
+                "OpineLifecycle",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -98,6 +103,7 @@ let package = Package(
                 "OpineCore",
                 "OpineConfiguration",
                 "OpineStore",
+                "OpineLifecycle",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -123,6 +129,7 @@ let package = Package(
                 "OpineIntake",
                 "OpineDelivery",
                 "OpineDaemon",
+                "OpineLifecycle",
                 "OpineTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),

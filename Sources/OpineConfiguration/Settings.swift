@@ -63,7 +63,7 @@ struct Setting: Sendable {
     /// `paths.spool` → `OPINE_PATHS_SPOOL`; `reviewers` → `OPINE_REVIEWERS`.
     var environmentName: String { "OPINE_" + key.uppercased().replacingOccurrences(of: ".", with: "_") }
 
-    static let all: [Setting] = core + turnaroundSettings + webhookSettings
+    static let all: [Setting] = core + turnaroundSettings + retentionSettings + webhookSettings
 
     static let core: [Setting] = [
         Setting(key: "paths.spool", allowed: "an absolute directory path", required: true) {

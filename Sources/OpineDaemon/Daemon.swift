@@ -4,6 +4,7 @@ import OpineConfiguration
 import OpineCore
 import OpineDelivery
 import OpineIntake
+import OpineLifecycle
 import OpineStore
 import ServiceLifecycle
 
@@ -70,6 +71,7 @@ public enum Daemon {
         try FileOperations.makeDirectories(configuration.stateDirectory)
         let store = try CaseStore(path: configuration.databasePath, mode: .createAndMigrate)
         let intakeBeat = Heartbeat(name: "intake"), deliveryBeat = Heartbeat(name: "delivery"), clocksBeat = Heartbeat(name: "clocks")
+        let purgeBeat = Heartbeat(name: "purge")
         // Each intake lane beats its own, so a lane wedged in a copy withholds the watchdog like a wedged loop.
         let laneBeats = IntakeQueue.Lane.allCases.map { Heartbeat(name: IntakeLoop.heartbeatName($0)) }
         let maxIdle = Supervisor.maxIdle(for: notifier)
@@ -79,9 +81,10 @@ public enum Daemon {
         let intake = Intake(configuration: configuration, store: store, logger: logger, announce: { worker.wake() })
         let clocks = ClockSweeper(
             store: store, policy: configuration.turnaround, logger: logger, heartbeat: clocksBeat, announce: { worker.wake() })
+        let purger = PurgeScheduler(configuration: configuration, store: store, logger: logger, heartbeat: purgeBeat)
         try intake.prepare()
         let supervisor = Supervisor(
-            configuration: configuration, notifier: notifier, heartbeats: [intakeBeat, deliveryBeat, clocksBeat] + laneBeats,
+            configuration: configuration, notifier: notifier, heartbeats: [intakeBeat, deliveryBeat, clocksBeat, purgeBeat] + laneBeats,
             store: store, logger: logger, intakeProblem: { intake.problem })
         let loop = try IntakeLoop(
             intake: intake, logger: logger, maxIdle: maxIdle, laneHeartbeats: laneBeats, onPass: { intakeBeat.beat() },
@@ -99,10 +102,12 @@ public enum Daemon {
                 worker.apply(settings: configuration.webhooks, signers: signers)
                 supervisor.apply(configuration)
                 clocks.apply(configuration.turnaround)
+                purger.apply(configuration)
             })
         let hangup = reloader.install()
         defer { hangup.cancel() }
-        let group = serviceGroup(supervisor: supervisor, worker: worker, clocks: clocks, loop: loop, notifier: notifier, logger: logger)
+        let group = serviceGroup(
+            supervisor: supervisor, worker: worker, clocks: clocks, purger: purger, loop: loop, notifier: notifier, logger: logger)
         try await group.run()
         // Fold the write-ahead log back into the database, so a backup of the file alone is whole.
         _ = try? await store.pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
@@ -117,11 +122,11 @@ public enum Daemon {
         ])
     }
 
-    /// The four loops as services. They shut down in reverse: intake stops first, then the clocks, then delivery
-    /// finishes what is in flight, then the supervisor.
+    /// The five loops as services. They shut down in reverse: intake stops first, then the purge (between two
+    /// removals), the clocks, then delivery finishes what is in flight, then the supervisor.
     private static func serviceGroup(
-        supervisor: Supervisor, worker: DeliveryWorker, clocks: ClockSweeper, loop: IntakeLoop, notifier: SystemdNotifier,
-        logger: Logger
+        supervisor: Supervisor, worker: DeliveryWorker, clocks: ClockSweeper, purger: PurgeScheduler, loop: IntakeLoop,
+        notifier: SystemdNotifier, logger: Logger
     ) -> ServiceGroup {
         ServiceGroup(
             configuration: .init(
@@ -129,6 +134,7 @@ public enum Daemon {
                     .init(service: ThreadService(name: "supervisor", loop: supervisor)),
                     .init(service: ThreadService(name: "delivery", loop: worker)),
                     .init(service: ThreadService(name: "clocks", loop: clocks)),
+                    .init(service: ThreadService(name: "purge", loop: purger)),
                     .init(service: ThreadService(name: "intake", loop: loop, onShutdown: {
                         notifier.notify("STOPPING=1")
                         logger.info("stopping")

@@ -12,7 +12,7 @@ public enum AuditChain {
     /// `PRAGMA application_id` of an Opine database ("OPNE").
     public static let applicationID: Int32 = 0x4F50_4E45
     /// `PRAGMA user_version` after the newest migration; `opine verify` checks both.
-    public static let schemaVersion = 13
+    public static let schemaVersion = 14
 
     static func hash(_ event: EventRecord, previous: String) -> String {
         let fields = [previous, event.caseID ?? "", event.at, event.actor, event.type.rawValue, event.fromState?.rawValue ?? "",
@@ -102,6 +102,10 @@ extension CaseStore {
     private static func verifyFiles(_ db: Database, casesDirectory: String, into report: inout IntegrityReport) throws {
         let records = try CaseFileRecord.order(CaseFileRecord.Columns.caseID, CaseFileRecord.Columns.path).fetchCursor(db)
         while let file = try records.next() {
+            if file.purgedAt != nil {
+                try verifyPurged(db, file, into: &report)
+                continue
+            }
             report.filesChecked += 1
             let path = casesDirectory + "/" + file.caseID + "/" + file.path
             switch sha256(ofFileAt: path) {

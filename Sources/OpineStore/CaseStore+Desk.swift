@@ -69,6 +69,9 @@ extension CaseStore {
     /// stored) with its bytes, checked against the SHA-256 stored with it: a mismatch throws `IntegrityError`.
     public func letter(of caseID: String, index: Int) throws -> LetterRecord {
         let letters = try letters(of: caseID)
+        if let purged = try caseRecord(caseID).purgedAt {
+            throw StoreError.notFound("the letters of \(caseID) were purged at \(purged) under the retention rules (`opine history \(caseID)` shows the tombstones)")
+        }
         guard !letters.isEmpty else {
             _ = try caseRecord(caseID)
             throw StoreError.notFound("\(caseID) has no letter yet; a letter is stored by `opine respond \(caseID) --letter-file FILE`")

@@ -19,7 +19,9 @@ extension CaseStore {
     /// where intake zeroed a DICOM preamble): a mismatch removes the partial copy and throws `IntegrityError`. The
     /// copy is made under a hidden name and renamed into place, so a folder with the case's name is always whole.
     public func exportFiles(of caseID: String, casesDirectory: String, to target: String) throws -> ExportReport {
-        _ = try caseRecord(caseID)
+        if let purged = try caseRecord(caseID).purgedAt {
+            throw StoreError.notFound("the files of \(caseID) were purged at \(purged) under the retention rules; nothing is left to export")
+        }
         let files = try files(of: caseID)
         let manager = FileManager.default
         let folder = (target as NSString).appendingPathComponent(caseID)

@@ -223,10 +223,13 @@ extension CaseStore {
         }
     }
 
-    /// The most recently stored cases: the only ones an interrupted write could have touched.
+    /// The most recently stored cases: the only ones an interrupted write could have touched. Purged cases are left
+    /// out: their folders are gone on purpose.
     package func newestCaseIDs(_ limit: Int) throws -> [String] {
         let columns = CaseRecord.Columns.self
-        return try pool.read { db in try String.fetchAll(db, CaseRecord.select(columns.id).order(columns.seq.desc).limit(limit)) }
+        return try pool.read { db in
+            try String.fetchAll(db, CaseRecord.select(columns.id).filter(columns.purgedAt == nil).order(columns.seq.desc).limit(limit))
+        }
     }
 
     /// Records a quarantined upload (and its notification). The upload has already been moved aside.

@@ -268,6 +268,7 @@ enum Migrations {
         migrator.registerMigration("v11-conversation", foreignKeyChecks: .deferred) { db in try conversation(db) }
         migrator.registerMigration("v12-search") { db in try db.execute(sql: searchV12) }
         migrator.registerMigration("v13-study-summary") { db in try db.execute(sql: studyV13) }
+        migrator.registerMigration("v14-lifecycle") { db in try db.execute(sql: lifecycleV14) }
         return migrator
     }
 

@@ -45,7 +45,7 @@ extension CrashLoopTests {
     /// supplement's files renamed in by an attempt that died before its commit are gone.
     func checkCaseFolders(database: DatabaseQueue, sandbox: Sandbox) throws {
         let recorded = try database.read { db in
-            Dictionary(grouping: try Row.fetchAll(db, sql: "SELECT case_id, path, size FROM case_files"), by: { $0["case_id"] as String })
+            Dictionary(grouping: try Row.fetchAll(db, sql: "SELECT case_id, path, size FROM case_files WHERE purged_at IS NULL"), by: { $0["case_id"] as String })
         }
         for (caseID, rows) in recorded {
             let folder = sandbox.state.appendingPathComponent("cases/\(caseID)")

@@ -137,6 +137,7 @@ struct CrashLoopTests {
         print("crash loop: \(Self.kills) kills, seed \(Self.seed) (OPINE_CRASH_SEED=\(Self.seed) replays it)")
         let receiver = try Receiver()
         let sandbox = try Sandbox(receiver: receiver, endpoints: receiver.endpoint("desk", path: "/ok"))
+        sandbox.environment.merge(Self.purgeSettings) { _, new in new }
         var stream = Stream(sandbox: sandbox, work: try sandbox.workFolder(), random: Random(state: Self.seed))
         let moments = try killAtRandomMoments(sandbox, &stream)
 
@@ -159,11 +160,15 @@ struct CrashLoopTests {
         #expect(sandbox.stopDaemon() == 0)
         try sandbox.startDaemon()
         #expect(sandbox.stopDaemon() == 0)
+        // The last purge finishes what a killed one had tombstoned but not removed.
+        let purge = try sandbox.opine("purge")
+        #expect(purge.status == 0, "opine purge: \(purge.stdout)\(purge.stderr)")
 
         try checkEveryUploadAccountedFor(stream.dropped, database: database, sandbox: sandbox)
         try checkNothingHalfDone(database: database, sandbox: sandbox)
         try checkCaseFolders(database: database, sandbox: sandbox)
         try checkWebhooks(database: database, receiver: receiver)
+        try checkPurged(database: database, sandbox: sandbox)
         let verify = try sandbox.opine("verify")
         #expect(verify.status == 0, "opine verify: \(verify.stdout)\(verify.stderr)")
         try printSummary(moments: moments, uploads: stream.dropped.count, database: database, receiver: receiver)
@@ -180,6 +185,7 @@ struct CrashLoopTests {
             try sandbox.startDaemon(waitUntilReady: false)
             for _ in 0..<Int.random(in: 1...6, using: &stream.random) { try stream.dropOne() }
             if Int.random(in: 0..<3, using: &stream.random) == 0 { try askForInformation(sandbox, &stream) }
+            if Int.random(in: 0..<3, using: &stream.random) == 0 { try purgePass(sandbox, &stream) }
             // The kill moment is chosen, not waited for: each poll below gives up after a second and kills anyway.
             switch Int.random(in: 0..<3, using: &stream.random) {
             case 0:
@@ -270,7 +276,10 @@ struct CrashLoopTests {
             for upload in dropped where upload.rejection != nil {
                 let rows = try Row.fetchAll(db, sql: "SELECT code, quarantine FROM rejections WHERE upload_name = ?", arguments: [upload.name])
                 #expect(rows.count == 1 && rows.first?["code"] == upload.rejection?.rawValue, "\(upload.name): \(rows)")
-                if let folder = rows.first?["quarantine"] as String? {
+                let purged = try Bool.fetchOne(db, sql: "SELECT purged_at IS NOT NULL FROM rejections WHERE upload_name = ?", arguments: [upload.name]) ?? false
+                if purged {
+                    // Refused uploads are kept 0 days in this run: checkPurged checks the tombstone.
+                } else if let folder = rows.first?["quarantine"] as String? {
                     let path = sandbox.rejected.appendingPathComponent(folder)
                     #expect(Set(Self.entries(path)) == ["reason.json", upload.name.hasSuffix(".zip") ? "upload.zip" : "upload"], "\(upload.name) in \(folder)")
                 } else {
@@ -291,9 +300,9 @@ struct CrashLoopTests {
         #expect(Self.entries(sandbox.state.appendingPathComponent("orphaned")).isEmpty, "every set-aside copy was proven stored and removed")
         try database.read { db in
             #expect(try String.fetchOne(db, sql: "PRAGMA integrity_check") == "ok")
-            let ids = Set(try String.fetchAll(db, sql: "SELECT id FROM cases"))
-            #expect(Set(Self.entries(sandbox.state.appendingPathComponent("cases"))) == ids, "store folders are exactly the cases")
-            let quarantines = Set(try String.fetchAll(db, sql: "SELECT quarantine FROM rejections WHERE quarantine IS NOT NULL"))
+            let ids = Set(try String.fetchAll(db, sql: "SELECT id FROM cases WHERE purged_at IS NULL"))
+            #expect(Set(Self.entries(sandbox.state.appendingPathComponent("cases"))) == ids, "store folders are exactly the unpurged cases")
+            let quarantines = Set(try String.fetchAll(db, sql: "SELECT quarantine FROM rejections WHERE quarantine IS NOT NULL AND purged_at IS NULL"))
             #expect(Set(Self.entries(sandbox.rejected)) == quarantines, "quarantine folders are exactly the recorded rejections")
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE type = 'rejection'")
                     == Int.fetchOne(db, sql: "SELECT count(*) FROM rejections WHERE code <> 'duplicate'"))

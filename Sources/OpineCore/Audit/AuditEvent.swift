@@ -28,6 +28,11 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     /// `detail.what` is an `AccessKind`. It moves no case state and announces nothing: it is there for disclosure
     /// accounting, so it never carries the patient data itself (no search text).
     case access
+    /// The purge removed something under a retention rule (a tombstone): `detail.what` is a `PurgedKind`,
+    /// `detail.rule` a `RetentionRule`, with what was removed and its SHA-256, never patient data.
+    case purge
+    /// A legal hold put the case beyond the purge (`detail.reason`), or released it.
+    case hold, release
 }
 
 /// What an `access` event disclosed, stored as its `detail.what`.

@@ -27,6 +27,9 @@ public struct Configuration: Sendable {
     public var metricsInterval = 30.0
     /// The `turnaround.*` settings: when each open case is due, and how often an overdue emergency is re-announced.
     public var turnaround = TurnaroundPolicy()
+    /// The `retention.*` settings: how long refused uploads, closed cases' files, delivery attempts and set-aside
+    /// folders are kept before the purge removes them.
+    public var retention = RetentionPolicy()
 
     /// Where uploads arrive; uploaders write here, and opined removes what it has taken or rejected.
     public var dropDirectory: String { spoolDirectory + "/drop" }

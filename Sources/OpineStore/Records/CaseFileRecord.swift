@@ -20,6 +20,8 @@ public struct CaseFileRecord: Codable, Sendable, FetchableRecord, PersistableRec
     public var storedSHA256: String?
     /// The supplement (`case_updates.id`) the file came with; nil for the files of the first submission.
     public var supplementID: Int64? = nil
+    /// When the purge removed the file under a retention rule (a tombstone in the audit chain says so too).
+    public var purgedAt: String? = nil
 
     /// The table's columns.
     public enum CodingKeys: String, CodingKey, ColumnExpression {
@@ -29,6 +31,8 @@ public struct CaseFileRecord: Codable, Sendable, FetchableRecord, PersistableRec
         case caseID = "case_id", mediaType = "media_type", storedSHA256 = "stored_sha256"
         /// Added by `v11-conversation`.
         case supplementID = "supplement_id"
+        /// Added by `v14-lifecycle`.
+        case purgedAt = "purged_at"
     }
 
     /// Query columns.

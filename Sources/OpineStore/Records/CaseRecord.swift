@@ -89,6 +89,16 @@ public struct CaseRecord: Codable, Sendable, FetchableRecord, MutablePersistable
     public var studyChecks: StudyChecks? = nil
     /// What the checks flagged; nil (not empty) when nothing, so the flagged index holds only flagged cases.
     public var flags: [CaseFlag]? = nil
+    /// Under legal hold since (RFC 3339; migration `v14-lifecycle`): the purge leaves the case alone until released.
+    public var heldSince: String? = nil
+    /// Who put the hold on.
+    public var heldBy: String? = nil
+    /// Why the case is held, as given to `opine hold`.
+    public var holdReason: String? = nil
+    /// When the purge wrote the case's tombstones and scrubbed its patient fields.
+    public var purgedAt: String? = nil
+    /// When the purge removed the case's folder (after `purgedAt`; a crash between them is finished by the next).
+    public var filesRemovedAt: String? = nil
 
     /// The table's columns: the one list that both Codable and queries use.
     public enum CodingKeys: String, CodingKey, ColumnExpression {
@@ -118,6 +128,10 @@ public struct CaseRecord: Codable, Sendable, FetchableRecord, MutablePersistable
         case redFlagSince = "red_flag_since", closedAt = "closed_at"
         /// Added by `v13-study-summary`.
         case studySummary = "study_summary", studyChecks = "study_checks", flags
+        /// Added by `v14-lifecycle`.
+        case heldSince = "held_since", heldBy = "held_by", holdReason = "hold_reason", purgedAt = "purged_at"
+        /// Added by `v14-lifecycle`.
+        case filesRemovedAt = "files_removed_at"
     }
 
     /// Query columns, GRDB style: `CaseRecord.filter(CaseRecord.Columns.id == caseID)`.

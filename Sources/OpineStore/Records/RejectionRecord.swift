@@ -22,6 +22,10 @@ public struct RejectionRecord: Codable, Sendable, FetchableRecord, MutablePersis
     public var quarantine: String?
     /// The case an upload duplicated; nil for a rejection.
     public var duplicateOf: String?
+    /// When the purge tombstoned the quarantine folder (migration `v14-lifecycle`).
+    public var purgedAt: String? = nil
+    /// When the purge removed the quarantine folder.
+    public var removedAt: String? = nil
 
     /// The table's columns.
     public enum CodingKeys: String, CodingKey, ColumnExpression {
@@ -29,6 +33,8 @@ public struct RejectionRecord: Codable, Sendable, FetchableRecord, MutablePersis
         case id, at, code, message, quarantine
         /// Columns named as the properties, in snake_case.
         case uploadName = "upload_name", submissionID = "submission_id", duplicateOf = "duplicate_of"
+        /// Added by `v14-lifecycle`.
+        case purgedAt = "purged_at", removedAt = "removed_at"
     }
 
     /// Query columns.

@@ -70,6 +70,8 @@ struct Show: ParsableCommand {
             ("Onset", record.symptomOnset), ("Treatments", record.priorTreatments.isEmpty ? nil : record.priorTreatments.joined(separator: ", ")),
             ("Folder", folder), ("Withdrawn", record.withdrawnReason), ("Follows", record.relatedCaseID),
             ("Flags", record.flags.map { $0.map(\.rawValue).joined(separator: ", ") + " (see Checks below)" }),
+            ("Hold", record.hold.map { "since \(Output.minute($0.since)) by \($0.by): \($0.reason)" }),
+            ("Purged", record.purgedAt.map { Output.minute($0) + ": files removed and patient fields scrubbed under the retention rules" }),
         ])
         Output.line()
         Output.line("Question:")

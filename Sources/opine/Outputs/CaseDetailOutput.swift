@@ -61,11 +61,16 @@ struct CaseDetailOutput: Encodable {
     var study: StudySummary?
     /// The wrong-patient and spine-protocol checks made from it; null without images.
     var checks: StudyChecks?
+    /// The legal hold that keeps the case beyond the purge (`opine hold`); null when none.
+    @OrNull var hold: LifecycleHold?
+    /// When the purge removed the case's files and scrubbed its patient fields; null while they are kept.
+    @OrNull var purgedAt: String?
 
     /// JSON keys.
     enum CodingKeys: String, CodingKey {
         case id, state, priority, assignee, version, regions, symptoms, question, findings, patient, folder, files, letters
-        case updates, conversation, study, checks
+        case updates, conversation, study, checks, hold
+        case purgedAt = "purged_at"
         case overdue, dueAt = "due_at"
         case intakePriority = "intake_priority", submissionID = "submission_id", submittedAt = "submitted_at"
         case receivedAt = "received_at", updatedAt = "updated_at", symptomOnset = "symptom_onset"
@@ -230,5 +235,7 @@ extension CaseDetailOutput {
         study = record.studySummary
         checks = record.studyChecks
         self.updates = updates.map(Update.init)
+        hold = record.hold.map(LifecycleHold.init)
+        purgedAt = record.purgedAt
     }
 }

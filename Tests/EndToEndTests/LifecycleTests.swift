@@ -1,0 +1,118 @@
+import Foundation
+import GRDB
+import OpineTestSupport
+import Testing
+
+/// Retention with the real binaries: `opine purge` (dry run and real), tombstones, `opine verify`, holds, and what a
+/// purged case still shows. Retention periods of 0 days make everything closed due at once, so no clock is faked.
+@Suite("Lifecycle: purge, tombstones, holds")
+struct LifecycleTests {
+    static let zeroDays = [
+        "OPINE_RETENTION_WITHDRAWN_CASES": "0", "OPINE_RETENTION_REJECTED_UPLOADS": "0", "OPINE_RETENTION_DELIVERY_ATTEMPTS": "0",
+    ]
+
+    static func purge(_ sandbox: Sandbox, _ extra: String...) throws -> [String: Any] {
+        let result = try sandbox.opine(["purge", "--json"] + extra)
+        #expect(result.status == 0, "opine purge: \(result.stderr)")
+        return try result.json()
+    }
+
+    static func targets(_ output: [String: Any], _ what: String) -> [String] {
+        (output["removals"] as? [[String: Any]] ?? []).filter { $0["what"] as? String == what }.compactMap { $0["target"] as? String }
+    }
+
+    @Test("--dry-run lists and changes nothing; purge removes refused uploads, withdrawn cases' files and attempts, with tombstones; verify stays green")
+    func purgeEndToEnd() throws {
+        let receiver = try Receiver()
+        let sandbox = try Sandbox(receiver: receiver, endpoints: receiver.endpoint("desk", path: "/ok"))
+        sandbox.environment.merge(Self.zeroDays) { _, new in new }
+        try sandbox.startDaemon()
+        let ids = try sandbox.addCases([BundleBuilder(submissionID: "web-life-1"), BundleBuilder(submissionID: "web-life-2")])
+        var refused = BundleBuilder(submissionID: "web-life-bad")
+        refused.manifest["version"] = 2
+        try sandbox.drop(refused, as: "bad-upload")
+        try waitUntil("the refused upload is quarantined") { try !sandbox.rejections().isEmpty }
+        let withdrawn = try sandbox.opine(["withdraw", ids[0], "--reason", "Patient asked to withdraw."], extraEnvironment: Sandbox.admin)
+        #expect(withdrawn.status == 0, "\(withdrawn.stderr)")
+        try waitUntil("webhooks were attempted") { receiver.requests().count >= 3 }
+        let folder = sandbox.state.appendingPathComponent("cases/\(ids[0])").path
+        let quarantined = Set(CrashLoopTests.entries(sandbox.rejected))
+
+        let dry = try Self.purge(sandbox, "--dry-run")
+        #expect(dry["dry_run"] as? Bool == true)
+        #expect(Self.targets(dry, "case_file") == [ids[0]], "only the withdrawn case: \(dry)")
+        #expect(Set(Self.targets(dry, "rejected_upload")) == quarantined)
+        #expect((dry["attempts"] as? Int ?? 0) > 0)
+        #expect(FileManager.default.fileExists(atPath: folder), "a dry run removes nothing")
+        #expect(Set(CrashLoopTests.entries(sandbox.rejected)) == quarantined)
+        #expect(try sandbox.opine("show", ids[0], "--json").json()["purged_at"] is NSNull)
+
+        let done = try Self.purge(sandbox)
+        #expect(Self.targets(done, "case_file") == [ids[0]])
+        #expect(!FileManager.default.fileExists(atPath: folder))
+        #expect(CrashLoopTests.entries(sandbox.rejected).isEmpty)
+        #expect((done["attempts"] as? Int ?? 0) > 0)
+        #expect(Self.targets(try Self.purge(sandbox), "case_file").isEmpty, "a second purge finds nothing more")
+
+        let history = try #require(try sandbox.opine("history", ids[0], "--json").json()["events"] as? [[String: Any]])
+        let tombstones = history.filter { $0["type"] as? String == "purge" }
+        #expect(tombstones.count == 3, "one per file (report, image) and one for the patient fields: \(tombstones)")
+        #expect(try sandbox.opine("verify").status == 0, "a purged file is purged, not tampered with")
+
+        try checkScrubbed(sandbox, purged: ids[0], kept: ids[1])
+        try FileManager.default.removeItem(atPath: sandbox.state.appendingPathComponent("cases/\(ids[1])/report.pdf").path)
+        let tampered = try sandbox.opine("verify")
+        #expect(tampered.status == 65 && tampered.stdout.contains("\(ids[1])/report.pdf is missing"), "\(tampered.stdout)")
+    }
+
+    /// The purged case keeps its id, dates and states, and nothing of the patient; the other case is untouched.
+    func checkScrubbed(_ sandbox: Sandbox, purged: String, kept: String) throws {
+        let shown = try sandbox.opine("show", purged, "--json").json()
+        #expect(shown["state"] as? String == "withdrawn" && shown["received_at"] is String && !(shown["purged_at"] is NSNull))
+        let patient = shown["patient"] as? [String: Any] ?? [:]
+        #expect(patient["name"] as? String == "" && patient["email"] is NSNull && patient["phone"] is NSNull, "\(patient)")
+        #expect(shown["question"] as? String == "" && shown["withdrawn_reason"] is NSNull)
+        let text = try sandbox.opine("show", purged).stdout
+        for secret in BundleBuilder.patientData { #expect(!text.contains(secret), "\(secret) still shown") }
+        for query in ["jane doe", "jane.doe@example.org", "+1 405 555 0100"] {
+            let found = try sandbox.opine("find", query, "--json").json()["cases"] as? [[String: Any]] ?? []
+            #expect(found.compactMap { $0["id"] as? String } == [kept], "\(query) finds only the kept case")
+        }
+        #expect(try sandbox.opine("export", purged, "--to", sandbox.root.path).status == 2)
+    }
+
+    @Test("A hold keeps a due case from the purge and shows in opine show; released, the next purge takes it")
+    func holdAndRelease() throws {
+        let (sandbox, ids) = try Sandbox.withCases(1, settings: Self.zeroDays)
+        let id = ids[0]
+        #expect(try sandbox.opine(["withdraw", id, "--reason", "Duplicate request."], extraEnvironment: Sandbox.admin).status == 0)
+        let held = try sandbox.opine("hold", id, "--reason", "Records request from counsel", "--json")
+        #expect(held.status == 0, "\(held.stderr)")
+        #expect(try held.json()["held"] as? Bool == true)
+        #expect(try sandbox.opine("hold", id, "--reason", "again").status == 3, "already held")
+
+        #expect(Self.targets(try Self.purge(sandbox), "case_file").isEmpty)
+        #expect(FileManager.default.fileExists(atPath: sandbox.state.appendingPathComponent("cases/\(id)").path))
+        let hold = try sandbox.opine("show", id, "--json").json()["hold"] as? [String: Any]
+        #expect(hold?["reason"] as? String == "Records request from counsel")
+        #expect(try sandbox.opine("show", id).stdout.contains("Records request from counsel"))
+
+        #expect(try sandbox.opine("release", id).status == 0)
+        #expect(try sandbox.opine("release", id).status == 3, "not held any more")
+        #expect(Self.targets(try Self.purge(sandbox), "case_file") == [id])
+        let types = (try sandbox.opine("history", id, "--json").json()["events"] as? [[String: Any]] ?? []).compactMap { $0["type"] as? String }
+        #expect(types.contains("hold") && types.contains("release") && types.last == "purge")
+        #expect(try sandbox.opine("hold", id, "--reason", "too late").status == 3, "nothing left to hold")
+        #expect(try sandbox.opine("verify").status == 0)
+    }
+
+    @Test("Responded cases are kept by default; open cases are never purged")
+    func keptByDefault() throws {
+        let (sandbox, ids) = try Sandbox.withCases(1, settings: Self.zeroDays)
+        let output = try Self.purge(sandbox)
+        #expect(Self.targets(output, "case_file").isEmpty)
+        #expect(FileManager.default.fileExists(atPath: sandbox.state.appendingPathComponent("cases/\(ids[0])").path))
+        let orphaned = try sandbox.opine("orphaned", "--json").json()
+        #expect(orphaned["folders"] as? [Any] != nil && orphaned["retention_days"] is NSNull)
+    }
+}
