@@ -161,8 +161,9 @@ struct CrashLoopTests {
         try sandbox.startDaemon()
         #expect(sandbox.stopDaemon() == 0)
         // The last purge finishes what a killed one had tombstoned but not removed.
-        let purge = try sandbox.opine("purge")
+        let purge = try sandbox.opine("purge", "--json")
         #expect(purge.status == 0, "opine purge: \(purge.stdout)\(purge.stderr)")
+        print("crash loop purge: the last purge finished \((try? purge.json()["finished"] as? [String])??.count ?? 0) removals a kill cut short")
 
         try checkEveryUploadAccountedFor(stream.dropped, database: database, sandbox: sandbox)
         try checkNothingHalfDone(database: database, sandbox: sandbox)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import OpineCore
 import OpineTestSupport
 import Testing
 
@@ -114,5 +115,44 @@ struct LifecycleTests {
         #expect(FileManager.default.fileExists(atPath: sandbox.state.appendingPathComponent("cases/\(ids[0])").path))
         let orphaned = try sandbox.opine("orphaned", "--json").json()
         #expect(orphaned["folders"] as? [Any] != nil && orphaned["retention_days"] is NSNull)
+    }
+
+    @Test("Killed between the tombstone and the removal: verify accepts the tombstoned file still there, the next purge removes it")
+    func crashBetweenTombstoneAndRemoval() throws {
+        let (sandbox, ids) = try Sandbox.withCases(1, settings: Self.zeroDays)
+        let id = ids[0]
+        #expect(try sandbox.opine(["withdraw", id, "--reason", "Duplicate request."], extraEnvironment: Sandbox.admin).status == 0)
+        // What a purge killed right after its transaction leaves: tombstones and scrub committed, files still there.
+        var policy = RetentionPolicy()
+        policy.withdrawnCases = .after(0)
+        #expect(try sandbox.store().tombstoneCase(id, policy: policy, now: Date(), actor: "test"))
+        let folder = sandbox.state.appendingPathComponent("cases/\(id)").path
+        #expect(FileManager.default.fileExists(atPath: folder))
+        #expect(try sandbox.opine("verify").status == 0, "a tombstoned file still on disk is not a problem")
+        let output = try Self.purge(sandbox)
+        #expect(output["finished"] as? [String] == ["case \(id)"])
+        #expect(Self.targets(output, "case_file").isEmpty, "no second tombstone")
+        #expect(!FileManager.default.fileExists(atPath: folder))
+        #expect(try sandbox.opine("verify").status == 0)
+    }
+
+    @Test("Set-aside folders: listed by opine orphaned, removed with a tombstone once retention.orphaned_folders has passed")
+    func orphanedFolders() throws {
+        let sandbox = try Sandbox(["OPINE_RETENTION_ORPHANED_FOLDERS": "0"])
+        try sandbox.startDaemon()
+        let folder = sandbox.state.appendingPathComponent("orphaned/C-20260101-0001")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Data("left by a crash".utf8).write(to: folder.appendingPathComponent("report.pdf"))
+        let listed = try sandbox.opine("orphaned", "--json").json()
+        let folders = listed["folders"] as? [[String: Any]] ?? []
+        #expect(folders.count == 1 && folders.first?["name"] as? String == "C-20260101-0001" && folders.first?["files"] as? Int == 1)
+        #expect(listed["retention_days"] as? Double == 0 && folders.first?["purge_at"] is String)
+        #expect(Self.targets(try Self.purge(sandbox), "orphaned_folder") == ["C-20260101-0001"])
+        #expect(!FileManager.default.fileExists(atPath: folder.path))
+        let events = try sandbox.store().pool.read { db in
+            try String.fetchAll(db, sql: "SELECT detail FROM events WHERE type = 'purge'")
+        }
+        #expect(events.count == 1 && events[0].contains("\"folder\":\"C-20260101-0001\"") && events[0].contains("\"sha256\""))
+        #expect(try sandbox.opine("verify").status == 0)
     }
 }
