@@ -70,8 +70,8 @@ public enum Daemon {
         let signers = try configuration.webhooks.loadSigners(environment: environment)
         try FileOperations.makeDirectories(configuration.stateDirectory)
         let store = try CaseStore(path: configuration.databasePath, mode: .createAndMigrate)
-        let intakeBeat = Heartbeat(name: "intake"), deliveryBeat = Heartbeat(name: "delivery"), clocksBeat = Heartbeat(name: "clocks")
-        let purgeBeat = Heartbeat(name: "purge")
+        let intakeBeat = Heartbeat(name: "intake"), deliveryBeat = Heartbeat(name: "delivery"), clocksBeat = Heartbeat(name: "clocks"),
+            purgeBeat = Heartbeat(name: "purge")
         // Each intake lane beats its own, so a lane wedged in a copy withholds the watchdog like a wedged loop.
         let laneBeats = IntakeQueue.Lane.allCases.map { Heartbeat(name: IntakeLoop.heartbeatName($0)) }
         let maxIdle = Supervisor.maxIdle(for: notifier)
@@ -106,8 +106,7 @@ public enum Daemon {
             })
         let hangup = reloader.install()
         defer { hangup.cancel() }
-        let group = serviceGroup(
-            supervisor: supervisor, worker: worker, clocks: clocks, purger: purger, loop: loop, notifier: notifier, logger: logger)
+        let group = serviceGroup(supervisor: supervisor, worker: worker, clocks: clocks, purger: purger, loop: loop, notifier: notifier, logger: logger)
         try await group.run()
         // Fold the write-ahead log back into the database, so a backup of the file alone is whole.
         _ = try? await store.pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }

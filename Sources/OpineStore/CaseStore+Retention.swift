@@ -21,9 +21,9 @@ public struct RetentionCandidates: Sendable {
 }
 
 extension CaseStore {
-    /// Events that move a case's conversation on, and so restart its retention clock. Reads (`access`), the daemon's
-    /// notices, holds and tombstones do not.
-    static let activityTypes: [EventType] = [.respond, .withdraw, .update, .followUpQuestion, .filesAdded, .amend, .note]
+    /// Events that move a case's conversation on, and so restart its retention clock (`follow_up`: a re-send became a
+    /// new case that follows this one). Reads (`access`), the daemon's notices, holds and tombstones do not.
+    static let activityTypes: [EventType] = [.respond, .withdraw, .update, .followUp, .followUpQuestion, .filesAdded, .amend, .note]
 
     /// The candidates `policy` may remove at `now`, read in one snapshot.
     public func retentionCandidates(_ policy: RetentionPolicy, now: Date) throws -> RetentionCandidates {

@@ -42,7 +42,11 @@ struct Show: ParsableCommand {
             }
             printText(record, due: due, now: now, folder: folder)
             Output.line()
-            Output.line("Files: \(files.count) in \(folder); copy them out for a DICOM viewer with `opine export \(record.id) --to DIR`".escapedForDisplay)
+            if let purged = record.purgedAt {
+                Output.line("Files: \(files.count), removed by the purge at \(Output.minute(purged)) (their tombstones are in `opine history \(record.id)`)")
+            } else {
+                Output.line("Files: \(files.count) in \(folder); copy them out for a DICOM viewer with `opine export \(record.id) --to DIR`".escapedForDisplay)
+            }
             // FROM names the upload a file came with: the first submission, or a supplement by its number in the
             // updates listed below (its `id` in --json).
             Output.table(["  PATH", "KIND", "TYPE", "BYTES", "FROM"], files.map {
