@@ -52,6 +52,8 @@ struct LifecycleTests {
         #expect(Self.targets(done, "case_file") == [ids[0]])
         #expect(!FileManager.default.fileExists(atPath: folder))
         #expect(CrashLoopTests.entries(sandbox.rejected).isEmpty)
+        let rejected = try sandbox.opine("rejected", "--json").json()["rejections"] as? [[String: Any]] ?? []
+        #expect(!rejected.isEmpty && rejected.allSatisfy { $0["purged_at"] is String }, "\(rejected)")
         #expect((done["attempts"] as? Int ?? 0) > 0)
         #expect(Self.targets(try Self.purge(sandbox), "case_file").isEmpty, "a second purge finds nothing more")
 
@@ -73,6 +75,10 @@ struct LifecycleTests {
         let patient = shown["patient"] as? [String: Any] ?? [:]
         #expect(patient["name"] as? String == "" && patient["email"] is NSNull && patient["phone"] is NSNull, "\(patient)")
         #expect(shown["question"] as? String == "" && shown["withdrawn_reason"] is NSNull)
+        let keptStudy = try sandbox.opine("show", kept, "--json").json()["study"] as? [String: Any]
+        #expect((keptStudy?["patients"] as? [Any])?.isEmpty == false, "the images name their patient")
+        #expect(((shown["study"] as? [String: Any])?["patients"] as? [Any])?.isEmpty ?? true, "the images' patient names are gone")
+        #expect((shown["files"] as? [Any])?.count == 2, "the file list (paths, sizes, SHA-256) stays")
         let text = try sandbox.opine("show", purged).stdout
         for secret in BundleBuilder.patientData { #expect(!text.contains(secret), "\(secret) still shown") }
         for query in ["jane doe", "jane.doe@example.org", "+1 405 555 0100"] {

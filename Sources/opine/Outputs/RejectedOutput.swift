@@ -34,10 +34,13 @@ struct RejectedOutput: Encodable {
         @OrNull var duplicateOf: String?
         /// The folder holding the quarantined upload and its reason.json; null for duplicates (removed).
         @OrNull var quarantine: String?
+        /// When the purge removed the quarantine folder (`retention.rejected_uploads`); null while it is kept.
+        @OrNull var purgedAt: String?
 
         /// JSON keys.
         enum CodingKeys: String, CodingKey {
             case id, at, upload, code, message, quarantine
+            case purgedAt = "purged_at"
             case submissionID = "submission_id", duplicateOf = "duplicate_of", uploadDigest = "upload_digest"
         }
 
@@ -52,6 +55,7 @@ struct RejectedOutput: Encodable {
             submissionID = row.submissionID
             duplicateOf = row.duplicateOf
             quarantine = row.quarantine.map { rejectedDirectory + "/" + $0 }
+            purgedAt = row.purgedAt
         }
     }
 }
