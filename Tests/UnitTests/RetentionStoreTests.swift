@@ -1,0 +1,86 @@
+import Foundation
+import GRDB
+@testable import OpineCore
+@testable import OpineStore
+import Testing
+
+/// The store's side of the purge on a real database, with the clock given: which closed cases it reads, what restarts
+/// their clocks, what a tombstone transaction writes and scrubs, and that a hold taken meanwhile wins.
+@Suite("The store's purge: candidates, activity, holds, tombstones and the scrub")
+struct RetentionStoreTests {
+    static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+    static let day = 86400.0
+
+    static func at(days: Double) -> Date { t0.addingTimeInterval(days * day) }
+
+    /// One responded case closed at `t0`, with one file row.
+    static func respondedCase(_ spool: Spool) throws -> String {
+        let id = try #require(try ClockSweepStoreTests.insert(spool, 1, priority: .routine, at: t0, state: .responded).first)
+        try spool.store.pool.write { db in
+            try db.execute(sql: "UPDATE cases SET closed_at = ?, patient_email = 'jane@example.org', findings = 'L4-5' WHERE id = ?",
+                           arguments: [Timestamps.format(t0), id])
+            try CaseFileRecord(caseID: id, path: "report.pdf", kind: "radiology_report", mediaType: "application/pdf", size: 3,
+                               sha256: "abc", storedSHA256: nil).insert(db)
+        }
+        return id
+    }
+
+    static var policy: RetentionPolicy {
+        var policy = RetentionPolicy()
+        policy.respondedCases = .after(30 * day)
+        return policy
+    }
+
+    @Test("A note after the response restarts the clock; a read (access) does not")
+    func activityRestartsClock() throws {
+        let spool = try Spool()
+        let id = try Self.respondedCase(spool)
+        try spool.store.recordAccess(.letter, caseID: id, by: DeskActor(name: "coord"), now: Self.at(days: 25))
+        #expect(try spool.store.retentionCandidates(Self.policy, now: Self.at(days: 31)).cases.first?.lastActivity == nil)
+        try spool.store.addNote("Patient called back", to: id, by: DeskActor(name: "coord"), now: Self.at(days: 20))
+        let facts = try #require(try spool.store.retentionCandidates(Self.policy, now: Self.at(days: 40)).cases.first)
+        #expect(facts.lastActivity == Self.at(days: 20) && facts.clockStart == Self.at(days: 20))
+        #expect(try !spool.store.tombstoneCase(id, policy: Self.policy, now: Self.at(days: 49), actor: "test"))
+        #expect(try spool.store.tombstoneCase(id, policy: Self.policy, now: Self.at(days: 50), actor: "test"))
+        #expect(try !spool.store.tombstoneCase(id, policy: Self.policy, now: Self.at(days: 51), actor: "test"), "once")
+    }
+
+    @Test("A hold taken after the candidates were read still wins: the transaction asks the policy again")
+    func holdWins() throws {
+        let spool = try Spool()
+        let id = try Self.respondedCase(spool)
+        #expect(try spool.store.retentionCandidates(Self.policy, now: Self.at(days: 31)).cases.map(\.id) == [id])
+        try spool.store.hold(id, reason: "counsel", by: DeskActor(name: "coord"), now: Self.at(days: 31))
+        #expect(try !spool.store.tombstoneCase(id, policy: Self.policy, now: Self.at(days: 31), actor: "test"))
+        try spool.store.release(id, by: DeskActor(name: "coord"), now: Self.at(days: 32))
+        #expect(try spool.store.tombstoneCase(id, policy: Self.policy, now: Self.at(days: 32), actor: "test"))
+        #expect(try spool.store.history(of: id).map(\.type) == [.hold, .release, .purge, .purge])
+    }
+
+    @Test("The tombstone transaction writes one event per file and scrubs the patient fields, the name index included")
+    func scrub() throws {
+        let spool = try Spool()
+        let id = try Self.respondedCase(spool)
+        #expect(try spool.count("SELECT COUNT(*) FROM cases_search WHERE cases_search MATCH 'jane'") == 1)
+        #expect(try spool.store.tombstoneCase(id, policy: Self.policy, now: Self.at(days: 30), actor: "test"))
+        let record = try spool.store.caseRecord(id)
+        #expect(record.patientName == "" && record.patientDateOfBirth == "" && record.patientEmail == nil && record.question == "")
+        #expect(record.findings == nil && record.purgedAt == Timestamps.format(Self.at(days: 30)) && record.filesRemovedAt == nil)
+        #expect(record.state == .responded && record.receivedAt == Timestamps.format(Self.t0), "the non-patient facts stay")
+        #expect(try spool.count("SELECT COUNT(*) FROM cases_search WHERE cases_search MATCH 'jane'") == 0)
+        let tombstone = try #require(try spool.store.history(of: id).first)
+        #expect(JSONText.decode(tombstone.detail) == ["what": "case_file", "rule": "responded_case", "path": "report.pdf", "sha256": "abc", "size": "3"])
+        #expect(try spool.store.casesAwaitingRemoval() == [id])
+        let report = try spool.store.verify(casesDirectory: spool.configuration.casesDirectory)
+        #expect(report.isClean, "a tombstoned file is purged, not missing: \(report.problems)")
+    }
+
+    @Test("A file marked purged without a tombstone is reported by verify")
+    func purgedWithoutTombstone() throws {
+        let spool = try Spool()
+        let id = try Self.respondedCase(spool)
+        try spool.store.pool.write { db in try db.execute(sql: "UPDATE case_files SET purged_at = 'x' WHERE case_id = ?", arguments: [id]) }
+        let report = try spool.store.verify(casesDirectory: spool.configuration.casesDirectory)
+        #expect(report.problems == ["files: \(id)/report.pdf is marked purged but no tombstone in the audit chain records its removal"])
+    }
+}
