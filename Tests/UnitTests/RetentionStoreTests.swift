@@ -2,6 +2,8 @@ import Foundation
 import GRDB
 @testable import OpineCore
 @testable import OpineStore
+import OpineDaemon
+import Logging
 import Testing
 
 /// The store's side of the purge on a real database, with the clock given: which closed cases it reads, what restarts
@@ -82,5 +84,36 @@ struct RetentionStoreTests {
         try spool.store.pool.write { db in try db.execute(sql: "UPDATE case_files SET purged_at = 'x' WHERE case_id = ?", arguments: [id]) }
         let report = try spool.store.verify(casesDirectory: spool.configuration.casesDirectory)
         #expect(report.problems == ["files: \(id)/report.pdf is marked purged but no tombstone in the audit chain records its removal"])
+    }
+}
+
+/// opined's purge loop on a real store: it purges without waiting a day, and beats while it does.
+@Suite("PurgeScheduler: opined's daily purge")
+struct PurgeSchedulerTests {
+    @Test("The first purge runs after the start delay and removes a due withdrawn case's folder; stop() ends the loop")
+    func purgesAndStops() throws {
+        let spool = try Spool()
+        // The loop purges at the real time, so the case closed a day before it.
+        let closed = Date().addingTimeInterval(-86400)
+        let id = try #require(try ClockSweepStoreTests.insert(spool, 1, priority: .routine, at: closed, state: .withdrawn).first)
+        try spool.store.pool.write { db in
+            try db.execute(sql: "UPDATE cases SET closed_at = ? WHERE id = ?", arguments: [Timestamps.format(closed), id])
+        }
+        let folder = spool.configuration.casesDirectory + "/" + id
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var configuration = spool.configuration
+        configuration.retention.withdrawnCases = .after(0)
+        let scheduler = PurgeScheduler(
+            configuration: configuration, store: spool.store, logger: Logger(label: "test"), heartbeat: Heartbeat(name: "purge"), firstDelay: 0)
+        let thread = Thread { try? scheduler.run() }
+        thread.start()
+        let deadline = Date().addingTimeInterval(20)
+        while FileManager.default.fileExists(atPath: folder), Date() < deadline { usleep(20_000) }
+        #expect(!FileManager.default.fileExists(atPath: folder))
+        scheduler.stop()
+        let stopDeadline = Date().addingTimeInterval(20)
+        while !thread.isFinished, Date() < stopDeadline { usleep(20_000) }
+        #expect(thread.isFinished)
+        #expect(try spool.store.caseRecord(id).filesRemovedAt != nil)
     }
 }
