@@ -111,6 +111,12 @@ struct LifecycleTests {
         #expect(types.contains("hold") && types.contains("release") && types.last == "purge")
         #expect(try sandbox.opine("hold", id, "--reason", "too late").status == 3, "nothing left to hold")
         #expect(try sandbox.opine("verify").status == 0)
+        // A backup after a purge leaves the purged files out, and its restore verifies (tombstones included).
+        let archive = sandbox.root.appendingPathComponent("after-purge.tar").path
+        let backup = try sandbox.opine("backup", "--to", archive)
+        #expect(backup.status == 0, "\(backup.stdout)\(backup.stderr)")
+        let restored = try sandbox.opine("restore", "--from", archive, "--to", sandbox.root.appendingPathComponent("restored").path, "--json")
+        #expect(restored.status == 0 && (try? restored.json()["intact"] as? Bool) == true, "\(restored.stdout)\(restored.stderr)")
     }
 
     @Test("Responded cases are kept by default; open cases are never purged")

@@ -23,7 +23,8 @@ final class BackupRun {
         let (head, schema, caseIDs, folders) = try snapshot.read { db in
             (try AuditChain.head(db), try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0,
              try String.fetchAll(db, sql: "SELECT id FROM cases ORDER BY id"),
-             try String.fetchAll(db, sql: "SELECT quarantine FROM rejections WHERE quarantine IS NOT NULL ORDER BY id"))
+             // A quarantine the purge removed (or is removing) has nothing left to keep.
+             try String.fetchAll(db, sql: "SELECT quarantine FROM rejections WHERE quarantine IS NOT NULL AND purged_at IS NULL ORDER BY id"))
         }
         let createdAt = Timestamps.format(Date())
         if let configuration = sources.configuration { try writer.addBytes(configuration, as: BackupLayout.configuration) }
@@ -52,7 +53,11 @@ final class BackupRun {
         if let info = ArchiveIO.lstatInfo(folder + "/" + Manifest.fileName), info.st_mode & S_IFMT == S_IFREG {
             _ = try writer.addFile(at: folder + "/" + Manifest.fileName, as: member + Manifest.fileName)
         }
-        let files = try snapshot.read { try CaseFileRecord.filter(CaseFileRecord.Columns.caseID == id).order(CaseFileRecord.Columns.path).fetchAll($0) }
+        // A purged file is gone on purpose (its tombstone is in the chain), so it is not looked for.
+        let files = try snapshot.read {
+            try CaseFileRecord.filter(CaseFileRecord.Columns.caseID == id && CaseFileRecord.Columns.purgedAt == nil)
+                .order(CaseFileRecord.Columns.path).fetchAll($0)
+        }
         for file in files where file.path != Manifest.fileName {
             let shown = "\(id)/\(file.path.escapedForDisplay)"
             guard case .success = BackupLayout.check(TarHeader(path: member + file.path, size: 0, kind: .file)) else {
