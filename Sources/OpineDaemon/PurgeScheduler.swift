@@ -53,7 +53,9 @@ public final class PurgeScheduler: BlockingLoop {
     /// One purge; a failure is logged and retried at the next, since everything not removed is still due.
     func purge() {
         let heartbeat = self.heartbeat
-        let purger = Purger(configuration: configuration.withLock { $0 }, store: store, actor: "opined", progress: { heartbeat?.beat() })
+        let purger = Purger(
+            configuration: configuration.withLock { $0 }, store: store, actor: "opined", progress: { heartbeat?.beat() },
+            shouldStop: { [self] in stopping.load(ordering: .relaxed) })
         do {
             let report = try purger.run()
             if !report.items.isEmpty || report.attempts > 0 || !report.finished.isEmpty {

@@ -50,14 +50,20 @@ public struct Purger: Sendable {
     let store: CaseStore
     let actor: String
     let progress: @Sendable () -> Void
+    let shouldStop: @Sendable () -> Bool
 
     /// Purges under `configuration.retention`, writing tombstones as `actor`; `progress` is called after each step
-    /// (opined beats its heartbeat there, so a long purge keeps the watchdog fed).
-    public init(configuration: Configuration, store: CaseStore, actor: String, progress: @escaping @Sendable () -> Void = {}) {
+    /// (opined beats its heartbeat there, so a long purge keeps the watchdog fed), and the purge ends early, between
+    /// two removals, once `shouldStop` says so (opined stopping): what is left is still due at the next.
+    public init(
+        configuration: Configuration, store: CaseStore, actor: String, progress: @escaping @Sendable () -> Void = {},
+        shouldStop: @escaping @Sendable () -> Bool = { false }
+    ) {
         self.configuration = configuration
         self.store = store
         self.actor = actor
         self.progress = progress
+        self.shouldStop = shouldStop
     }
 
     /// The delivery attempts removed per transaction.
@@ -75,6 +81,7 @@ public struct Purger: Sendable {
             cases: candidates.cases, rejections: candidates.rejections.map { ($0.id, $0.at) },
             orphaned: orphaned.map { ($0.name, $0.writtenAt) }, now: now)
         for removal in removals {
+            if shouldStop() { return report }
             do {
                 if let item = try apply(removal, rejections: rejections, now: now, dryRun: dryRun) { report.items.append(item) }
             } catch {
@@ -83,6 +90,7 @@ public struct Purger: Sendable {
             progress()
         }
         report.attemptsBefore = policy.attemptCutoff(now: now)
+        if shouldStop() { return report }
         if let cutoff = report.attemptsBefore { report.attempts = try removeAttempts(before: cutoff, now: now, dryRun: dryRun) }
         return report
     }
@@ -151,7 +159,7 @@ public struct Purger: Sendable {
             let removed = try store.removeAttempts(before: cutoff, batch: Self.attemptBatch, now: now, actor: actor)
             total += removed
             progress()
-            if removed < Self.attemptBatch { return total }
+            if removed < Self.attemptBatch || shouldStop() { return total }
         }
     }
 }
