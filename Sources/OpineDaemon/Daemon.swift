@@ -68,10 +68,8 @@ public enum Daemon {
         let notifier = SystemdNotifier(environment: environment)
         // Secrets are read before anything starts, so a missing one stops the daemon with a configuration error.
         let signers = try configuration.webhooks.loadSigners(environment: environment)
-        try FileOperations.makeDirectories(configuration.stateDirectory)
-        let store = try CaseStore(path: configuration.databasePath, mode: .createAndMigrate)
-        let intakeBeat = Heartbeat(name: "intake"), deliveryBeat = Heartbeat(name: "delivery"), clocksBeat = Heartbeat(name: "clocks"),
-            purgeBeat = Heartbeat(name: "purge")
+        let store = try openStore(configuration)
+        let intakeBeat = Heartbeat(name: "intake"), deliveryBeat = Heartbeat(name: "delivery"), clocksBeat = Heartbeat(name: "clocks")
         // Each intake lane beats its own, so a lane wedged in a copy withholds the watchdog like a wedged loop.
         let laneBeats = IntakeQueue.Lane.allCases.map { Heartbeat(name: IntakeLoop.heartbeatName($0)) }
         let maxIdle = Supervisor.maxIdle(for: notifier)
@@ -81,10 +79,10 @@ public enum Daemon {
         let intake = Intake(configuration: configuration, store: store, logger: logger, announce: { worker.wake() })
         let clocks = ClockSweeper(
             store: store, policy: configuration.turnaround, logger: logger, heartbeat: clocksBeat, announce: { worker.wake() })
-        let purger = PurgeScheduler(configuration: configuration, store: store, logger: logger, heartbeat: purgeBeat)
+        let purger = PurgeScheduler(configuration: configuration, store: store, logger: logger)
         try intake.prepare()
         let supervisor = Supervisor(
-            configuration: configuration, notifier: notifier, heartbeats: [intakeBeat, deliveryBeat, clocksBeat, purgeBeat] + laneBeats,
+            configuration: configuration, notifier: notifier, heartbeats: [intakeBeat, deliveryBeat, clocksBeat, purger.heartbeat] + laneBeats,
             store: store, logger: logger, intakeProblem: { intake.problem })
         let loop = try IntakeLoop(
             intake: intake, logger: logger, maxIdle: maxIdle, laneHeartbeats: laneBeats, onPass: { intakeBeat.beat() },
@@ -112,6 +110,11 @@ public enum Daemon {
         _ = try? await store.pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
         AuditHeadLog.write(store, logger, .stop)
         logger.info("opined stopped")
+    }
+
+    private static func openStore(_ configuration: Configuration) throws -> CaseStore {
+        try FileOperations.makeDirectories(configuration.stateDirectory)
+        return try CaseStore(path: configuration.databasePath, mode: .createAndMigrate)
     }
 
     private static func logStart(_ configuration: Configuration, _ logger: Logger) {

@@ -17,13 +17,17 @@ public final class PurgeScheduler: BlockingLoop {
 
     let store: CaseStore
     let logger: Logger
-    let heartbeat: Heartbeat?
+    /// The loop's heartbeat (`purge`), beaten between removals; the supervisor watches it.
+    public let heartbeat: Heartbeat
     private let configuration: Mutex<Configuration>
     private let stopping = Atomic<Bool>(false)
     private let firstDelay: Double
 
     /// Purges `store` under `configuration.retention`; `firstDelay` (default `startDelay`) is when the first runs.
-    public init(configuration: Configuration, store: CaseStore, logger: Logger, heartbeat: Heartbeat? = nil, firstDelay: Double = startDelay) {
+    public init(
+        configuration: Configuration, store: CaseStore, logger: Logger, heartbeat: Heartbeat = Heartbeat(name: "purge"),
+        firstDelay: Double = startDelay
+    ) {
         self.configuration = Mutex(configuration)
         self.store = store
         self.logger = logger
@@ -45,7 +49,7 @@ public final class PurgeScheduler: BlockingLoop {
                 purge()
                 next = Date().timeIntervalSince1970 + Self.interval
             }
-            heartbeat?.beat()
+            heartbeat.beat()
             usleep(200_000)
         }
     }
@@ -54,7 +58,7 @@ public final class PurgeScheduler: BlockingLoop {
     func purge() {
         let heartbeat = self.heartbeat
         let purger = Purger(
-            configuration: configuration.withLock { $0 }, store: store, actor: "opined", progress: { heartbeat?.beat() },
+            configuration: configuration.withLock { $0 }, store: store, actor: "opined", progress: { heartbeat.beat() },
             shouldStop: { [self] in stopping.load(ordering: .relaxed) })
         do {
             let report = try purger.run()
