@@ -9,6 +9,8 @@ import PackageDescription
 //       │             └──────► OpineLifecycle ─┴──► opine
 //       └──► OpineConfiguration ──────────────────► opine (with OpineStore and OpineLifecycle)
 //
+// OpineLifecycle (the purge's edge) is used by both OpineDaemon and opine.
+//
 // Each stage depends only on the stages before it. OpineCore decides (bundle format, DICOM headers and the study
 // checks, workflow, notifications, delivery policy) and does no I/O beyond reading a secret file; OpineStore persists what Core decided; OpineIntake
 // moves bytes from the drop directory into the store; OpineDelivery sends the outbox through libcurl; OpineDaemon runs
