@@ -8,8 +8,9 @@ set -euo pipefail
 # python3-pydicom, python3-numpy, python3-reportlab: scripts/make-samples.py writes the sample DICOM studies and
 # report PDFs (`make samples`, `make demo`, ImageChecksTests); dcmtk: dcmdump reads every generated DICOM file as an
 # independent check, and DicomOracleTests holds the header reader to dcmtk's dcm2json on files pydicom writes.
+# mandoc: scripts/check-docs.sh lints the generated manual pages with `mandoc -T lint`.
 packages=(libsqlite3-dev libcurl4-openssl-dev zlib1g-dev python3 python3-jsonschema python3-pydicom python3-numpy
-  python3-reportlab dcmtk ca-certificates openssl)
+  python3-reportlab dcmtk ca-certificates openssl mandoc)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

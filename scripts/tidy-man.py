@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Helps scripts/install-docs.sh turn swift-argument-parser's generate-manual output into clean pages.
+
+  tidy-man.py dump-help < DUMP.json > DUMP.json   the tool's --experimental-dump-help for generate-manual, which
+                                                  drops every character past ASCII: each is written <U+2192>, for
+                                                  `pages` to name; and without the `help` subcommand ArgumentParser
+                                                  adds to a command that has no other (opined), which would give
+                                                  opined(8) a "subcommand" synopsis it does not have
+  tidy-man.py pages FILE...                       rewrites each mdoc page in place so mandoc and groff read it without
+                                                  a warning: <U+2192> named as \\[u2192] (groff then needs no
+                                                  preconv); `code` quoted as code; a new line for each sentence;
+                                                  blank lines made paragraph breaks, and none left before a list item
+
+Only the presentation changes: every word comes from the command's own help."""
+import json, re, sys
+
+SENTENCE_END = re.compile(r"(?<![A-Z][a-z]\.)(?<=[a-z0-9)\]][.?!]) +(?=[A-Z])")
+LIST_STARTS = (".It", ".El", ".Sh", ".Ss", ".Bl", ".Pp")
+
+
+def ascii_tokens(value):
+    """Every string in the dump with its characters past ASCII written as <U+XXXX>."""
+    if isinstance(value, str):
+        return "".join(c if ord(c) < 128 else f"<U+{ord(c):04X}>" for c in value)
+    if isinstance(value, list):
+        return [ascii_tokens(item) for item in value]
+    if isinstance(value, dict):
+        return {key: ascii_tokens(item) for key, item in value.items()}
+    return value
+
+
+def dump_help():
+    tool = json.load(sys.stdin)
+    command = tool["command"]
+    subcommands = command.get("subcommands") or []
+    if all(sub.get("commandName") == "help" for sub in subcommands):
+        command.pop("subcommands", None)
+    json.dump(ascii_tokens(tool), sys.stdout)
+
+
+def named(line):
+    """<U+2192> (and any character past ASCII) as a roff special character."""
+    line = "".join(c if ord(c) < 128 else f"<U+{ord(c):04X}>" for c in line)
+    return re.sub(r"<U\+([0-9A-F]{4,6})>", r"\\[u\1]", line)
+
+
+def text(line):
+    line = named(line)
+    line = re.sub(r"`([^`]+)`", r"\\(oq\1\\(cq", line)
+    return SENTENCE_END.sub("\n", line).split("\n")
+
+
+def tidy(lines):
+    out = []
+    for index, line in enumerate(lines):
+        following = next((later for later in lines[index + 1:] if later.strip()), "")
+        if not line.strip() or line == ".Pp":
+            # A paragraph break only between paragraphs: not first in a block, not before a list item or a heading.
+            if out and not out[-1].startswith(LIST_STARTS) and not following.startswith(LIST_STARTS):
+                out.append(".Pp")
+        elif line.startswith((".", "'")):
+            out.append(named(line))
+        else:
+            out.extend(text(line))
+    return out
+
+
+def pages(paths):
+    for path in paths:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().split("\n")
+        trailing = lines and lines[-1] == ""
+        tidied = tidy(lines[:-1] if trailing else lines)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(tidied) + ("\n" if trailing else ""))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["dump-help"]:
+        dump_help()
+    elif sys.argv[1:2] == ["pages"]:
+        pages(sys.argv[2:])
+    else:
+        sys.exit(__doc__)
