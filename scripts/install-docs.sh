@@ -52,7 +52,10 @@ done
 "$generator" "$work/tools/opine" --multi-page --section 1 --date "$date" --output-directory "$work/pages"
 mv "$work"/pages/opine.*.1 "$work/man1/"
 "$generator" "$work/tools/opined" --section 8 --date "$date" --output-directory "$work/man8"
-scripts/tidy-man.py pages "$work"/man1/*.1 "$work/man8/opined.8"
+subpages=$(cd "$work/man1" && ls opine.*.1 | sed 's/\.1$/ 1/' | paste -sd,)
+scripts/tidy-man.py pages --see-also "$subpages,opined 8,opine.toml 5" "$work/man1/opine.1"
+scripts/tidy-man.py pages --see-also "opine 1,opined 8" "$work"/man1/opine.*.1
+scripts/tidy-man.py pages --see-also "opine 1,opine.toml 5" "$work/man8/opined.8"
 scripts/opine-toml-man.py --date "$date" Config/opine.toml >"$work/man5/opine.toml.5"
 
 root="$destroot$prefix"

@@ -6,10 +6,12 @@
                                                   `pages` to name; and without the `help` subcommand ArgumentParser
                                                   adds to a command that has no other (opined), which would give
                                                   opined(8) a "subcommand" synopsis it does not have
-  tidy-man.py pages FILE...                       rewrites each mdoc page in place so mandoc and groff read it without
+  tidy-man.py pages [--see-also 'opined 8,...'] FILE...
+                                                  rewrites each mdoc page in place so mandoc and groff read it without
                                                   a warning: <U+2192> named as \\[u2192] (groff then needs no
                                                   preconv); `code` quoted as code; a new line for each sentence;
-                                                  blank lines made paragraph breaks, and none left before a list item
+                                                  blank lines made paragraph breaks, and none left before a list item;
+                                                  with --see-also, a SEE ALSO section naming those pages
 
 Only the presentation changes: every word comes from the command's own help."""
 import json, re, sys
@@ -65,14 +67,31 @@ def tidy(lines):
     return out
 
 
-def pages(paths):
-    for path in paths:
+def with_see_also(lines, references):
+    """The page with a SEE ALSO section naming its own references and these, in the order mandoc expects (by
+    section, then name); generate-manual gives a page with subcommands one already, always last."""
+    names = {tuple(reference.split()) for reference in references.split(",") if reference.strip()}
+    if ".Sh SEE ALSO" in lines or '.Sh "SEE ALSO"' in lines:
+        start = max(lines.index(title) for title in (".Sh SEE ALSO", '.Sh "SEE ALSO"') if title in lines)
+        names |= {tuple(line.split()[1:3]) for line in lines[start:] if line.startswith(".Xr ")}
+        lines = lines[:start]
+    ordered = sorted(names, key=lambda name: (int(name[1]), name[0]))
+    return lines + [".Sh SEE ALSO"] + [f".Xr {name} {section}" + (" ," if index < len(ordered) - 1 else "")
+                                       for index, (name, section) in enumerate(ordered)]
+
+
+def pages(arguments):
+    references = ""
+    if arguments[:1] == ["--see-also"]:
+        references, arguments = arguments[1], arguments[2:]
+    for path in arguments:
         with open(path, encoding="utf-8") as handle:
-            lines = handle.read().split("\n")
-        trailing = lines and lines[-1] == ""
-        tidied = tidy(lines[:-1] if trailing else lines)
+            lines = handle.read().rstrip("\n").split("\n")
+        tidied = tidy(lines)
+        if references:
+            tidied = with_see_also(tidied, references)
         with open(path, "w", encoding="utf-8") as handle:
-            handle.write("\n".join(tidied) + ("\n" if trailing else ""))
+            handle.write("\n".join(tidied) + "\n")
 
 
 if __name__ == "__main__":
