@@ -33,12 +33,24 @@ for study in "${studies[@]}"; do
   [ -f "$generated/$study/manifest.json" ] || { scripts/make-samples.py "$generated" --only "${studies[@]}"; break; }
 done
 
+if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+  echo "demo: port $port is taken; choose another with OPINE_DEMO_PORT=PORT" >&2
+  exit 1
+fi
 python3 scripts/webhook-receiver.py "$port" &
 receiver=$!
+trap 'kill -TERM $receiver 2>/dev/null || true; wait $receiver 2>/dev/null || true; rm -f "$root/demo.pid"' EXIT
+trap 'exit 0' INT TERM
+# opined's first webhooks go out at once: the receiver must be listening, or they wait for their first retry.
+deadline=$((SECONDS + 10))
+until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+  kill -0 $receiver 2>/dev/null || { echo "demo: the webhook receiver did not start" >&2; exit 1; }
+  [ $SECONDS -lt $deadline ] || { echo "demo: the webhook receiver is not listening on port $port" >&2; exit 1; }
+  sleep 0.1
+done
 "$bin/opined" &
 daemon=$!
 trap 'kill -TERM $daemon $receiver 2>/dev/null || true; wait $daemon $receiver 2>/dev/null || true; rm -f "$root/demo.pid"' EXIT
-trap 'exit 0' INT TERM
 for sample in Config/samples/*/ "${studies[@]/#/$generated/}"; do
   name=$(basename "$sample")
   cp -r "$sample" "$root/spool/drop/.$name.part" && mv "$root/spool/drop/.$name.part" "$root/spool/drop/$name-$(date +%s)"
