@@ -23,8 +23,8 @@ generator=${GENERATE_MANUAL:-}
 if [ -z "$generator" ]; then
   checkout=.build/checkouts/swift-argument-parser
   [ -f "$checkout/Package.swift" ] || swift package resolve >/dev/null
-  swift build --package-path "$checkout" --scratch-path .build/generate-manual --product generate-manual -q >&2 ||
-    fail "could not build generate-manual from $checkout"
+  log=$(swift build --package-path "$checkout" --scratch-path .build/generate-manual --product generate-manual 2>&1) ||
+    fail "could not build generate-manual from $checkout:"$'\n'"$log"
   generator="$(swift build --package-path "$checkout" --scratch-path .build/generate-manual --show-bin-path)/generate-manual"
 fi
 
