@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the manual pages and shell completions that scripts/install-docs.sh generates, installed into a temporary
 # root from the debug build: every opine subcommand (nested ones included, listed by `opine --experimental-dump-help`)
-# has its page and appears in the bash, zsh and fish completions; `opine --help` shows each in a group; every setting
+# has its page and appears in the bash, zsh and fish completions; `opine --help` shows each in a group, and opine(1)
+# lists the groups; every setting
 # of Config/opine.toml has its entry in opine.toml(5); mandoc (else groff) reads every page without a warning; and
 # each completion script parses in its shell, where that shell is installed. Run by `make test`.
 set -euo pipefail
@@ -36,6 +37,9 @@ walk(json.load(sys.stdin)["command"], [])
 
 help=$("$bin/opine" --help)
 grep -q '^SUBCOMMANDS:' <<<"$help" && fail "opine --help lists subcommands outside a group (add them to a CommandGroup in Sources/opine/Opine.swift)"
+while read -r group; do
+  grep -qi "^$group commands:" "$man1/opine.1" || fail "opine.1 does not list the $group group of opine --help"
+done < <(sed -n 's/^\([A-Z][A-Z ]*\) SUBCOMMANDS:$/\1/p' <<<"$help")
 while read -r path; do
   page="$man1/opine.${path// /.}.1"
   [ -f "$page" ] || fail "no manual page for opine $path (expected ${page#"$work/root"})"

@@ -41,9 +41,10 @@ mkdir -p "$work/completions" "$work/tools" "$work/pages" "$work/man1" "$work/man
 "$bindir/opine" --generate-completion-script zsh >"$work/completions/_opine"
 "$bindir/opine" --generate-completion-script fish >"$work/completions/opine.fish"
 # generate-manual runs the tool it is given with --experimental-dump-help: give it a stand-in that prints the dump
-# as tidy-man.py prepares it (see there).
+# as tidy-man.py prepares it (see there; it also lists the groups `--help` shows).
 for tool in opine opined; do
-  "$bindir/$tool" --experimental-dump-help | scripts/tidy-man.py dump-help >"$work/$tool.json"
+  "$bindir/$tool" --help >"$work/$tool.help"
+  "$bindir/$tool" --experimental-dump-help | scripts/tidy-man.py dump-help "$work/$tool.help" >"$work/$tool.json"
   printf '#!/bin/sh\ncat %q\n' "$work/$tool.json" >"$work/tools/$tool"
   chmod +x "$work/tools/$tool"
 done

@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Helps scripts/install-docs.sh turn swift-argument-parser's generate-manual output into clean pages.
 
-  tidy-man.py dump-help < DUMP.json > DUMP.json   the tool's --experimental-dump-help for generate-manual, which
+  tidy-man.py dump-help [HELP] < DUMP.json > DUMP.json
+                                                  the tool's --experimental-dump-help for generate-manual, which
                                                   drops every character past ASCII: each is written <U+2192>, for
-                                                  `pages` to name; and without the `help` subcommand ArgumentParser
+                                                  `pages` to name; without the `help` subcommand ArgumentParser
                                                   adds to a command that has no other (opined), which would give
-                                                  opined(8) a "subcommand" synopsis it does not have
+                                                  opined(8) a "subcommand" synopsis it does not have; and, given the
+                                                  tool's --help text in the file HELP, a paragraph for each group
+                                                  of subcommands it shows (CommandGroup), which the dump leaves out
   tidy-man.py pages [--see-also 'opined 8,...'] FILE...
                                                   rewrites each mdoc page in place so mandoc and groff read it without
                                                   a warning: <U+2192> named as \\[u2192] (groff then needs no
@@ -31,12 +34,35 @@ def ascii_tokens(value):
     return value
 
 
-def dump_help():
+def groups(help_text):
+    """The subcommand groups of a --help text: ("Desk", ["list", ...]) for each "DESK SUBCOMMANDS:" section."""
+    found = []
+    for line in help_text.splitlines():
+        header = re.fullmatch(r"([A-Z][A-Z ]*) SUBCOMMANDS:", line)
+        if header:
+            found.append((header.group(1).capitalize(), []))
+        elif not line.strip() or not line.startswith(" "):
+            if found and found[-1][1]:
+                found.append(None)
+        elif found and found[-1] is not None:
+            entry = re.match(r"  ([a-z][a-z0-9-]*)(  |$)", line)
+            if entry:
+                found[-1][1].append(entry.group(1))
+    return [group for group in found if group]
+
+
+def dump_help(help_path=None):
     tool = json.load(sys.stdin)
     command = tool["command"]
     subcommands = command.get("subcommands") or []
     if all(sub.get("commandName") == "help" for sub in subcommands):
         command.pop("subcommands", None)
+    if help_path:
+        with open(help_path, encoding="utf-8") as handle:
+            grouped = groups(handle.read())
+        if grouped:
+            listing = "\n\n".join(f"{name} commands: {', '.join(names)}." for name, names in grouped)
+            command["discussion"] = (command.get("discussion") or "") + "\n\n" + listing
     json.dump(ascii_tokens(tool), sys.stdout)
 
 
@@ -96,7 +122,7 @@ def pages(arguments):
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["dump-help"]:
-        dump_help()
+        dump_help(*sys.argv[2:3])
     elif sys.argv[1:2] == ["pages"]:
         pages(sys.argv[2:])
     else:
