@@ -2,9 +2,9 @@
 # Checks the manual pages and shell completions that scripts/install-docs.sh generates, installed into a temporary
 # root from the debug build: every opine subcommand (nested ones included, listed by `opine --experimental-dump-help`)
 # has its page and appears in the bash, zsh and fish completions; `opine --help` shows each in a group, and opine(1)
-# lists the groups; every setting
-# of Config/opine.toml has its entry in opine.toml(5); mandoc (else groff) reads every page without a warning; and
-# each completion script parses in its shell, where that shell is installed. Run by `make test`.
+# lists the groups; every setting of Config/opine.toml has its entry in opine.toml(5); mandoc (else groff) reads every
+# page without a warning; and each completion script parses in its shell, where that shell is installed. Run by
+# `make test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fail() { echo "check-docs: $*" >&2; exit 1; }
