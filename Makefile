@@ -9,9 +9,14 @@ BINDIR = $(PREFIX)/bin
 LIBDIR = $(PREFIX)/lib
 DOCDIR = $(PREFIX)/share/doc/opine
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
+# What is shipped: the release binaries stripped, each with its debug information beside it as NAME.debug.
+DIST = .build/dist
+# Debug files go under $(DEBUGDIR) at the binaries' own path, where gdb looks once told the directory.
+DEBUGDIR = $(PREFIX)/lib/debug
 
-.PHONY: deps build test samples demo release install uninstall check-deploy clean crash-test fuzz flood tsan bench bench-smoke bench-profile
+.PHONY: deps build test samples demo release install uninstall check-deploy clean crash-test fuzz flood tsan bench bench-smoke bench-profile systemd-check
 
+# Installs the build and test packages (as root; otherwise prints the command). Nothing else installs them.
 deps:
 	@scripts/install-deps.sh
 
@@ -23,6 +28,7 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	scripts/check-deploy.sh
+	scripts/check-alerts.sh
 	scripts/check-docs.sh && scripts/check-demo.sh
 
 # The crash-consistency harness at full length (the normal test run does 20 kills). OPINE_CRASH_SEED replays a run.
@@ -90,44 +96,72 @@ samples: deps
 demo: build samples
 	scripts/demo.sh
 
-# The Swift runtime is linked in, so the server needs only libcurl, libsqlite3 and zlib.
-release: deps
+# The Swift runtime is linked in, so the server needs only libcurl, libsqlite3 and zlib. Checks that the build
+# packages are there without installing them (`make deps` does). The binaries in $(DIST) are stripped (about 70 MB
+# rather than 115, half of it the ICU data of the static Foundation); the debug information goes to
+# NAME.debug, named in the binary by a GNU debuglink.
+release:
+	@scripts/install-deps.sh --check
 	$(SWIFT) build -c release --static-swift-stdlib --product opined
 	$(SWIFT) build -c release --static-swift-stdlib --product opine
+	@mkdir -p $(DIST)
+	@for program in opined opine; do \
+		if [ -e $(DIST)/$$program ] && [ ! $(RELEASE_BIN)/$$program -nt $(DIST)/$$program ]; then continue; fi; \
+		objcopy --only-keep-debug --compress-debug-sections=zlib $(RELEASE_BIN)/$$program $(DIST)/$$program.debug && \
+		objcopy --strip-all --add-gnu-debuglink=$(DIST)/$$program.debug $(RELEASE_BIN)/$$program $(DIST)/$$program.tmp && \
+		mv $(DIST)/$$program.tmp $(DIST)/$$program && echo "Stripped $(DIST)/$$program (debug information in $$program.debug)" || exit 1; \
+	done
 
-# Never overwrites an edited configuration: the new default goes beside it as opine.toml.new.
+# Never overwrites an edited configuration: the new default goes beside it as opine.toml.new. Installs no package:
+# it only says which run-time packages the machine (or the DESTDIR tree, if it is a Debian root) still lacks. The
+# configuration goes to the opine group here when that group exists (in the DESTDIR tree's /etc/group with DESTDIR);
+# otherwise systemd-tmpfiles --create gives it to the group later, so the documented steps work in any order.
 install: release
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/systemd/system $(DESTDIR)$(LIBDIR)/sysusers.d \
-		$(DESTDIR)$(LIBDIR)/tmpfiles.d $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/opine
-	install -m 0755 $(RELEASE_BIN)/opined $(RELEASE_BIN)/opine $(DESTDIR)$(BINDIR)/
+		$(DESTDIR)$(LIBDIR)/tmpfiles.d $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/opine $(DESTDIR)$(DEBUGDIR)$(BINDIR)
+	install -m 0755 $(DIST)/opined $(DIST)/opine $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(DIST)/opined.debug $(DIST)/opine.debug $(DESTDIR)$(DEBUGDIR)$(BINDIR)/
 	sed 's#@BINDIR@#$(BINDIR)#g' deploy/opined.service > $(DESTDIR)$(LIBDIR)/systemd/system/opined.service
 	chmod 0644 $(DESTDIR)$(LIBDIR)/systemd/system/opined.service
 	install -m 0644 deploy/sysusers.d/opine.conf $(DESTDIR)$(LIBDIR)/sysusers.d/opine.conf
 	install -m 0644 deploy/tmpfiles.d/opine.conf $(DESTDIR)$(LIBDIR)/tmpfiles.d/opine.conf
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
-	scripts/install-docs.sh "$(DESTDIR)" "$(PREFIX)" "$(RELEASE_BIN)"
+	install -D -m 0644 deploy/prometheus/opine-alerts.yml $(DESTDIR)$(PREFIX)/share/opine/prometheus/opine-alerts.yml
+	scripts/install-docs.sh "$(DESTDIR)" "$(PREFIX)" "$(DIST)"
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/opine/opine.toml ]; then \
 		install -m 0640 Config/opine.toml $(DESTDIR)$(SYSCONFDIR)/opine/opine.toml.new; \
 		echo "Kept $(DESTDIR)$(SYSCONFDIR)/opine/opine.toml; the new default is beside it as opine.toml.new"; \
 	else \
 		install -m 0640 Config/opine.toml $(DESTDIR)$(SYSCONFDIR)/opine/opine.toml; \
 	fi
-	@if [ -z "$(DESTDIR)" ] && getent group opine >/dev/null; then chgrp opine $(SYSCONFDIR)/opine $(SYSCONFDIR)/opine/opine.toml*; fi
+	@if [ -z "$(DESTDIR)" ]; then gid=$$(getent group opine | cut -d: -f3); \
+	else gid=$$(awk -F: '$$1 == "opine" { print $$3 }' $(DESTDIR)/etc/group 2>/dev/null); fi; \
+	if [ -z "$$gid" ]; then echo "No opine group yet: systemd-tmpfiles --create gives it the configuration"; \
+	elif ! chgrp $$gid $(DESTDIR)$(SYSCONFDIR)/opine/opine.toml*; then \
+		echo "Could not give the configuration to the opine group; systemd-tmpfiles --create will"; fi
+	@if [ -z "$(DESTDIR)" ]; then scripts/install-deps.sh --runtime || true; \
+	elif [ -d $(DESTDIR)/var/lib/dpkg ]; then scripts/install-deps.sh --runtime --root $(DESTDIR) || true; fi
 	@echo "Installed. Next (as root): systemd-sysusers; systemd-tmpfiles --create; systemctl daemon-reload;"
 	@echo "then edit $(SYSCONFDIR)/opine/opine.toml and: systemctl enable --now opined (docs/operations.md)."
 
 # Leaves the configuration, the spool and the state (patient data) in place.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/opined $(DESTDIR)$(BINDIR)/opine $(DESTDIR)$(LIBDIR)/systemd/system/opined.service \
-		$(DESTDIR)$(LIBDIR)/sysusers.d/opine.conf $(DESTDIR)$(LIBDIR)/tmpfiles.d/opine.conf
+		$(DESTDIR)$(LIBDIR)/sysusers.d/opine.conf $(DESTDIR)$(LIBDIR)/tmpfiles.d/opine.conf \
+		$(DESTDIR)$(DEBUGDIR)$(BINDIR)/opined.debug $(DESTDIR)$(DEBUGDIR)$(BINDIR)/opine.debug
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/opine.1 $(DESTDIR)$(PREFIX)/share/man/man1/opine.*.1 \
 		$(DESTDIR)$(PREFIX)/share/man/man5/opine.toml.5 $(DESTDIR)$(PREFIX)/share/man/man8/opined.8 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/opine $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_opine \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/opine.fish
-	rm -rf $(DESTDIR)$(DOCDIR)
+	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PREFIX)/share/opine
 
 check-deploy:
 	scripts/check-deploy.sh
+
+# Boots a real systemd in a Debian 12 container (its tree cached in .build/systemd-root), installs Opine into it as
+# docs/operations.md says and checks the service end to end (docs/reliability.md). As root.
+systemd-check:
+	scripts/systemd-check.sh
 
 clean:
 	rm -rf .build .build-fuzz .build-tsan var

@@ -14,7 +14,8 @@
 # Usage: scripts/install-docs.sh DESTROOT PREFIX BINDIR   (DESTROOT may be ""; BINDIR holds the built opine, opined)
 set -euo pipefail
 [ $# -eq 3 ] || { echo "usage: scripts/install-docs.sh DESTROOT PREFIX BINDIR" >&2; exit 64; }
-destroot=$1 prefix=$2 bindir=$3
+destroot=$1 prefix=$2
+bindir=$(cd "$3" && pwd) || { echo "install-docs: no folder $3" >&2; exit 1; }
 cd "$(dirname "$0")/.."
 fail() { echo "install-docs: $*" >&2; exit 1; }
 for binary in opine opined; do [ -x "$bindir/$binary" ] || fail "$bindir/$binary is not built (run make release)"; done

@@ -19,7 +19,7 @@
 Only the presentation changes: every word comes from the command's own help."""
 import json, re, sys
 
-SENTENCE_END = re.compile(r"(?<![A-Z][a-z]\.)(?<=[a-z0-9)\]][.?!]) +(?=[A-Z])")
+SENTENCE_END = re.compile(r"(?<!\b[A-Z][a-z]\.)(?<=[A-Za-z0-9)\]'\x22][.?!]) +(?=[A-Z])")
 LIST_STARTS = (".It", ".El", ".Sh", ".Ss", ".Bl", ".Pp")
 
 

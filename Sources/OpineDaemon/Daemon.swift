@@ -91,6 +91,7 @@ public enum Daemon {
                 logger.info("opined ready", metadata: ["startup_code_released_kib": "\(released / 1024)"])
             })
         logStart(configuration, logger)
+        AuditHeadLog.write(store, logger, .start)
         let reloader = Reloader(
             current: configuration, environment: environment, reload: reload, notifier: notifier, logger: logger,
             apply: { configuration, signers in
@@ -105,6 +106,7 @@ public enum Daemon {
         try await group.run()
         // Fold the write-ahead log back into the database, so a backup of the file alone is whole.
         _ = try? await store.pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+        AuditHeadLog.write(store, logger, .stop)
         logger.info("opined stopped")
     }
 

@@ -40,12 +40,14 @@ public final class Supervisor: BlockingLoop {
     /// Uses a reloaded configuration from the next pass on (the metrics file and its interval).
     public func apply(_ configuration: Configuration) { self.configuration.withLock { $0 = configuration } }
 
-    /// Asks `run()` to return; it removes the heartbeat file on the way out.
+    /// Asks `run()` to return; on the way out it marks the heartbeat file stopped and writes the metrics once more.
     public func stop() { stopping.store(true, ordering: .relaxed) }
 
-    /// Pings the watchdog, rewrites the heartbeat file (every 2 s), the status line (10 s) and metrics until `stop()`.
+    /// Pings the watchdog, rewrites the heartbeat file (every 2 s), the status line (10 s) and metrics, and logs the
+    /// audit chain's head once a day, until `stop()`.
     public func run() throws {
         var nextPing = 0.0, nextHeartbeatFile = 0.0, nextStatus = 0.0, nextMetrics = 0.0
+        var nextHeadLog = Date().timeIntervalSince1970 + AuditHeadLog.interval
         var stalled: Set<String> = []
         while !stopping.load(ordering: .relaxed) {
             let now = Date().timeIntervalSince1970
@@ -72,12 +74,26 @@ public final class Supervisor: BlockingLoop {
                 nextStatus = now + 10
             }
             if let file = configuration.metricsFile, now >= nextMetrics {
-                writeMetrics(to: file, turnaround: configuration.turnaround)
+                writeMetrics(to: file, configuration, up: true)
                 nextMetrics = now + configuration.metricsInterval
+            }
+            if now >= nextHeadLog {
+                AuditHeadLog.write(store, logger, .daily)
+                nextHeadLog = now + AuditHeadLog.interval
             }
             usleep(50_000)
         }
-        try? FileManager.default.removeItem(atPath: configuration.withLock { $0.heartbeatPath })
+        stopped(configuration.withLock { $0 })
+    }
+
+    /// A clean stop leaves a heartbeat marked stopped (so `opine status` says so at once, where a removed file would
+    /// read as never started) and metrics that say down.
+    private func stopped(_ configuration: Configuration) {
+        let last = beat(healthy: false).stopped(at: Timestamps.format(Date()))
+        if let data = try? JSONEncoder().encode(last) {
+            try? FileOperations.replaceAtomically(Array(data), at: configuration.heartbeatPath, mode: 0o640, durable: true)
+        }
+        if let file = configuration.metricsFile { writeMetrics(to: file, configuration, up: false) }
     }
 
     /// Queue figures, never patient data: `12 open (1 emergency); webhooks 3 waiting, 0 dead`.
@@ -89,19 +105,32 @@ public final class Supervisor: BlockingLoop {
         return "\(open) open (\(stats.openByPriority["emergency"] ?? 0) emergency); webhooks \(waiting) waiting, \(stats.webhooks.dead) dead\(blocked)"
     }
 
-    private func writeHeartbeat(_ configuration: Configuration, healthy: Bool) {
-        let beat = DaemonHeartbeat(
+    private func beat(healthy: Bool) -> DaemonHeartbeat {
+        DaemonHeartbeat(
             pid: getpid(), version: Opine.version, startedAt: Timestamps.format(startedAt), at: Timestamps.format(Date()),
             healthy: healthy, loops: Dictionary(uniqueKeysWithValues: heartbeats.map { ($0.name, ($0.age * 1000).rounded() / 1000) }),
-            intakeBlocked: intakeProblem().map { .init(message: $0.message, diskFull: $0.diskFull, since: Timestamps.format($0.since)) })
-        guard let data = try? JSONEncoder().encode(beat) else { return }
+            intakeBlocked: intakeProblem().map { .init(message: $0.message, diskFull: $0.diskFull, since: Timestamps.format($0.since)) },
+            auditHead: try? store.auditHead())
+    }
+
+    private func writeHeartbeat(_ configuration: Configuration, healthy: Bool) {
+        guard let data = try? JSONEncoder().encode(beat(healthy: healthy)) else { return }
         try? FileOperations.replaceAtomically(Array(data), at: configuration.heartbeatPath, mode: 0o640, durable: false)
     }
 
-    private func writeMetrics(to file: String, turnaround: TurnaroundPolicy) {
+    /// The store's figures and opined's own: its loops, intake, the drop directory and free space. `up` is false
+    /// only for the last write of a clean stop.
+    private func writeMetrics(to file: String, _ configuration: Configuration, up: Bool) {
         do {
-            let text = try store.metrics(turnaround: turnaround).prometheus()
-            try FileOperations.replaceAtomically(Array(text.utf8), at: file, mode: 0o644, durable: false)
+            let now = Date()
+            var metrics = try store.metrics(
+                now: now, turnaround: configuration.turnaround, endpoints: configuration.webhooks.endpoints.map(\.name))
+            metrics.daemon.up = up
+            metrics.daemon.heartbeatAgeSeconds = 0
+            metrics.daemon.loopAgeSeconds = Dictionary(uniqueKeysWithValues: heartbeats.map { ($0.name, ($0.age * 1000).rounded() / 1000) })
+            metrics.daemon.intakeBlocked = up && intakeProblem() != nil
+            metrics.daemon.measureSpool(configuration, now: now)
+            try FileOperations.replaceAtomically(Array(metrics.prometheus().utf8), at: file, mode: 0o644, durable: false)
         } catch {
             logger.warning("could not write the metrics file", metadata: ["path": "\(file)", "error": "\(error)"])
         }

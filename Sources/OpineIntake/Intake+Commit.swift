@@ -16,11 +16,13 @@ extension Intake {
             let level: Logger.Level = priority == .emergency ? .critical : .notice
             logger.log(level: level, "case stored", metadata: [
                 "case": "\(caseID)", "priority": "\(priority.rawValue)", "files": "\(commit.files.count)",
-                "bytes": "\(commit.totalBytes)",
+                "bytes": "\(commit.totalBytes)", "upload": "\(UploadDigest.of(displayedName: commit.uploadName))",
             ])
             return .stored(caseID: caseID, priority: priority)
         case .duplicate(let original, let matchedBy):
-            logger.notice("duplicate upload removed", metadata: ["case": "\(original)", "matched_by": "\(matchedBy.rawValue)"])
+            logger.notice("duplicate upload removed", metadata: [
+                "case": "\(original)", "matched_by": "\(matchedBy.rawValue)", "upload": "\(UploadDigest.of(displayedName: commit.uploadName))",
+            ])
             return .duplicate(of: original)
         case .updated(let caseID, let priority, let changes):
             let level: Logger.Level = priority == .emergency ? .critical : .notice

@@ -140,7 +140,10 @@ extension Intake {
                 try FileOperations.renameNoReplace(path, target)
                 hidden.append((target, deferring.contains(path)))
             } catch {
-                logger.warning("case stored but the upload could not be removed", metadata: ["error": "\(error)"])
+                let name = (path as NSString).lastPathComponent
+                logger.warning("case stored but the upload could not be removed", metadata: [
+                    "upload": "\(LogSafe.upload(name))", "error": "\(LogSafe.error(error, upload: name))",
+                ])
             }
         }
         do {

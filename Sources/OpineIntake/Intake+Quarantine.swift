@@ -34,7 +34,7 @@ extension Intake {
             }
             announce()
             logger.warning("upload rejected", metadata: [
-                "reason": "\(rejection.code.rawValue)", "rejection": "\(id)", "upload": "\(name.escapedForDisplay)",
+                "reason": "\(rejection.code.rawValue)", "rejection": "\(id)", "upload": "\(LogSafe.upload(name))",
             ])
             return .rejected(rejection.code)
         } catch {
@@ -42,10 +42,11 @@ extension Intake {
             // cannot be moved back, its folder stays and the next start records it from reason.json.
             let restored = movedTo.map { (try? FileOperations.renameNoReplace($0, path)) != nil } ?? true
             if restored, let folder { try? FileOperations.removeTree(folder.path) }
+            let message = LogSafe.error(error, upload: name)
             logger.error("could not quarantine a rejected upload; it stays and will be tried again", metadata: [
-                "upload": "\(name.escapedForDisplay)", "reason": "\(rejection.code.rawValue)", "error": "\(error)",
+                "upload": "\(LogSafe.upload(name))", "reason": "\(rejection.code.rawValue)", "error": "\(message)",
             ])
-            return .retryLater("\(error)", diskFull: Self.isDiskFull(error))
+            return .retryLater(message, diskFull: Self.isDiskFull(error))
         }
     }
 

@@ -178,15 +178,16 @@ public final class Intake: @unchecked Sendable {
             if names.count > 10_000 { names.removeAll() }
             return names.insert(name).inserted
         }
-        if first { logger.notice("a supplement waits for the submission it names", metadata: ["upload": "\(name.escapedForDisplay)"]) }
+        if first { logger.notice("a supplement waits for the submission it names", metadata: ["upload": "\(LogSafe.upload(name))"]) }
     }
 
     /// Logs a failure that leaves the upload waiting, to be tried again.
     func retryLater(_ name: String, _ error: Error) -> Outcome {
+        let message = LogSafe.error(error, upload: name)
         logger.error("intake failed; the upload stays and will be tried again", metadata: [
-            "upload": "\(name.escapedForDisplay)", "error": "\(error)",
+            "upload": "\(LogSafe.upload(name))", "error": "\(message)",
         ])
-        return .retryLater("\(error)", diskFull: Self.isDiskFull(error))
+        return .retryLater(message, diskFull: Self.isDiskFull(error))
     }
 
     private func openReader(name: String, path: String, info: stat, look: UploadLook?) throws -> BundleReader {

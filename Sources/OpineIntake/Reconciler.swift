@@ -112,7 +112,7 @@ extension Intake {
             guard let upload = ["upload", "upload.zip", "upload.file"].first(where: { FileOperations.lstat(path + "/" + $0) != nil }) else {
                 try store.recordRepair(.quarantineUnfilledRemoved, ["folder": folder])
                 try FileOperations.removeTree(path)
-                logger.notice("removed a quarantine folder an earlier run left unfilled", metadata: ["folder": "\(folder)"])
+                logger.notice("removed a quarantine folder an earlier run left unfilled", metadata: ["folder": "\(LogSafe.quarantineFolder(folder))"])
                 continue
             }
             guard let data = FileManager.default.contents(atPath: path + "/" + QuarantineReason.fileName),
@@ -140,7 +140,7 @@ extension Intake {
         try FileOperations.syncDirectory(configuration.dropDirectory)
         try FileOperations.removeTree(configuration.rejectedDirectory + "/" + folder)
         logger.warning("returned an upload whose quarantine reason could not be read; it is judged again",
-                       metadata: ["folder": "\(folder)"])
+                       metadata: ["folder": "\(LogSafe.quarantineFolder(folder))"])
     }
 
     /// Each file a marker lists that stands in its case folder with no recorded row is a leftover of a commit that

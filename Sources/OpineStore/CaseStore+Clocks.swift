@@ -174,11 +174,11 @@ extension CaseStore {
         return counts
     }
 
-    /// When the oldest emergency still waiting for triage arrived; one seek on `cases_open_by_receipt`.
-    func oldestUntriagedEmergency(_ db: Database) throws -> Date? {
+    /// When the oldest case of `priority` still waiting for triage arrived; one seek on `cases_open_by_receipt`.
+    func oldestUntriaged(_ db: Database, priority: Priority = .emergency) throws -> Date? {
         try String.fetchOne(db, sql: """
             SELECT MIN(clock_started_at) FROM cases INDEXED BY cases_open_by_receipt
             WHERE state IN ('received','triaged','reviewed') AND state = 'received' AND priority_rank = ?
-            """, arguments: [Priority.emergency.rank]).flatMap(Timestamps.parse)
+            """, arguments: [priority.rank]).flatMap(Timestamps.parse)
     }
 }

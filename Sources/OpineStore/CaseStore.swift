@@ -17,19 +17,28 @@ public final class CaseStore: Sendable {
         case createAndMigrate
         /// The CLI: the database must exist; pending migrations are applied so an upgraded CLI works at once.
         case existing
+        /// Root's monitoring reads (`opine status`, `stats`, …): the database must exist and be migrated already,
+        /// and nothing is written. SQLite run as root gives any `-wal`/`-shm` file it must create the database
+        /// file's owner, so opined can still open them.
+        case readOnly
     }
 
     /// Opens (or, for the daemon, creates) the database and applies pending migrations.
     public init(path: String, mode: OpenMode) throws {
-        if mode == .existing, !FileManager.default.fileExists(atPath: path) {
+        if mode != .createAndMigrate, !FileManager.default.fileExists(atPath: path) {
             throw StoreError.noDatabase(path)
         }
         var configuration = GRDB.Configuration()
         configuration.busyMode = .timeout(30)
         configuration.foreignKeysEnabled = true
         configuration.label = "opine"
+        configuration.readonly = mode == .readOnly
         pool = try DatabasePool(path: path, configuration: configuration)
         self.path = path
+        if mode == .readOnly {
+            guard try pool.read(Migrations.migrator.hasCompletedMigrations) else { throw StoreError.migrationsPending(path) }
+            return
+        }
         if mode == .createAndMigrate {
             // Members of the service's group (coordinators, reviewers) write through `opine`; SQLite gives the
             // -wal and -shm files the database's mode, so this one chmod covers all three.
@@ -55,6 +64,8 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
     case notPermitted(String)
     /// Something other than a case was not found (a delivery, an endpoint); the message names it.
     case notFound(String)
+    /// A read-only open found migrations this version would apply (opined applies them when it starts).
+    case migrationsPending(String)
 
     /// The message `opine` prints, naming the problem and the fix.
     public var description: String {
@@ -68,6 +79,8 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
         case .invalidInput(let message): message
         case .notPermitted(let message): message
         case .notFound(let message): message
+        case .migrationsPending(let path):
+            "\(path) needs migrations this opine would apply, and a read-only open (root) cannot: restart opined, which applies them, or run opine as the service user"
         }
     }
 }

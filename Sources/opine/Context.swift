@@ -50,8 +50,20 @@ enum ExitStatus: Int32 {
     case usage = 64
     case dataError = 65
     case unavailable = 69
+    /// `opine status`: opined works, but something waits for a person (EX_TEMPFAIL).
+    case warning = 75
     case notPermitted = 77
     case configuration = 78
+}
+
+/// How a command uses the database, which decides whether root may run it.
+enum StoreAccess {
+    /// Changes the store, or shows patient data (a disclosure, which must be auditable): refused to root on the
+    /// service's database, whose files root would otherwise own.
+    case readWrite
+    /// Reads only figures, queue lines without patient data, delivery records or the audit chain's integrity: root
+    /// may run it (a monitoring check), and then the database is opened read-only.
+    case readOnly
 }
 
 /// What a command needs: the configuration, the store, and who is acting.
@@ -63,12 +75,14 @@ struct Context {
     /// The options given on the command line.
     let options: GlobalOptions
 
-    /// Runs `body` with an opened store and turns every failure into a clear message and its exit code.
-    static func run(_ options: GlobalOptions, _ body: (Context) throws -> Void) throws {
+    /// Runs `body` with an opened store and turns every failure into a clear message and its exit code. Root gets a
+    /// read-only store for a `.readOnly` command and a refusal for any other.
+    static func run(_ options: GlobalOptions, access: StoreAccess = .readWrite, _ body: (Context) throws -> Void) throws {
         do {
             let configuration = try OpineCore.Configuration.load(explicitPath: options.config)
-            try refuseRootOnServiceDatabase(configuration.databasePath)
-            let store = try CaseStore(path: configuration.databasePath, mode: .existing)
+            let readOnly = access == .readOnly && geteuid() == 0
+            if !readOnly { try refuseRootOnServiceDatabase(configuration.databasePath) }
+            let store = try CaseStore(path: configuration.databasePath, mode: readOnly ? .readOnly : .existing)
             try body(Context(configuration: configuration, store: store, options: options))
         } catch let error as ExitCode {
             throw error
@@ -87,17 +101,20 @@ struct Context {
         }
     }
 
-    /// Root opening the service's database would leave root-owned `-wal`/`-shm` files that opined (and reviewers)
-    /// then cannot open.
+    /// Root writing to the service's database would act (and be audited) as root, and could leave root-owned files
+    /// that opined (and reviewers) then cannot open; commands that show patient data are refused too, because their
+    /// disclosure must be auditable and a read-only open cannot write the audit event.
     static func refuseRootOnServiceDatabase(_ path: String) throws {
         var info = stat()
         guard geteuid() == 0, stat(path, &info) == 0, info.st_uid != 0 else { return }
         let owner = getpwuid(info.st_uid).map { String(cString: $0.pointee.pw_name) } ?? "uid \(info.st_uid)"
         let group = getgrgid(info.st_gid).map { String(cString: $0.pointee.gr_name) } ?? "gid \(info.st_gid)"
         throw PermissionProblem(description: """
-            refusing to run as root: \(path) belongs to \(owner), and root would leave root-owned -wal/-shm files \
-            that opined cannot open. Run opine as a member of the \(group) group (add someone with \
-            `usermod -aG \(group) NAME`), or as the service user: sudo -u \(owner) opine …
+            refusing to run as root: \(path) belongs to \(owner), and this command writes to it or shows patient \
+            data (root would leave root-owned -wal/-shm files that opined cannot open, and act unaccountably). Only \
+            status, stats, list, deliveries, endpoints (without enable) and verify run as root, read-only. Run opine \
+            as a member of the \(group) group (add someone with `usermod -aG \(group) NAME`), or as the service \
+            user: sudo -u \(owner) opine …
             """)
     }
 
@@ -110,6 +127,8 @@ struct Context {
             return (.configuration, .configuration, "configuration error: \(error)")
         case StoreError.noDatabase:
             return (.configuration, .noDatabase, "\(error)")
+        case StoreError.migrationsPending:
+            return (.notPermitted, .notPermitted, "\(error)")
         case StoreError.caseNotFound, StoreError.notFound:
             return (.notFound, .notFound, "\(error)")
         case StoreError.conflict:

@@ -21,8 +21,10 @@ struct OpineCLI: ParsableCommand {
             your login name; an admin may act for someone else with --as.
 
             Exit codes: 0 success; 2 no such case, delivery or endpoint; 3 refused (the workflow does not allow it, or someone else \
-            changed the case first); 64 usage error or unreadable input file; 65 opine verify found tampering, or a letter or case file no longer matches its SHA-256 (opine letter, opine export); 69 opined unavailable (opine status); \
-            77 not permitted (root against the service's database); 78 configuration error; 1 internal error.
+            changed the case first); 64 usage error, unreadable input file, or a backup or restore target that cannot be written or is not empty; 65 opine verify found tampering, or a letter, case file or backup archive member no longer matches its SHA-256 (opine letter, opine export, opine backup, opine restore); 69 opined stopped or unavailable (opine status); \
+            75 opined works but something waits for a person (opine status: a disabled or paused endpoint, dead deliveries); \
+            77 not permitted (as root against the service's database, a command that writes or shows patient data: only status, \
+            stats, list, deliveries, endpoints and verify run as root, read-only); 78 configuration error; 1 internal error.
             """,
         version: Opine.version,
         // Grouped by who uses them: the desk (coordinators and surgeons), whoever looks after the systems that
@@ -34,7 +36,7 @@ struct OpineCLI: ParsableCommand {
             ]),
             CommandGroup(name: "Webhook", subcommands: [Deliveries.self, Redeliver.self, Endpoints.self]),
             CommandGroup(name: "Operations", subcommands: [
-                Rejected.self, Stats.self, Status.self, CheckConfig.self, Backup.self, Verify.self,
+                Rejected.self, Stats.self, Status.self, CheckConfig.self, Backup.self, Restore.self, Verify.self,
             ]),
         ])
 

@@ -36,7 +36,7 @@ public struct EndpointHealth: Codable, Sendable, Equatable {
     public init(name: String) { self.name = name }
 
     /// How the endpoint looks in `opine endpoints`.
-    public enum Status: String, Sendable {
+    public enum Status: String, Sendable, CaseIterable {
         /// Active sends freely; failing has failed since its last success; paused gets probes only; disabled, nothing.
         case active, failing, paused, disabled
     }

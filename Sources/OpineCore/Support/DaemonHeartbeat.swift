@@ -14,9 +14,18 @@ public struct DaemonHeartbeat: Codable, Sendable {
     public var loops: [String: Double]
     /// Present while uploads cannot be taken (they wait in the drop directory and are retried).
     public var intakeBlocked: IntakeBlocked?
+    /// The audit chain's head when the file was written (`SEQ:HASH`), for whoever keeps heads outside the database;
+    /// absent when the store could not be read.
+    public var auditHead: AuditHead?
+    /// Set by a clean stop (RFC 3339): opined wrote this last beat on its way out, so `opine status` says "stopped"
+    /// at once instead of waiting for the heartbeat to age.
+    public var stoppedAt: String?
 
     /// Records one heartbeat.
-    public init(pid: Int32, version: String, startedAt: String, at: String, healthy: Bool, loops: [String: Double], intakeBlocked: IntakeBlocked?) {
+    public init(
+        pid: Int32, version: String, startedAt: String, at: String, healthy: Bool, loops: [String: Double], intakeBlocked: IntakeBlocked?,
+        auditHead: AuditHead? = nil
+    ) {
         self.pid = pid
         self.version = version
         self.startedAt = startedAt
@@ -24,6 +33,17 @@ public struct DaemonHeartbeat: Codable, Sendable {
         self.healthy = healthy
         self.loops = loops
         self.intakeBlocked = intakeBlocked
+        self.auditHead = auditHead
+    }
+
+    /// The same beat, marked as opined's last one before a clean stop.
+    public func stopped(at: String) -> DaemonHeartbeat {
+        var last = self
+        last.at = at
+        last.healthy = false
+        last.intakeBlocked = nil
+        last.stoppedAt = at
+        return last
     }
 
     /// Why uploads are waiting in the drop directory.
@@ -59,5 +79,9 @@ public struct DaemonHeartbeat: Codable, Sendable {
         case startedAt = "started_at"
         /// JSON key for `intakeBlocked`.
         case intakeBlocked = "intake_blocked"
+        /// JSON key for `auditHead`.
+        case auditHead = "audit_head"
+        /// JSON key for `stoppedAt`.
+        case stoppedAt = "stopped_at"
     }
 }

@@ -13,8 +13,10 @@ struct Deliveries: ParsableCommand {
         abstract: "Show webhook deliveries and every attempt: when, status or error, duration, first bytes of the answer.",
         discussion: """
             States: pending (waiting for its first attempt), failed (will be retried), delivered, dead (out of \
-            attempts, or held behind a dead delivery of the same case; replay with `opine redeliver`). Newest first; \
-            with --case, in the order the case's events are sent.
+            attempts, or held behind a dead delivery of the same case; replay with `opine redeliver`). A pending or \
+            failed delivery to a disabled or paused endpoint shows "held" instead of its next attempt: it goes once \
+            the endpoint is enabled, or a probe succeeds. Newest first; with --case, in the order the case's events \
+            are sent. Reads only; root may run it.
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -30,7 +32,7 @@ struct Deliveries: ParsableCommand {
     var endpoint: String?
 
     func run() throws {
-        try Context.run(options) { context in
+        try Context.run(options, access: .readOnly) { context in
             var filter = DeliveryFilter()
             filter.caseID = caseID?.uppercased()
             filter.state = state
@@ -39,8 +41,11 @@ struct Deliveries: ParsableCommand {
             filter.offset = page.offset
             var listings = try context.store.deliveries(filter)
             let next = page.next(&listings)
+            let health = try context.store.endpointHealth()
+            func hold(_ delivery: DeliveryRecord) -> DeliveryHold? { DeliveryHold.of(state: delivery.state, endpoint: health[delivery.endpoint]) }
             if options.json {
-                try Output.json(DeliveriesOutput(deliveries: listings.map(DeliveriesOutput.Delivery.init), nextOffset: next))
+                try Output.json(DeliveriesOutput(
+                    deliveries: listings.map { DeliveriesOutput.Delivery($0, held: hold($0.delivery)) }, nextOffset: next))
                 return
             }
             guard !listings.isEmpty else {
@@ -50,6 +55,7 @@ struct Deliveries: ParsableCommand {
             for listing in listings {
                 let delivery = listing.delivery
                 let when = delivery.finishedAt.map(Output.minute)
+                    ?? hold(delivery).map(Self.describe)
                     ?? delivery.nextAttemptAt.map { "next " + Output.minute(Timestamps.format(Date(timeIntervalSince1970: $0))) } ?? ""
                 Output.line("\(delivery.id!)  \(listing.event.type.rawValue)  \(listing.event.caseID ?? delivery.orderingKey)  → \(delivery.endpoint)  \(delivery.state.rawValue)  \(when)".escapedForDisplay)
                 for attempt in listing.attempts {
@@ -59,6 +65,14 @@ struct Deliveries: ParsableCommand {
                 }
             }
             if let next { Output.line("More: repeat with --offset \(next)") }
+        }
+    }
+
+    /// What the text shows in place of a next attempt time for a held delivery.
+    static func describe(_ hold: DeliveryHold) -> String {
+        switch hold {
+        case .endpointDisabled: "held: endpoint disabled (opine endpoints enable)"
+        case .endpointPaused: "held: endpoint paused (waits for a probe to succeed)"
         }
     }
 }

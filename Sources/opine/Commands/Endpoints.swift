@@ -21,13 +21,13 @@ struct ListEndpoints: ParsableCommand {
         discussion: """
             failing: recent attempts failed, retries continue. paused: failing longer than webhooks.pause_after, \
             so only one probe goes out per webhooks.probe_interval until one succeeds. disabled: it answered 410 \
-            Gone; nothing is sent until `opine endpoints enable NAME`.
+            Gone; nothing is sent until `opine endpoints enable NAME`. Reads only; root may run it.
             """)
 
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
-        try Context.run(options) { context in
+        try Context.run(options, access: .readOnly) { context in
             let summaries = try context.store.endpointSummaries(context.configuration.webhooks.endpoints)
             if options.json {
                 try Output.json(EndpointsOutput(endpoints: summaries.map(EndpointsOutput.Endpoint.init)))

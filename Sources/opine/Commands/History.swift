@@ -42,7 +42,11 @@ struct History: ParsableCommand {
 struct Rejected: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show uploads that did not become cases: quarantined with a reason, or removed as duplicates.",
-        discussion: "Quarantined uploads are kept under the spool's rejected/ folder, each beside a reason.json.")
+        discussion: """
+            Quarantined uploads are kept under the spool's rejected/ folder, each beside a reason.json. opined's log \
+            never names an upload (names are often a patient's): it gives the DIGEST shown here, the first 12 \
+            hexadecimal digits of the SHA-256 of the name, so a log line can be traced to its upload.
+            """)
 
     @OptionGroup var options: GlobalOptions
 
@@ -62,8 +66,8 @@ struct Rejected: ParsableCommand {
                 Output.line("No rejected or duplicate uploads.")
                 return
             }
-            Output.table(["AT", "UPLOAD", "REASON", "DETAIL"], rows.map {
-                [Output.minute($0.at), $0.uploadName, $0.code, $0.message]
+            Output.table(["AT", "DIGEST", "UPLOAD", "REASON", "DETAIL"], rows.map {
+                [Output.minute($0.at), UploadDigest.of(displayedName: $0.uploadName), $0.uploadName, $0.code, $0.message]
             })
             if let next { Output.line("More: repeat with --offset \(next)") }
         }
@@ -74,16 +78,20 @@ struct Rejected: ParsableCommand {
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Count cases by state and priority, and show the oldest waiting case.",
-        discussion: "--prometheus prints the same figures (and webhook counters) in the Prometheus text format.")
+        discussion: """
+            --prometheus prints the metrics opined writes to its textfile (docs/operations.md lists them): these \
+            figures, each endpoint's state and backlog, and opined's own (up, heartbeat age, intake blocked, the \
+            drop backlog, free space) as its heartbeat file shows them. Reads only; root may run it.
+            """)
 
     @OptionGroup var options: GlobalOptions
 
     @Flag(help: "Print metrics in the Prometheus text format.") var prometheus = false
 
     func run() throws {
-        try Context.run(options) { context in
+        try Context.run(options, access: .readOnly) { context in
             if prometheus {
-                FileHandle.standardOutput.write(Data(try context.store.metrics(turnaround: context.configuration.turnaround).prometheus().utf8))
+                FileHandle.standardOutput.write(Data(try Self.metrics(context).prometheus().utf8))
                 return
             }
             let stats = try context.store.stats()
@@ -106,5 +114,17 @@ struct Stats: ParsableCommand {
             let webhooks = stats.webhooks
             Output.line("Webhooks not yet delivered: \(webhooks.pending) pending, \(webhooks.failed) retrying, \(webhooks.dead) dead\(webhooks.dead > 0 ? " (see `opine deliveries --state dead`)" : "")")
         }
+    }
+
+    /// The store's figures, with opined's own read from its heartbeat file.
+    static func metrics(_ context: Context) throws -> Metrics {
+        let configuration = context.configuration
+        let now = Date()
+        var metrics = try context.store.metrics(
+            now: now, turnaround: configuration.turnaround, endpoints: configuration.webhooks.endpoints.map(\.name))
+        let heartbeat = FileManager.default.contents(atPath: configuration.heartbeatPath)
+            .flatMap { try? JSONDecoder().decode(DaemonHeartbeat.self, from: $0) }
+        metrics.daemon = DaemonFigures(heartbeat: heartbeat, now: now, configuration: configuration)
+        return metrics
     }
 }

@@ -16,7 +16,8 @@ struct List: ParsableCommand {
             cases with a follow-up question awaiting an addendum. Pages hold --limit cases; the last line says \
             which --offset shows the next page. WAITING is how long an open case has waited since it arrived; for \
             a responded or withdrawn case it is how long the case took ("took 3d 4h"). Times are in the local time \
-            zone ($TZ); --json gives UTC.
+            zone ($TZ); --json gives UTC. Shows no patient name, birth date or contact, so root may run it (a \
+            monitoring check; the database is then opened read-only).
 
             Examples: opine list --unassigned; opine list --assignee dr-patel --all; opine list --submission-id web-4410; \
             opine list --stale 7
@@ -77,7 +78,7 @@ struct List: ParsableCommand {
     }
 
     func run() throws {
-        try Context.run(options) { context in
+        try Context.run(options, access: .readOnly) { context in
             if let assignee { try context.requireReviewer(assignee) }
             var filter = CaseFilter()
             filter.states = all ? CaseState.allCases : state

@@ -1,85 +1,84 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import OpineConfiguration
 import OpineCore
 import OpineStore
 
-/// `opine status`: is opined alive and well (exit 69 when not).
+/// `opine status`: is opined alive and well (exit 0), working but waiting for a person (75), or not (69).
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Is opined alive and well? Its version and uptime, the drop-directory and webhook backlogs.",
+        abstract: "Is opined alive and well? Its version and uptime, warnings, the drop-directory and webhook backlogs.",
         discussion: """
-            opined rewrites a heartbeat file in the state directory every 2 seconds. Exit status 0 when it is fresh \
-            and every working loop is beating; 69 when opined is not running, its heartbeat is older than 10 \
-            seconds, a loop has stalled, intake is blocked by a full disk or an I/O error, or the spool or state \
-            file system has less than 64 MiB free (so a monitoring check can run `opine status` as is). Dead webhook \
-            deliveries are reported but do not change the exit status; alert on them through the metrics.
+            opined rewrites a heartbeat file in the state directory every 2 seconds, and marks it stopped when it \
+            stops cleanly. Exit status 0 when it is fresh, every working loop is beating and nothing waits for a \
+            person; 75 when opined works but something does: an endpoint is disabled (it answered 410 Gone) or \
+            paused, or webhook deliveries are dead (each warning is named, with its fix); 69 when opined is stopped \
+            or not running, its heartbeat is older than 10 seconds, a loop has stalled, intake is blocked by a full \
+            disk or an I/O error, or the spool or state file system has less than 64 MiB free. A monitoring check \
+            can run `opine status` as is, as root too: it only reads, and opens the database read-only.
             """)
 
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
-        try Context.run(options) { context in
+        try Context.run(options, access: .readOnly) { context in
             let configuration = context.configuration
-            var heartbeat: DaemonHeartbeat?
-            if let data = FileManager.default.contents(atPath: configuration.heartbeatPath) {
-                heartbeat = try? JSONDecoder().decode(DaemonHeartbeat.self, from: data)
-            }
+            let heartbeat = FileManager.default.contents(atPath: configuration.heartbeatPath)
+                .flatMap { try? JSONDecoder().decode(DaemonHeartbeat.self, from: $0) }
             let age = heartbeat.flatMap { Timestamps.parse($0.at) }.map { Date().timeIntervalSince($0) }
-            var problems = Self.daemonProblems(heartbeat, age: age, heartbeatPath: configuration.heartbeatPath)
-            var free: [String: Int64] = [:]
-            for (name, path) in [("spool", configuration.spoolDirectory), ("state", configuration.stateDirectory)] {
-                guard let bytes = DiskSpace.available(at: path) else { continue }
-                free[name] = bytes
-                if bytes < DiskSpace.lowBytes {
-                    problems.append("the file system holding \(path) has only \(bytes >> 20) MiB free: uploads will wait in the drop directory until space is freed")
-                }
+            let fileSystems = [("spool", configuration.spoolDirectory), ("state", configuration.stateDirectory)].compactMap { name, path in
+                DiskSpace.available(at: path).map { DaemonHealth.FileSystem(name: name, path: path, freeBytes: $0) }
             }
-            let backlog = (try? FileManager.default.contentsOfDirectory(atPath: configuration.dropDirectory))?
-                .filter { !ReadinessPolicy.isInProgressName($0) }.count
+            let backlog = DropBacklog.measure(configuration.dropDirectory, now: Date())?.uploads
             let webhooks = try context.store.stats().webhooks
-            let healthy = problems.isEmpty
+            let configured = Set(configuration.webhooks.endpoints.map(\.name))
+            let health = DaemonHealth(
+                heartbeat: heartbeat, age: age, heartbeatPath: configuration.heartbeatPath, fileSystems: fileSystems,
+                endpoints: try context.store.endpointHealth().values.filter { configured.contains($0.name) },
+                deadDeliveries: webhooks.dead)
             if options.json {
                 try Output.json(StatusOutput(
-                    healthy: healthy, problems: problems, version: heartbeat?.version, pid: heartbeat.map { Int($0.pid) },
-                    startedAt: heartbeat?.startedAt, heartbeatAgeSeconds: age, loops: heartbeat?.loops ?? [:],
-                    dropBacklog: backlog, webhooks: webhooks, freeBytes: free,
-                    intakeBlocked: heartbeat?.intakeBlocked.map(StatusOutput.IntakeBlocked.init)))
+                    health: health, heartbeat: heartbeat, heartbeatAgeSeconds: age, dropBacklog: backlog, webhooks: webhooks,
+                    freeBytes: Dictionary(uniqueKeysWithValues: fileSystems.map { ($0.name, $0.freeBytes) })))
             } else {
-                Output.line(healthy ? "opined is running." : "opined is NOT healthy.")
-                for problem in problems { Output.line("  problem: \(problem)") }
-                if let heartbeat {
-                    Output.fields([
-                        ("version", heartbeat.version), ("pid", String(heartbeat.pid)),
-                        ("up since", "\(Output.minute(heartbeat.startedAt)) (\(Output.age(since: heartbeat.startedAt)))"),
-                    ])
-                }
-                Output.fields([
-                    ("drop backlog", backlog.map { "\($0) upload\($0 == 1 ? "" : "s") waiting" } ?? "cannot read \(configuration.dropDirectory)"),
-                    ("webhooks", "\(webhooks.pending) pending, \(webhooks.failed) retrying, \(webhooks.dead) dead"),
-                ])
+                Self.print(health, heartbeat: heartbeat, backlog: backlog, webhooks: webhooks, dropDirectory: configuration.dropDirectory)
             }
-            if !healthy { throw ExitCode(ExitStatus.unavailable.rawValue) }
+            if let status = Self.exitStatus(health.state) { throw ExitCode(status.rawValue) }
         }
     }
 
-    /// What is wrong with opined, judged from its heartbeat file and that file's age in seconds.
-    static func daemonProblems(_ heartbeat: DaemonHeartbeat?, age: TimeInterval?, heartbeatPath: String) -> [String] {
-        var problems: [String] = []
-        if heartbeat == nil {
-            problems.append("opined is not running (no heartbeat at \(heartbeatPath))")
-        } else if let age, age > 10 {
-            problems.append("opined's heartbeat is \(Int(age)) s old: it is stopped or hung")
-        } else if heartbeat?.healthy == false {
-            let stalled = heartbeat?.loops.filter { $0.value > 10 }.keys.sorted().joined(separator: ", ") ?? ""
-            problems.append("a working loop has stalled (\(stalled)); systemd's watchdog will restart opined")
+    /// The exit status of each verdict; nil for 0.
+    static func exitStatus(_ state: DaemonHealth.State) -> ExitStatus? {
+        switch state {
+        case .healthy: nil
+        case .warning: .warning
+        case .unhealthy, .stopped: .unavailable
         }
-        if let blocked = heartbeat?.intakeBlocked, let age, age <= 10 {
-            let cause = blocked.diskFull ? "the disk is full" : "an I/O error"
-            problems.append("intake is blocked since \(Output.minute(blocked.since)) by \(cause) (\(blocked.message)); uploads wait in the drop directory and are retried, and intake resumes by itself once the cause is fixed")
+    }
+
+    private static func print(
+        _ health: DaemonHealth, heartbeat: DaemonHeartbeat?, backlog: Int?, webhooks: DeliveryBacklog, dropDirectory: String
+    ) {
+        let headline = switch health.state {
+        case .healthy: "opined is running."
+        case .warning: "opined is running, with warnings."
+        case .unhealthy: "opined is NOT healthy."
+        case .stopped: "opined is stopped."
         }
-        return problems
+        Output.line(headline)
+        for problem in health.problems { Output.line("  problem: \(problem)") }
+        for warning in health.warnings { Output.line("  warning: \(warning.message)") }
+        if let heartbeat, health.state != .stopped {
+            Output.fields([
+                ("version", heartbeat.version), ("pid", String(heartbeat.pid)),
+                ("up since", "\(Output.minute(heartbeat.startedAt)) (\(Output.age(since: heartbeat.startedAt)))"),
+                ("audit head", heartbeat.auditHead?.description),
+            ])
+        }
+        Output.fields([
+            ("drop backlog", backlog.map { "\($0) upload\($0 == 1 ? "" : "s") waiting" } ?? "cannot read \(dropDirectory)"),
+            ("webhooks", "\(webhooks.pending) pending, \(webhooks.failed) retrying, \(webhooks.dead) dead"),
+        ])
     }
 }
 
@@ -132,55 +131,6 @@ struct CheckConfig: ParsableCommand {
     }
 }
 
-/// `opine backup --to FILE`: an online, integrity-checked copy of the database.
-struct Backup: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Write an online, consistent copy of the database to a new file, while opined keeps working.",
-        discussion: """
-            Uses SQLite's backup API (a plain file copy of a live database can be torn), checks the copy with \
-            PRAGMA integrity_check, and leaves it readable by its owner only: it holds patient data. The case files \
-            under the state directory's cases/ are not in the database; back them up too (docs/operations.md).
-            """)
-
-    @OptionGroup var options: GlobalOptions
-
-    @Option(name: .long, help: ArgumentHelp("The new file to write (must not exist).", valueName: "file"))
-    var to: String
-
-    func run() throws {
-        try Context.run(options) { context in
-            guard !FileManager.default.fileExists(atPath: to) else {
-                throw InputError(description: "\(to) already exists; choose a new file name (a backup never overwrites)")
-            }
-            let partial = to + ".partial"
-            try? FileManager.default.removeItem(atPath: partial)
-            guard FileManager.default.createFile(atPath: partial, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-                throw InputError(description: "\(to): cannot create the backup file here (does the directory exist, and may you write to it?)")
-            }
-            do {
-                let copy = try DatabaseQueue(path: partial)
-                try context.store.pool.backup(to: copy)
-                let check = try copy.read { try String.fetchAll($0, sql: "PRAGMA integrity_check") }
-                guard check == ["ok"] else {
-                    throw InputError(description: "the backup failed its integrity check: \(check.prefix(3).joined(separator: "; "))")
-                }
-                let cases = try copy.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM cases") ?? 0 }
-                try copy.close()
-                guard rename(partial, to) == 0 else { throw InputError(description: "\(to): cannot rename the finished backup into place") }
-                let size = (try? FileManager.default.attributesOfItem(atPath: to)[.size] as? Int) ?? 0
-                if options.json {
-                    try Output.json(BackupOutput(file: to, cases: cases, bytes: size))
-                } else {
-                    Output.line("Backed up \(cases) cases to \(to) (\(size) bytes); integrity check ok.")
-                }
-            } catch {
-                try? FileManager.default.removeItem(atPath: partial)
-                throw error
-            }
-        }
-    }
-}
-
 /// `opine verify`: check the audit chain, the schema and the stored files (exit 65 when not intact).
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -188,7 +138,10 @@ struct Verify: ParsableCommand {
         discussion: """
             Each audit event carries the hash of the one before it, so an altered event and a deleted one are both \
             found; every case file is re-hashed and compared with what intake recorded. Reads only, and can run \
-            while opined works. Exit status 0 when all is intact, 65 when anything is wrong (each problem is named).
+            while opined works. With --head SEQ:HASH (a head opined logged earlier, kept outside the database) it \
+            also proves the chain still extends that head: a chain rewritten and rehashed as a whole passes the \
+            plain check but no longer has that hash at that event. Prints the chain's head now, to keep. Exit status \
+            0 when all is intact, 65 when anything is wrong (each problem is named).
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -196,14 +149,28 @@ struct Verify: ParsableCommand {
     @Flag(help: "Check the database only, not the case files (much faster on a large store).")
     var skipFiles = false
 
+    @Option(name: .long, help: ArgumentHelp("An audit head opined logged earlier; the chain must still extend it.", valueName: "seq:hash"))
+    var head: String?
+
+    func validate() throws {
+        if let head, AuditHead(parsing: head) == nil {
+            throw ValidationError("--head must be SEQ:HASH as opined logs it (an event id, a colon, 64 hex digits), not \(head)")
+        }
+    }
+
     func run() throws {
-        try Context.run(options) { context in
-            let report = try context.store.verify(casesDirectory: context.configuration.casesDirectory, files: !skipFiles)
+        try Context.run(options, access: .readOnly) { context in
+            var report = try context.store.verify(casesDirectory: context.configuration.casesDirectory, files: !skipFiles)
+            let anchor = head.flatMap(AuditHead.init(parsing:))
+            let headProblem = try anchor.flatMap { try context.store.headProblem($0) }
+            if let headProblem { report.problems.append(headProblem) }
+            let now = try context.store.auditHead()
             if options.json {
-                try Output.json(VerifyOutput(report))
+                try Output.json(VerifyOutput(report, head: anchor, headProblem: headProblem, now: now))
             } else {
                 for problem in report.problems { Output.line("problem: \(problem)") }
-                Output.line("\(report.isClean ? "Intact" : "NOT intact"): \(report.eventsChecked) audit events, \(report.filesChecked) files (\(report.bytesChecked) bytes) checked\(skipFiles ? " (files skipped)" : "").")
+                Output.line("\(report.isClean ? "Intact" : "NOT intact"): \(report.eventsChecked) audit events, \(report.filesChecked) files (\(report.bytesChecked) bytes) checked\(skipFiles ? " (files skipped)" : "")\(anchor.map { ", extends head \($0.seq)" } ?? "").")
+                Output.line("audit head: \(now)")
             }
             if !report.isClean { throw ExitCode(ExitStatus.dataError.rawValue) }
         }

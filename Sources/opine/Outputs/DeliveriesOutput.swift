@@ -35,6 +35,9 @@ struct DeliveriesOutput: Encodable {
         @OrNull var finishedAt: String?
         /// When the next attempt is due (ISO 8601, UTC); null once delivered or dead.
         @OrNull var nextAttemptAt: String?
+        /// Why a delivery still to be sent is not being sent: `endpoint_disabled` or `endpoint_paused`; null when it
+        /// is not held.
+        @OrNull var held: DeliveryHold?
         /// Attempts in the current round (`opine redeliver` starts a new round).
         var attemptsThisRound: Int
         /// The HTTP status of the last attempt; null when it got no answer or was not tried yet.
@@ -46,14 +49,15 @@ struct DeliveriesOutput: Encodable {
 
         /// JSON keys.
         enum CodingKeys: String, CodingKey {
-            case id, event, endpoint, state, attempts
+            case id, event, endpoint, state, attempts, held
             case webhookID = "webhook_id", caseID = "case_id", createdAt = "created_at", finishedAt = "finished_at"
             case nextAttemptAt = "next_attempt_at", attemptsThisRound = "attempts_this_round"
             case lastStatus = "last_status", lastError = "last_error"
         }
 
-        /// The delivery, its event and its attempts as the store read them.
-        init(_ listing: DeliveryListing) {
+        /// The delivery, its event and its attempts as the store read them, and its hold if any.
+        init(_ listing: DeliveryListing, held: DeliveryHold?) {
+            self.held = held
             let delivery = listing.delivery
             id = delivery.id ?? 0
             event = listing.event.type

@@ -1,3 +1,4 @@
+import OpineCore
 import OpineStore
 
 /// `opine rejected --json`: uploads that did not become cases, newest first.
@@ -21,6 +22,8 @@ struct RejectedOutput: Encodable {
         var at: String
         /// The upload's name in the drop directory, escaped for display.
         var upload: String
+        /// The first 12 hexadecimal digits of the SHA-256 of `upload`: how opined's log names the upload.
+        var uploadDigest: String
         /// Why: a rejection code such as `manifest_invalid_json`, or `duplicate`.
         var code: String
         /// The reason in words.
@@ -35,7 +38,7 @@ struct RejectedOutput: Encodable {
         /// JSON keys.
         enum CodingKeys: String, CodingKey {
             case id, at, upload, code, message, quarantine
-            case submissionID = "submission_id", duplicateOf = "duplicate_of"
+            case submissionID = "submission_id", duplicateOf = "duplicate_of", uploadDigest = "upload_digest"
         }
 
         /// The rejection as the store keeps it; `rejectedDirectory` is the spool's `rejected/` folder.
@@ -43,6 +46,7 @@ struct RejectedOutput: Encodable {
             id = row.id ?? 0
             at = row.at
             upload = row.uploadName
+            uploadDigest = UploadDigest.of(displayedName: row.uploadName)
             code = row.code
             message = row.message
             submissionID = row.submissionID

@@ -3,16 +3,22 @@ import OpineStore
 
 /// `opine status --json`: whether opined is alive and well, from its heartbeat file, and the backlogs.
 struct StatusOutput: Encodable {
-    /// True when there are no problems (exit status 0; otherwise 69).
+    /// `healthy` (exit 0), `warning` (75), `unhealthy` (69) or `stopped` (69).
+    var state: DaemonHealth.State
+    /// True when opined runs without problems (state `healthy` or `warning`).
     var healthy: Bool
     /// Each problem found, in words.
     var problems: [String]
+    /// What needs a person although opined works: a disabled or paused endpoint, dead deliveries.
+    var warnings: [Warning]
     /// opined's version; null when there is no heartbeat.
     @OrNull var version: String?
     /// opined's process id; null when there is no heartbeat.
     @OrNull var pid: Int?
     /// When opined started (ISO 8601, UTC); null when there is no heartbeat.
     @OrNull var startedAt: String?
+    /// When opined stopped cleanly (ISO 8601, UTC); null while it runs or when it never wrote a heartbeat.
+    @OrNull var stoppedAt: String?
     /// Seconds since opined last wrote its heartbeat; null when there is none.
     @OrNull var heartbeatAgeSeconds: Double?
     /// Seconds since each working loop last beat; empty when there is no heartbeat.
@@ -29,9 +35,44 @@ struct StatusOutput: Encodable {
 
     /// JSON keys.
     enum CodingKeys: String, CodingKey {
-        case healthy, problems, version, pid, loops, webhooks
-        case startedAt = "started_at", heartbeatAgeSeconds = "heartbeat_age_seconds", dropBacklog = "drop_backlog"
-        case freeBytes = "free_bytes", intakeBlocked = "intake_blocked"
+        case state, healthy, problems, warnings, version, pid, loops, webhooks
+        case startedAt = "started_at", stoppedAt = "stopped_at", heartbeatAgeSeconds = "heartbeat_age_seconds"
+        case dropBacklog = "drop_backlog", freeBytes = "free_bytes", intakeBlocked = "intake_blocked"
+    }
+
+    /// The verdict and what it was judged from.
+    init(
+        health: DaemonHealth, heartbeat: DaemonHeartbeat?, heartbeatAgeSeconds: Double?, dropBacklog: Int?,
+        webhooks: DeliveryBacklog, freeBytes: [String: Int64]
+    ) {
+        state = health.state
+        healthy = health.state == .healthy || health.state == .warning
+        problems = health.problems
+        warnings = health.warnings.map(Warning.init)
+        version = heartbeat?.version
+        pid = heartbeat.map { Int($0.pid) }
+        startedAt = heartbeat?.startedAt
+        stoppedAt = heartbeat?.stoppedAt
+        self.heartbeatAgeSeconds = heartbeatAgeSeconds
+        loops = heartbeat?.loops ?? [:]
+        self.dropBacklog = dropBacklog
+        self.webhooks = webhooks
+        self.freeBytes = freeBytes
+        intakeBlocked = heartbeat?.stoppedAt == nil ? heartbeat?.intakeBlocked.map(IntakeBlocked.init) : nil
+    }
+
+    /// One warning: `endpoint_disabled`, `endpoint_paused` or `dead_deliveries`, and its words.
+    struct Warning: Encodable {
+        /// What kind of warning.
+        var code: DaemonHealth.WarningCode
+        /// The warning in words, with its fix.
+        var message: String
+
+        /// The warning as `DaemonHealth` found it.
+        init(_ warning: DaemonHealth.Warning) {
+            code = warning.code
+            message = warning.message
+        }
     }
 
     /// Why uploads wait in the drop directory (they are retried, and intake resumes by itself).

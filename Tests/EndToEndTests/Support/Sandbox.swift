@@ -59,11 +59,27 @@ final class Sandbox: @unchecked Sendable {
 
     deinit {
         stopDaemon(signal: SIGKILL)
-        let logs = log + cliErrors
-        for secret in BundleBuilder.patientData where logs.contains(secret) {
+        for secret in Self.patientDataLeaks(in: log + cliErrors) {
             Issue.record("patient data (\(secret)) reached the daemon's log or opine's stderr")
         }
         try? FileManager.default.removeItem(at: root)
+    }
+
+    /// Names tests give uploads and bundle folders, the way upload pages and SFTP users name them after patients.
+    static let patientUploadNames = ["Jane Doe DOB 1968-04-02 MRI.pdf", "Jane Doe DOB 1968-04-02 MRI", "Doe, Jane Q. - lumbar MRI.zip"]
+
+    /// The patient data (and patient-named upload names) found in `logs`, in any form a log or message could give
+    /// them: as they are, with spaces escaped (`\x20`, `\u{20}`), or reduced to a safe file name (`_` for every
+    /// character outside `[A-Za-z0-9._-]`).
+    static func patientDataLeaks(in logs: String) -> [String] {
+        let unescaped = logs.replacingOccurrences(of: "\\x20", with: " ").replacingOccurrences(of: "\\u{20}", with: " ")
+            .replacingOccurrences(of: "\\\\", with: "\\")
+        let folded = String(unescaped.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
+        let secrets = BundleBuilder.patientData + patientUploadNames + ["Jane Doe", "Doe, Jane"]
+        return secrets.filter { secret in
+            let safe = String(secret.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
+            return unescaped.contains(secret) || folded.contains(safe)
+        }
     }
 
     /// Starts opined and, unless told otherwise, waits until it says it is ready: a signal sent earlier would end it

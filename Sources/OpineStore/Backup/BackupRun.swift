@@ -1,0 +1,101 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import GRDB
+import OpineCore
+
+/// One backup being written: the members in order, each read from the snapshot's own lists.
+final class BackupRun {
+    private let writer: ArchiveWriter
+    private let snapshot: DatabaseQueue
+    private let sources: BackupSources
+    private var skipped: [String] = []
+
+    init(writer: ArchiveWriter, snapshot: DatabaseQueue, sources: BackupSources) {
+        self.writer = writer
+        self.snapshot = snapshot
+        self.sources = sources
+    }
+
+    /// Writes every member and the manifest; `databasePath` is the snapshot's file.
+    func write(databasePath: String) throws -> BackupSummary {
+        let (head, schema, caseIDs, folders) = try snapshot.read { db in
+            (try AuditChain.head(db), try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0,
+             try String.fetchAll(db, sql: "SELECT id FROM cases ORDER BY id"),
+             try String.fetchAll(db, sql: "SELECT quarantine FROM rejections WHERE quarantine IS NOT NULL ORDER BY id"))
+        }
+        let createdAt = Timestamps.format(Date())
+        if let configuration = sources.configuration { try writer.addBytes(configuration, as: BackupLayout.configuration) }
+        _ = try writer.addFile(at: databasePath, as: BackupLayout.database)
+        for id in caseIDs { try writeCase(id) }
+        for folder in Set(folders).sorted() { try writeRejected(folder) }
+        let manifest = BackupManifest(
+            createdAt: createdAt, opineVersion: Opine.version, schemaVersion: schema, auditHead: head.description,
+            cases: caseIDs.count, rejectedFolders: Set(folders).count, skipped: skipped,
+            redactedEndpoints: sources.redactedEndpoints, members: writer.entries)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let entry = try writer.addBytes(Array(try encoder.encode(manifest)), as: BackupLayout.manifest, listed: false)
+        try writer.finish()
+        return BackupSummary(
+            file: "", bytes: writer.bytesWritten, cases: caseIDs.count, members: manifest.members.count,
+            rejectedFolders: manifest.rejectedFolders, skipped: skipped, auditHead: head, manifestSHA256: entry.sha256,
+            redactedEndpoints: sources.redactedEndpoints)
+    }
+
+    /// The case's `manifest.json` and every file the snapshot lists for it, each checked against its recorded
+    /// SHA-256 as it streams; files a later supplement placed are not in the snapshot and are left out.
+    private func writeCase(_ id: String) throws {
+        let folder = sources.casesDirectory + "/" + id
+        let member = BackupLayout.cases + "/" + id + "/"
+        if let info = ArchiveIO.lstatInfo(folder + "/" + Manifest.fileName), info.st_mode & S_IFMT == S_IFREG {
+            _ = try writer.addFile(at: folder + "/" + Manifest.fileName, as: member + Manifest.fileName)
+        }
+        let files = try snapshot.read { try CaseFileRecord.filter(CaseFileRecord.Columns.caseID == id).order(CaseFileRecord.Columns.path).fetchAll($0) }
+        for file in files where file.path != Manifest.fileName {
+            let shown = "\(id)/\(file.path.escapedForDisplay)"
+            guard case .success = BackupLayout.check(TarHeader(path: member + file.path, size: 0, kind: .file)) else {
+                throw IntegrityError(description: "\(shown): the stored path cannot be restored safely; run `opine verify`")
+            }
+            let copied: ArchiveWriter.Copied
+            do {
+                copied = try writer.addFile(at: folder + "/" + file.path, as: member + file.path, expectedSHA256: file.storedSHA256 ?? file.sha256)
+            } catch {
+                guard ArchiveIO.lstatInfo(folder + "/" + file.path) == nil else { throw error }
+                throw IntegrityError(description: "\(shown) is missing from the store; nothing was backed up. Run `opine verify`, and restore the case's folder from an earlier backup")
+            }
+            guard copied.matched else {
+                throw IntegrityError(description: "\(shown) does not match the SHA-256 recorded at intake; nothing was backed up. Run `opine verify`")
+            }
+        }
+    }
+
+    /// Every plain file of a quarantine folder; links, devices and unreadable entries are listed as skipped.
+    private func writeRejected(_ folder: String) throws {
+        let root = sources.rejectedDirectory + "/" + folder
+        guard let info = ArchiveIO.lstatInfo(root), info.st_mode & S_IFMT == S_IFDIR else {
+            skipped.append(folder.escapedForDisplay + " (missing)")
+            return
+        }
+        var stack = [""]
+        while let relative = stack.popLast() {
+            let directory = relative.isEmpty ? root : root + "/" + relative
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+            for name in names {
+                let inside = relative.isEmpty ? name : relative + "/" + name
+                let path = root + "/" + inside, member = BackupLayout.rejected + "/" + folder + "/" + inside
+                let kind = ArchiveIO.lstatInfo(path).map { $0.st_mode & S_IFMT }
+                if kind == S_IFDIR {
+                    stack.append(inside)
+                } else if kind == S_IFREG, case .success = BackupLayout.check(TarHeader(path: member, size: 0, kind: .file)) {
+                    do { _ = try writer.addFile(at: path, as: member) } catch {
+                        throw ArchiveIOError(description: "quarantined upload \(folder.escapedForDisplay): \(error)")
+                    }
+                } else {
+                    skipped.append((folder + "/" + inside).escapedForDisplay)
+                }
+            }
+        }
+    }
+}
