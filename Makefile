@@ -29,6 +29,7 @@ test: deps
 	$(SWIFT) test --skip-build
 	scripts/check-deploy.sh
 	scripts/check-alerts.sh
+	scripts/check-docs.sh && scripts/check-demo.sh
 
 # The crash-consistency harness at full length (the normal test run does 20 kills). OPINE_CRASH_SEED replays a run.
 CRASH_KILLS ?= 200
@@ -126,6 +127,7 @@ install: release
 	install -m 0644 deploy/tmpfiles.d/opine.conf $(DESTDIR)$(LIBDIR)/tmpfiles.d/opine.conf
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
 	install -D -m 0644 deploy/prometheus/opine-alerts.yml $(DESTDIR)$(PREFIX)/share/opine/prometheus/opine-alerts.yml
+	scripts/install-docs.sh "$(DESTDIR)" "$(PREFIX)" "$(DIST)"
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/opine/opine.toml ]; then \
 		install -m 0640 Config/opine.toml $(DESTDIR)$(SYSCONFDIR)/opine/opine.toml.new; \
 		echo "Kept $(DESTDIR)$(SYSCONFDIR)/opine/opine.toml; the new default is beside it as opine.toml.new"; \
@@ -147,6 +149,10 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/opined $(DESTDIR)$(BINDIR)/opine $(DESTDIR)$(LIBDIR)/systemd/system/opined.service \
 		$(DESTDIR)$(LIBDIR)/sysusers.d/opine.conf $(DESTDIR)$(LIBDIR)/tmpfiles.d/opine.conf \
 		$(DESTDIR)$(DEBUGDIR)$(BINDIR)/opined.debug $(DESTDIR)$(DEBUGDIR)$(BINDIR)/opine.debug
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/opine.1 $(DESTDIR)$(PREFIX)/share/man/man1/opine.*.1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5/opine.toml.5 $(DESTDIR)$(PREFIX)/share/man/man8/opined.8 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/opine $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_opine \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/opine.fish
 	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PREFIX)/share/opine
 
 check-deploy:

@@ -14,7 +14,8 @@ struct OpineCLI: ParsableCommand {
             request-info puts a received or triaged case on hold until the patient sends what was asked for, and \
             amend adds an addendum after review or response (docs/workflow.md). \
             Every change is recorded in the case's history with who made it, and announced to the practice's \
-            other systems as signed webhooks: `opine deliveries` shows what was sent, `opine endpoints` how each             receiver is doing.
+            other systems as signed webhooks: `opine deliveries` shows what was sent, `opine endpoints` how each \
+            receiver is doing.
 
             The configuration is read from --config, else $OPINE_CONFIG, else /etc/opine/opine.toml. You act as \
             your login name; an admin may act for someone else with --as.
@@ -26,11 +27,18 @@ struct OpineCLI: ParsableCommand {
             stats, list, deliveries, endpoints and verify run as root, read-only); 78 configuration error; 1 internal error.
             """,
         version: Opine.version,
-        subcommands: [
-            List.self, Find.self, Show.self, Triage.self, Review.self, Respond.self, Withdraw.self, RequestInfo.self, Amend.self,
-            Note.self, History.self, Letter.self, Export.self,
-            Rejected.self, Stats.self, Deliveries.self, Redeliver.self, Endpoints.self, Status.self, CheckConfig.self,
-            Backup.self, Restore.self, Verify.self, Purge.self, Hold.self, Release.self, Orphaned.self,
+        // Grouped by who uses them: the desk (coordinators and surgeons), whoever looks after the systems that
+        // receive the webhooks, and the server's operators. The upload service's commands will get an "Upload" group.
+        groupedSubcommands: [
+            CommandGroup(name: "Desk", subcommands: [
+                List.self, Find.self, Show.self, Triage.self, Review.self, Respond.self, Withdraw.self, RequestInfo.self,
+                Amend.self, Note.self, History.self, Letter.self, Export.self,
+            ]),
+            CommandGroup(name: "Webhook", subcommands: [Deliveries.self, Redeliver.self, Endpoints.self]),
+            CommandGroup(name: "Operations", subcommands: [
+                Rejected.self, Stats.self, Status.self, CheckConfig.self, Backup.self, Restore.self, Verify.self,
+                Purge.self, Hold.self, Release.self, Orphaned.self,
+            ]),
         ])
 
     /// Parses and runs like ArgumentParser's own `main`, except that with `--json` an argument error (an unknown
