@@ -96,12 +96,13 @@ samples: deps
 demo: build samples
 	scripts/demo.sh
 
-# The Swift runtime is linked in, so the server needs only libcurl, libsqlite3 and zlib. Checks that the build
-# packages are there without installing them (`make deps` does). The binaries in $(DIST) are stripped (about 70 MB
-# rather than 115, half of it the ICU data of the static Foundation); the debug information goes to
-# NAME.debug, named in the binary by a GNU debuglink.
+# The Swift runtime is linked in, so the server needs only libcurl, libsqlite3 and zlib. Checks that the release
+# packages are there without installing them (`make deps` does; no test tool is needed). The binaries in $(DIST) are
+# stripped (about 70 MB rather than 115, half of it the ICU data of the static Foundation); the debug information goes
+# to NAME.debug, named in the binary by a GNU debuglink. The manual pages and completions are generated here, from
+# the binaries, into $(DIST)/docs, so `make install` only copies.
 release:
-	@scripts/install-deps.sh --check
+	@scripts/install-deps.sh --check --release
 	$(SWIFT) build -c release --static-swift-stdlib --product opined
 	$(SWIFT) build -c release --static-swift-stdlib --product opine
 	@mkdir -p $(DIST)
@@ -111,6 +112,7 @@ release:
 		objcopy --strip-all --add-gnu-debuglink=$(DIST)/$$program.debug $(RELEASE_BIN)/$$program $(DIST)/$$program.tmp && \
 		mv $(DIST)/$$program.tmp $(DIST)/$$program && echo "Stripped $(DIST)/$$program (debug information in $$program.debug)" || exit 1; \
 	done
+	rm -rf $(DIST)/docs && scripts/install-docs.sh "$(DIST)/docs" "" "$(DIST)"
 
 # Never overwrites an edited configuration: the new default goes beside it as opine.toml.new. Installs no package:
 # it only says which run-time packages the machine (or the DESTDIR tree, if it is a Debian root) still lacks. The
@@ -127,7 +129,8 @@ install: release
 	install -m 0644 deploy/tmpfiles.d/opine.conf $(DESTDIR)$(LIBDIR)/tmpfiles.d/opine.conf
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
 	install -D -m 0644 deploy/prometheus/opine-alerts.yml $(DESTDIR)$(PREFIX)/share/opine/prometheus/opine-alerts.yml
-	scripts/install-docs.sh "$(DESTDIR)" "$(PREFIX)" "$(DIST)"
+	(cd $(DIST)/docs && find share -type f) | while read -r file; do \
+		install -D -m 0644 $(DIST)/docs/$$file $(DESTDIR)$(PREFIX)/$$file || exit 1; done
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/opine/opine.toml ]; then \
 		install -m 0640 Config/opine.toml $(DESTDIR)$(SYSCONFDIR)/opine/opine.toml.new; \
 		echo "Kept $(DESTDIR)$(SYSCONFDIR)/opine/opine.toml; the new default is beside it as opine.toml.new"; \

@@ -34,7 +34,15 @@ usr/local/lib/sysusers.d/opine.conf
 usr/local/lib/tmpfiles.d/opine.conf
 usr/local/share/doc/opine/README.md
 usr/local/share/doc/opine/operations.md
-usr/local/share/doc/opine/webhooks.md"
+usr/local/share/doc/opine/webhooks.md
+usr/local/share/opine/prometheus/opine-alerts.yml
+usr/local/share/man/man1/opine.1
+usr/local/share/man/man1/opine.purge.1
+usr/local/share/man/man5/opine.toml.5
+usr/local/share/man/man8/opined.8
+usr/local/share/bash-completion/completions/opine
+usr/local/share/zsh/site-functions/_opine
+usr/local/share/fish/vendor_completions.d/opine.fish"
 for path in $expected; do [ -e "$root/$path" ] || fail "make install did not create /$path"; done
 [ "$(stat -c %a "$root/etc/opine/opine.toml")" = 640 ] || fail "the configuration should be mode 0640"
 "$root/usr/local/bin/opine" --version >/dev/null || fail "the installed opine does not run"
