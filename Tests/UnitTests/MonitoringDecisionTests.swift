@@ -87,6 +87,52 @@ struct MonitoringDecisionTests {
         #expect(LogSafe.quarantineFolder("20261201T101010Z-Jane_Doe").hasPrefix("20261201T101010Z-"))
     }
 
+    @Test("No counter falls when the purge removes old delivery attempts: the failed attempts on record are a gauge")
+    func countersNeverFall() throws {
+        let spool = try Spool()
+        try spool.dropBundle("a")
+        let outcome = spool.intake.take("a")
+        try spool.store.pool.write { db in
+            let outbox = try #require(try Int64.fetchOne(db, sql: "SELECT id FROM outbox ORDER BY id LIMIT 1"), "\(outcome)")
+            try db.execute(sql: """
+                INSERT INTO deliveries (outbox_id, endpoint, ordering_key, priority_rank, state, created_at)
+                VALUES (?, 'crm', 'C-1', 0, 'failed', ?)
+                """, arguments: [outbox, Self.now])
+            let delivery = db.lastInsertedRowID
+            for status in [500, nil] as [Int?] {
+                try db.execute(sql: "INSERT INTO delivery_attempts (delivery_id, started_at, duration_ms, status) VALUES (?, ?, 5, ?)",
+                               arguments: [delivery, Self.now, status])
+            }
+        }
+        let before = try spool.store.metrics().prometheus()
+        #expect(before.contains("# TYPE opine_webhook_failed_attempts_recorded gauge\nopine_webhook_failed_attempts_recorded 2\n"))
+        // What the purge does to attempts older than retention.delivery_attempts.
+        try spool.store.pool.write { try $0.execute(sql: "DELETE FROM delivery_attempts") }
+        let after = try spool.store.metrics().prometheus()
+        #expect(after.contains("opine_webhook_failed_attempts_recorded 0\n"))
+        let counters = Self.counters(before)
+        #expect(!counters.isEmpty)
+        for (series, value) in counters {
+            #expect((Self.counters(after)[series] ?? 0) >= value, "\(series) is typed counter but fell from \(value)")
+        }
+    }
+
+    /// Each sample of a family typed `counter` in Prometheus text, by series.
+    static func counters(_ text: String) -> [String: Double] {
+        let lines = text.split(separator: "\n")
+        let names = Set(lines.compactMap { line -> Substring? in
+            let words = line.split(separator: " ")
+            return words.count == 4 && words[1] == "TYPE" && words[3] == "counter" ? words[2] : nil
+        })
+        var samples: [String: Double] = [:]
+        for line in lines where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            let series = line[..<space]
+            if names.contains(series.prefix { $0 != "{" }) { samples[String(series)] = value }
+        }
+        return samples
+    }
+
     @Test("opine stats reads opined's own figures from the heartbeat: fresh is up, stale or stopped is down")
     func daemonFigures() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("opine-figures-\(UUID().uuidString.prefix(8))")
