@@ -79,12 +79,35 @@ struct MonitoringDecisionTests {
         #expect(UploadDigest.of(name) == "11b52ef15398")
         #expect(UploadDigest.of(displayedName: name.escapedForDisplay) == UploadDigest.of(name))
         let failure = IOFailure(operation: "open", path: "/var/spool/opine/drop/\(name)/MRI/Jane Doe 2.dcm", code: ENOSPC)
-        let logged = LogSafe.error(failure, upload: name)
+        let logged = LogSafe.error(failure, upload: name, in: Self.layout)
         #expect(logged == "open /var/spool/opine/drop/upload-11b52ef15398/…: No space left on device")
         let staged = IOFailure(operation: "write", path: "/var/lib/opine/staging/6f1c/MRI/Jane Doe 2.dcm", code: EIO)
-        #expect(LogSafe.error(staged, upload: name) == "write /var/lib/opine/staging/6f1c/…: Input/output error")
+        #expect(LogSafe.error(staged, upload: name, in: Self.layout) == "write /var/lib/opine/staging/6f1c/…: Input/output error")
         #expect(!LogSafe.quarantineFolder("20261201T101010Z-Jane_Doe_DOB_1968-04-02_MRI.pdf").contains("Jane"))
         #expect(LogSafe.quarantineFolder("20261201T101010Z-Jane_Doe").hasPrefix("20261201T101010Z-"))
+    }
+
+    /// The production layout: spool `/var/spool/opine`, state `/var/lib/opine`.
+    static let layout = Configuration(source: "test", spoolDirectory: "/var/spool/opine", stateDirectory: "/var/lib/opine")
+
+    @Test("A failure below a case, quarantine or set-aside folder is logged as far as that folder, never the patient's paths",
+          arguments: [
+            // A supplement's files keep the folders and names the patient chose inside the case's folder.
+            ("mkdir", "/var/lib/opine/cases/C-20261201-0007/Jane Doe 1968-04-02", "/var/lib/opine/cases/C-20261201-0007/…"),
+            ("rename", "/var/lib/opine/cases/C-20261201-0007/MRI/Jane Doe/lumbar.dcm", "/var/lib/opine/cases/C-20261201-0007/…"),
+            ("rename", "/var/lib/opine/cases/C-20261201-0007", "/var/lib/opine/cases/C-20261201-0007"),
+            ("open", "/var/spool/opine/rejected/20261201T101010Z-Jane Doe MRI/MRI/Jane Doe.dcm",
+             "/var/spool/opine/rejected/20261201T101010Z-" + UploadDigest.of("Jane Doe MRI") + "/…"),
+            ("rename", "/var/lib/opine/orphaned/Jane Doe.dcm-20261201T101010Z-0a1b2c3d",
+             "/var/lib/opine/orphaned/" + UploadDigest.of("Jane Doe.dcm") + "-20261201T101010Z-0a1b2c3d"),
+            ("unlink", "/var/spool/opine/drop/Jane Doe (other upload)/x.dcm", "/var/spool/opine/drop/upload-" + UploadDigest.of("Jane Doe (other upload)") + "/…"),
+            ("fsync", "/var/lib/opine/opine.sqlite3", "/var/lib/opine/opine.sqlite3"),
+          ])
+    func pathsBelowOpinesFolders(operation: String, path: String, logged: String) {
+        let failure = IOFailure(operation: operation, path: path, code: EIO)
+        let line = LogSafe.error(failure, upload: "web-upload", in: Self.layout)
+        #expect(line == "\(operation) \(logged): Input/output error")
+        #expect(!line.contains("Jane"))
     }
 
     @Test("No counter falls when the purge removes old delivery attempts: the failed attempts on record are a gauge")
