@@ -151,7 +151,8 @@ struct MonitoringDecisionTests {
         for line in lines where !line.hasPrefix("#") {
             guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
             let series = line[..<space]
-            if names.contains(series.prefix { $0 != "{" }) { samples[String(series)] = value }
+            // The family's name is the series up to its labels.
+            if names.contains(series.prefix { $0.isLetter || $0.isNumber || $0 == "_" }) { samples[String(series)] = value }
         }
         return samples
     }
