@@ -79,6 +79,6 @@ extension Intake {
         let name = (label ?? (path as NSString).lastPathComponent) + "-" + Timestamps.compactTime(clock()) + "-" + UUID().uuidString.prefix(8)
         try store.recordRepair(.setAside, ["folder": name])
         try FileOperations.renameNoReplace(path, configuration.orphanedDirectory + "/" + name)
-        logger.warning("set aside a store folder that had no committed case", metadata: ["folder": "\(name)"])
+        logger.warning("set aside a store folder that had no committed case", metadata: ["folder": "\(LogSafe.orphanedFolder(name))"])
     }
 }

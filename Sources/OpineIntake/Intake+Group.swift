@@ -142,7 +142,7 @@ extension Intake {
             } catch {
                 let name = (path as NSString).lastPathComponent
                 logger.warning("case stored but the upload could not be removed", metadata: [
-                    "upload": "\(LogSafe.upload(name))", "error": "\(LogSafe.error(error, upload: name))",
+                    "upload": "\(LogSafe.upload(name))", "error": "\(LogSafe.error(error, upload: name, in: configuration))",
                 ])
             }
         }

@@ -42,7 +42,7 @@ extension Intake {
             // cannot be moved back, its folder stays and the next start records it from reason.json.
             let restored = movedTo.map { (try? FileOperations.renameNoReplace($0, path)) != nil } ?? true
             if restored, let folder { try? FileOperations.removeTree(folder.path) }
-            let message = LogSafe.error(error, upload: name)
+            let message = LogSafe.error(error, upload: name, in: configuration)
             logger.error("could not quarantine a rejected upload; it stays and will be tried again", metadata: [
                 "upload": "\(LogSafe.upload(name))", "reason": "\(rejection.code.rawValue)", "error": "\(message)",
             ])

@@ -183,7 +183,7 @@ public final class Intake: @unchecked Sendable {
 
     /// Logs a failure that leaves the upload waiting, to be tried again.
     func retryLater(_ name: String, _ error: Error) -> Outcome {
-        let message = LogSafe.error(error, upload: name)
+        let message = LogSafe.error(error, upload: name, in: configuration)
         logger.error("intake failed; the upload stays and will be tried again", metadata: [
             "upload": "\(LogSafe.upload(name))", "error": "\(message)",
         ])

@@ -99,7 +99,7 @@ extension Intake {
             else { continue }
             try store.recordRepair(.copyRemoved, ["folder": folder, "case": caseID])
             try FileOperations.removeTreeAtomically(path, hiddenName: Self.removingPrefix + folder)
-            logger.notice("removed a set-aside copy of a stored case", metadata: ["folder": "\(folder)", "case": "\(caseID)"])
+            logger.notice("removed a set-aside copy of a stored case", metadata: ["folder": "\(LogSafe.orphanedFolder(folder))", "case": "\(caseID)"])
         }
     }
 

@@ -18,8 +18,9 @@ public struct Metrics: Sendable {
     public var duplicates = 0
     /// Webhook deliveries in each state.
     public var deliveriesByState: [DeliveryState: Int] = [:]
-    /// Attempts that did not get a 2xx (an error status, a timeout or no answer), ever.
-    public var failedAttempts = 0
+    /// Attempts on record that did not get a 2xx (an error status, a timeout or no answer). Not a counter: the purge
+    /// removes attempts older than `retention.delivery_attempts`, so this falls when they go.
+    public var failedAttemptsRecorded = 0
     /// When the newest case arrived, nil before the first.
     public var lastIntakeAt: Date?
     /// Open cases past their due time (`TurnaroundPolicy`), per priority.
@@ -69,7 +70,9 @@ public struct Metrics: Sendable {
         text.family("opine_webhook_deliveries", .gauge, "Webhook deliveries by state.", DeliveryRecord.State.allCases.map {
             ([("state", $0.rawValue)], Double(deliveriesByState[$0] ?? 0))
         })
-        text.single("opine_webhook_failed_attempts_total", .counter, "Webhook attempts that did not get a 2xx.", Double(failedAttempts))
+        text.single("opine_webhook_failed_attempts_recorded", .gauge,
+                    "Webhook attempts on record that did not get a 2xx; attempts older than retention.delivery_attempts are purged.",
+                    Double(failedAttemptsRecorded))
         EndpointFigures.families(endpoints, &text)
     }
 }
@@ -101,7 +104,7 @@ extension CaseStore {
                 guard let state = DeliveryState(rawValue: row["state"]) else { continue }
                 metrics.deliveriesByState[state] = row["n"]
             }
-            metrics.failedAttempts = try Int.fetchOne(db, sql: """
+            metrics.failedAttemptsRecorded = try Int.fetchOne(db, sql: """
                 SELECT COUNT(*) FROM delivery_attempts WHERE status IS NULL OR status < 200 OR status > 299
                 """) ?? 0
             metrics.lastIntakeAt = try String.fetchOne(db, sql: "SELECT received_at FROM cases ORDER BY seq DESC LIMIT 1")

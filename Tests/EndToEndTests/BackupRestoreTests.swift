@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import OpineCore
 import OpineTestSupport
 import Testing
@@ -101,6 +102,32 @@ struct BackupRestoreTests {
         let result = try sandbox.opine("restore", "--from", damaged.path, "--to", target.path)
         #expect(result.status == 65 && result.stderr.contains("state/opine.sqlite3"), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: target.path), "nothing is left behind")
+    }
+
+    @Test("a backup is audited as one access event with no case, after the archive is complete; a refused one is not")
+    func backupIsAudited() throws {
+        let (sandbox, _) = try Sandbox.withCases(2)
+        let archive = sandbox.root.appendingPathComponent("opine.backup").path
+        let backup = try sandbox.opine("backup", "--to", archive, "--json")
+        #expect(backup.status == 0, "\(backup.stderr)")
+        let written = try backup.json()
+        #expect(try sandbox.opine("backup", "--to", archive).status == 64, "refused: FILE exists")
+        let access = try sandbox.store().pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT case_id, actor, detail FROM events WHERE type = 'access'")
+        }
+        try #require(access.count == 1, "one event for the one archive written: \(access)")
+        let detail = try #require(try JSONSerialization.jsonObject(with: Data((access[0]["detail"] as String).utf8)) as? [String: String])
+        #expect(access[0]["case_id"] as String? == nil && !(access[0]["actor"] as String).isEmpty)
+        #expect(detail["what"] == "backup" && detail["file"] == "opine.backup", "\(detail)")
+        #expect(detail["manifest_sha256"] == written["manifest_sha256"] as? String && detail["cases"] == "2")
+        #expect(detail["files"] == String(try #require(written["files"] as? Int)))
+        #expect(try sandbox.opine("verify", "--skip-files").status == 0, "the event is on the chain")
+        #expect(sandbox.stopDaemon() == 0)
+        // The snapshot came first: the archive holds the cases, not the event recording it.
+        let target = sandbox.root.appendingPathComponent("restored")
+        #expect(try sandbox.opine("restore", "--from", archive, "--to", target.path).status == 0)
+        let restored = try DatabaseQueue(path: target.appendingPathComponent("state/opine.sqlite3").path)
+        #expect(try restored.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM events WHERE type = 'access'") } == 0)
     }
 
     @Test("links and FIFOs in a quarantined upload are left out of the backup and named; what they point at is never read")

@@ -59,6 +59,49 @@ struct BackupRestoreRefusalTests {
         #expect(throws: IntegrityError.self) { try BackupRestore.restore(from: bare.path, into: folder.appendingPathComponent("r2").path) }
     }
 
+    @Test("a manifest that is not format opine-backup, version 1 is refused naming what it declares, and nothing is left",
+          arguments: [("tar-backup", "2", #"format "tar-backup", version 2"#), ("opine-backup", "2", #"format "opine-backup", version 2"#),
+                      ("opine-backup", #""1""#, #"format "opine-backup", version "1""#)])
+    func manifestIdentity(format: String, version: String, declared: String) throws {
+        let folder = try BackupArchiveTests.folder()
+        let archive = folder.appendingPathComponent("b.tar")
+        let fd = open(archive.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        let writer = ArchiveWriter(fd: fd, display: archive.path)
+        try writer.addBytes(Array("[paths]\n".utf8), as: BackupLayout.configuration)
+        // Every other key as this opine writes it, so only the identity is wrong.
+        let manifest = BackupManifest(createdAt: "", opineVersion: "", schemaVersion: 0, auditHead: "0:", cases: 0,
+                                      rejectedFolders: 0, skipped: [], redactedEndpoints: [], members: writer.entries)
+        var json = String(decoding: try JSONEncoder().encode(manifest), as: UTF8.self)
+        json = json.replacingOccurrences(of: #""format":"opine-backup""#, with: #""format":"\#(format)""#)
+            .replacingOccurrences(of: #""version":1"#, with: #""version":\#(version)"#)
+        try writer.addBytes(Array(json.utf8), as: BackupLayout.manifest, listed: false)
+        try writer.finish()
+        close(fd)
+        let target = folder.appendingPathComponent("restore")
+        let error = try #require(throws: IntegrityError.self) { try BackupRestore.restore(from: archive.path, into: target.path) }
+        #expect(error.description.contains(declared) && error.description.contains("nothing was restored"), "\(error)")
+        #expect(!FileManager.default.fileExists(atPath: target.path), "nothing is left behind")
+        #expect(BackupManifest.Identity(format: "opine-backup", version: "1").refusal == nil)
+        #expect(BackupManifest.Identity(format: nil, version: nil).refusal?.contains("format (none), version (none)") == true)
+    }
+
+    @Test("the export line restore prints quotes each path for the shell: spaces, quotes, $ and newlines survive a paste")
+    func exportLineQuoted() throws {
+        let tricky = "/srv/o'brien backups/$HOME `x`\n\\"
+        #expect(ShellWords.quoted("/srv/it's") == #"'/srv/it'\''s'"#)
+        let line = ShellWords.export(["OPINE_PATHS_STATE": tricky, "OPINE_CONFIG": "/a b/opine.toml"])
+        #expect(line.hasPrefix("export OPINE_CONFIG='/a b/opine.toml' OPINE_PATHS_STATE='"))
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", #"eval "$1"; printf '%s|%s' "$OPINE_CONFIG" "$OPINE_PATHS_STATE""#, "sh", line]
+        let out = Pipe()
+        shell.standardOutput = out
+        try shell.run()
+        let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        shell.waitUntilExit()
+        #expect(printed == "/a b/opine.toml|" + tricky)
+    }
+
     @Test("a folder that is not empty is refused before anything is read")
     func nonEmptyTarget() throws {
         let folder = try BackupArchiveTests.folder()

@@ -1,6 +1,7 @@
 import Foundation
 @testable import OpineCore
 @testable import OpineIntake
+import OpineTestSupport
 import Testing
 
 /// Fails every step of taking an upload in turn (open, read, write, fsync, rename, mkdir, unlink, directory fsync,
@@ -129,6 +130,50 @@ struct IntakeFaultTests {
             #expect(spool.entries(spool.configuration.rejectedDirectory + "/" + folder) == ["reason.json", "upload"], "\(label)")
         }
         #expect(spool.entries(spool.configuration.dropDirectory).isEmpty, "\(label)")
+    }
+
+    @Test("A supplement's placement failing below the case folder logs the case's folder, never the folders the patient named")
+    func supplementPlacementFaultsLogNoPatientPaths() throws {
+        let (traced, caseID) = try Self.patientNamedSupplement()
+        let caseFolder = traced.configuration.casesDirectory + "/" + caseID + "/"
+        FaultInjection.arm(nil)
+        _ = traced.intake.take("s")
+        let trace = FaultInjection.disarm()
+        // Each operation on a path inside the case's folder (its folders made and synced), by occurrence.
+        let below = trace.enumerated().filter { $0.element.path.hasPrefix(caseFolder) }.map { index, entry in
+            (entry.step, trace[...index].filter { $0.step == entry.step }.count)
+        }
+        #expect(Set(below.map(\.0)).isSuperset(of: [.mkdir, .directoryFsync]), "traced: \(trace.map { "\($0.step) \($0.path)" })")
+        for (step, occurrence) in below {
+            let (spool, _) = try Self.patientNamedSupplement()
+            FaultInjection.arm(.init(step, occurrence: occurrence, code: EIO))
+            let outcome = spool.intake.take("s")
+            FaultInjection.disarm()
+            guard case .retryLater(let message, _) = outcome else {
+                Issue.record("\(step) #\(occurrence): the supplement must wait for a retry, got \(outcome)")
+                continue
+            }
+            #expect(message.contains("cases/\(caseID)/…") && !message.contains("Jane"), "\(step) #\(occurrence): \(message)")
+            let leaks = spool.logs.lines.filter { $0.contains("Jane") }
+            #expect(leaks.isEmpty, "\(step) #\(occurrence): \(leaks)")
+        }
+    }
+
+    /// A spool with one case (`web-a`) and, in the drop directory as `s`, a supplement whose folders carry the
+    /// patient's name, as an upload page may let a patient choose.
+    static func patientNamedSupplement() throws -> (Spool, String) {
+        let spool = try Spool()
+        try spool.dropBundle("a")
+        guard case .stored(let caseID, _) = spool.intake.take("a") else { throw CancellationError() }
+        var supplement = BundleBuilder(submissionID: "web-a-more")
+        supplement.files = [
+            ("Jane_Doe_1968-04-02/lumbar/IM000001", Samples.dicom("later"), "imaging", "application/dicom"),
+            ("Jane_Doe_1968-04-02/report.pdf", Samples.pdf, "radiology_report", "application/pdf"),
+        ]
+        supplement.manifest["supplements"] = "web-a"
+        for key in ["patient", "consent", "request"] { supplement.manifest[key] = nil }
+        _ = try supplement.writeDirectory(in: URL(fileURLWithPath: spool.configuration.dropDirectory), name: "s")
+        return (spool, caseID)
     }
 
     @Test("Start-up flags a stored case whose folder has gone, once, in the log and in the case's history")

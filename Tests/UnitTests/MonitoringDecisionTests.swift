@@ -79,12 +79,82 @@ struct MonitoringDecisionTests {
         #expect(UploadDigest.of(name) == "11b52ef15398")
         #expect(UploadDigest.of(displayedName: name.escapedForDisplay) == UploadDigest.of(name))
         let failure = IOFailure(operation: "open", path: "/var/spool/opine/drop/\(name)/MRI/Jane Doe 2.dcm", code: ENOSPC)
-        let logged = LogSafe.error(failure, upload: name)
+        let logged = LogSafe.error(failure, upload: name, in: Self.layout)
         #expect(logged == "open /var/spool/opine/drop/upload-11b52ef15398/…: No space left on device")
         let staged = IOFailure(operation: "write", path: "/var/lib/opine/staging/6f1c/MRI/Jane Doe 2.dcm", code: EIO)
-        #expect(LogSafe.error(staged, upload: name) == "write /var/lib/opine/staging/6f1c/…: Input/output error")
+        #expect(LogSafe.error(staged, upload: name, in: Self.layout) == "write /var/lib/opine/staging/6f1c/…: Input/output error")
         #expect(!LogSafe.quarantineFolder("20261201T101010Z-Jane_Doe_DOB_1968-04-02_MRI.pdf").contains("Jane"))
         #expect(LogSafe.quarantineFolder("20261201T101010Z-Jane_Doe").hasPrefix("20261201T101010Z-"))
+    }
+
+    /// The production layout: spool `/var/spool/opine`, state `/var/lib/opine`.
+    static let layout = Configuration(source: "test", spoolDirectory: "/var/spool/opine", stateDirectory: "/var/lib/opine")
+
+    @Test("A failure below a case, quarantine or set-aside folder is logged as far as that folder, never the patient's paths",
+          arguments: [
+            // A supplement's files keep the folders and names the patient chose inside the case's folder.
+            ("mkdir", "/var/lib/opine/cases/C-20261201-0007/Jane Doe 1968-04-02", "/var/lib/opine/cases/C-20261201-0007/…"),
+            ("rename", "/var/lib/opine/cases/C-20261201-0007/MRI/Jane Doe/lumbar.dcm", "/var/lib/opine/cases/C-20261201-0007/…"),
+            ("rename", "/var/lib/opine/cases/C-20261201-0007", "/var/lib/opine/cases/C-20261201-0007"),
+            ("open", "/var/spool/opine/rejected/20261201T101010Z-Jane Doe MRI/MRI/Jane Doe.dcm",
+             "/var/spool/opine/rejected/20261201T101010Z-" + UploadDigest.of("Jane Doe MRI") + "/…"),
+            ("rename", "/var/lib/opine/orphaned/Jane Doe.dcm-20261201T101010Z-0a1b2c3d",
+             "/var/lib/opine/orphaned/" + UploadDigest.of("Jane Doe.dcm") + "-20261201T101010Z-0a1b2c3d"),
+            ("unlink", "/var/spool/opine/drop/Jane Doe (other upload)/x.dcm", "/var/spool/opine/drop/upload-" + UploadDigest.of("Jane Doe (other upload)") + "/…"),
+            ("fsync", "/var/lib/opine/opine.sqlite3", "/var/lib/opine/opine.sqlite3"),
+          ])
+    func pathsBelowOpinesFolders(operation: String, path: String, logged: String) {
+        let failure = IOFailure(operation: operation, path: path, code: EIO)
+        let line = LogSafe.error(failure, upload: "web-upload", in: Self.layout)
+        #expect(line == "\(operation) \(logged): Input/output error")
+        #expect(!line.contains("Jane"))
+    }
+
+    @Test("No counter falls when the purge removes old delivery attempts: the failed attempts on record are a gauge")
+    func countersNeverFall() throws {
+        let spool = try Spool()
+        try spool.dropBundle("a")
+        let outcome = spool.intake.take("a")
+        try spool.store.pool.write { db in
+            let outbox = try #require(try Int64.fetchOne(db, sql: "SELECT id FROM outbox ORDER BY id LIMIT 1"), "\(outcome)")
+            try db.execute(sql: """
+                INSERT INTO deliveries (outbox_id, endpoint, ordering_key, priority_rank, state, created_at)
+                VALUES (?, 'crm', 'C-1', 0, 'failed', ?)
+                """, arguments: [outbox, Self.now])
+            let delivery = db.lastInsertedRowID
+            for status in [500, nil] as [Int?] {
+                try db.execute(sql: "INSERT INTO delivery_attempts (delivery_id, started_at, duration_ms, status) VALUES (?, ?, 5, ?)",
+                               arguments: [delivery, Self.now, status])
+            }
+        }
+        let before = try spool.store.metrics().prometheus()
+        #expect(before.contains("# TYPE opine_webhook_failed_attempts_recorded gauge\nopine_webhook_failed_attempts_recorded 2\n"))
+        // What the purge does to attempts older than retention.delivery_attempts.
+        try spool.store.pool.write { try $0.execute(sql: "DELETE FROM delivery_attempts") }
+        let after = try spool.store.metrics().prometheus()
+        #expect(after.contains("opine_webhook_failed_attempts_recorded 0\n"))
+        let counters = Self.counters(before)
+        #expect(!counters.isEmpty)
+        for (series, value) in counters {
+            #expect((Self.counters(after)[series] ?? 0) >= value, "\(series) is typed counter but fell from \(value)")
+        }
+    }
+
+    /// Each sample of a family typed `counter` in Prometheus text, by series.
+    static func counters(_ text: String) -> [String: Double] {
+        let lines = text.split(separator: "\n")
+        let names = Set(lines.compactMap { line -> Substring? in
+            let words = line.split(separator: " ")
+            return words.count == 4 && words[1] == "TYPE" && words[3] == "counter" ? words[2] : nil
+        })
+        var samples: [String: Double] = [:]
+        for line in lines where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            let series = line[..<space]
+            // The family's name is the series up to its labels.
+            if names.contains(series.prefix { $0.isLetter || $0.isNumber || $0 == "_" }) { samples[String(series)] = value }
+        }
+        return samples
     }
 
     @Test("opine stats reads opined's own figures from the heartbeat: fresh is up, stale or stopped is down")

@@ -163,3 +163,41 @@ public struct BackupManifest: Codable, Sendable, Equatable {
         return nil
     }
 }
+
+extension BackupManifest {
+    /// The `format` and `version` a manifest declares, read on their own before the rest, so that an archive of
+    /// another kind or of a later layout is refused for what it says it is rather than as unreadable JSON.
+    public struct Identity: Decodable, Sendable, Equatable {
+        /// The declared format as found (a string), nil when missing or not a string.
+        public var format: String?
+        /// The declared version as found: a number as written, or a string in quotes; nil when missing.
+        public var version: String?
+
+        private enum CodingKeys: String, CodingKey { case format, version }
+
+        /// An identity as found.
+        public init(format: String?, version: String?) {
+            self.format = format
+            self.version = version
+        }
+
+        /// Reads whatever the two keys hold, leniently: a wrong type is shown, not a decoding error.
+        public init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            format = try? container.decode(String.self, forKey: .format)
+            if let number = try? container.decode(Int.self, forKey: .version) {
+                version = String(number)
+            } else {
+                version = (try? container.decode(String.self, forKey: .version)).map { "\"\($0)\"" }
+            }
+        }
+
+        /// Why restore refuses this manifest, naming what it found; nil for format `opine-backup`, version 1, the only
+        /// layout this opine reads.
+        public var refusal: String? {
+            guard format != "opine-backup" || version != "1" else { return nil }
+            let found = "format \(format.map { "\"\($0)\"" } ?? "(none)"), version \(version ?? "(none)")".escapedForDisplay
+            return "the archive's \(BackupLayout.manifest) declares \(found), but opine restore reads only format \"opine-backup\", version 1: it is not an Opine backup, or a later opine wrote it (restore it with that opine)"
+        }
+    }
+}

@@ -24,7 +24,7 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     /// The daemon's clock sweep: a case passed its due time in its state (`overdue`, once per state), or an
     /// untriaged emergency past its due time was announced again (`reannounce`).
     case overdue, reannounce
-    /// Someone read patient data out of the store (a letter, an export of the files, a search by patient data);
+    /// Someone read patient data out of the store (a letter, an export of the files, a search by patient data, a backup);
     /// `detail.what` is an `AccessKind`. It moves no case state and announces nothing: it is there for disclosure
     /// accounting, so it never carries the patient data itself (no search text).
     case access
@@ -43,6 +43,9 @@ public enum AccessKind: String, Codable, Sendable, CaseIterable {
     case export
     /// `opine find`: cases were shown because they matched patient data (name, e-mail or phone).
     case search
+    /// `opine backup`: every case's files and data, and the quarantined uploads, were copied into an archive.
+    /// One event with no case, naming the archive's file, its manifest's SHA-256 and how much it holds.
+    case backup
 }
 
 /// A repair made at start-up after a crash, stored as `detail.repair` of a `repair` event

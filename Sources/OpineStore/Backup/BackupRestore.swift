@@ -126,7 +126,12 @@ private struct Extraction {
                 throw IntegrityError(description: "archive member \(header.path.escapedForDisplay) comes after the manifest; nothing was restored")
             }
             if member == .manifest {
-                state.manifest = try JSONDecoder().decode(BackupManifest.self, from: Data(try reader.readAll(limit: BackupLayout.maxManifestBytes)))
+                let data = Data(try reader.readAll(limit: BackupLayout.maxManifestBytes))
+                // Checked before the rest is decoded: another layout may differ in any other key.
+                if let refusal = try JSONDecoder().decode(BackupManifest.Identity.self, from: data).refusal {
+                    throw IntegrityError(description: "\(refusal); nothing was restored")
+                }
+                state.manifest = try JSONDecoder().decode(BackupManifest.self, from: data)
                 sawManifest = true
             } else if header.kind == .directory {
                 try state.makeParents(of: header.path + "/.")

@@ -52,8 +52,11 @@ extension CaseStore {
     /// with SQLite's online backup API while opined keeps working, the folder of every case the snapshot holds, the
     /// quarantine folders it records, and last a manifest of every member's SHA-256. Files that arrived after the
     /// snapshot are left out, so the archive is one consistent moment. Written to `path.part` (mode 0600), made
-    /// durable, then given its name; nothing is left behind on failure.
-    public func backup(to path: String, from sources: BackupSources) throws -> BackupSummary {
+    /// durable, then given its name; nothing is left behind on failure. The disclosure is recorded once the archive
+    /// is complete and before it gets its name: one `access` event (`backup`, no case), in its own transaction, by
+    /// `actor`; it is not in the archive, whose snapshot came first. An archive whose disclosure could not be
+    /// recorded is removed, so a backup is over-counted at worst (the name then failing), never missed.
+    public func backup(to path: String, from sources: BackupSources, by actor: DeskActor) throws -> BackupSummary {
         guard ArchiveIO.lstatInfo(path) == nil else {
             throw ArchiveIOError(description: "\(path.escapedForDisplay) already exists; choose a new file name (a backup never overwrites)")
         }
@@ -70,6 +73,10 @@ extension CaseStore {
         var summary = try run.write(databasePath: snapshotPath)
         try snapshot.close()
         try ArchiveIO.sync(fd, display: partial)
+        try recordAccess(.backup, caseID: nil, detail: [
+            "file": (path as NSString).lastPathComponent, "manifest_sha256": summary.manifestSHA256,
+            "cases": String(summary.cases), "files": String(summary.members), "rejected_folders": String(summary.rejectedFolders),
+        ], by: actor)
         // link() refuses an existing name, so a file that appeared meanwhile is never replaced.
         guard link(partial, path) == 0 else { throw ArchiveIOError.errno("give the finished backup its name", path) }
         finished = true

@@ -16,7 +16,9 @@ struct Backup: ParsableCommand {
             rejections newer than the snapshot are left out, so the archive is one consistent moment. Secrets are \
             never archived: not the secret files, not the credentials folder, and an endpoint URL's user, password \
             or query is removed (the endpoints are named). The archive is written to FILE.part, mode 0600 (it holds \
-            patient data), and renamed when complete; an existing FILE is never overwritten. \
+            patient data), and renamed when complete; an existing FILE is never overwritten. The backup is a \
+            disclosure of every case: once the archive is complete, one access event (what=backup, with FILE's name, \
+            the manifest's SHA-256 and the counts of cases and files) is added to the audit trail. \
             Exit status 0 when written; 65 when a case file is missing or does not match its SHA-256 (run opine \
             verify); 64 when FILE exists or cannot be written; 78 on a configuration error. Restore with opine restore.
             """)
@@ -34,7 +36,8 @@ struct Backup: ParsableCommand {
             do {
                 summary = try context.store.backup(to: to, from: BackupSources(
                     casesDirectory: configuration.casesDirectory, rejectedDirectory: configuration.rejectedDirectory,
-                    configuration: copy.bytes, redactedEndpoints: copy.redactedEndpoints))
+                    configuration: copy.bytes, redactedEndpoints: copy.redactedEndpoints),
+                    by: DeskActor(name: Context.loginName()))
             } catch let error as ArchiveIOError {
                 throw InputError(description: "\(error); nothing was backed up")
             }

@@ -9,14 +9,16 @@ struct Restore: ParsableCommand {
         abstract: "Restore an opine backup archive into a new or empty folder and check it as opine verify does.",
         discussion: """
             Writes DIR/opine.toml, DIR/state (the database and cases/) and DIR/spool (rejected/ and an empty drop/), \
-            then prints the environment to point opine and opined at them. Needs no configuration and touches no \
-            running service. Every member is judged before it is written (absolute paths, .., links, devices are \
-            refused), every member's SHA-256 is checked against the archive's manifest, and the database is opened \
-            (applying any newer migrations) and checked like opine verify, every file re-hashed, and its audit chain \
-            against the head the backup recorded. Nothing is ever written over: DIR must be new or empty. \
+            then prints the environment to point opine and opined at them (an export line, each path in single \
+            quotes for the shell). Needs no configuration and touches no running service. Every member is judged \
+            before it is written (absolute paths, .., links, devices are refused), every member's SHA-256 is checked \
+            against the archive's manifest, and the database is opened (applying any newer migrations) and checked \
+            like opine verify, every file re-hashed, and its audit chain against the head the backup recorded. \
+            Nothing is ever written over: DIR must be new or empty. \
             Exit status 0 when restored and intact; 65 when a member does not match the manifest or is refused (the \
-            member is named and nothing is left in DIR), or when the restored data fails the checks (the problems \
-            are printed; DIR is kept for inspection); 64 when DIR is not empty or the archive cannot be read.
+            member is named and nothing is left in DIR), when the manifest is not format opine-backup, version 1 \
+            (what it declares is named and nothing is left in DIR), or when the restored data fails the checks (the \
+            problems are printed; DIR is kept for inspection); 64 when DIR is not empty or the archive cannot be read.
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -59,7 +61,7 @@ struct Restore: ParsableCommand {
             ("redacted", output.redactedEndpoints.isEmpty ? nil : "put back the URL credentials of \(output.redactedEndpoints.joined(separator: ", ")) in \(output.configuration ?? "the configuration")"),
         ])
         Output.line("Use it with:")
-        Output.line("  export " + output.environment.keys.sorted().map { "\($0)=\(output.environment[$0]!)" }.joined(separator: " "))
+        Output.line("  " + ShellWords.export(output.environment))
     }
 
     /// Exit status, JSON code and message; a refused target or unreadable archive is a usage error, damage is 65.
