@@ -17,7 +17,8 @@ public struct BackupSummary: Sendable {
     public var members: Int
     /// Quarantine folders archived.
     public var rejectedFolders: Int
-    /// Paths under `rejected/` left out (not plain files, or unreadable).
+    /// Paths under `rejected/` left out (not plain files, or unreadable), and folders the purge removed while the
+    /// backup ran (`… (purged during the backup)`).
     public var skipped: [String]
     /// The audit chain's head in the snapshot.
     public var auditHead: AuditHead
@@ -66,7 +67,17 @@ extension CaseStore {
             for suffix in ["", "-journal", "-wal", "-shm"] { unlink(snapshotPath + suffix) }
         }
         let snapshot = try takeSnapshot(at: snapshotPath)
-        let run = BackupRun(writer: ArchiveWriter(fd: fd, display: partial), snapshot: snapshot, sources: sources)
+        let run = BackupRun(writer: ArchiveWriter(fd: fd, display: partial), snapshot: snapshot, sources: sources) { [pool] check in
+            try pool.read { db in
+                switch check {
+                case .caseFiles(let id):
+                    try Bool.fetchOne(db, sql: "SELECT purged_at IS NOT NULL FROM cases WHERE id = ?", arguments: [id]) ?? false
+                case .rejection(let folder):
+                    // The purge forgets the folder's name once it is removed, so an absent row is a removed one.
+                    try Bool.fetchOne(db, sql: "SELECT purged_at IS NOT NULL FROM rejections WHERE quarantine = ?", arguments: [folder]) ?? true
+                }
+            }
+        }
         var summary = try run.write(databasePath: snapshotPath)
         try snapshot.close()
         try ArchiveIO.sync(fd, display: partial)
