@@ -66,7 +66,7 @@ final class BackupRun {
             try writeCaseFiles(id, folder: folder, member: member)
         } catch {
             guard try purgedNow(.caseFiles(id)) else { throw error }
-            skipped.append("\(BackupLayout.cases)/\(id) (purged during the backup)")
+            skipped.append("case \(id) (purged during the backup)")
         }
     }
 
