@@ -26,9 +26,8 @@ public struct PurgeReport: Sendable {
     public var attempts = 0
     /// The cutoff for delivery attempts; nil when they are kept.
     public var attemptsBefore: Date?
-    /// Removals an earlier purge tombstoned but did not finish (a crash), finished now: `cases/<id>`,
-    /// named as `RetentionSubject` describes them (`case C-…`, `rejected upload 12`, `orphaned folder NAME`).
-    public var finished: [String] = []
+    /// Removals an earlier purge tombstoned but did not finish (a crash), finished now.
+    public var finished: [RetentionSubject] = []
     /// What could not be removed, and why; the next purge tries again.
     public var problems: [PurgeProblem] = []
 }
@@ -36,8 +35,8 @@ public struct PurgeReport: Sendable {
 /// A removal that failed: what (a case id, a rejection id, a set-aside folder) and why (which may name paths, so
 /// opined logs only the subject).
 public struct PurgeProblem: Sendable, Equatable {
-    /// `case C-…`, `rejected upload 12`, `orphaned folder NAME`.
-    public var subject: String
+    /// What it was (described as `case C-…`, `rejected upload 12`, `orphaned folder NAME`).
+    public var subject: RetentionSubject
     /// The error, which may name paths.
     public var reason: String
 }
@@ -88,7 +87,7 @@ public struct Purger: Sendable {
             do {
                 try apply(removal, rejections: rejections, now: now, dryRun: dryRun, into: &report)
             } catch {
-                report.problems.append(PurgeProblem(subject: "\(removal.subject)", reason: "\(error)"))
+                report.problems.append(PurgeProblem(subject: removal.subject, reason: "\(error)"))
             }
             progress()
         }
@@ -116,7 +115,7 @@ public struct Purger: Sendable {
     ) throws {
         guard let (item, remove) = try tombstone(removal, rejections: rejections, now: now, dryRun: dryRun) else { return }
         report.items.append(item)
-        do { try remove?() } catch { report.problems.append(PurgeProblem(subject: "\(removal.subject)", reason: "\(error)")) }
+        do { try remove?() } catch { report.problems.append(PurgeProblem(subject: removal.subject, reason: "\(error)")) }
     }
 
     /// Writes the removal's tombstone (not in a dry run) and returns its item with what removes its files.
@@ -167,9 +166,9 @@ public struct Purger: Sendable {
             do {
                 try Folders.remove(name, in: directory)
                 try mark()
-                report.finished.append("\(subject)")
+                report.finished.append(subject)
             } catch {
-                report.problems.append(PurgeProblem(subject: "\(subject)", reason: "\(error)"))
+                report.problems.append(PurgeProblem(subject: subject, reason: "\(error)"))
             }
             progress()
         }

@@ -103,19 +103,22 @@ extension CaseStore {
     /// when it was already tombstoned.
     public func tombstoneOrphaned(_ folder: String, digest: String, files: Int, bytes: Int64, now: Date, actor: String) throws -> Bool {
         try pool.write { db in
-            guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM purged_folders WHERE folder = ?", arguments: [folder]) == 0 else { return false }
+            guard try PurgedFolderRecord.filter(PurgedFolderRecord.Columns.folder == folder).fetchCount(db) == 0 else { return false }
             let at = Timestamps.format(now)
             let detail = ["folder": UploadDigest.of(displayedName: folder), "sha256": digest, "files": "\(files)", "bytes": "\(bytes)"]
             var event = EventRecord(.tombstone(.orphanedFolder, rule: .orphanedFolder, detail), caseID: nil, at: at, actor: actor)
             try event.append(db)
-            try db.execute(sql: "INSERT INTO purged_folders (folder, purged_at, event_id) VALUES (?, ?, ?)", arguments: [folder, at, event.id])
+            try PurgedFolderRecord(folder: folder, purgedAt: at, eventID: event.id ?? 0).insert(db)
             return true
         }
     }
 
     /// Tombstoned set-aside folders not confirmed removed yet.
     public func orphanedAwaitingRemoval() throws -> [String] {
-        try pool.read { db in try String.fetchAll(db, sql: "SELECT folder FROM purged_folders WHERE removed_at IS NULL ORDER BY purged_at") }
+        let columns = PurgedFolderRecord.Columns.self
+        return try pool.read { db in
+            try PurgedFolderRecord.filter(columns.removedAt == nil).order(columns.purgedAt).fetchAll(db).map(\.folder)
+        }
     }
 
     /// Records that a tombstoned set-aside folder is gone, and forgets its name (the row becomes `removed-<event id>`).

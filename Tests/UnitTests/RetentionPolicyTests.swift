@@ -164,3 +164,13 @@ struct RetentionPolicyTests {
         #expect(study.modality == "MR" && study.series[0].description == "T2 sag" && study.series[0].images == 12)
     }
 }
+
+extension RetentionPolicyTests {
+    @Test("A period says when something becomes due, and its days, for opine orphaned; kept has neither")
+    func dueAt() {
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        #expect(RetentionPeriod.after(2 * 86400).dueAt(since: start) == start.addingTimeInterval(2 * 86400))
+        #expect(RetentionPeriod.after(2 * 86400).days == 2)
+        #expect(RetentionPeriod.keep.dueAt(since: start) == nil && RetentionPeriod.keep.days == nil)
+    }
+}

@@ -155,14 +155,13 @@ struct Orphaned: ParsableCommand {
         try Context.run(options) { context in
             let directory = context.configuration.orphanedDirectory
             let period = context.configuration.retention.orphanedFolders
-            let seconds: Double? = if case .after(let value) = period { value } else { nil }
             let folders = Folders.orphaned(in: directory).map {
                 OrphanedOutput.Folder(
                     name: $0.name, path: directory + "/" + $0.name, writtenAt: Timestamps.format($0.writtenAt), files: $0.files,
-                    bytes: $0.bytes, purgeAt: seconds.map { [w = $0.writtenAt] in Timestamps.format(w.addingTimeInterval($0)) })
+                    bytes: $0.bytes, purgeAt: period.dueAt(since: $0.writtenAt).map(Timestamps.format))
             }
             if options.json {
-                try Output.json(OrphanedOutput(folders: folders, retentionDays: seconds.map { $0 / 86400 }))
+                try Output.json(OrphanedOutput(folders: folders, retentionDays: period.days))
                 return
             }
             guard !folders.isEmpty else { Output.line("No set-aside folders in \(directory)."); return }
