@@ -141,10 +141,14 @@ struct LifecycleTests {
         let folder = sandbox.state.appendingPathComponent("cases/\(id)").path
         #expect(FileManager.default.fileExists(atPath: folder))
         #expect(try sandbox.opine("verify").status == 0, "a tombstoned file still on disk is not a problem")
+        let shown = try sandbox.opine("show", id, "--json").json()
+        #expect(shown["purged_at"] is String && shown["files_removed_at"] is NSNull, "scrubbed, files not removed yet: \(shown)")
+        #expect(try sandbox.opine("show", id).stdout.contains("not removed yet"))
         let output = try Self.purge(sandbox)
         #expect(output["finished"] as? [String] == ["case \(id)"])
         #expect(Self.targets(output, "case_file").isEmpty, "no second tombstone")
         #expect(!FileManager.default.fileExists(atPath: folder))
+        #expect(try sandbox.opine("show", id, "--json").json()["files_removed_at"] is String)
         #expect(try sandbox.opine("verify").status == 0)
     }
 
