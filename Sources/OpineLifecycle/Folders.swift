@@ -64,9 +64,31 @@ public enum Folders {
         try FileManager.default.removeItem(atPath: path)
     }
 
+    /// The first of `directories` whose entries this process cannot remove: one another user owns (case folders are
+    /// 0750 and `rejected/` 2750, so the `opine` group may read but only the service user may unlink), or that
+    /// `access(W_OK)` refuses. nil when all can be purged; an absent directory has nothing to remove.
+    static func notRemovable(_ directories: [String]) -> (directory: String, owner: String)? {
+        let euid = geteuid()
+        for directory in directories {
+            var info = stat()
+            guard stat(directory, &info) == 0 else { continue }
+            if (euid != 0 && info.st_uid != euid) || access(directory, W_OK | X_OK) != 0 {
+                let owner = getpwuid(info.st_uid).map { String(cString: $0.pointee.pw_name) } ?? "uid \(info.st_uid)"
+                return (directory, owner)
+            }
+        }
+        return nil
+    }
+
     static func isPlainName(_ name: String) -> Bool {
         !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\0")
     }
+}
+
+/// The purge was not started: this user cannot remove what it would remove. Nothing was tombstoned.
+public struct PurgePermissionError: Error, CustomStringConvertible, Sendable {
+    /// Names the directory, its owner and the fix.
+    public var description: String
 }
 
 /// A removal the purge could not make; the next purge tries again.

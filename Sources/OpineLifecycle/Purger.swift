@@ -26,9 +26,8 @@ public struct PurgeReport: Sendable {
     public var attempts = 0
     /// The cutoff for delivery attempts; nil when they are kept.
     public var attemptsBefore: Date?
-    /// Removals an earlier purge tombstoned but did not finish (a crash), finished now: `cases/<id>`,
-    /// named as `RetentionSubject` describes them (`case C-…`, `rejected upload 12`, `orphaned folder NAME`).
-    public var finished: [String] = []
+    /// Removals an earlier purge tombstoned but did not finish (a crash), finished now.
+    public var finished: [RetentionSubject] = []
     /// What could not be removed, and why; the next purge tries again.
     public var problems: [PurgeProblem] = []
 }
@@ -36,8 +35,8 @@ public struct PurgeReport: Sendable {
 /// A removal that failed: what (a case id, a rejection id, a set-aside folder) and why (which may name paths, so
 /// opined logs only the subject).
 public struct PurgeProblem: Sendable, Equatable {
-    /// `case C-…`, `rejected upload 12`, `orphaned folder NAME`.
-    public var subject: String
+    /// What it was (described as `case C-…`, `rejected upload 12`, `orphaned folder NAME`).
+    public var subject: RetentionSubject
     /// The error, which may name paths.
     public var reason: String
 }
@@ -72,7 +71,10 @@ public struct Purger: Sendable {
     /// Runs one purge at `now`; with `dryRun`, only reports what would go.
     public func run(now: Date = Date(), dryRun: Bool = false) throws -> PurgeReport {
         var report = PurgeReport(dryRun: dryRun)
-        if !dryRun { try finishEarlierRemovals(now: now, into: &report) }
+        if !dryRun {
+            try checkPermission()
+            try finishEarlierRemovals(now: now, into: &report)
+        }
         let policy = configuration.retention
         let candidates = try store.retentionCandidates(policy, now: now)
         let orphaned = policy.orphanedFolders == .keep ? [] : Folders.orphaned(in: configuration.orphanedDirectory)
@@ -83,9 +85,9 @@ public struct Purger: Sendable {
         for removal in removals {
             if shouldStop() { return report }
             do {
-                if let item = try apply(removal, rejections: rejections, now: now, dryRun: dryRun) { report.items.append(item) }
+                try apply(removal, rejections: rejections, now: now, dryRun: dryRun, into: &report)
             } catch {
-                report.problems.append(PurgeProblem(subject: "\(removal.subject)", reason: "\(error)"))
+                report.problems.append(PurgeProblem(subject: removal.subject, reason: "\(error)"))
             }
             progress()
         }
@@ -95,35 +97,66 @@ public struct Purger: Sendable {
         return report
     }
 
-    private func apply(_ removal: Removal, rejections: [Int64: RejectedFolder], now: Date, dryRun: Bool) throws -> PurgeItem? {
+    /// Before any tombstone: a user who may read the spool but not unlink in it (an `opine` group member) would
+    /// scrub cases and then fail to remove their files.
+    private func checkPermission() throws {
+        let directories = [configuration.casesDirectory, configuration.rejectedDirectory, configuration.orphanedDirectory]
+        guard let (directory, owner) = Folders.notRemovable(directories) else { return }
+        throw PurgePermissionError(description: """
+            cannot remove files in \(directory) (it belongs to \(owner)); nothing was purged. Run it as the service \
+            user: sudo -u \(owner) opine purge (anyone in the opine group may run opine purge --dry-run)
+            """)
+    }
+
+    /// Makes one removal: its tombstone first, then the files. A removal whose tombstone was written is reported
+    /// even when the files could not go (with the problem): the next purge finishes it.
+    private func apply(
+        _ removal: Removal, rejections: [Int64: RejectedFolder], now: Date, dryRun: Bool, into report: inout PurgeReport
+    ) throws {
+        guard let (item, remove) = try tombstone(removal, rejections: rejections, now: now, dryRun: dryRun) else { return }
+        report.items.append(item)
+        do { try remove?() } catch { report.problems.append(PurgeProblem(subject: removal.subject, reason: "\(error)")) }
+    }
+
+    /// Writes the removal's tombstone (not in a dry run) and returns its item with what removes its files.
+    private func tombstone(
+        _ removal: Removal, rejections: [Int64: RejectedFolder], now: Date, dryRun: Bool
+    ) throws -> (PurgeItem, (() throws -> Void)?)? {
         switch removal.subject {
         case .caseFiles(let caseID):
             let item = PurgeItem(kind: .caseFile, rule: removal.rule, target: caseID, since: removal.since)
-            if dryRun { return item }
+            if dryRun { return (item, nil) }
             guard try store.tombstoneCase(caseID, policy: configuration.retention, now: now, actor: actor) else { return nil }
-            try Folders.remove(caseID, in: configuration.casesDirectory)
-            try store.markCaseFilesRemoved(caseID, now: now)
-            return item
+            return (item, {
+                try Folders.remove(caseID, in: configuration.casesDirectory)
+                try store.markCaseFilesRemoved(caseID, now: now)
+            })
         case .rejectedUpload(let id):
             guard let rejection = rejections[id] else { return nil }
-            let item = PurgeItem(kind: .rejectedUpload, rule: removal.rule, target: rejection.folder, rejectionID: id, since: removal.since)
-            if dryRun { return item }
-            guard Folders.isPlainName(rejection.folder) else { throw PurgeError(description: "the quarantine folder name is not a plain name") }
-            let digest = Folders.digest(configuration.rejectedDirectory + "/" + rejection.folder, progress: progress)
+            let kind: PurgedKind = rejection.folder == nil ? .duplicateUpload : .rejectedUpload
+            let item = PurgeItem(kind: kind, rule: removal.rule, target: rejection.folder ?? "", rejectionID: id, since: removal.since)
+            if dryRun { return (item, nil) }
+            guard let folder = rejection.folder else {
+                return try store.tombstoneRejection(rejection, digest: nil, files: 0, bytes: 0, now: now, actor: actor) ? (item, nil) : nil
+            }
+            guard Folders.isPlainName(folder) else { throw PurgeError(description: "the quarantine folder name is not a plain name") }
+            let digest = Folders.digest(configuration.rejectedDirectory + "/" + folder, progress: progress)
             guard try store.tombstoneRejection(rejection, digest: digest.sha256, files: digest.files, bytes: digest.bytes, now: now, actor: actor)
             else { return nil }
-            try Folders.remove(rejection.folder, in: configuration.rejectedDirectory)
-            try store.markRejectionRemoved(id, now: now)
-            return item
+            return (item, {
+                try Folders.remove(folder, in: configuration.rejectedDirectory)
+                try store.markRejectionRemoved(id, now: now)
+            })
         case .orphanedFolder(let name):
             let item = PurgeItem(kind: .orphanedFolder, rule: removal.rule, target: name, since: removal.since)
-            if dryRun { return item }
+            if dryRun { return (item, nil) }
             let digest = Folders.digest(configuration.orphanedDirectory + "/" + name, progress: progress)
             guard try store.tombstoneOrphaned(name, digest: digest.sha256, files: digest.files, bytes: digest.bytes, now: now, actor: actor)
             else { return nil }
-            try Folders.remove(name, in: configuration.orphanedDirectory)
-            try store.markOrphanedRemoved(name, now: now)
-            return item
+            return (item, {
+                try Folders.remove(name, in: configuration.orphanedDirectory)
+                try store.markOrphanedRemoved(name, now: now)
+            })
         }
     }
 
@@ -133,9 +166,9 @@ public struct Purger: Sendable {
             do {
                 try Folders.remove(name, in: directory)
                 try mark()
-                report.finished.append("\(subject)")
+                report.finished.append(subject)
             } catch {
-                report.problems.append(PurgeProblem(subject: "\(subject)", reason: "\(error)"))
+                report.problems.append(PurgeProblem(subject: subject, reason: "\(error)"))
             }
             progress()
         }
@@ -143,7 +176,8 @@ public struct Purger: Sendable {
             finish(caseID, in: configuration.casesDirectory, subject: .caseFiles(caseID: caseID)) { try store.markCaseFilesRemoved(caseID, now: now) }
         }
         for rejection in try store.rejectionsAwaitingRemoval() {
-            finish(rejection.folder, in: configuration.rejectedDirectory, subject: .rejectedUpload(id: rejection.id)) {
+            guard let folder = rejection.folder else { try store.markRejectionRemoved(rejection.id, now: now); continue }
+            finish(folder, in: configuration.rejectedDirectory, subject: .rejectedUpload(id: rejection.id)) {
                 try store.markRejectionRemoved(rejection.id, now: now)
             }
         }

@@ -24,9 +24,10 @@ extension CaseStore {
     public func addNote(_ text: String, to caseID: String, by actor: DeskActor, now: Date = Date()) throws -> EventRecord {
         guard !text.isBlank else { throw StoreError.invalidInput("the note must not be empty") }
         return try pool.write { db in
-            guard try CaseRecord.filter(CaseRecord.Columns.id == caseID).fetchCount(db) > 0 else {
+            guard let record = try CaseRecord.filter(CaseRecord.Columns.id == caseID).fetchOne(db) else {
                 throw StoreError.caseNotFound(caseID)
             }
+            try Self.refusePurged(record)
             var detail = ["note": text]
             if let enteredBy = actor.enteredBy { detail["entered_by"] = enteredBy }
             var event = EventRecord(AuditEvent(type: .note, detail: detail), caseID: caseID, at: Timestamps.format(now), actor: actor.name)

@@ -21,6 +21,14 @@ extension CaseRecord {
 }
 
 extension CaseStore {
+    /// A purged case is final: nothing new is written about it (a note, an amendment, a response, any workflow step),
+    /// since the purge has passed and would never remove it. A conflict (exit 3).
+    static func refusePurged(_ record: CaseRecord) throws {
+        guard let purged = record.purgedAt else { return }
+        throw StoreError.conflict(
+            "\(record.id): the case's patient data was purged on \(purged) under the retention rules; it takes nothing new. A new submission starts a new case")
+    }
+
     /// Puts a case under legal hold: the purge leaves it alone until `release`. Audited as a `hold` event; the case's
     /// state, version and webhooks are untouched. Refused (as a conflict, exit 3) when it is already held or its files
     /// are already purged.
@@ -90,28 +98,34 @@ extension CaseStore {
     }
 
     /// Writes the tombstone of a set-aside folder in `orphaned/` and remembers it, so a removal a crash cut short is
-    /// finished by the next purge. Returns false when it was already tombstoned.
+    /// finished by the next purge. The tombstone names the folder by its `UploadDigest` (its name is an upload's, and
+    /// the chain keeps it for ever); `purged_folders` keeps the name only until the folder is gone. Returns false
+    /// when it was already tombstoned.
     public func tombstoneOrphaned(_ folder: String, digest: String, files: Int, bytes: Int64, now: Date, actor: String) throws -> Bool {
         try pool.write { db in
-            guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM purged_folders WHERE folder = ?", arguments: [folder]) == 0 else { return false }
+            guard try PurgedFolderRecord.filter(PurgedFolderRecord.Columns.folder == folder).fetchCount(db) == 0 else { return false }
             let at = Timestamps.format(now)
-            let detail = ["folder": folder, "sha256": digest, "files": "\(files)", "bytes": "\(bytes)"]
+            let detail = ["folder": UploadDigest.of(displayedName: folder), "sha256": digest, "files": "\(files)", "bytes": "\(bytes)"]
             var event = EventRecord(.tombstone(.orphanedFolder, rule: .orphanedFolder, detail), caseID: nil, at: at, actor: actor)
             try event.append(db)
-            try db.execute(sql: "INSERT INTO purged_folders (folder, purged_at, event_id) VALUES (?, ?, ?)", arguments: [folder, at, event.id])
+            try PurgedFolderRecord(folder: folder, purgedAt: at, eventID: event.id ?? 0).insert(db)
             return true
         }
     }
 
     /// Tombstoned set-aside folders not confirmed removed yet.
     public func orphanedAwaitingRemoval() throws -> [String] {
-        try pool.read { db in try String.fetchAll(db, sql: "SELECT folder FROM purged_folders WHERE removed_at IS NULL ORDER BY purged_at") }
+        let columns = PurgedFolderRecord.Columns.self
+        return try pool.read { db in
+            try PurgedFolderRecord.filter(columns.removedAt == nil).order(columns.purgedAt).fetchAll(db).map(\.folder)
+        }
     }
 
-    /// Records that a tombstoned set-aside folder is gone.
+    /// Records that a tombstoned set-aside folder is gone, and forgets its name (the row becomes `removed-<event id>`).
     public func markOrphanedRemoved(_ folder: String, now: Date) throws {
         try pool.write { db in
-            try db.execute(sql: "UPDATE purged_folders SET removed_at = ? WHERE folder = ?", arguments: [Timestamps.format(now), folder])
+            try db.execute(sql: "UPDATE purged_folders SET removed_at = ?, folder = 'removed-' || event_id WHERE folder = ?",
+                           arguments: [Timestamps.format(now), folder])
         }
     }
 }

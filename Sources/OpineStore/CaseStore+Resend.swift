@@ -87,11 +87,13 @@ extension CaseStore {
 extension CaseRecord {
     /// The case's information, as a re-send is compared with it.
     var information: CaseInformation {
-        CaseInformation(
+        var information = CaseInformation(
             caseID: id, submissionID: submissionID, contentSHA256: contentSHA256, state: state, priority: priority,
             patient: Manifest.Patient(name: patientName, dateOfBirth: patientDateOfBirth, email: patientEmail, phone: patientPhone),
             regions: regions, symptoms: symptoms, question: question, symptomOnset: symptomOnset, priorTreatments: priorTreatments,
             awaitingReturnState: awaitingReturnState, followUpPending: followUpSince != nil, redFlagPending: redFlagSince != nil)
+        information.purged = purgedAt != nil
+        return information
     }
 
     /// Takes the merged information Core decided at `at`: values, state, and what a wait or a follow-up leaves.

@@ -2,21 +2,11 @@ import Foundation
 import GRDB
 import OpineCore
 
-/// A refused upload whose quarantine folder the purge may remove.
-public struct RejectedFolder: Sendable, Equatable {
-    /// `rejections.id`.
-    public var id: Int64
-    /// The folder under `rejected/`.
-    public var folder: String
-    /// When it was rejected.
-    public var at: Date
-}
-
-/// What the purge reads before it decides: final unpurged cases that could be due, and quarantined rejections.
+/// What the purge reads before it decides: final unpurged cases that could be due, and rejections.
 public struct RetentionCandidates: Sendable {
     /// Final cases closed early enough to be due under some rule, with what restarts their clocks.
     public var cases: [ClosedCaseFacts] = []
-    /// Quarantined rejections old enough to be due.
+    /// Refused and duplicate uploads rejected early enough to be due.
     public var rejections: [RejectedFolder] = []
 }
 
@@ -32,15 +22,7 @@ extension CaseStore {
             if let cutoff = policy.closedCutoff(now: now) {
                 candidates.cases = try Self.closedCases(db, closedBy: Timestamps.format(cutoff), id: nil)
             }
-            if let cutoff = policy.rejectionCutoff(now: now) {
-                let rows = try Row.fetchAll(db, sql: """
-                    SELECT id, at, quarantine FROM rejections
-                    WHERE quarantine IS NOT NULL AND purged_at IS NULL AND at <= ? ORDER BY at
-                    """, arguments: [Timestamps.format(cutoff)])
-                candidates.rejections = rows.compactMap { row in
-                    Timestamps.parse(row["at"]).map { RejectedFolder(id: row["id"], folder: row["quarantine"], at: $0) }
-                }
-            }
+            if let cutoff = policy.rejectionCutoff(now: now) { candidates.rejections = try Self.dueRejections(db, by: cutoff) }
             return candidates
         }
     }
@@ -67,6 +49,8 @@ extension CaseStore {
     /// Writes the tombstones of a case's files and scrubs its patient fields, in one transaction, after asking
     /// `policy` again inside it (the case may have been held or reopened since it was read). Returns false, writing
     /// nothing, when it is no longer due. The files are removed afterwards by the caller (`casesAwaitingRemoval`).
+    /// A tombstone names a file by its neutral `PurgedFileName`, which `case_files.path` keeps from then on: the
+    /// audit chain can never forget, and bundle files are often named after the patient.
     public func tombstoneCase(_ caseID: String, policy: RetentionPolicy, now: Date, actor: String) throws -> Bool {
         try pool.write { db in
             guard let facts = try Self.closedCases(db, closedBy: nil, id: caseID).first,
@@ -74,12 +58,13 @@ extension CaseStore {
             let at = Timestamps.format(now)
             let files = try CaseFileRecord.filter(CaseFileRecord.Columns.caseID == caseID && CaseFileRecord.Columns.purgedAt == nil)
                 .order(CaseFileRecord.Columns.path).fetchAll(db)
-            for file in files {
-                let detail = ["path": file.path, "sha256": file.storedSHA256 ?? file.sha256, "size": "\(file.size)"]
+            let names = files.enumerated().map { PurgedFileName.of(index: $0.offset + 1, path: $0.element.path) }
+            for (file, name) in zip(files, names) {
+                let detail = ["file": name, "sha256": file.storedSHA256 ?? file.sha256, "size": "\(file.size)"]
                 var event = EventRecord(.tombstone(.caseFile, rule: removal.rule, detail), caseID: caseID, at: at, actor: actor)
                 try event.append(db)
             }
-            try db.execute(sql: "UPDATE case_files SET purged_at = ? WHERE case_id = ? AND purged_at IS NULL", arguments: [at, caseID])
+            try Self.renamePurgedFiles(db, caseID: caseID, from: files.map(\.path), to: names, at: at)
             let detail = ["files": "\(files.count)", "since": Timestamps.format(removal.since)]
             var event = EventRecord(.tombstone(.patientFields, rule: removal.rule, detail), caseID: caseID, at: at, actor: actor)
             try event.append(db)
@@ -88,14 +73,27 @@ extension CaseStore {
         }
     }
 
-    /// Drops what identifies the patient or was written about them; keeps ids, dates, priority, states, regions and
-    /// symptom codes. The FTS name index follows `patient_name` through its trigger; the e-mail and phone indexes
-    /// are partial on NOT NULL. Free text in the audit chain (notes, messages) cannot change without breaking it.
+    /// Marks the files purged under their neutral names. In two steps, through names no manifest path can have
+    /// (absolute: `PathRules` refuses them), so a neutral name that is also another file's original path cannot collide with it.
+    static func renamePurgedFiles(_ db: Database, caseID: String, from paths: [String], to names: [String], at: String) throws {
+        for (index, path) in paths.enumerated() {
+            try db.execute(sql: "UPDATE case_files SET path = ?, purged_at = ? WHERE case_id = ? AND path = ?",
+                           arguments: ["/purging-\(index)", at, caseID, path])
+        }
+        for (index, name) in names.enumerated() {
+            try db.execute(sql: "UPDATE case_files SET path = ? WHERE case_id = ? AND path = ?", arguments: [name, caseID, "/purging-\(index)"])
+        }
+    }
+
+    /// Drops what identifies the patient or was written about them; keeps ids, dates, priority, states, regions,
+    /// symptom codes and the images' shape (`StudySummary.purged`). The FTS name index follows `patient_name` through
+    /// its trigger; the e-mail and phone indexes are partial on NOT NULL. Upload names become their `UploadDigest`,
+    /// as in the logs. Free text in the audit chain (notes, messages) cannot change without breaking it.
     static func scrubPatientFields(_ db: Database, caseID: String, at: String) throws {
         var summary = try String.fetchOne(db, sql: "SELECT study_summary FROM cases WHERE id = ?", arguments: [caseID])
-        if let text = summary, var decoded = try? JSONDecoder().decode(StudySummary.self, from: Data(text.utf8)) {
-            decoded.patients = []
-            summary = (try? JSONEncoder().encode(decoded)).map { String(decoding: $0, as: UTF8.self) }
+        if let text = summary {
+            let decoded = try? JSONDecoder().decode(StudySummary.self, from: Data(text.utf8))
+            summary = decoded.flatMap { try? JSONEncoder().encode($0.purged) }.map { String(decoding: $0, as: UTF8.self) }
         }
         try db.execute(sql: """
             UPDATE cases SET patient_name = '', patient_date_of_birth = '', patient_email = NULL, patient_phone = NULL,
@@ -108,6 +106,12 @@ extension CaseStore {
             UPDATE case_updates SET manifest = x'' WHERE case_id = ?;
             UPDATE outbox SET message = NULL WHERE case_id = ?;
             """, arguments: [summary, at, caseID, caseID, caseID, caseID, caseID, caseID])
+        let updates = try Row.fetchAll(db, sql: "SELECT id, upload_name FROM case_updates WHERE case_id = ?", arguments: [caseID])
+        for row in updates {
+            let name: String = row["upload_name"]
+            try db.execute(sql: "UPDATE case_updates SET upload_name = ? WHERE id = ?",
+                           arguments: [UploadDigest.of(displayedName: name), row["id"] as Int64])
+        }
     }
 
     /// Purged cases whose folder the purge has not confirmed removed yet (a crash between the steps).
@@ -124,39 +128,6 @@ extension CaseStore {
     public func markCaseFilesRemoved(_ caseID: String, now: Date) throws {
         try pool.write { db in
             try db.execute(sql: "UPDATE cases SET files_removed_at = ? WHERE id = ?", arguments: [Timestamps.format(now), caseID])
-        }
-    }
-
-    /// Writes the tombstone of a refused upload's quarantine folder (`digest`: `FolderDigest` of its files). Returns
-    /// false when another purge already did.
-    public func tombstoneRejection(
-        _ rejection: RejectedFolder, digest: String, files: Int, bytes: Int64, now: Date, actor: String
-    ) throws -> Bool {
-        try pool.write { db in
-            let at = Timestamps.format(now)
-            try db.execute(sql: "UPDATE rejections SET purged_at = ? WHERE id = ? AND purged_at IS NULL", arguments: [at, rejection.id])
-            guard db.changesCount == 1 else { return false }
-            let detail = ["rejection": "\(rejection.id)", "folder": rejection.folder, "sha256": digest, "files": "\(files)", "bytes": "\(bytes)"]
-            var event = EventRecord(.tombstone(.rejectedUpload, rule: .rejectedUpload, detail), caseID: nil, at: at, actor: actor)
-            try event.append(db)
-            return true
-        }
-    }
-
-    /// Tombstoned rejections whose folder is not confirmed removed yet.
-    public func rejectionsAwaitingRemoval() throws -> [RejectedFolder] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT id, at, quarantine FROM rejections
-                WHERE purged_at IS NOT NULL AND removed_at IS NULL ORDER BY purged_at
-                """).map { RejectedFolder(id: $0["id"], folder: $0["quarantine"], at: Timestamps.parse($0["at"]) ?? .distantPast) }
-        }
-    }
-
-    /// Records that a rejection's quarantine folder is gone.
-    public func markRejectionRemoved(_ id: Int64, now: Date) throws {
-        try pool.write { db in
-            try db.execute(sql: "UPDATE rejections SET removed_at = ? WHERE id = ?", arguments: [Timestamps.format(now), id])
         }
     }
 }

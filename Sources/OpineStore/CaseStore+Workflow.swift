@@ -13,6 +13,7 @@ extension CaseStore {
             guard var record = try CaseRecord.filter(CaseRecord.Columns.id == caseID).fetchOne(db) else {
                 throw StoreError.caseNotFound(caseID)
             }
+            try Self.refusePurged(record)
             if let expectedVersion, record.version != expectedVersion {
                 throw StoreError.conflict(
                     "\(caseID) changed while you were acting (it is now \(record.state.rawValue)); check `opine show \(caseID)` and try again")

@@ -19,7 +19,7 @@ extension Migrations {
             ALTER TABLE case_files ADD COLUMN purged_at TEXT;
             ALTER TABLE rejections ADD COLUMN purged_at TEXT;
             ALTER TABLE rejections ADD COLUMN removed_at TEXT;
-            CREATE INDEX rejections_unpurged ON rejections(at) WHERE quarantine IS NOT NULL AND purged_at IS NULL;
+            CREATE INDEX rejections_unpurged ON rejections(at) WHERE purged_at IS NULL;
             CREATE INDEX rejections_to_remove ON rejections(purged_at) WHERE purged_at IS NOT NULL AND removed_at IS NULL;
             CREATE TABLE purged_folders (
                 folder TEXT PRIMARY KEY,

@@ -55,7 +55,7 @@ extension CrashLoopTests {
                 #expect(!FileManager.default.fileExists(atPath: sandbox.state.appendingPathComponent("cases/\(id)").path), "\(id) folder gone")
                 let untombstoned = try Int.fetchOne(db, sql: """
                     SELECT count(*) FROM case_files f WHERE f.case_id = ? AND NOT EXISTS (SELECT 1 FROM events e
-                        WHERE e.case_id = f.case_id AND e.type = 'purge' AND json_extract(e.detail, '$.path') = f.path
+                        WHERE e.case_id = f.case_id AND e.type = 'purge' AND json_extract(e.detail, '$.file') = f.path
                         AND json_extract(e.detail, '$.sha256') = coalesce(f.stored_sha256, f.sha256))
                     """, arguments: [id])
                 #expect(untombstoned == 0, "\(id): \(untombstoned ?? -1) files removed without a tombstone")
@@ -64,7 +64,7 @@ extension CrashLoopTests {
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM rejections WHERE quarantine IS NOT NULL AND removed_at IS NULL") == 0,
                     "every refused upload was purged")
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM rejections WHERE purged_at IS NOT NULL")
-                    == Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE type = 'purge' AND json_extract(detail, '$.what') = 'rejected_upload'"),
+                    == Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE type = 'purge' AND json_extract(detail, '$.what') IN ('rejected_upload', 'duplicate_upload')"),
                     "one tombstone per purged rejection")
             // A later purge than the one that tombstoned it removed the folder: a kill landed between the two steps.
             let finishedLater = try Int.fetchOne(db, sql: "SELECT count(*) FROM cases WHERE files_removed_at <> purged_at") ?? 0

@@ -141,10 +141,14 @@ struct LifecycleTests {
         let folder = sandbox.state.appendingPathComponent("cases/\(id)").path
         #expect(FileManager.default.fileExists(atPath: folder))
         #expect(try sandbox.opine("verify").status == 0, "a tombstoned file still on disk is not a problem")
+        let shown = try sandbox.opine("show", id, "--json").json()
+        #expect(shown["purged_at"] is String && shown["files_removed_at"] is NSNull, "scrubbed, files not removed yet: \(shown)")
+        #expect(try sandbox.opine("show", id).stdout.contains("not removed yet"))
         let output = try Self.purge(sandbox)
         #expect(output["finished"] as? [String] == ["case \(id)"])
         #expect(Self.targets(output, "case_file").isEmpty, "no second tombstone")
         #expect(!FileManager.default.fileExists(atPath: folder))
+        #expect(try sandbox.opine("show", id, "--json").json()["files_removed_at"] is String)
         #expect(try sandbox.opine("verify").status == 0)
     }
 
@@ -164,7 +168,37 @@ struct LifecycleTests {
         let events = try sandbox.store().pool.read { db in
             try String.fetchAll(db, sql: "SELECT detail FROM events WHERE type = 'purge'")
         }
-        #expect(events.count == 1 && events[0].contains("\"folder\":\"C-20260101-0001\"") && events[0].contains("\"sha256\""))
+        #expect(events.count == 1 && events[0].contains("\"folder\":\"\(UploadDigest.of("C-20260101-0001"))\"") && events[0].contains("\"sha256\""))
+        #expect(!events[0].contains("C-20260101-0001"), "the tombstone names the folder by digest")
         #expect(try sandbox.opine("verify").status == 0)
+    }
+
+    @Test("An opine group member may dry-run the purge, but the purge itself is refused (77) before any tombstone: only the service user can remove the files")
+    func purgeRefusedToGroupMember() throws {
+        let (sandbox, ids) = try Sandbox.withCases(1, settings: Self.zeroDays)
+        #expect(try sandbox.opine(["withdraw", ids[0], "--reason", "Duplicate request."], extraEnvironment: Sandbox.admin).status == 0)
+        // uid 65534 in the files' group (gid 0 here, `opine` on a server): it may read and write the database, and
+        // read, not unlink, in cases/ (0750).
+        func asMember(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
+            let process = Process(), errors = Pipe()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid=65534", "--regid=0", "--clear-groups", Sandbox.binaries.appendingPathComponent("opine").path] + arguments
+            process.environment = sandbox.environment
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = errors
+            try process.run()
+            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, text)
+        }
+        let dry = try asMember(["purge", "--dry-run"])
+        #expect(dry.status == 0, "anyone in the group may see what would go: \(dry.stderr)")
+        let refused = try asMember(["purge"])
+        #expect(refused.status == 77 && refused.stderr.contains("sudo -u root opine purge"), "\(refused.stderr)")
+        let tombstones = try sandbox.store().pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM events WHERE type = 'purge'") }
+        #expect(tombstones == 0, "nothing was tombstoned or scrubbed")
+        #expect(try sandbox.opine("show", ids[0], "--json").json()["purged_at"] is NSNull)
+        let owner = try sandbox.opine("purge")
+        #expect(owner.status == 0 && owner.stdout.contains(ids[0]), "the owner purges: \(owner.stdout) \(owner.stderr)")
     }
 }

@@ -116,3 +116,17 @@ extension ResendDecisionTests {
             == .duplicate(of: "C-20261201-0001", matchedBy: .content))
     }
 }
+
+extension ResendDecisionTests {
+    @Test("A purged case takes nothing more: new information is a new linked case, in any state; a supplement is refused")
+    func purgedIsFinal() {
+        for state in [CaseState.responded, .withdrawn] {
+            var purged = Self.information(state)
+            purged.purged = true
+            #expect(Resend.decide(Self.manifest(question: "Again?"), contentSHA256: Self.content, against: purged, knownManifest: false)
+                == .newCase(relatedTo: "C-20261201-0001"), "\(state)")
+            let supplement = ConversationDecisionTests.decide(ConversationDecisionTests.supplement(), purged)
+            #expect(supplement.rejectionCode == (state == .withdrawn ? .supplementCaseWithdrawn : .supplementCasePurged), "\(state)")
+        }
+    }
+}

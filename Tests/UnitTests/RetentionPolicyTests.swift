@@ -1,5 +1,5 @@
 import Foundation
-import OpineCore
+@testable import OpineCore
 import Testing
 
 /// `RetentionPolicy` without a database: what the purge removes, under which rule, and what it never touches.
@@ -132,11 +132,45 @@ struct RetentionPolicyTests {
 
     @Test("A tombstone names what and which rule, and never more than it is given")
     func tombstone() {
-        let event = AuditEvent.tombstone(.caseFile, rule: .withdrawnCase, ["path": "report.pdf", "sha256": "ab"])
+        let event = AuditEvent.tombstone(.caseFile, rule: .withdrawnCase, ["file": "file-1.pdf", "sha256": "ab"])
         #expect(event.type == .purge)
-        #expect(event.detail == ["what": "case_file", "rule": "withdrawn_case", "path": "report.pdf", "sha256": "ab"])
+        #expect(event.detail == ["what": "case_file", "rule": "withdrawn_case", "file": "file-1.pdf", "sha256": "ab"])
         let one = FolderDigest.of([(path: "b", sha256: "2", size: 2), (path: "a", sha256: "1", size: 1)])
         #expect(one == FolderDigest.of([(path: "a", sha256: "1", size: 1), (path: "b", sha256: "2", size: 2)]), "order does not matter")
         #expect(one != FolderDigest.of([(path: "a", sha256: "1", size: 1)]))
+    }
+
+    @Test("A purged file keeps a neutral name: its number and a short plain extension, nothing of its path")
+    func purgedFileName() {
+        #expect(PurgedFileName.of(index: 1, path: "Jane Doe DOB 1968-04-02 MRI.pdf") == "file-1.pdf")
+        #expect(PurgedFileName.of(index: 2, path: "Doe_Jane/series-1/IM0001.DCM") == "file-2.dcm")
+        #expect(PurgedFileName.of(index: 3, path: "DOE JANE") == "file-3")
+        #expect(PurgedFileName.of(index: 4, path: "scan.Jane Doe") == "file-4", "an extension that is not short and plain is dropped")
+        #expect(PurgedFileName.of(index: 5, path: ".hidden") == "file-5")
+    }
+
+    @Test("A purged study summary keeps the images' shape, not the patient, the UIDs, the dates or the institution")
+    func purgedStudySummary() {
+        var summary = StudySummary(studies: [StudySummary.Study(
+            uid: "1.2.3", date: "20261101", description: "MRI L-spine", modality: "MR", institution: "St Elsewhere", manufacturer: "ACME",
+            model: nil, fieldStrength: 1.5, series: [StudySummary.Series(
+                uid: "1.2.3.4", number: 1, description: "T2 sag", modality: "MR", bodyPart: "LSPINE", protocolName: nil, plane: nil,
+                sliceThickness: 4, images: 12, isLocalizer: false)])])
+        summary.patients = [StudySummary.ImagePatient(name: "DOE^JANE", birthDate: "19680402")]
+        let purged = summary.purged
+        #expect(purged.patients.isEmpty)
+        let study = purged.studies[0]
+        #expect(study.uid == "" && study.date == nil && study.institution == nil && study.series[0].uid == "")
+        #expect(study.modality == "MR" && study.series[0].description == "T2 sag" && study.series[0].images == 12)
+    }
+}
+
+extension RetentionPolicyTests {
+    @Test("A period says when something becomes due, and its days, for opine orphaned; kept has neither")
+    func dueAt() {
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        #expect(RetentionPeriod.after(2 * 86400).dueAt(since: start) == start.addingTimeInterval(2 * 86400))
+        #expect(RetentionPeriod.after(2 * 86400).days == 2)
+        #expect(RetentionPeriod.keep.dueAt(since: start) == nil && RetentionPeriod.keep.days == nil)
     }
 }

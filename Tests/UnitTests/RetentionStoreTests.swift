@@ -71,10 +71,55 @@ struct RetentionStoreTests {
         #expect(record.state == .responded && record.receivedAt == Timestamps.format(Self.t0), "the non-patient facts stay")
         #expect(try spool.count("SELECT COUNT(*) FROM cases_search WHERE cases_search MATCH 'jane'") == 0)
         let tombstone = try #require(try spool.store.history(of: id).first)
-        #expect(JSONText.decode(tombstone.detail) == ["what": "case_file", "rule": "responded_case", "path": "report.pdf", "sha256": "abc", "size": "3"])
+        #expect(JSONText.decode(tombstone.detail) == ["what": "case_file", "rule": "responded_case", "file": "file-1.pdf", "sha256": "abc", "size": "3"])
+        #expect(try spool.store.files(of: id).map(\.path) == ["file-1.pdf"], "the row keeps the neutral name, not the original path")
         #expect(try spool.store.casesAwaitingRemoval() == [id])
         let report = try spool.store.verify(casesDirectory: spool.configuration.casesDirectory)
         #expect(report.isClean, "a tombstoned file is purged, not missing: \(report.problems)")
+    }
+
+    @Test("A refused upload's and a duplicate's rows keep only their name's digest; the tombstones name no upload")
+    func rejectionScrub() throws {
+        let spool = try Spool()
+        let name = "Jane Doe DOB 1968-04-02 MRI.pdf"
+        let (refused, duplicate) = try spool.store.pool.write { db in
+            var refused = RejectionRecord(at: Timestamps.format(Self.t0), uploadName: name, submissionID: nil, code: "not_a_bundle",
+                                          message: "\(name) is not a bundle", quarantine: "20261201T132144Z-Jane_Doe", duplicateOf: nil)
+            try refused.insert(db)
+            var duplicate = RejectionRecord(at: Timestamps.format(Self.t0), uploadName: name + " again", submissionID: "web-1",
+                                            code: RejectionRecord.duplicateCode, message: "same as a case", quarantine: nil, duplicateOf: nil)
+            try duplicate.insert(db)
+            return (try #require(refused.id), try #require(duplicate.id))
+        }
+        var policy = RetentionPolicy()
+        policy.rejectedUploads = .after(0)
+        let due = try spool.store.retentionCandidates(policy, now: Self.at(days: 1)).rejections
+        #expect(due.map(\.id) == [refused, duplicate], "duplicates are purged under the same rule")
+        #expect(try spool.store.tombstoneRejection(due[0], digest: "d", files: 1, bytes: 3, now: Self.at(days: 1), actor: "t"))
+        #expect(try spool.store.tombstoneRejection(due[1], digest: nil, files: 0, bytes: 0, now: Self.at(days: 1), actor: "t"))
+        #expect(try spool.store.rejectionsAwaitingRemoval().map(\.id) == [refused], "a duplicate has no folder to wait for")
+        try spool.store.markRejectionRemoved(refused, now: Self.at(days: 1))
+        let rows = try spool.store.pool.read { try RejectionRecord.order(RejectionRecord.Columns.id).fetchAll($0) }
+        #expect(rows.map(\.uploadName) == [UploadDigest.of(displayedName: name), UploadDigest.of(displayedName: name + " again")])
+        #expect(rows.allSatisfy { $0.message == "" && $0.quarantine == nil && $0.purgedAt != nil && $0.removedAt != nil })
+        let details = try spool.store.pool.read { try String.fetchAll($0, sql: "SELECT detail FROM events WHERE type = 'purge'") }
+        #expect(details.count == 2 && details.allSatisfy { !$0.contains("Jane") && !$0.contains("Doe") }, "\(details)")
+    }
+
+    @Test("Neutral names never collide with a file still to be renamed, and verify matches each tombstone to its row")
+    func neutralNamesDoNotCollide() throws {
+        let spool = try Spool()
+        let id = try Self.respondedCase(spool)
+        try spool.store.pool.write { db in
+            for path in ["a.pdf", "file-1.pdf"] {
+                try CaseFileRecord(caseID: id, path: path, kind: "radiology_report", mediaType: "application/pdf", size: 3,
+                                   sha256: path, storedSHA256: nil).insert(db)
+            }
+        }
+        #expect(try spool.store.tombstoneCase(id, policy: Self.policy, now: Self.at(days: 30), actor: "test"))
+        let rows = try spool.store.files(of: id).sorted { $0.path < $1.path }
+        #expect(rows.map(\.path) == ["file-1.pdf", "file-2.pdf", "file-3.pdf"] && rows.map(\.sha256) == ["a.pdf", "file-1.pdf", "abc"])
+        #expect(try spool.store.verify(casesDirectory: spool.configuration.casesDirectory).isClean)
     }
 
     @Test("A file marked purged without a tombstone is reported by verify")

@@ -69,6 +69,8 @@ public struct Rejection: Error, Equatable, Sendable, CustomStringConvertible {
         case supplementUnknownCase = "supplement_unknown_case"
         /// A supplement for a withdrawn case, which takes nothing more.
         case supplementCaseWithdrawn = "supplement_case_withdrawn"
+        /// A supplement for a case the purge has removed, which takes nothing more.
+        case supplementCasePurged = "supplement_case_purged"
         /// A supplement whose patient contact is not the case's.
         case supplementContactMismatch = "supplement_contact_mismatch"
     }

@@ -13,6 +13,18 @@ public enum RetentionPeriod: Sendable, Equatable {
         return now.timeIntervalSince(start) >= seconds
     }
 
+    /// The period in days, as the settings give it; nil when kept.
+    public var days: Double? {
+        guard case .after(let seconds) = self else { return nil }
+        return seconds / 86400
+    }
+
+    /// When something whose clock started at `start` becomes due; nil when kept.
+    public func dueAt(since start: Date) -> Date? {
+        guard case .after(let seconds) = self else { return nil }
+        return start.addingTimeInterval(seconds)
+    }
+
     /// The latest start that can be due at `now`; nil when kept.
     func cutoff(now: Date) -> Date? {
         guard case .after(let seconds) = self else { return nil }

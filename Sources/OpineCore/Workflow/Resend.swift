@@ -30,6 +30,9 @@ public struct CaseInformation: Sendable, Equatable {
     /// A red flag the patient reported (new emergency symptoms on a case past triage, or in a follow-up to a
     /// responded one) that no one has acted on yet: announced again each interval until a staff action.
     public var redFlagPending: Bool
+    /// The purge removed its files and patient fields: like a withdrawn case, it takes nothing more (a re-send
+    /// becomes a new case, a supplement is refused), since whatever it took would never be purged.
+    public var purged = false
 
     /// Describes a case as the store read it.
     public init(
@@ -106,7 +109,7 @@ public enum ResendDecision: Sendable, Equatable {
     case duplicate(of: String, matchedBy: MatchReason)
     /// New information merged into the case: an open one, or a responded one as a follow-up question.
     case update(CaseUpdate)
-    /// New information for a withdrawn case, which is never reopened: a new case, linked.
+    /// New information for a withdrawn or purged case, which is never reopened: a new case, linked.
     case newCase(relatedTo: String)
     /// The submission id of a case with other files: quarantined, for a person to look at.
     case conflict(Rejection)
@@ -137,7 +140,7 @@ public enum Resend {
             Conversation.replace(&merged.patient.dateOfBirth, patient.dateOfBirth, .patient, into: &changes)
         }
         if !sameSubmission { changes.insert(.submissionID) }
-        if current.state == .withdrawn, !changes.isEmpty { return .newCase(relatedTo: current.caseID) }
+        if current.state == .withdrawn || current.purged, !changes.isEmpty { return .newCase(relatedTo: current.caseID) }
         return .update(Conversation.update(merged, changes: changes.sorted(), before: current, reported: manifest.symptoms, filesAdded: 0))
     }
 }

@@ -32,7 +32,7 @@ public enum SupplementDecision: Sendable, Equatable {
     case add(SupplementPlan)
     /// The same supplement (its submission id, files and manifest) was taken before: removed, audited.
     case duplicate(of: String)
-    /// Quarantined with this reason: no such case, a withdrawn case, or a contact that is not the case's.
+    /// Quarantined with this reason: no such case, a withdrawn or purged case, or a contact that is not the case's.
     case refuse(Rejection)
 }
 
@@ -71,6 +71,11 @@ public enum Supplement {
             return .refuse(Rejection(
                 .supplementCaseWithdrawn,
                 "supplements names \(named), whose case \(current.caseID) was withdrawn and takes nothing more; send a new submission to be reviewed again"))
+        }
+        guard !current.purged else {
+            return .refuse(Rejection(
+                .supplementCasePurged,
+                "supplements names \(named), whose case \(current.caseID) was purged under the retention rules and takes nothing more; send a new submission to be reviewed again"))
         }
         if let problem = contactProblem(manifest.patient, current.patient) {
             return .refuse(Rejection(.supplementContactMismatch, "manifest.json: \(problem) (case \(current.caseID))"))

@@ -5,17 +5,29 @@ import Foundation
 import GRDB
 import OpineCore
 
+/// What a backup asks the live database about when a file the snapshot lists is gone.
+enum BackupPurgeCheck {
+    /// Is this case purged now?
+    case caseFiles(String)
+    /// Is the rejection with this quarantine folder purged now?
+    case rejection(String)
+}
+
 /// One backup being written: the members in order, each read from the snapshot's own lists.
 final class BackupRun {
     private let writer: ArchiveWriter
     private let snapshot: DatabaseQueue
     private let sources: BackupSources
+    /// Asks the live database whether a case (or a rejection, by its quarantine folder) is purged now: the purge may
+    /// remove a folder the snapshot still lists, which is then skipped, not taken for tampering.
+    private let purgedNow: (BackupPurgeCheck) throws -> Bool
     private var skipped: [String] = []
 
-    init(writer: ArchiveWriter, snapshot: DatabaseQueue, sources: BackupSources) {
+    init(writer: ArchiveWriter, snapshot: DatabaseQueue, sources: BackupSources, purgedNow: @escaping (BackupPurgeCheck) throws -> Bool) {
         self.writer = writer
         self.snapshot = snapshot
         self.sources = sources
+        self.purgedNow = purgedNow
     }
 
     /// Writes every member and the manifest; `databasePath` is the snapshot's file.
@@ -50,6 +62,15 @@ final class BackupRun {
     private func writeCase(_ id: String) throws {
         let folder = sources.casesDirectory + "/" + id
         let member = BackupLayout.cases + "/" + id + "/"
+        do {
+            try writeCaseFiles(id, folder: folder, member: member)
+        } catch {
+            guard try purgedNow(.caseFiles(id)) else { throw error }
+            skipped.append("case \(id) (purged during the backup)")
+        }
+    }
+
+    private func writeCaseFiles(_ id: String, folder: String, member: String) throws {
         if let info = ArchiveIO.lstatInfo(folder + "/" + Manifest.fileName), info.st_mode & S_IFMT == S_IFREG {
             _ = try writer.addFile(at: folder + "/" + Manifest.fileName, as: member + Manifest.fileName)
         }
@@ -80,7 +101,7 @@ final class BackupRun {
     private func writeRejected(_ folder: String) throws {
         let root = sources.rejectedDirectory + "/" + folder
         guard let info = ArchiveIO.lstatInfo(root), info.st_mode & S_IFMT == S_IFDIR else {
-            skipped.append(folder.escapedForDisplay + " (missing)")
+            skipped.append(folder.escapedForDisplay + (try purgedNow(.rejection(folder)) ? " (purged during the backup)" : " (missing)"))
             return
         }
         var stack = [""]
@@ -95,6 +116,10 @@ final class BackupRun {
                     stack.append(inside)
                 } else if kind == S_IFREG, case .success = BackupLayout.check(TarHeader(path: member, size: 0, kind: .file)) {
                     do { _ = try writer.addFile(at: path, as: member) } catch {
+                        if try purgedNow(.rejection(folder)) {
+                            skipped.append(folder.escapedForDisplay + " (purged during the backup)")
+                            return
+                        }
                         throw ArchiveIOError(description: "quarantined upload \(folder.escapedForDisplay): \(error)")
                     }
                 } else {

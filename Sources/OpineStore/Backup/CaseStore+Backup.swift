@@ -17,7 +17,8 @@ public struct BackupSummary: Sendable {
     public var members: Int
     /// Quarantine folders archived.
     public var rejectedFolders: Int
-    /// Paths under `rejected/` left out (not plain files, or unreadable).
+    /// Paths under `rejected/` left out (not plain files, or unreadable), and folders the purge removed while the
+    /// backup ran (`… (purged during the backup)`).
     public var skipped: [String]
     /// The audit chain's head in the snapshot.
     public var auditHead: AuditHead
@@ -69,7 +70,7 @@ extension CaseStore {
             for suffix in ["", "-journal", "-wal", "-shm"] { unlink(snapshotPath + suffix) }
         }
         let snapshot = try takeSnapshot(at: snapshotPath)
-        let run = BackupRun(writer: ArchiveWriter(fd: fd, display: partial), snapshot: snapshot, sources: sources)
+        let run = BackupRun(writer: ArchiveWriter(fd: fd, display: partial), snapshot: snapshot, sources: sources, purgedNow: isPurgedNow)
         var summary = try run.write(databasePath: snapshotPath)
         try snapshot.close()
         try ArchiveIO.sync(fd, display: partial)
@@ -84,6 +85,19 @@ extension CaseStore {
         ArchiveIO.syncDirectory((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
         summary.file = path
         return summary
+    }
+
+    /// Whether the live database says a case, or the rejection with this quarantine folder, is purged now.
+    func isPurgedNow(_ check: BackupPurgeCheck) throws -> Bool {
+        try pool.read { db in
+            switch check {
+            case .caseFiles(let id):
+                try Bool.fetchOne(db, sql: "SELECT purged_at IS NOT NULL FROM cases WHERE id = ?", arguments: [id]) ?? false
+            case .rejection(let folder):
+                // The purge forgets the folder's name once it is removed, so an absent row is a removed one.
+                try Bool.fetchOne(db, sql: "SELECT purged_at IS NOT NULL FROM rejections WHERE quarantine = ?", arguments: [folder]) ?? true
+            }
+        }
     }
 
     /// The database copied page by page with SQLite's backup API (a copy of the live file can be torn), and checked.

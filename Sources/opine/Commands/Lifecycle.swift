@@ -16,8 +16,12 @@ struct Purge: ParsableCommand {
             Each removal writes a tombstone into the audit trail first, then the files go; an interrupted purge is \
             finished by the next. --dry-run lists what would go and changes nothing.
 
-            Exit codes: 0 done (or nothing due); 1 a removal failed (listed; the next purge retries it); 77 run as \
-            root against the service's database; 78 configuration error.
+            Run it as the service user, who owns the files: sudo -u opine opine purge. Anyone in the opine group may \
+            run --dry-run.
+
+            Exit codes: 0 done (or nothing due); 1 a removal failed (listed, also when its tombstone was written; the \
+            next purge finishes it); 77 not the user who can remove the files (nothing was purged), or run as root \
+            against the service's database; 78 configuration error.
 
             Example: opine purge --dry-run
             """)
@@ -30,7 +34,12 @@ struct Purge: ParsableCommand {
     func run() throws {
         try Context.run(options) { context in
             let purger = Purger(configuration: context.configuration, store: context.store, actor: Context.loginName())
-            let report = try purger.run(dryRun: dryRun)
+            let report: PurgeReport
+            do {
+                report = try purger.run(dryRun: dryRun)
+            } catch let error as PurgePermissionError {
+                throw PermissionProblem(description: error.description)
+            }
             if options.json {
                 try Output.json(PurgeOutput(report))
             } else {
@@ -44,7 +53,7 @@ struct Purge: ParsableCommand {
         let verb = report.dryRun ? "would remove" : "removed"
         for name in report.finished { Output.line("finished an interrupted removal: \(name)".escapedForDisplay) }
         if report.items.isEmpty {
-            Output.line("Nothing is due under the retention rules.")
+            if report.problems.isEmpty { Output.line("Nothing is due under the retention rules.") }
         } else {
             Output.table(["WHAT", "TARGET", "RULE", "SINCE"], report.items.map {
                 [$0.kind.rawValue, $0.target, $0.rule.rawValue, Output.minute($0.since)]
@@ -146,14 +155,13 @@ struct Orphaned: ParsableCommand {
         try Context.run(options) { context in
             let directory = context.configuration.orphanedDirectory
             let period = context.configuration.retention.orphanedFolders
-            let seconds: Double? = if case .after(let value) = period { value } else { nil }
             let folders = Folders.orphaned(in: directory).map {
                 OrphanedOutput.Folder(
                     name: $0.name, path: directory + "/" + $0.name, writtenAt: Timestamps.format($0.writtenAt), files: $0.files,
-                    bytes: $0.bytes, purgeAt: seconds.map { [w = $0.writtenAt] in Timestamps.format(w.addingTimeInterval($0)) })
+                    bytes: $0.bytes, purgeAt: period.dueAt(since: $0.writtenAt).map(Timestamps.format))
             }
             if options.json {
-                try Output.json(OrphanedOutput(folders: folders, retentionDays: seconds.map { $0 / 86400 }))
+                try Output.json(OrphanedOutput(folders: folders, retentionDays: period.days))
                 return
             }
             guard !folders.isEmpty else { Output.line("No set-aside folders in \(directory)."); return }

@@ -42,8 +42,10 @@ struct Show: ParsableCommand {
             }
             printText(record, due: due, now: now, folder: folder)
             Output.line()
-            if let purged = record.purgedAt {
-                Output.line("Files: \(files.count), removed by the purge at \(Output.minute(purged)) (their tombstones are in `opine history \(record.id)`)")
+            if let removed = record.filesRemovedAt {
+                Output.line("Files: \(files.count), removed by the purge at \(Output.minute(removed)) (their tombstones are in `opine history \(record.id)`)")
+            } else if let purged = record.purgedAt {
+                Output.line("Files: \(files.count), tombstoned by the purge at \(Output.minute(purged)) but not removed yet: `sudo -u opine opine purge` finishes it")
             } else {
                 Output.line("Files: \(files.count) in \(folder); copy them out for a DICOM viewer with `opine export \(record.id) --to DIR`".escapedForDisplay)
             }
@@ -75,7 +77,7 @@ struct Show: ParsableCommand {
             ("Folder", folder), ("Withdrawn", record.withdrawnReason), ("Follows", record.relatedCaseID),
             ("Flags", record.flags.map { $0.map(\.rawValue).joined(separator: ", ") + " (see Checks below)" }),
             ("Hold", record.hold.map { "since \(Output.minute($0.since)) by \($0.by): \($0.reason)" }),
-            ("Purged", record.purgedAt.map { Output.minute($0) + ": files removed and patient fields scrubbed under the retention rules" }),
+            ("Purged", record.purgedAt.map { Output.minute($0) + ": patient fields scrubbed under the retention rules" }),
         ])
         Output.line()
         Output.line("Question:")

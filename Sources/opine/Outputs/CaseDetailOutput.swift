@@ -63,14 +63,16 @@ struct CaseDetailOutput: Encodable {
     var checks: StudyChecks?
     /// The legal hold that keeps the case beyond the purge (`opine hold`); null when none.
     @OrNull var hold: LifecycleHold?
-    /// When the purge removed the case's files and scrubbed its patient fields; null while they are kept.
+    /// When the purge tombstoned the case's files and scrubbed its patient fields; null while they are kept.
     @OrNull var purgedAt: String?
+    /// When the purge removed the case's folder (after `purgedAt`); null until then.
+    @OrNull var filesRemovedAt: String?
 
     /// JSON keys.
     enum CodingKeys: String, CodingKey {
         case id, state, priority, assignee, version, regions, symptoms, question, findings, patient, folder, files, letters
         case updates, conversation, study, checks, hold
-        case purgedAt = "purged_at"
+        case purgedAt = "purged_at", filesRemovedAt = "files_removed_at"
         case overdue, dueAt = "due_at"
         case intakePriority = "intake_priority", submissionID = "submission_id", submittedAt = "submitted_at"
         case receivedAt = "received_at", updatedAt = "updated_at", symptomOnset = "symptom_onset"
@@ -237,5 +239,6 @@ extension CaseDetailOutput {
         self.updates = updates.map(Update.init)
         hold = record.hold.map(LifecycleHold.init)
         purgedAt = record.purgedAt
+        filesRemovedAt = record.filesRemovedAt
     }
 }

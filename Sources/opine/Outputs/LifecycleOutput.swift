@@ -91,8 +91,8 @@ struct PurgeOutput: Encodable {
         }
         attempts = report.attempts
         attemptsBefore = report.attemptsBefore.map(Timestamps.format)
-        finished = report.finished
-        problems = report.problems.map { Problem(subject: $0.subject, reason: $0.reason) }
+        finished = report.finished.map(\.description)
+        problems = report.problems.map { Problem(subject: $0.subject.description, reason: $0.reason) }
     }
 }
 
