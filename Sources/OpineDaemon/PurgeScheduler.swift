@@ -67,12 +67,23 @@ public final class PurgeScheduler: BlockingLoop {
                     "removed": "\(report.items.count)", "attempts": "\(report.attempts)", "finished": "\(report.finished.count)",
                 ])
             }
-            // The subject names ids and opined's own folder names only; the reason may name paths, so it stays out.
+            // The reason may name paths inside an upload, so it stays out; `opine purge` shows it to the group.
             for problem in report.problems {
-                logger.error("purge: a removal failed; the next purge retries it (`opine purge` shows why)", metadata: ["what": "\(problem.subject)"])
+                logger.error("purge: a removal failed; the next purge retries it (`opine purge` shows why)", metadata: ["what": "\(Self.logSafe(problem.subject))"])
             }
         } catch {
-            logger.error("the purge failed; retrying at the next", metadata: ["error": "\(error)"])
+            // The error's text may name a set-aside folder, which can carry an uploader's file name: its type only.
+            logger.error("the purge failed; retrying at the next (`opine purge --dry-run` shows why)", metadata: ["error": "\(type(of: error))"])
+        }
+    }
+
+    /// Names a removal for the log: ids as they are, a set-aside folder (whose name can come from an upload) by the
+    /// digest of its name, as intake's log lines name uploads.
+    static func logSafe(_ subject: RetentionSubject) -> String {
+        switch subject {
+        case .caseFiles(let caseID): "case \(caseID)"
+        case .rejectedUpload(let id): "rejected upload \(id)"
+        case .orphanedFolder(let name): "orphaned folder \(UploadDigest.of(name))"
         }
     }
 }
