@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OpineCore
+import OpineIntake
 import OpineLifecycle
 import OpineStore
 import Synchronization
@@ -77,13 +78,13 @@ public final class PurgeScheduler: BlockingLoop {
         }
     }
 
-    /// Names a removal for the log: ids as they are, a set-aside folder (whose name can come from an upload) by the
-    /// digest of its name, as intake's log lines name uploads.
+    /// Names a removal for the log: ids as they are, a set-aside folder (whose name can come from an upload) as
+    /// intake's "set aside" line names it, so the two lines can be matched.
     static func logSafe(_ subject: RetentionSubject) -> String {
         switch subject {
         case .caseFiles(let caseID): "case \(caseID)"
         case .rejectedUpload(let id): "rejected upload \(id)"
-        case .orphanedFolder(let name): "orphaned folder \(UploadDigest.of(name))"
+        case .orphanedFolder(let name): "orphaned folder \(LogSafe.orphanedFolder(name))"
         }
     }
 }

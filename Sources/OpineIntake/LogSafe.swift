@@ -4,7 +4,7 @@ import OpineCore
 /// How intake names an upload, and a failure while taking it, in its log and in `opine status`: upload pages and
 /// SFTP users name files and folders after patients, so a name is never written, only its `UploadDigest`, and a
 /// path keeps only the directories Opine names itself (`opine rejected` shows the name beside its digest).
-enum LogSafe {
+package enum LogSafe {
     /// The upload's digest, as log lines carry it under `upload`.
     static func upload(_ name: String) -> String { UploadDigest.of(name) }
 
@@ -17,7 +17,7 @@ enum LogSafe {
     /// A set-aside folder (`<label>-<time>-<8 hex>`) by the digest of its label, then its time and tag: the label is
     /// usually a case id, but a supplement's file set aside without its hash is labelled by its own (patient-chosen)
     /// name. A name of another shape is digested whole.
-    static func orphanedFolder(_ folder: String) -> String {
+    package static func orphanedFolder(_ folder: String) -> String {
         let parts = folder.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count >= 3, parts[parts.count - 2].count == 16, parts[parts.count - 1].count == 8 else {
             return UploadDigest.of(folder)
