@@ -25,6 +25,7 @@ build: deps
 
 # Builds the daemon and CLI first: the end-to-end tests run the real binaries.
 test: deps
+	scripts/check-source.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	scripts/check-deploy.sh

@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import OpineCore
-import OpineStore
 import Synchronization
+import OpineStore
 
 /// Runs the turnaround clocks: on start and every few seconds it asks the store to sweep (`CaseStore.sweepClocks`,
 /// which lets `TurnaroundPolicy` decide), and wakes the delivery worker when a notice was written. A loop of its own,
@@ -16,7 +16,7 @@ public final class ClockSweeper: BlockingLoop {
     let heartbeat: Heartbeat?
     /// Wakes the delivery worker, as intake's `announce` does.
     let announce: @Sendable () -> Void
-    private let policy: Mutex<TurnaroundPolicy>
+    private let policy: Locked<TurnaroundPolicy>
     private let stopping = Atomic<Bool>(false)
 
     /// Sweeps `store` under `policy`; `announce` is called after a sweep that wrote notices.
@@ -25,7 +25,7 @@ public final class ClockSweeper: BlockingLoop {
         announce: @escaping @Sendable () -> Void
     ) {
         self.store = store
-        self.policy = Mutex(policy)
+        self.policy = Locked(policy)
         self.logger = logger
         self.heartbeat = heartbeat
         self.announce = announce

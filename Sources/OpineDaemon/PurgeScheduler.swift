@@ -1,10 +1,10 @@
 import Foundation
 import Logging
 import OpineCore
+import Synchronization
 import OpineIntake
 import OpineLifecycle
 import OpineStore
-import Synchronization
 
 /// Runs the purge (`Purger`) a minute after start and then once a day, on a loop of its own, so a long purge delays
 /// neither intake nor delivery. Its heartbeat beats after every removal, so a purge that wedges withholds the
@@ -20,7 +20,7 @@ public final class PurgeScheduler: BlockingLoop {
     let logger: Logger
     /// The loop's heartbeat (`purge`), beaten between removals; the supervisor watches it.
     public let heartbeat: Heartbeat
-    private let configuration: Mutex<Configuration>
+    private let configuration: Locked<Configuration>
     private let stopping = Atomic<Bool>(false)
     private let firstDelay: Double
 
@@ -29,7 +29,7 @@ public final class PurgeScheduler: BlockingLoop {
         configuration: Configuration, store: CaseStore, logger: Logger, heartbeat: Heartbeat = Heartbeat(name: "purge"),
         firstDelay: Double = startDelay
     ) {
-        self.configuration = Mutex(configuration)
+        self.configuration = Locked(configuration)
         self.store = store
         self.logger = logger
         self.heartbeat = heartbeat

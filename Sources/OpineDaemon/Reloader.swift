@@ -6,13 +6,12 @@ import OpineCore
 import OpineDelivery
 import OpineIntake
 import OpineStore
-import Synchronization
 
 /// SIGHUP: re-read the configuration and apply what can change while running (webhook endpoints and secrets,
 /// intake limits, metrics). A configuration that fails to load, or that moves the spool or state directory, is
 /// refused with one log line and the one in force stays.
 final class Reloader: Sendable {
-    private let current: Mutex<Configuration>
+    private let current: Locked<Configuration>
     private let environment: [String: String]
     private let reload: @Sendable () throws -> Configuration
     private let notifier: SystemdNotifier
@@ -23,7 +22,7 @@ final class Reloader: Sendable {
         current: Configuration, environment: [String: String], reload: @escaping @Sendable () throws -> Configuration,
         notifier: SystemdNotifier, logger: Logger, apply: @escaping @Sendable (Configuration, [String: WebhookSigner]) -> Void
     ) {
-        self.current = Mutex(current)
+        self.current = Locked(current)
         self.environment = environment
         self.reload = reload
         self.notifier = notifier

@@ -2,10 +2,10 @@ import Foundation
 import Logging
 import OpineConfiguration
 import OpineCore
+import Synchronization
 import OpineDelivery
 import OpineIntake
 import OpineStore
-import Synchronization
 
 /// Watches the working loops and tells the outside world how opined is: `WATCHDOG=1` to systemd while every loop
 /// beats, `STATUS=` with queue figures, a heartbeat file for `opine status`, and the Prometheus textfile if one is
@@ -19,7 +19,7 @@ public final class Supervisor: BlockingLoop {
     let intakeProblem: @Sendable () -> Intake.Problem?
     let startedAt = Date()
     private let stopping = Atomic<Bool>(false)
-    private let configuration: Mutex<Configuration>
+    private let configuration: Locked<Configuration>
 
     /// Watches `heartbeats`; `intakeProblem` says whether intake is blocked, for the heartbeat file and `STATUS=`.
     public init(
@@ -27,7 +27,7 @@ public final class Supervisor: BlockingLoop {
         intakeProblem: @escaping @Sendable () -> Intake.Problem? = { nil }
     ) {
         self.intakeProblem = intakeProblem
-        self.configuration = Mutex(configuration)
+        self.configuration = Locked(configuration)
         self.notifier = notifier
         self.heartbeats = heartbeats
         self.store = store

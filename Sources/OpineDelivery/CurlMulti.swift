@@ -2,7 +2,6 @@ import CCurl
 import Foundation
 import OpineCore
 import OpineStore
-import Synchronization
 
 /// One HTTP POST for the transport to send.
 public struct WebhookRequest: Sendable {
@@ -59,9 +58,9 @@ final class CurlMulti {
 
     /// Wakes `wait` from another thread. Valid until the owner calls `invalidate()` (before freeing the handle).
     final class Waker: Sendable {
-        private let handle: Mutex<UInt?>
+        private let handle: Locked<UInt?>
 
-        init(_ multi: UnsafeMutableRawPointer) { handle = Mutex(UInt(bitPattern: multi)) }
+        init(_ multi: UnsafeMutableRawPointer) { handle = Locked(UInt(bitPattern: multi)) }
 
         func wake() {
             handle.withLock { bits in

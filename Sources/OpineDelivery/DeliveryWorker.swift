@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import OpineCore
 import OpineStore
-import Synchronization
 
 /// Sends what the outbox holds: fans new events out to endpoints, starts every due delivery the limits allow
 /// (emergencies first, one case's events in order per endpoint), records each attempt, and sleeps until a transfer
@@ -13,9 +12,9 @@ public final class DeliveryWorker: Sendable {
     let logger: Logger
     let pollInterval: Double
     let heartbeat: Heartbeat?
-    private let control = Mutex(Control())
+    private let control = Locked(Control())
     /// Endpoints, limits and secrets in force; a configuration reload swaps them between passes.
-    private let current: Mutex<(settings: WebhookSettings, signers: [String: WebhookSigner])>
+    private let current: Locked<(settings: WebhookSettings, signers: [String: WebhookSigner])>
     var settings: WebhookSettings { current.withLock { $0.settings } }
     var signers: [String: WebhookSigner] { current.withLock { $0.signers } }
 
@@ -35,7 +34,7 @@ public final class DeliveryWorker: Sendable {
         pollInterval: Double = 0.5, heartbeat: Heartbeat? = nil
     ) {
         self.store = store
-        current = Mutex((settings, signers))
+        current = Locked((settings, signers))
         self.logger = logger
         self.pollInterval = pollInterval
         self.heartbeat = heartbeat

@@ -67,20 +67,7 @@ public enum FaultInjection {
 
     private static let anyArmed = Atomic<Bool>(false)
     /// Keyed by thread, so tests running in parallel in one process each see only their own faults.
-    private static let armed = ArmedTable()
-
-    /// A pthread-based lock rather than `Mutex`: Thread Sanitizer cannot see the stdlib Mutex's futex on Linux and
-    /// reports the accesses it guards as races (`make tsan`); it does see NSLock.
-    private final class ArmedTable: @unchecked Sendable {
-        private let lock = NSLock()
-        private var table: [UInt: Armed] = [:]
-
-        func withLock<T>(_ body: (inout [UInt: Armed]) throws -> T) rethrows -> T {
-            lock.lock()
-            defer { lock.unlock() }
-            return try body(&table)
-        }
-    }
+    private static let armed = Locked<[UInt: Armed]>([:])
 
     private static let faultsFile = ProcessInfo.processInfo.environment["OPINE_TEST_FAULTS_FILE"]
 

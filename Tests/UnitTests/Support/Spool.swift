@@ -5,7 +5,6 @@ import Logging
 @testable import OpineStore
 @testable import OpineIntake
 import OpineTestSupport
-import Synchronization
 
 /// A private spool, state directory and store with intake over them and its log lines collected: for unit tests that
 /// drive intake directly, and inject faults into it, without a daemon.
@@ -95,7 +94,7 @@ struct InjectedFault: CustomStringConvertible {
 
 /// Keeps every log line a test's intake wrote.
 final class LogCollector: LogHandler, @unchecked Sendable {
-    private let storage = Mutex<[String]>([])
+    private let storage = Locked<[String]>([])
     var metadata: Logger.Metadata = [:]
     var logLevel: Logger.Level = .trace
 
