@@ -80,6 +80,16 @@ let package = Package(
         // 4b. The purge's edge: removes what the retention policy decided and the store tombstoned, for opined's
         //     daily purge and `opine purge` alike (so it links neither libcurl nor ZIPFoundation).
         .target(name: "OpineLifecycle", dependencies: ["OpineCore", "OpineStore"]),
+        // 3b. Packing: a bundle from a study folder (an MRI CD) for `opine pack`, and later the upload service. It
+        //     reads and writes files only: no GRDB, no libcurl.
+        .target(
+            name: "OpinePack",
+            dependencies: [
+                "OpineCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]
+        ),
         // 5. The daemon: intake and delivery under service lifecycle, sd_notify, watchdog, reload, logging.
         .target(
             name: "OpineDaemon",
@@ -98,14 +108,17 @@ let package = Package(
             name: "opined",
             dependencies: ["OpineDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        // The admin CLI reads and writes the store only: it links neither libcurl nor ZIPFoundation.
+        // The admin CLI reads and writes the store; `opine validate` runs intake's checks and `opine pack` makes
+        // bundles, so it links ZIPFoundation (through OpineIntake and OpinePack), never libcurl.
         .executableTarget(
             name: "opine",
             dependencies: [
                 "OpineCore",
                 "OpineConfiguration",
                 "OpineStore",
+                "OpineIntake",
                 "OpineLifecycle",
+                "OpinePack",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -132,6 +145,7 @@ let package = Package(
                 "OpineDelivery",
                 "OpineDaemon",
                 "OpineLifecycle",
+                "OpinePack",
                 "OpineTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),

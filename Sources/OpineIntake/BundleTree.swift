@@ -15,6 +15,8 @@ struct BundleTree {
         /// being written may hold a temporary file that is gone by the time it is complete). A tree too large to
         /// judge cheaply stops the walk and sets `exhausted`.
         case lenient
+        /// `opine validate`'s walk: note every refusal and go on, so each problem is reported with its entry.
+        case collect
     }
 
     var files: [String: Int64] = [:]
@@ -22,6 +24,8 @@ struct BundleTree {
     var lastChange: Double
     /// The first unsafe name, special file, link, name collision or excess of files; nil when all is well.
     var refusal: Rejection?
+    /// Every refusal with the entry at fault, in the order found (a strict walk stops at the first).
+    var refusals: [(rejection: Rejection, entry: String?)] = []
     /// A lenient walk gave up: more entries than `maxFiles * 2 + 16`.
     var exhausted = false
 
@@ -71,19 +75,25 @@ private struct Walker {
     }
 
     /// Whether the walk goes on: a strict walk stops at its refusal, a lenient one when its budget is spent.
-    private var going: Bool { mode == .strict ? tree.refusal == nil : !tree.exhausted }
+    private var going: Bool {
+        switch mode {
+        case .strict: tree.refusal == nil
+        case .lenient: !tree.exhausted
+        case .collect: true
+        }
+    }
 
     mutating func walk(_ directory: Int32, prefix: String) throws(IOFailure) {
         for raw in try FileOperations.listDirectoryRaw(directory, display: "bundle") where going {
             guard let name = String(validating: raw, as: UTF8.self) else {
-                refuse(.unsafePath, "an entry under \(prefix.isEmpty ? "the bundle" : prefix.escapedForDisplay) has a name that is not valid UTF-8")
+                refuse(.unsafePath, "an entry under \(prefix.isEmpty ? "the bundle" : prefix.escapedForDisplay) has a name that is not valid UTF-8", entry: prefix.isEmpty ? nil : String(prefix.dropLast()))
                 continue
             }
             let path = prefix + name
             if let problem = PathRules.problem(with: path) {
-                refuse(.unsafePath, "bundle entry \(path.escapedForDisplay) \(problem)")
+                refuse(.unsafePath, "bundle entry \(path.escapedForDisplay) \(problem)", entry: path)
             } else if !seen.insert(PathRules.collisionKey(path)).inserted {
-                refuse(.duplicateName, "bundle entry \(path.escapedForDisplay) has the same name as another entry (names are compared ignoring case and Unicode normalization)")
+                refuse(.duplicateName, "bundle entry \(path.escapedForDisplay) has the same name as another entry (names are compared ignoring case and Unicode normalization)", entry: path)
             }
             guard going else { return }
             if mode == .lenient {
@@ -105,20 +115,25 @@ private struct Walker {
             defer { close(child) }
             try walk(child, prefix: path + "/")
         case S_IFREG:
-            if info.st_nlink != 1 { refuse(.specialFile, "bundle entry \(path.escapedForDisplay) is a hard link; upload plain copies") }
+            if info.st_nlink != 1 { refuse(.specialFile, "bundle entry \(path.escapedForDisplay) is a hard link; upload plain copies", entry: path) }
             tree.files[path] = Int64(info.st_size)
-            if tree.files.count > limits.maxFiles + 1 { refuse(.limitExceeded, "the bundle holds more than \(limits.maxFiles) files") }
+            if tree.files.count > limits.maxFiles + 1 { refuse(.limitExceeded, "the bundle holds more than \(limits.maxFiles) files", entry: nil) }
         case S_IFLNK:
-            refuse(.specialFile, "bundle entry \(path.escapedForDisplay) is a symbolic link; upload plain files")
+            refuse(.specialFile, "bundle entry \(path.escapedForDisplay) is a symbolic link; upload plain files", entry: path)
             // Readiness counts it like any entry, so a bundle listing it is judged (and refused) once quiet.
             if mode == .lenient { tree.files[path] = Int64(info.st_size) }
         default:
-            refuse(.specialFile, "bundle entry \(path.escapedForDisplay) is a FIFO, socket or device; upload plain files")
+            refuse(.specialFile, "bundle entry \(path.escapedForDisplay) is a FIFO, socket or device; upload plain files", entry: path)
             if mode == .lenient { tree.files[path] = Int64(info.st_size) }
         }
     }
 
-    private mutating func refuse(_ code: Rejection.Code, _ message: String) {
-        if tree.refusal == nil { tree.refusal = Rejection(code, message) }
+    private mutating func refuse(_ code: Rejection.Code, _ message: String, entry: String?) {
+        let rejection = Rejection(code, message)
+        if tree.refusal == nil { tree.refusal = rejection }
+        // The file limit is said once, not for every file past it.
+        if mode == .collect, code != .limitExceeded || !tree.refusals.contains(where: { $0.rejection.code == .limitExceeded }) {
+            tree.refusals.append((rejection, entry))
+        }
     }
 }

@@ -134,7 +134,7 @@ public final class Intake: @unchecked Sendable {
             if !staged, let stagingDirectory { try? FileOperations.removeTree(stagingDirectory) }
         }
         do {
-            let reader = try openReader(name: name, path: uploadPath, info: info, look: look)
+            let reader = try Self.openReader(name: name, path: uploadPath, info: info, limits: self.limits, look: look)
             let inventory = try reader.inventory()
             let manifestBytes = try reader.manifestBytes()
             let limits = self.limits
@@ -190,7 +190,8 @@ public final class Intake: @unchecked Sendable {
         return .retryLater(message, diskFull: Self.isDiskFull(error))
     }
 
-    private func openReader(name: String, path: String, info: stat, look: UploadLook?) throws -> BundleReader {
+    /// The reader for an upload: a directory, or a regular file named `.zip`; anything else is not a bundle.
+    static func openReader(name: String, path: String, info: stat, limits: IntakeSettings, look: UploadLook?) throws -> BundleReader {
         if FileOperations.isDirectory(info) {
             return try DirectoryBundleReader(path: path, limits: limits, looked: look?.directory)
         }
@@ -204,19 +205,32 @@ public final class Intake: @unchecked Sendable {
     }
 
     private func checkInventory(_ inventory: [String: Int64], against manifest: Manifest) throws {
+        if let first = Self.inventoryProblems(inventory, against: manifest).first { throw first.rejection }
+    }
+
+    /// Every way the files present differ from the manifest's list, in the order intake meets them (listed files in
+    /// manifest order, then unlisted ones by name): intake refuses at the first, `opine validate` reports them all.
+    static func inventoryProblems(_ inventory: [String: Int64], against manifest: Manifest) -> [BundleProblem] {
         var present = inventory
         present.removeValue(forKey: Manifest.fileName)
+        var problems: [BundleProblem] = []
         for (index, file) in manifest.files.enumerated() {
             guard let size = present.removeValue(forKey: file.path) else {
-                throw Rejection(.missingFile, "manifest.json: files[\(index)] is not in the bundle")
+                problems.append(BundleProblem(
+                    Rejection(.missingFile, "manifest.json: files[\(index)] is not in the bundle"), entry: file.path, field: "files[\(index)]"))
+                continue
             }
-            guard size == file.size else {
-                throw Rejection(.sizeMismatch, "manifest.json: files[\(index)].size is \(file.size) but the file has \(size) bytes")
+            if size != file.size {
+                problems.append(BundleProblem(
+                    Rejection(.sizeMismatch, "manifest.json: files[\(index)].size is \(file.size) but the file has \(size) bytes"),
+                    entry: file.path, field: "files[\(index)].size"))
             }
         }
-        if let unlisted = present.keys.sorted().first {
-            throw Rejection(.unlistedFile, "bundle entry \(unlisted.escapedForDisplay) is not listed in manifest.json")
+        for unlisted in present.keys.sorted() {
+            problems.append(BundleProblem(
+                Rejection(.unlistedFile, "bundle entry \(unlisted.escapedForDisplay) is not listed in manifest.json"), entry: unlisted))
         }
+        return problems
     }
 
     /// Copies every listed file into `directory`, hashing and type-checking as the bytes pass, and starts writing
@@ -243,17 +257,7 @@ public final class Intake: @unchecked Sendable {
             let sink = StagedFile(file: staged, writer: writer, limit: file.size, mediaType: file.mediaType, heartbeat: heartbeat)
             defer { writer.close(staged) }
             try reader.copy(file.path, size: file.size, into: sink)
-            guard sink.sha256 == file.sha256 else {
-                throw Rejection(.checksumMismatch, "manifest.json: files[\(index)].sha256 does not match the file's content")
-            }
-            switch sink.sniffer.finding() {
-            case .mismatch(let problem):
-                throw Rejection(.contentTypeMismatch, "manifest.json: files[\(index)] is declared \(file.mediaType.rawValue) but \(problem)")
-            case .encrypted(let problem):
-                throw Rejection(.fileEncrypted, "manifest.json: files[\(index)] \(problem)")
-            case nil:
-                break
-            }
+            try Self.judge(sink, file: file, index: index)
             total += file.size
             if file.mediaType == .dicom { images.add(sink, index: index, size: file.size) }
             records.append(CaseFileRecord(
@@ -269,6 +273,21 @@ public final class Intake: @unchecked Sendable {
         commit.study = try images.summary()
         let paths = records.map { directory + "/" + $0.path } + [directory + "/" + Manifest.fileName]
         return (commit, paths, directories.sorted())
+    }
+
+    /// Whether a copied file's bytes are what the manifest says: its SHA-256, then its media type's signature.
+    static func judge(_ sink: StagedFile, file: Manifest.ListedFile, index: Int) throws(Rejection) {
+        guard sink.sha256 == file.sha256 else {
+            throw Rejection(.checksumMismatch, "manifest.json: files[\(index)].sha256 does not match the file's content")
+        }
+        switch sink.sniffer.finding() {
+        case .mismatch(let problem):
+            throw Rejection(.contentTypeMismatch, "manifest.json: files[\(index)] is declared \(file.mediaType.rawValue) but \(problem)")
+        case .encrypted(let problem):
+            throw Rejection(.fileEncrypted, "manifest.json: files[\(index)] \(problem)")
+        case nil:
+            break
+        }
     }
 
     /// The staging folder is private until it is renamed into the store, so the manifest needs no temporary name;

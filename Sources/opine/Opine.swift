@@ -28,7 +28,7 @@ struct OpineCLI: ParsableCommand {
             """,
         version: Opine.version,
         // Grouped by who uses them: the desk (coordinators and surgeons), whoever looks after the systems that
-        // receive the webhooks, and the server's operators. The upload service's commands will get an "Upload" group.
+        // receive the webhooks, the server's operators, and whoever sends uploads (integrators, SFTP users).
         groupedSubcommands: [
             CommandGroup(name: "Desk", subcommands: [
                 List.self, Find.self, Show.self, Triage.self, Review.self, Respond.self, Withdraw.self, RequestInfo.self,
@@ -39,6 +39,7 @@ struct OpineCLI: ParsableCommand {
                 Rejected.self, Stats.self, Status.self, CheckConfig.self, Backup.self, Restore.self, Verify.self,
                 Purge.self, Hold.self, Release.self, Orphaned.self,
             ]),
+            CommandGroup(name: "Uploads", subcommands: [Pack.self, Validate.self]),
         ])
 
     /// Parses and runs like ArgumentParser's own `main`, except that with `--json` an argument error (an unknown

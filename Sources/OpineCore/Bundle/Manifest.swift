@@ -70,6 +70,15 @@ public struct Manifest: Sendable, Equatable {
         public var size: Int64
         /// The SHA-256 of the file's bytes as sent, 64 lowercase hexadecimal digits.
         public var sha256: String
+
+        /// An entry as a bundle's maker lists it (`opine pack`); intake makes its own from the manifest's text.
+        public init(path: String, kind: String, mediaType: MediaType, size: Int64, sha256: String) {
+            self.path = path
+            self.kind = kind
+            self.mediaType = mediaType
+            self.size = size
+            self.sha256 = sha256
+        }
     }
 
     /// The spine regions `request.regions` may name.

@@ -1,0 +1,106 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import OpineCore
+
+/// opined's checks of one bundle, run without storing anything (`opine validate`): the same readers, manifest parse,
+/// inventory match and content checks intake runs, going on past each problem so all of them are reported, each with
+/// the code and sentence intake would record. What needs the store (a re-send, a supplement's case) is not judged.
+public enum BundleCheck {
+    /// What the check found.
+    public struct Report: Sendable {
+        /// Every problem, in the order intake meets them: the first is the one opined would refuse the bundle for.
+        public var problems: [BundleProblem]
+        /// The manifest's submission id, when it could be read.
+        public var submissionID: String?
+        /// The manifest, when it parsed.
+        public var manifest: Manifest?
+    }
+
+    /// The bundle does not exist (or cannot be looked at).
+    public struct NoSuchBundle: Error, CustomStringConvertible {
+        /// The path given.
+        public var path: String
+        /// Names the path and the fix.
+        public var description: String { "\(path.escapedForDisplay): no such directory or .zip file; give the path of a bundle" }
+    }
+
+    /// Checks the bundle at `path` under `limits`. Throws `NoSuchBundle`, or an I/O failure that says nothing
+    /// about the bundle.
+    public static func check(path given: String, limits: IntakeSettings, today: Date = Date()) throws -> Report {
+        var path = given
+        while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        guard let info = FileOperations.lstat(path) else { throw NoSuchBundle(path: given) }
+        let name = (path as NSString).lastPathComponent
+        let parent = (path as NSString).deletingLastPathComponent
+        if let look = UploadLook.look(at: name, in: parent.isEmpty ? "." : parent, limits: limits, today: today),
+           !look.observation.complete {
+            return Report(problems: try incomplete(path, isDirectory: FileOperations.isDirectory(info), look: look, limits: limits))
+        }
+        let reader: BundleReader
+        do {
+            reader = try Intake.openReader(name: name, path: path, info: info, limits: limits, look: nil)
+        } catch let rejection as Rejection {
+            return Report(problems: [BundleProblem(rejection)])
+        }
+        return try check(reader, limits: limits, today: today)
+    }
+
+    private static func check(_ reader: BundleReader, limits: IntakeSettings, today: Date) throws -> Report {
+        let (files, treeProblems) = try reader.collectInventory()
+        var problems = treeProblems
+        var faulty = Set(treeProblems.compactMap(\.entry))
+        let bytes: [UInt8]
+        do { bytes = try reader.manifestBytes() } catch let rejection as Rejection {
+            return Report(problems: problems + [BundleProblem(rejection, entry: Manifest.fileName)])
+        }
+        let reading = Manifest.read(bytes, limits: limits, today: today)
+        let manifest: Manifest
+        switch reading.result {
+        case .failure(let rejection):
+            let problem = BundleProblem(rejection, entry: Manifest.fileName, field: BundleProblem.manifestField(of: rejection))
+            return Report(problems: problems + [problem], submissionID: reading.submissionID)
+        case .success(let parsed):
+            manifest = parsed
+        }
+        for problem in Intake.inventoryProblems(files, against: manifest) where !faulty.contains(problem.entry ?? "") {
+            problems.append(problem)
+            if let entry = problem.entry { faulty.insert(entry) }
+        }
+        var images = ImageHeaders()
+        for (index, file) in manifest.files.enumerated() where !faulty.contains(file.path) {
+            let sink = StagedFile(checking: file.path, limit: file.size, mediaType: file.mediaType)
+            do {
+                try reader.copy(file.path, size: file.size, into: sink)
+                try Intake.judge(sink, file: file, index: index)
+                if file.mediaType == .dicom { images.add(sink, index: index, size: file.size) }
+            } catch let rejection as Rejection {
+                problems.append(BundleProblem(rejection, entry: file.path, field: "files[\(index)]"))
+            }
+        }
+        do { _ = try images.summary() } catch let rejection as Rejection {
+            problems.append(BundleProblem(rejection, field: BundleProblem.manifestField(of: rejection)))
+        }
+        return Report(problems: problems, submissionID: manifest.submissionID, manifest: manifest)
+    }
+
+    /// What keeps an upload incomplete, which opined waits on and then refuses as `incomplete`.
+    private static func incomplete(_ path: String, isDirectory: Bool, look: UploadLook, limits: IntakeSettings) throws -> [BundleProblem] {
+        let after = "opined waits for it, then refuses the bundle as incomplete after intake.incomplete_after_hours"
+        guard isDirectory else {
+            return [BundleProblem(Rejection(.incomplete, "the zip has no valid end-of-central-directory record (truncated, or still being written); \(after)"))]
+        }
+        guard case .success(let manifest)? = look.directory?.reading.result else {
+            return [BundleProblem(Rejection(.incomplete, "the bundle has no manifest.json at its top level; \(after)"), entry: Manifest.fileName)]
+        }
+        let root = try FileOperations.openDirectory(path)
+        defer { close(root) }
+        let tree = try BundleTree.walk(root, info: try FileOperations.stat(fd: root, display: "bundle"), limits: limits, mode: .collect)
+        return manifest.files.enumerated().compactMap { index, file in
+            guard (tree.files[file.path] ?? -1) < file.size else { return nil }
+            let rejection = Rejection(.incomplete, "manifest.json: files[\(index)] is not in the bundle, or is shorter than its listed size; \(after)")
+            return BundleProblem(rejection, entry: file.path, field: "files[\(index)]")
+        }
+    }
+}
