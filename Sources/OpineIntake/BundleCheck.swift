@@ -51,6 +51,8 @@ public enum BundleCheck {
         let (files, treeProblems) = try reader.collectInventory()
         var problems = treeProblems
         var faulty = Set(treeProblems.compactMap(\.entry))
+        // A manifest that is a link or a device is not read at all: that is the problem, and nothing past it can be judged.
+        if faulty.contains(Manifest.fileName) { return Report(problems: problems) }
         let bytes: [UInt8]
         do { bytes = try reader.manifestBytes() } catch let rejection as Rejection {
             return Report(problems: problems + [BundleProblem(rejection, entry: Manifest.fileName)])

@@ -24,7 +24,7 @@ struct ValidateHostileTests {
             let name = try #require(placed.first { $0 == Self.placedAs[hostile.name] || $0.hasPrefix(hostile.name) }, "\(hostile.name) not placed")
             let result = try sandbox.opine("validate", sandbox.drop.appendingPathComponent(name).path, "--json")
             #expect(result.status == 65, "\(hostile.name): \(result.stdout)\(result.stderr)")
-            let problems = try result.json()["problems"] as? [[String: Any]] ?? []
+            let problems = (try? result.json())?["problems"] as? [[String: Any]] ?? []
             #expect(problems.first?["code"] as? String == hostile.expected.rawValue, "\(hostile.name): \(problems)")
         }
         #expect(!sandbox.cliErrors.contains("Jane"))
