@@ -74,11 +74,23 @@ struct ValidateOutput: Encodable {
     /// True when opined would take it.
     var valid: Bool
     /// The manifest's submission id, when it could be read.
-    var submissionID: String?
+    @OrNull var submissionID: String?
     /// How many files the manifest lists, when it parsed.
-    var fileCount: Int?
+    @OrNull var fileCount: Int?
     /// Every problem, the first being the one opined would refuse the bundle for.
-    var problems: [BundleProblem]
+    var problems: [Problem]
+
+    /// One problem, with every key present.
+    struct Problem: Encodable {
+        /// opined's rejection code.
+        var code: Rejection.Code
+        /// opined's sentence.
+        var message: String
+        /// The file or folder at fault, by its path within the bundle.
+        @OrNull var entry: String?
+        /// The manifest field at fault, such as `files[3].sha256`.
+        @OrNull var field: String?
+    }
 
     /// JSON keys.
     enum CodingKeys: String, CodingKey {
@@ -92,7 +104,7 @@ struct ValidateOutput: Encodable {
         valid = report.problems.isEmpty
         submissionID = report.submissionID
         fileCount = report.manifest?.files.count
-        problems = report.problems
+        problems = report.problems.map { Problem(code: $0.code, message: $0.message, entry: $0.entry, field: $0.field) }
     }
 
     /// The text form: a verdict line, then one line per problem (code, entry or field, sentence).
