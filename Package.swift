@@ -7,9 +7,11 @@ import PackageDescription
 //       │             │                        ├──► OpineDaemon ──► opined
 //       │             ├──────► OpineDelivery ──┤
 //       │             └──────► OpineLifecycle ─┴──► opine
-//       └──► OpineConfiguration ──────────────────► opine (with OpineStore and OpineLifecycle)
+//       ├──► OpineConfiguration ──────────────────► opine (with OpineStore, OpineIntake and OpineLifecycle)
+//       └──► OpinePack ───────────────────────────► opine
 //
-// OpineLifecycle (the purge's edge) is used by both OpineDaemon and opine.
+// OpineLifecycle (the purge's edge) is used by both OpineDaemon and opine; OpineIntake's checks also serve
+// `opine validate`, and OpinePack (bundles from a study folder) serves `opine pack`.
 //
 // Each stage depends only on the stages before it. OpineCore decides (bundle format, DICOM headers and the study
 // checks, workflow, notifications, delivery policy) and does no I/O beyond reading a secret file; OpineStore persists what Core decided; OpineIntake
