@@ -116,10 +116,19 @@ public enum Packer {
         _ kept: [PackedFile], answers: PackAnswers, limits: IntakeSettings, now: Date, into writer: BundleWriter
     ) throws(PackError) -> [Manifest.ListedFile] {
         var files: [Manifest.ListedFile] = []
+        var dicom = (files: 0, readable: 0)
         for file in kept {
             let source = try SourceFile(file)
             try writer.add(file.path, size: file.size) { () throws(PackError) in try source.next() }
             files.append(try source.listed())
+            if let readable = source.dicomHeaderReadable {
+                dicom.files += 1
+                if readable { dicom.readable += 1 }
+            }
+        }
+        // opined keeps images it cannot read (and says so on the case), but refuses an upload with none it can.
+        if dicom.files > 0, dicom.readable == 0 {
+            throw PackError(.invalid, "none of the \(dicom.files) DICOM files has a header Opine can read, so opined would refuse the bundle (imaging_unreadable); the CD may be damaged or use a format Opine cannot read (deflated): ask the imaging centre for a new copy")
         }
         let manifest = answers.manifest(files: files)
         // The same parse opined makes: a bundle that would be refused for its manifest is never named.

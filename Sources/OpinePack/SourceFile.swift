@@ -12,6 +12,8 @@ final class SourceFile {
     private var done: Int64 = 0
     private var hasher = SHA256()
     private var sniffer: ContentSniffer
+    /// A DICOM file's first bytes (at most `DicomHeaderReader.maxHeaderBytes`), to tell whether its header can be read.
+    private var header: [UInt8] = []
 
     init(_ file: PackedFile) throws(PackError) {
         self.file = file
@@ -36,6 +38,9 @@ final class SourceFile {
         chunk.withUnsafeBytes { bytes in
             hasher.update(bufferPointer: bytes)
             sniffer.consume(bytes)
+            if file.mediaType == .dicom, header.count < DicomHeaderReader.maxHeaderBytes {
+                header.append(contentsOf: bytes.prefix(DicomHeaderReader.maxHeaderBytes - header.count))
+            }
         }
         done += Int64(count)
         return chunk
@@ -51,6 +56,13 @@ final class SourceFile {
         }
         return Manifest.ListedFile(
             path: file.path, kind: file.kind.rawValue, mediaType: file.mediaType, size: file.size, sha256: Hex.lowercase(hasher.finalize()))
+    }
+
+    /// Whether the DICOM header read as it was copied can be read, as intake reads it; nil for any other type.
+    var dicomHeaderReadable: Bool? {
+        guard file.mediaType == .dicom else { return nil }
+        if case .success = DicomHeaderReader.read(header, isComplete: Int64(header.count) >= file.size) { return true }
+        return false
     }
 
     private func changed() -> PackError {

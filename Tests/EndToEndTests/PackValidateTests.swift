@@ -128,6 +128,12 @@ struct PackValidateTests {
         let nothing = try sandbox.opine("pack", empty.path, "--answers", answers.path, "--out", work.appendingPathComponent("b3").path)
         #expect(nothing.status == 65 && nothing.stderr.contains("nothing for the surgeon to review"), "\(nothing.stderr)")
         #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("b1").path))
+        let unreadable = work.appendingPathComponent("unreadable")
+        try FileManager.default.createDirectory(at: unreadable, withIntermediateDirectories: true)
+        try (Samples.dicomHeader + Data(count: 64)).write(to: unreadable.appendingPathComponent("IM1"))
+        let refused = try sandbox.opine("pack", unreadable.path, "--answers", answers.path, "--out", work.appendingPathComponent("b4.zip").path)
+        #expect(refused.status == 65 && refused.stderr.contains("(imaging_unreadable)"), "\(refused.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).filter { $0.hasPrefix(".") }.isEmpty, "nothing left behind")
     }
 
     @Test("validate lists every problem, in opined's order, with the entry or field at fault")

@@ -104,3 +104,18 @@ struct PackRulesTests {
         #expect(manifest.question == "Line one\nand \"two\" \\ three")
     }
 }
+
+extension PackRulesTests {
+    @Test("The answers example of docs/bundle-format.md is accepted")
+    func documentedAnswersParse() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("docs/bundle-format.md"), encoding: .utf8)
+        let blocks = text.components(separatedBy: "```json\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
+        let answers = blocks.filter { $0.contains("\"consent\"") && !$0.contains("\"files\"") }
+        #expect(answers.count == 1)
+        for block in answers {
+            let parsed = try PackAnswers.parse(Array(block.utf8), limits: IntakeSettings(), now: Date(timeIntervalSince1970: 1_796_000_000))
+            #expect(parsed.submissionID == "sftp-2026-1142")
+        }
+    }
+}
