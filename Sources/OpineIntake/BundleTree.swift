@@ -86,7 +86,7 @@ private struct Walker {
     mutating func walk(_ directory: Int32, prefix: String) throws(IOFailure) {
         for raw in try FileOperations.listDirectoryRaw(directory, display: "bundle") where going {
             guard let name = String(validating: raw, as: UTF8.self) else {
-                refuse(.unsafePath, "an entry under \(prefix.isEmpty ? "the bundle" : prefix.escapedForDisplay) has a name that is not valid UTF-8", entry: prefix.isEmpty ? nil : String(prefix.dropLast()))
+                refuse(.unsafePath, "an entry under \(prefix.isEmpty ? "the bundle" : prefix.escapedForDisplay) has a name that is not valid UTF-8")
                 continue
             }
             let path = prefix + name
@@ -117,7 +117,7 @@ private struct Walker {
         case S_IFREG:
             if info.st_nlink != 1 { refuse(.specialFile, "bundle entry \(path.escapedForDisplay) is a hard link; upload plain copies", entry: path) }
             tree.files[path] = Int64(info.st_size)
-            if tree.files.count > limits.maxFiles + 1 { refuse(.limitExceeded, "the bundle holds more than \(limits.maxFiles) files", entry: nil) }
+            if tree.files.count > limits.maxFiles + 1 { refuse(.limitExceeded, "the bundle holds more than \(limits.maxFiles) files") }
         case S_IFLNK:
             refuse(.specialFile, "bundle entry \(path.escapedForDisplay) is a symbolic link; upload plain files", entry: path)
             // Readiness counts it like any entry, so a bundle listing it is judged (and refused) once quiet.
@@ -128,7 +128,7 @@ private struct Walker {
         }
     }
 
-    private mutating func refuse(_ code: Rejection.Code, _ message: String, entry: String?) {
+    private mutating func refuse(_ code: Rejection.Code, _ message: String, entry: String? = nil) {
         let rejection = Rejection(code, message)
         if tree.refusal == nil { tree.refusal = rejection }
         // The file limit is said once, not for every file past it.
