@@ -51,7 +51,7 @@ struct WaitingUploadsTests {
         #expect(Self.decide([complete], intake: .blocked(diskFull: true)).uploads[0].reason == .intakeBlocked)
         #expect(Self.decide([complete], intake: .blocked(diskFull: true)).uploads[0].message.contains("a full disk"))
         #expect(Self.decide([complete], intake: .stopped).uploads[0].reason == .opinedStopped)
-        #expect(Self.decide([stalled], intake: .stopped).uploads[0].message.contains("in 21h 0m if opined runs by then"))
+        #expect(Self.decide([stalled], intake: .stopped).uploads[0].message.contains("refused as incomplete in 21h 0m, if opined is running by then"))
         let overdue = WaitingUploads.Seen(name: "o", kind: .zip, lastChange: Self.now - 25 * 3600, missing: .init(zipEndRecord: true))
         let late = Self.decide([overdue]).uploads[0]
         #expect(late.refusedInSeconds == 0 && late.message.contains("no end record") && late.message.contains("refused as incomplete now"))
@@ -68,6 +68,13 @@ struct WaitingUploadsTests {
         #expect(missing.absentCount == 8 && missing.absent.count == WaitingUploads.pathsShown)
         #expect(WaitingUploads.words(missing) == "8 listed files not there (MRI/IM000001, MRI/IM000002, MRI/IM000003, MRI/IM000004, MRI/IM000005, …)")
         #expect(WaitingUploads.words(.init(manifest: true)) == "no manifest.json yet")
+        // For output that may reach a log: counts, not the uploader's paths.
+        missing.addShort("Jane Doe/report.pdf")
+        #expect(WaitingUploads.words(missing, namingPaths: false) == "8 listed files not there; 1 listed file still short")
+        let decided = WaitingUploads(
+            seen: [.init(name: "Jane Doe MRI", kind: .directory, lastChange: Self.now - 60, missing: missing)], more: 0,
+            intake: .running, policy: Self.policy, now: Self.now, namingPaths: false)
+        #expect(!decided.uploads[0].message.contains("Jane") && !decided.uploads[0].message.contains("IM0000"))
     }
 
     @Test("Ages in words: seconds under a minute, then minutes, hours, days")

@@ -155,14 +155,15 @@ public struct WaitingUploads: Sendable, Equatable {
     }
 
     /// Decides why each looked-at upload waits. `more` is the count `oldest` left out; `now` in seconds since the
-    /// epoch.
-    public init(seen: [Seen], more: Int, intake: IntakeCondition, policy: ReadinessPolicy, now: Double) {
+    /// epoch. `namingPaths` false keeps the uploader's file paths out of the messages (counts only), for output that
+    /// may reach a log.
+    public init(seen: [Seen], more: Int, intake: IntakeCondition, policy: ReadinessPolicy, now: Double, namingPaths: Bool = true) {
         uploads = seen.sorted { ($0.lastChange, $0.name) < ($1.lastChange, $1.name) }
-            .map { Self.decide($0, intake: intake, policy: policy, now: now) }
+            .map { Self.decide($0, intake: intake, policy: policy, now: now, namingPaths: namingPaths) }
         self.more = more
     }
 
-    static func decide(_ seen: Seen, intake: IntakeCondition, policy: ReadinessPolicy, now: Double) -> Upload {
+    static func decide(_ seen: Seen, intake: IntakeCondition, policy: ReadinessPolicy, now: Double, namingPaths: Bool) -> Upload {
         let quiet = max(0, now - seen.lastChange)
         let missing = seen.missing.flatMap { $0.isEmpty ? nil : $0 }
         var upload = Upload(
@@ -176,8 +177,8 @@ public struct WaitingUploads: Sendable, Equatable {
             upload.reason = .incomplete
             upload.refusedInSeconds = left
             let due = left == 0 ? "now" : "in \(ageWords(left))"
-            let when = intake != .stopped ? due : left == 0 ? "as soon as opined runs again" : "\(due) if opined runs by then"
-            upload.message = "incomplete: \(words(missing)); refused as incomplete \(when) unless it changes (intake.incomplete_after_hours): the uploader may have stopped"
+            let when = intake != .stopped ? due : left == 0 ? "as soon as opined runs again" : "\(due), if opined is running by then"
+            upload.message = "incomplete: \(words(missing, namingPaths: namingPaths)); unless it changes, it is refused as incomplete \(when) (intake.incomplete_after_hours): the uploader may have stopped"
         } else {
             switch intake {
             case .stopped:
@@ -193,16 +194,18 @@ public struct WaitingUploads: Sendable, Equatable {
         return upload
     }
 
-    /// What is missing, in words: "no manifest.json", "2 listed files not there (MRI/IM2, MRI/IM3)".
-    static func words(_ missing: Missing) -> String {
+    /// What is missing, in words: "no manifest.json", "2 listed files not there (MRI/IM2, MRI/IM3)"; without the
+    /// paths in parentheses unless `namingPaths`.
+    static func words(_ missing: Missing, namingPaths: Bool = true) -> String {
+        func named(_ shown: [String], of count: Int) -> String { namingPaths ? " (\(paths(shown, of: count)))" : "" }
         var parts: [String] = []
         if missing.manifest { parts.append("no \(Manifest.fileName) yet") }
         if missing.zipEndRecord { parts.append("the zip has no end record yet (still being written, or cut short)") }
         if missing.absentCount > 0 {
-            parts.append("\(counted(missing.absentCount, "listed file")) not there (\(paths(missing.absent, of: missing.absentCount)))")
+            parts.append("\(counted(missing.absentCount, "listed file")) not there\(named(missing.absent, of: missing.absentCount))")
         }
         if missing.shortCount > 0 {
-            parts.append("\(counted(missing.shortCount, "listed file")) still short (\(paths(missing.short, of: missing.shortCount)))")
+            parts.append("\(counted(missing.shortCount, "listed file")) still short\(named(missing.short, of: missing.shortCount))")
         }
         return parts.joined(separator: "; ")
     }

@@ -31,7 +31,7 @@ struct Status: ParsableCommand {
             let age = heartbeat.flatMap { Timestamps.parse($0.at) }.map { Date().timeIntervalSince($0) }
             let fileSystems = DiskSpace.watched(configuration)
             let backlog = DropBacklog.measure(configuration.dropDirectory, now: Date())?.uploads
-            let waiting = Self.waitingUploads(configuration, heartbeat: heartbeat, age: age)
+            let waiting = Self.waitingUploads(configuration, heartbeat: heartbeat, age: age, namingPaths: options.json || Self.showsNames)
             let webhooks = try context.store.stats().webhooks
             let configured = Set(configuration.webhooks.endpoints.map(\.name))
             let health = DaemonHealth(
