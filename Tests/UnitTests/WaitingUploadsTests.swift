@@ -56,6 +56,8 @@ struct WaitingUploadsTests {
         let late = Self.decide([overdue]).uploads[0]
         #expect(late.refusedInSeconds == 0 && late.message.contains("no end record") && late.message.contains("refused as incomplete now"))
         #expect(Self.decide([overdue], intake: .stopped).uploads[0].message.contains("as soon as opined runs again"))
+        let stray = WaitingUploads.Seen(name: "notes.txt", kind: .other, lastChange: Self.now - 60, missing: nil)
+        #expect(Self.decide([stray]).uploads[0].reason == .queued && Self.decide([stray]).uploads[0].message.contains("refuses it"))
         // An empty Missing is no missing at all.
         let empty = WaitingUploads.Seen(name: "e", kind: .directory, lastChange: Self.now - 60, missing: .init())
         #expect(Self.decide([empty]).uploads[0].reason == .queued && Self.decide([empty]).uploads[0].missing == nil)

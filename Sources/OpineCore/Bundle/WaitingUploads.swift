@@ -187,6 +187,8 @@ public struct WaitingUploads: Sendable, Equatable {
             case .blocked(let diskFull):
                 upload.reason = .intakeBlocked
                 upload.message = "complete, but intake is blocked by \(diskFull ? "a full disk" : "an I/O error"): it is retried, and taken once the cause is fixed"
+            case .running where seen.kind == .other:
+                upload.message = "neither a bundle folder nor a zip: opined takes it in turn and refuses it with the reason (opine rejected)"
             case .running:
                 upload.message = "complete: opined is taking it, or takes it in turn (emergencies first)"
             }
