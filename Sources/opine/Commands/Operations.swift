@@ -18,7 +18,9 @@ struct Status: ParsableCommand {
             can run `opine status` as is, as root too: it only reads, and opens the database read-only. It lists \
             the 20 uploads in the drop directory that have been quiet longest, read by itself (so also while opined \
             is down), each with its digest (how opined's log names it), how long nothing in it changed, and why it \
-            waits: still changing, incomplete (and what is missing), blocked intake, opined not running, or queued.
+            waits: still changing, incomplete (and what is missing), blocked intake, opined not running, or queued. \
+            Upload names and missing files' paths may name a patient: the text shows them only on a terminal \
+            (captured output names uploads by digest), and --json always carries them.
             """)
 
     @OptionGroup var options: GlobalOptions
