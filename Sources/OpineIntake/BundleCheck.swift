@@ -57,12 +57,15 @@ public enum BundleCheck {
         do { bytes = try reader.manifestBytes() } catch let rejection as Rejection {
             return Report(problems: problems + [BundleProblem(rejection, entry: Manifest.fileName)])
         }
-        let reading = Manifest.read(bytes, limits: limits, today: today)
+        let reading = Manifest.read(bytes, limits: limits, today: today, collecting: true)
         let manifest: Manifest
         switch reading.result {
         case .failure(let rejection):
-            let problem = BundleProblem(rejection, entry: Manifest.fileName, field: BundleProblem.manifestField(of: rejection))
-            return Report(problems: problems + [problem], submissionID: reading.submissionID)
+            // Every field's problem; the files cannot be judged against a manifest that does not parse.
+            let found = (reading.problems.isEmpty ? [rejection] : reading.problems).map {
+                BundleProblem($0, entry: Manifest.fileName, field: BundleProblem.manifestField(of: $0))
+            }
+            return Report(problems: problems + found, submissionID: reading.submissionID)
         case .success(let parsed):
             manifest = parsed
         }

@@ -119,3 +119,29 @@ extension PackRulesTests {
         }
     }
 }
+
+extension PackRulesTests {
+    @Test("A collecting manifest read lists every field's problem; the first and the result are a plain read's")
+    func collectingReadListsEveryProblem() throws {
+        var builder = BundleBuilder(submissionID: "web-many", symptoms: ["tingly"])
+        builder.edit("patient") { $0["date_of_birth"] = "1968-02-30" }
+        builder.edit("consent") { $0["hipaa_authorization"] = false }
+        var files = builder.listedFiles()
+        files[0]["sha256"] = "xyz"
+        files[1]["kind"] = "scan"
+        builder.manifest["files"] = files
+        let bytes = Array(try builder.manifestData())
+        let plain = Manifest.read(bytes, limits: IntakeSettings())
+        let collected = Manifest.read(bytes, limits: IntakeSettings(), collecting: true)
+        guard case .failure(let first) = plain.result, case .failure(let same) = collected.result else {
+            Issue.record("the manifest was accepted")
+            return
+        }
+        #expect(first == same && plain.problems.isEmpty)
+        #expect(collected.problems.first == first)
+        #expect(collected.problems.map(\.code) == [.manifestInvalidField, .consentMissing, .unknownSymptom, .manifestInvalidField, .manifestInvalidField])
+        #expect(collected.problems.compactMap { BundleProblem.manifestField(of: $0) }
+            == ["patient.date_of_birth", "consent.hipaa_authorization", "request.symptoms[0]", "files[0].sha256", "files[1].kind"])
+        #expect(collected.submissionID == "web-many")
+    }
+}
