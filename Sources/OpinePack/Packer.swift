@@ -68,15 +68,29 @@ public enum Packer {
             writer = output.lowercased().hasSuffix(".zip") ? try ZipWriter(temporary: temporary) : try DirectoryWriter(temporary: temporary)
             let files = try write(survey.kept, answers: answers, limits: request.limits, now: now, into: writer!)
             try writer!.finish()
-            guard rename(temporary, output) == 0 else {
-                throw PackError(.cannotCreate, "\(output.escapedForDisplay): cannot be named (\(String(cString: strerror(errno)))); check the folder's permissions")
-            }
+            try giveName(temporary, as: output)
             try Durability.syncFolder(parent)
             let priority = Priority(symptoms: (try? Manifest.parse(answers.manifest(files: files), limits: request.limits, today: now))?.symptoms ?? [])
             return Result(output: output, submissionID: answers.submissionID, priority: priority, files: files, leftOut: survey.leftOut)
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
             throw error
+        }
+    }
+
+    /// Gives the finished bundle its name in one step, never over something that appeared there meanwhile: a zip by a
+    /// hard link (which refuses an existing name) and the removal of its hidden name; a directory by rename(2), which
+    /// refuses a non-empty directory, after checking that nothing is there.
+    private static func giveName(_ temporary: String, as output: String) throws(PackError) {
+        let named = if output.lowercased().hasSuffix(".zip") {
+            // Once linked, the bundle is named; a hidden name left behind is never looked at by opined.
+            link(temporary, output) == 0 && { _ = unlink(temporary); return true }()
+        } else {
+            FileReading.lstat(output) == nil && rename(temporary, output) == 0
+        }
+        guard named else {
+            let reason = errno == EEXIST || errno == ENOTEMPTY || FileReading.lstat(output) != nil ? "it exists already" : String(cString: strerror(errno))
+            throw PackError(.cannotCreate, "\(output.escapedForDisplay): cannot be named (\(reason)); name a new bundle, or check the folder's permissions")
         }
     }
 
