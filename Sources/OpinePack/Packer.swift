@@ -82,11 +82,14 @@ public enum Packer {
     /// hard link (which refuses an existing name) and the removal of its hidden name; a directory by rename(2), which
     /// refuses a non-empty directory, after checking that nothing is there.
     private static func giveName(_ temporary: String, as output: String) throws(PackError) {
-        let named = if output.lowercased().hasSuffix(".zip") {
-            // Once linked, the bundle is named; a hidden name left behind is never looked at by opined.
-            link(temporary, output) == 0 && { _ = unlink(temporary); return true }()
-        } else {
-            FileReading.lstat(output) == nil && rename(temporary, output) == 0
+        var named = false
+        if output.lowercased().hasSuffix(".zip"), link(temporary, output) == 0 {
+            // Named; a hidden name left behind would never be looked at by opined.
+            _ = unlink(temporary)
+            named = true
+        } else if !output.lowercased().hasSuffix(".zip") || errno != EEXIST {
+            // A directory, or a file system without hard links: rename after checking nothing is there.
+            named = FileReading.lstat(output) == nil && rename(temporary, output) == 0
         }
         guard named else {
             let reason = errno == EEXIST || errno == ENOTEMPTY || FileReading.lstat(output) != nil ? "it exists already" : String(cString: strerror(errno))
