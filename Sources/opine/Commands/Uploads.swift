@@ -12,10 +12,10 @@ struct Pack: ParsableCommand {
         discussion: """
             Copies the study in DIR (DICOM files, recognised by their content, the DICOMDIR as other, pictures and \
             notes) into BUNDLE, a directory, or a zip when the name ends in .zip, and writes its manifest.json from \
-            the answers file (patient, consent, request: docs/bundle-format.md, "Sending from an MRI CD") with every \
+            the answers file (patient, consent, request: docs/bundle-format.md, "Making and checking a bundle") with every \
             size and SHA-256 computed from the bytes copied. Operating-system litter, the CD's viewer program and \
             its folder, and autorun files are left out, and each is named with the reason. The manifest is written \
-            last and BUNDLE gets its name in one rename, so BUNDLE may be in opined's drop directory. The \
+            last and BUNDLE gets its name in one step, so BUNDLE may be in opined's drop directory. The \
             limits are those of the configuration when one is found (--config, $OPINE_CONFIG, \
             /etc/opine/opine.toml), else opined's defaults.
 
