@@ -24,6 +24,12 @@ public struct LeftOut: Sendable, Equatable, Codable {
     public var path: String
     /// Why it is not part of the study.
     public var reason: LitterReason
+
+    /// `path` left out for `reason`.
+    public init(path: String, reason: LitterReason) {
+        self.path = path
+        self.reason = reason
+    }
 }
 
 /// What a study folder holds, sorted by the litter rules (`Litter`, `StudyContent`) into what is kept and what is
