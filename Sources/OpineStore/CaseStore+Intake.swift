@@ -243,7 +243,10 @@ extension CaseStore {
             try event.append(db)
             var outbox = OutboxRecord(
                 type: .bundleRejected, caseID: nil, rejectionID: rejection.id, createdAt: rejection.at,
-                data: NotificationData(rejectionCode: rejection.code, submissionID: rejection.submissionID).encoded(),
+                data: NotificationData(
+                    rejectionCode: rejection.code, submissionID: rejection.submissionID, rejectionID: rejection.publicID,
+                    uploadDigest: UploadDigest.of(displayedName: rejection.uploadName), entry: rejection.entry,
+                    field: rejection.field).encoded(),
                 priorityRank: FanOutPolicy.rank(of: .bundleRejected, priority: nil))
             try outbox.insert(db)
             try beforeCommit()

@@ -25,8 +25,8 @@ extension CaseStore {
 
     /// Writes the tombstone of a refused upload (`digest`: `FolderDigest` of its quarantine folder's files) or of a
     /// duplicate (no folder: `digest` nil), and scrubs its row: the upload's name becomes its `UploadDigest` (the
-    /// tombstone holds only that, never the name) and the message, which may quote paths inside the upload, is
-    /// cleared. A duplicate has nothing more to remove and is marked removed at once. Returns false when another
+    /// tombstone holds only that, never the name) and the message and entry, which may quote paths inside the upload,
+    /// are cleared. A duplicate has nothing more to remove and is marked removed at once. Returns false when another
     /// purge already did it.
     public func tombstoneRejection(
         _ rejection: RejectedFolder, digest: String?, files: Int, bytes: Int64, now: Date, actor: String
@@ -37,7 +37,7 @@ extension CaseStore {
             let at = Timestamps.format(now)
             let upload = UploadDigest.of(displayedName: name)
             try db.execute(sql: """
-                UPDATE rejections SET purged_at = ?, upload_name = ?, message = '', removed_at = CASE WHEN ? THEN ? END
+                UPDATE rejections SET purged_at = ?, upload_name = ?, message = '', entry = NULL, removed_at = CASE WHEN ? THEN ? END
                 WHERE id = ?
                 """, arguments: [at, upload, digest == nil, at, rejection.id])
             var detail = ["rejection": "\(rejection.id)", "upload": upload]
