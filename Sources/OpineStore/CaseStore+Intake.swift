@@ -254,6 +254,11 @@ extension CaseStore {
         }
     }
 
+    /// Whether a refusal already has this `RejectionID` (`rejections.public_id`).
+    public func holdsRejectionID(_ id: String) throws -> Bool {
+        try pool.read { db in try RejectionRecord.filter(RejectionRecord.Columns.publicID == id).fetchCount(db) > 0 }
+    }
+
     /// Quarantine folders that are already recorded, so start-up can record the ones a crash left unrecorded.
     public func recordedQuarantines() throws -> Set<String> {
         let column = RejectionRecord.Columns.quarantine
