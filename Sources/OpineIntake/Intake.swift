@@ -247,19 +247,7 @@ public final class Intake: @unchecked Sendable {
             } catch let rejection as Rejection {
                 throw rejection.naming(entry: file.path)
             }
-            guard sink.sha256 == file.sha256 else {
-                throw Rejection(.checksumMismatch, "manifest.json: files[\(index)].sha256 does not match the file's content", entry: file.path)
-            }
-            switch sink.sniffer.finding() {
-            case .mismatch(let problem):
-                throw Rejection(
-                    .contentTypeMismatch, "manifest.json: files[\(index)] is declared \(file.mediaType.rawValue) but \(problem)",
-                    entry: file.path, field: "files[\(index)].media_type")
-            case .encrypted(let problem):
-                throw Rejection(.fileEncrypted, "manifest.json: files[\(index)] \(problem)", entry: file.path)
-            case nil:
-                break
-            }
+            try check(sink, against: file, index: index)
             total += file.size
             if file.mediaType == .dicom { images.add(sink, index: index, size: file.size) }
             records.append(CaseFileRecord(
@@ -275,6 +263,23 @@ public final class Intake: @unchecked Sendable {
         commit.study = try images.summary()
         let paths = records.map { directory + "/" + $0.path } + [directory + "/" + Manifest.fileName]
         return (commit, paths, directories.sorted())
+    }
+
+    /// What a file's bytes must show once copied: the listed SHA-256, and its media type's signature.
+    private func check(_ sink: StagedFile, against file: Manifest.ListedFile, index: Int) throws {
+        guard sink.sha256 == file.sha256 else {
+            throw Rejection(.checksumMismatch, "manifest.json: files[\(index)].sha256 does not match the file's content", entry: file.path)
+        }
+        switch sink.sniffer.finding() {
+        case .mismatch(let problem):
+            throw Rejection(
+                .contentTypeMismatch, "manifest.json: files[\(index)] is declared \(file.mediaType.rawValue) but \(problem)",
+                entry: file.path, field: "files[\(index)].media_type")
+        case .encrypted(let problem):
+            throw Rejection(.fileEncrypted, "manifest.json: files[\(index)] \(problem)", entry: file.path)
+        case nil:
+            break
+        }
     }
 
     /// The staging folder is private until it is renamed into the store, so the manifest needs no temporary name;
