@@ -99,6 +99,26 @@ struct RejectionFeedbackTests {
         #expect(LenientSubmission.read(path, limits: IntakeSettings(), today: Date()) == nil, "two manifests: ambiguous")
     }
 
+    @Test("A look sees a listed file replaced by a link, and a listed file still short, by its listed path")
+    func lookSeesSpecialAndShort() throws {
+        let spool = try Spool()
+        let drop = spool.configuration.dropDirectory
+        try spool.dropBundle("b")
+        let image = drop + "/b/MRI/IM000001"
+        #expect(rename(image, spool.root + "/IM000001") == 0 && symlink(spool.root + "/IM000001", image) == 0)
+        let linked = try #require(UploadLook.look(at: "b", in: drop, limits: spool.intake.limits, today: spool.intake.clock()))
+        #expect(linked.observation.specialEntry == "MRI/IM000001" && !linked.observation.complete)
+
+        try spool.dropBundle("c")
+        #expect(truncate(drop + "/c/report.pdf", 10) == 0)
+        let short = try #require(UploadLook.look(at: "c", in: drop, limits: spool.intake.limits, today: spool.intake.clock()))
+        guard case .short(let path, let expected, let found)? = short.observation.gaps.first else {
+            Issue.record("the short report must be a gap: \(short.observation)")
+            return
+        }
+        #expect(path == "report.pdf" && found == 10 && expected > 10 && short.observation.gapCount == 1)
+    }
+
     @Test("Rejection ids have their documented form and differ")
     func rejectionIDs() {
         let now = Date(timeIntervalSince1970: 1_800_000_000)

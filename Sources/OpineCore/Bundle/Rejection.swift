@@ -43,7 +43,7 @@ public struct Rejection: Error, Equatable, Sendable, CustomStringConvertible {
     public enum Code: String, Codable, Sendable, CaseIterable {
         /// Neither a directory nor a `.zip` (or a symlink).
         case notABundle = "not_a_bundle"
-        /// Stayed incomplete with no change for `intake.incomplete_after_hours`.
+        /// Stayed incomplete with no change for `intake.incomplete_after_hours`; the message names what is missing.
         case incomplete
         /// No `manifest.json` at the top level.
         case manifestMissing = "manifest_missing"
@@ -61,7 +61,7 @@ public struct Rejection: Error, Equatable, Sendable, CustomStringConvertible {
         case unknownSymptom = "unknown_symptom"
         /// A path or name breaks `PathRules`.
         case unsafePath = "unsafe_path"
-        /// A symlink, hard link, FIFO, socket or device, or a zip symlink entry.
+        /// A symlink, hard link, FIFO, socket or device, or a zip symlink entry; refused at once when listed.
         case specialFile = "special_file"
         /// Two names that collide ignoring case or Unicode normalization.
         case duplicateName = "duplicate_name"
