@@ -1,6 +1,7 @@
 import Foundation
 @testable import OpineCore
 @testable import OpineIntake
+@testable import OpineStore
 import OpineTestSupport
 import Testing
 
@@ -117,6 +118,25 @@ struct RejectionFeedbackTests {
             return
         }
         #expect(path == "report.pdf" && found == 10 && expected > 10 && short.observation.gapCount == 1)
+    }
+
+    @Test("The store keeps the id, entry and field, announces them with the digest, and the purge clears the entry")
+    func storedAndScrubbed() throws {
+        let spool = try Spool()
+        let at = Timestamps.format(Date(timeIntervalSince1970: 1_800_000_000))
+        let id = try spool.store.recordRejection(RejectionRecord(
+            at: at, uploadName: "upload-1", submissionID: "web-1", code: "checksum_mismatch", message: "m",
+            quarantine: "q-1", duplicateOf: nil, publicID: "R-20270115-0123456789ab", entry: "MRI/IM1", field: "files[1].sha256"))
+        let data = try NotificationData.decode(try #require(try spool.store.outbox().first { $0.type == .bundleRejected }).data)
+        #expect(data.rejectionID == "R-20270115-0123456789ab" && data.entry == "MRI/IM1" && data.field == "files[1].sha256")
+        #expect(data.uploadDigest == UploadDigest.of("upload-1"))
+        #expect(try spool.store.holdsRejectionID("R-20270115-0123456789ab"))
+
+        let folder = RejectedFolder(id: id, folder: "q-1", at: Date(timeIntervalSince1970: 1_800_000_000))
+        #expect(try spool.store.tombstoneRejection(folder, digest: "d", files: 1, bytes: 1, now: Date(), actor: "test"))
+        let row = try #require(try spool.store.rejections(limit: 1).first)
+        #expect(row.entry == nil, "a path within the upload may carry a name: the purge clears it")
+        #expect(row.publicID == "R-20270115-0123456789ab" && row.field == "files[1].sha256")
     }
 
     @Test("Rejection ids have their documented form and differ")
