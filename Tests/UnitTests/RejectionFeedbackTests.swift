@@ -137,6 +137,8 @@ struct RejectionFeedbackTests {
         let row = try #require(try spool.store.rejections(limit: 1).first)
         #expect(row.entry == nil, "a path within the upload may carry a name: the purge clears it")
         #expect(row.publicID == "R-20270115-0123456789ab" && row.field == "files[1].sha256")
+        let announced = try NotificationData.decode(try #require(try spool.store.outbox().first { $0.type == .bundleRejected }).data)
+        #expect(announced.entry == nil && announced.rejectionID == "R-20270115-0123456789ab", "nor is it kept in the outbox")
     }
 
     @Test("Rejection ids have their documented form and differ")
