@@ -42,9 +42,7 @@ public struct DaemonFigures: Sendable {
         let backlog = DropBacklog.measure(configuration.dropDirectory, now: now)
         dropBacklog = backlog?.uploads
         oldestDropSeconds = backlog?.oldestSeconds
-        for (name, path) in [("spool", configuration.spoolDirectory), ("state", configuration.stateDirectory)] {
-            if let bytes = DiskSpace.available(at: path) { freeBytes[name] = bytes }
-        }
+        for fileSystem in DiskSpace.watched(configuration) { freeBytes[fileSystem.name.rawValue] = fileSystem.freeBytes }
     }
 
     func families(_ text: inout PrometheusText) {

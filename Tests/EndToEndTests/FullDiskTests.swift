@@ -80,6 +80,11 @@ struct FullDiskTests {
         }
         #expect((report["problems"] as? [String])?.first { $0.contains("disk is full") } != nil, "\(report)")
         #expect(sandbox.daemonIsRunning)
+        // Listed as held by the full disk once quiet past the settle time (until then it is `changing`).
+        try waitUntil("opine status lists the upload as held by the full disk") {
+            let waiting = (try sandbox.opine("status", "--json").json()["waiting"] as? [[String: Any]])?.first
+            return waiting?["upload_digest"] as? String == UploadDigest.of("full") && waiting?["reason"] as? String == "intake_blocked"
+        }
         #expect(FileManager.default.fileExists(atPath: sandbox.drop.appendingPathComponent("full/manifest.json").path),
                 "the upload waits in the drop directory")
         #expect(try sandbox.cases().isEmpty)

@@ -21,7 +21,7 @@ struct MonitoringDecisionTests {
     ) -> DaemonHealth {
         DaemonHealth(
             heartbeat: heartbeat, age: age, heartbeatPath: "/var/lib/opine/opined.heartbeat",
-            fileSystems: [.init(name: "spool", path: "/var/spool/opine", freeBytes: free)], endpoints: endpoints, deadDeliveries: dead)
+            fileSystems: [.init(name: .spool, path: "/var/spool/opine", freeBytes: free)], endpoints: endpoints, deadDeliveries: dead)
     }
 
     static func endpoint(_ name: String, _ change: (inout EndpointHealth) -> Void) -> EndpointHealth {

@@ -36,15 +36,15 @@ public struct DaemonHealth: Sendable, Equatable {
 
     /// A file system opined writes to, with the bytes free on it.
     public struct FileSystem: Sendable {
-        /// The file system's role, as `opine status --json` and the metrics name it (`spool` or `state`).
-        public var name: String
+        /// The file system's role; its raw value is how `opine status --json` and the metrics name it.
+        public var name: FileSystemRole
         /// The directory on it.
         public var path: String
         /// Bytes free for an unprivileged writer.
         public var freeBytes: Int64
 
         /// Records one file system's free space.
-        public init(name: String, path: String, freeBytes: Int64) {
+        public init(name: FileSystemRole, path: String, freeBytes: Int64) {
             self.name = name
             self.path = path
             self.freeBytes = freeBytes

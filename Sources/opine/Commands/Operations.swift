@@ -7,7 +7,7 @@ import OpineStore
 /// `opine status`: is opined alive and well (exit 0), working but waiting for a person (75), or not (69).
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Is opined alive and well? Its version and uptime, warnings, the drop-directory and webhook backlogs.",
+        abstract: "Is opined alive and well? Its version and uptime, warnings, the waiting uploads and the webhook backlog.",
         discussion: """
             opined rewrites a heartbeat file in the state directory every 2 seconds, and marks it stopped when it \
             stops cleanly. Exit status 0 when it is fresh, every working loop is beating and nothing waits for a \
@@ -15,7 +15,12 @@ struct Status: ParsableCommand {
             paused, or webhook deliveries are dead (each warning is named, with its fix); 69 when opined is stopped \
             or not running, its heartbeat is older than 10 seconds, a loop has stalled, intake is blocked by a full \
             disk or an I/O error, or the spool or state file system has less than 64 MiB free. A monitoring check \
-            can run `opine status` as is, as root too: it only reads, and opens the database read-only.
+            can run `opine status` as is, as root too: it only reads, and opens the database read-only. It lists \
+            the 20 uploads in the drop directory that have been quiet longest, read by itself (so also while opined \
+            is down), each with its digest (how opined's log names it), how long nothing in it changed, and why it \
+            waits: still changing, incomplete (and what is missing), blocked intake, opined not running, or queued. \
+            Upload names and missing files' paths may name a patient: the text shows them only on a terminal \
+            (captured output names uploads by digest), and --json always carries them.
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -26,10 +31,9 @@ struct Status: ParsableCommand {
             let heartbeat = FileManager.default.contents(atPath: configuration.heartbeatPath)
                 .flatMap { try? JSONDecoder().decode(DaemonHeartbeat.self, from: $0) }
             let age = heartbeat.flatMap { Timestamps.parse($0.at) }.map { Date().timeIntervalSince($0) }
-            let fileSystems = [("spool", configuration.spoolDirectory), ("state", configuration.stateDirectory)].compactMap { name, path in
-                DiskSpace.available(at: path).map { DaemonHealth.FileSystem(name: name, path: path, freeBytes: $0) }
-            }
+            let fileSystems = DiskSpace.watched(configuration)
             let backlog = DropBacklog.measure(configuration.dropDirectory, now: Date())?.uploads
+            let waiting = Self.waitingUploads(configuration, heartbeat: heartbeat, age: age, namingPaths: options.json || Self.showsNames)
             let webhooks = try context.store.stats().webhooks
             let configured = Set(configuration.webhooks.endpoints.map(\.name))
             let health = DaemonHealth(
@@ -38,10 +42,11 @@ struct Status: ParsableCommand {
                 deadDeliveries: webhooks.dead)
             if options.json {
                 try Output.json(StatusOutput(
-                    health: health, heartbeat: heartbeat, heartbeatAgeSeconds: age, dropBacklog: backlog, webhooks: webhooks,
-                    freeBytes: Dictionary(uniqueKeysWithValues: fileSystems.map { ($0.name, $0.freeBytes) })))
+                    health: health, heartbeat: heartbeat, heartbeatAgeSeconds: age, dropBacklog: backlog, waiting: waiting, webhooks: webhooks,
+                    freeBytes: Dictionary(uniqueKeysWithValues: fileSystems.map { ($0.name.rawValue, $0.freeBytes) })))
             } else {
                 Self.print(health, heartbeat: heartbeat, backlog: backlog, webhooks: webhooks, dropDirectory: configuration.dropDirectory)
+                Self.printWaiting(waiting)
             }
             if let status = Self.exitStatus(health.state) { throw ExitCode(status.rawValue) }
         }

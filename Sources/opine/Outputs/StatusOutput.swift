@@ -25,6 +25,11 @@ struct StatusOutput: Encodable {
     var loops: [String: Double]
     /// Uploads waiting in the drop directory; null when it cannot be read.
     @OrNull var dropBacklog: Int?
+    /// The uploads quiet longest (at most 20), each with why it waits; empty when none waits or the drop directory
+    /// cannot be read.
+    var waiting: [WaitingUpload]
+    /// How many more uploads wait than `waiting` lists.
+    var waitingMore: Int
     /// Webhook deliveries not yet delivered: `pending`, `failed` (retrying) and `dead`.
     var webhooks: DeliveryBacklog
     /// Free bytes on the file systems holding the spool (`spool`) and the state directory (`state`); a key is
@@ -37,13 +42,14 @@ struct StatusOutput: Encodable {
     enum CodingKeys: String, CodingKey {
         case state, healthy, problems, warnings, version, pid, loops, webhooks
         case startedAt = "started_at", stoppedAt = "stopped_at", heartbeatAgeSeconds = "heartbeat_age_seconds"
+        case waiting, waitingMore = "waiting_more"
         case dropBacklog = "drop_backlog", freeBytes = "free_bytes", intakeBlocked = "intake_blocked"
     }
 
     /// The verdict and what it was judged from.
     init(
         health: DaemonHealth, heartbeat: DaemonHeartbeat?, heartbeatAgeSeconds: Double?, dropBacklog: Int?,
-        webhooks: DeliveryBacklog, freeBytes: [String: Int64]
+        waiting: WaitingUploads?, webhooks: DeliveryBacklog, freeBytes: [String: Int64]
     ) {
         state = health.state
         healthy = health.state == .healthy || health.state == .warning
@@ -56,6 +62,8 @@ struct StatusOutput: Encodable {
         self.heartbeatAgeSeconds = heartbeatAgeSeconds
         loops = heartbeat?.loops ?? [:]
         self.dropBacklog = dropBacklog
+        self.waiting = waiting?.uploads.map(WaitingUpload.init) ?? []
+        waitingMore = waiting?.more ?? 0
         self.webhooks = webhooks
         self.freeBytes = freeBytes
         intakeBlocked = heartbeat?.stoppedAt == nil ? heartbeat?.intakeBlocked.map(IntakeBlocked.init) : nil
@@ -95,6 +103,72 @@ struct StatusOutput: Encodable {
             message = blocked.message
             diskFull = blocked.diskFull
             since = blocked.since
+        }
+    }
+
+    /// One upload waiting in the drop directory.
+    struct WaitingUpload: Encodable {
+        /// Its name in the drop directory, escaped for display (may name a patient: for the practice's staff).
+        var upload: String
+        /// The first 12 hexadecimal digits of the SHA-256 of `upload`: how opined's log names it.
+        var uploadDigest: String
+        /// `directory`, `zip` or `other`.
+        var kind: WaitingUploads.Kind
+        /// Seconds since anything in it last changed.
+        var quietSeconds: Double
+        /// `changing`, `incomplete`, `opined_stopped`, `intake_blocked` or `queued`.
+        var reason: WaitingUploads.Reason
+        /// What is not there yet; null when complete.
+        @OrNull var missing: Missing?
+        /// For `incomplete`: seconds until opined refuses it as incomplete if nothing changes; otherwise null.
+        @OrNull var refusedInSeconds: Double?
+        /// The reason in words, with what happens next.
+        var message: String
+
+        /// JSON keys.
+        enum CodingKeys: String, CodingKey {
+            case upload, kind, reason, missing, message
+            case uploadDigest = "upload_digest", quietSeconds = "quiet_seconds", refusedInSeconds = "refused_in_seconds"
+        }
+
+        /// The upload as `WaitingUploads` decided.
+        init(_ upload: WaitingUploads.Upload) {
+            self.upload = upload.name.escapedForDisplay
+            uploadDigest = upload.digest
+            kind = upload.kind
+            quietSeconds = upload.quietSeconds
+            reason = upload.reason
+            missing = upload.missing.map(Missing.init)
+            refusedInSeconds = upload.refusedInSeconds
+            message = upload.message
+        }
+    }
+
+    /// What a waiting upload still lacks.
+    struct Missing: Encodable {
+        /// A folder without `manifest.json`.
+        var manifest: Bool
+        /// A zip without its end record.
+        var zipEndRecord: Bool
+        /// Listed files not there (the first 5) and how many.
+        var absent: [String], absentCount: Int
+        /// Listed files smaller than listed (the first 5) and how many.
+        var short: [String], shortCount: Int
+
+        /// JSON keys.
+        enum CodingKeys: String, CodingKey {
+            case manifest, absent, short
+            case zipEndRecord = "zip_end_record", absentCount = "absent_count", shortCount = "short_count"
+        }
+
+        /// What the look found.
+        init(_ missing: WaitingUploads.Missing) {
+            manifest = missing.manifest
+            zipEndRecord = missing.zipEndRecord
+            absent = missing.absent
+            absentCount = missing.absentCount
+            short = missing.short
+            shortCount = missing.shortCount
         }
     }
 }
