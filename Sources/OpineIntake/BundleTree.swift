@@ -18,6 +18,9 @@ struct BundleTree {
     }
 
     var files: [String: Int64] = [:]
+    /// Entries a lenient walk found to be symbolic links, FIFOs, sockets or devices: readiness refuses an upload at
+    /// once when its manifest lists one.
+    var special = Set<String>()
     /// Latest change time (see `FileOperations.lastChange`) of the root and every entry walked.
     var lastChange: Double
     /// The first unsafe name, special file, link, name collision or excess of files; nil when all is well.
@@ -30,6 +33,12 @@ struct BundleTree {
         var walker = Walker(limits: limits, mode: mode, tree: BundleTree(lastChange: FileOperations.lastChange(info)))
         try walker.walk(root, prefix: "")
         return walker.tree
+    }
+
+    /// Counts a link or device like any entry, so a bundle listing it is judged, and remembers what it is.
+    fileprivate mutating func noteSpecial(_ path: String, _ info: stat) {
+        files[path] = Int64(info.st_size)
+        special.insert(path)
     }
 
     /// What identifies the manifest file as read: a take reuses readiness's bytes only while this is unchanged.
@@ -81,9 +90,9 @@ private struct Walker {
             }
             let path = prefix + name
             if let problem = PathRules.problem(with: path) {
-                refuse(.unsafePath, "bundle entry \(path.escapedForDisplay) \(problem)")
+                refuse(.unsafePath, "bundle entry \(path.escapedForDisplay) \(problem)", entry: path)
             } else if !seen.insert(PathRules.collisionKey(path)).inserted {
-                refuse(.duplicateName, "bundle entry \(path.escapedForDisplay) has the same name as another entry (names are compared ignoring case and Unicode normalization)")
+                refuse(.duplicateName, "bundle entry \(path.escapedForDisplay) has the same name as another entry (names are compared ignoring case and Unicode normalization)", entry: path)
             }
             guard going else { return }
             if mode == .lenient {
@@ -105,20 +114,20 @@ private struct Walker {
             defer { close(child) }
             try walk(child, prefix: path + "/")
         case S_IFREG:
-            if info.st_nlink != 1 { refuse(.specialFile, "bundle entry \(path.escapedForDisplay) is a hard link; upload plain copies") }
+            if info.st_nlink != 1 { refuse(.specialFile, "bundle entry \(path.escapedForDisplay) is a hard link; upload plain copies", entry: path) }
             tree.files[path] = Int64(info.st_size)
             if tree.files.count > limits.maxFiles + 1 { refuse(.limitExceeded, "the bundle holds more than \(limits.maxFiles) files") }
         case S_IFLNK:
-            refuse(.specialFile, "bundle entry \(path.escapedForDisplay) is a symbolic link; upload plain files")
+            refuse(.specialFile, "bundle entry \(path.escapedForDisplay) is a symbolic link; upload plain files", entry: path)
             // Readiness counts it like any entry, so a bundle listing it is judged (and refused) once quiet.
-            if mode == .lenient { tree.files[path] = Int64(info.st_size) }
+            if mode == .lenient { tree.noteSpecial(path, info) }
         default:
-            refuse(.specialFile, "bundle entry \(path.escapedForDisplay) is a FIFO, socket or device; upload plain files")
-            if mode == .lenient { tree.files[path] = Int64(info.st_size) }
+            refuse(.specialFile, "bundle entry \(path.escapedForDisplay) is a FIFO, socket or device; upload plain files", entry: path)
+            if mode == .lenient { tree.noteSpecial(path, info) }
         }
     }
 
-    private mutating func refuse(_ code: Rejection.Code, _ message: String) {
-        if tree.refusal == nil { tree.refusal = Rejection(code, message) }
+    private mutating func refuse(_ code: Rejection.Code, _ message: String, entry: String? = nil) {
+        if tree.refusal == nil { tree.refusal = Rejection(code, message, entry: entry) }
     }
 }

@@ -208,14 +208,14 @@ public final class Intake: @unchecked Sendable {
         present.removeValue(forKey: Manifest.fileName)
         for (index, file) in manifest.files.enumerated() {
             guard let size = present.removeValue(forKey: file.path) else {
-                throw Rejection(.missingFile, "manifest.json: files[\(index)] is not in the bundle")
+                throw Rejection(.missingFile, "manifest.json: files[\(index)] is not in the bundle", entry: file.path)
             }
             guard size == file.size else {
-                throw Rejection(.sizeMismatch, "manifest.json: files[\(index)].size is \(file.size) but the file has \(size) bytes")
+                throw Rejection(.sizeMismatch, "manifest.json: files[\(index)].size is \(file.size) but the file has \(size) bytes", entry: file.path)
             }
         }
         if let unlisted = present.keys.sorted().first {
-            throw Rejection(.unlistedFile, "bundle entry \(unlisted.escapedForDisplay) is not listed in manifest.json")
+            throw Rejection(.unlistedFile, "bundle entry \(unlisted.escapedForDisplay) is not listed in manifest.json", entry: unlisted)
         }
     }
 
@@ -242,18 +242,12 @@ public final class Intake: @unchecked Sendable {
             let staged = try writer.create(directory + "/" + file.path, size: file.size)
             let sink = StagedFile(file: staged, writer: writer, limit: file.size, mediaType: file.mediaType, heartbeat: heartbeat)
             defer { writer.close(staged) }
-            try reader.copy(file.path, size: file.size, into: sink)
-            guard sink.sha256 == file.sha256 else {
-                throw Rejection(.checksumMismatch, "manifest.json: files[\(index)].sha256 does not match the file's content")
+            do {
+                try reader.copy(file.path, size: file.size, into: sink)
+            } catch let rejection as Rejection {
+                throw rejection.naming(entry: file.path)
             }
-            switch sink.sniffer.finding() {
-            case .mismatch(let problem):
-                throw Rejection(.contentTypeMismatch, "manifest.json: files[\(index)] is declared \(file.mediaType.rawValue) but \(problem)")
-            case .encrypted(let problem):
-                throw Rejection(.fileEncrypted, "manifest.json: files[\(index)] \(problem)")
-            case nil:
-                break
-            }
+            try check(sink, against: file, index: index)
             total += file.size
             if file.mediaType == .dicom { images.add(sink, index: index, size: file.size) }
             records.append(CaseFileRecord(
@@ -269,6 +263,23 @@ public final class Intake: @unchecked Sendable {
         commit.study = try images.summary()
         let paths = records.map { directory + "/" + $0.path } + [directory + "/" + Manifest.fileName]
         return (commit, paths, directories.sorted())
+    }
+
+    /// What a file's bytes must show once copied: the listed SHA-256, and its media type's signature.
+    private func check(_ sink: StagedFile, against file: Manifest.ListedFile, index: Int) throws {
+        guard sink.sha256 == file.sha256 else {
+            throw Rejection(.checksumMismatch, "manifest.json: files[\(index)].sha256 does not match the file's content", entry: file.path)
+        }
+        switch sink.sniffer.finding() {
+        case .mismatch(let problem):
+            throw Rejection(
+                .contentTypeMismatch, "manifest.json: files[\(index)] is declared \(file.mediaType.rawValue) but \(problem)",
+                entry: file.path, field: "files[\(index)].media_type")
+        case .encrypted(let problem):
+            throw Rejection(.fileEncrypted, "manifest.json: files[\(index)] \(problem)", entry: file.path)
+        case nil:
+            break
+        }
     }
 
     /// The staging folder is private until it is renamed into the store, so the manifest needs no temporary name;
