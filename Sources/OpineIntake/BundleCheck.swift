@@ -34,9 +34,13 @@ public enum BundleCheck {
         guard let info = FileOperations.lstat(path) else { throw NoSuchBundle(path: given) }
         let name = (path as NSString).lastPathComponent
         let parent = (path as NSString).deletingLastPathComponent
-        if let look = UploadLook.look(at: name, in: parent.isEmpty ? "." : parent, limits: limits, today: today),
-           !look.observation.complete {
-            return Report(problems: try incomplete(path, isDirectory: FileOperations.isDirectory(info), look: look, limits: limits))
+        // What readiness would refuse without taking it (a listed link or device, or an upload that stays incomplete),
+        // decided as if it stayed unchanged for ever, so the sentence is opined's.
+        if let look = UploadLook.look(at: name, in: parent.isEmpty ? "." : parent, limits: limits, today: today) {
+            let policy = ReadinessPolicy(settleSeconds: limits.settleSeconds, incompleteAfterSeconds: limits.incompleteAfterSeconds)
+            if case .reject(let rejection) = policy.decide(look.observation, now: .infinity, renamedIn: true) {
+                return Report(problems: [BundleProblem(rejection)])
+            }
         }
         let reader: BundleReader
         do {
@@ -49,8 +53,8 @@ public enum BundleCheck {
 
     private static func check(_ reader: BundleReader, limits: IntakeSettings, today: Date) throws -> Report {
         let (files, treeProblems) = try reader.collectInventory()
-        var problems = treeProblems
-        var faulty = Set(treeProblems.compactMap(\.entry))
+        var problems = treeProblems.map(\.problem)
+        var faulty = Set(treeProblems.compactMap(\.path))
         // A manifest that is a link or a device is not read at all: that is the problem, and nothing past it can be judged.
         if faulty.contains(Manifest.fileName) { return Report(problems: problems) }
         let bytes: [UInt8]
@@ -62,16 +66,14 @@ public enum BundleCheck {
         switch reading.result {
         case .failure(let rejection):
             // Every field's problem; the files cannot be judged against a manifest that does not parse.
-            let found = (reading.problems.isEmpty ? [rejection] : reading.problems).map {
-                BundleProblem($0, entry: Manifest.fileName, field: BundleProblem.manifestField(of: $0))
-            }
+            let found = (reading.problems.isEmpty ? [rejection] : reading.problems).map { BundleProblem($0, entry: Manifest.fileName) }
             return Report(problems: problems + found, submissionID: reading.submissionID)
         case .success(let parsed):
             manifest = parsed
         }
-        for problem in Intake.inventoryProblems(files, against: manifest) where !faulty.contains(problem.entry ?? "") {
-            problems.append(problem)
-            if let entry = problem.entry { faulty.insert(entry) }
+        for (rejection, path) in Intake.inventoryProblems(files, against: manifest) where !faulty.contains(path) {
+            problems.append(BundleProblem(rejection))
+            faulty.insert(path)
         }
         var images = ImageHeaders()
         for (index, file) in manifest.files.enumerated() where !faulty.contains(file.path) {
@@ -85,27 +87,8 @@ public enum BundleCheck {
             }
         }
         do { _ = try images.summary() } catch let rejection as Rejection {
-            problems.append(BundleProblem(rejection, field: BundleProblem.manifestField(of: rejection)))
+            problems.append(BundleProblem(rejection))
         }
         return Report(problems: problems, submissionID: manifest.submissionID, manifest: manifest)
-    }
-
-    /// What keeps an upload incomplete, which opined waits on and then refuses as `incomplete`.
-    private static func incomplete(_ path: String, isDirectory: Bool, look: UploadLook, limits: IntakeSettings) throws -> [BundleProblem] {
-        let after = "opined waits for it, then refuses the bundle as incomplete after intake.incomplete_after_hours"
-        guard isDirectory else {
-            return [BundleProblem(Rejection(.incomplete, "the zip has no valid end-of-central-directory record (truncated, or still being written); \(after)"))]
-        }
-        guard case .success(let manifest)? = look.directory?.reading.result else {
-            return [BundleProblem(Rejection(.incomplete, "the bundle has no manifest.json at its top level; \(after)"), entry: Manifest.fileName)]
-        }
-        let root = try FileOperations.openDirectory(path)
-        defer { close(root) }
-        let tree = try BundleTree.walk(root, info: try FileOperations.stat(fd: root, display: "bundle"), limits: limits, mode: .collect)
-        return manifest.files.enumerated().compactMap { index, file in
-            guard (tree.files[file.path] ?? -1) < file.size else { return nil }
-            let rejection = Rejection(.incomplete, "manifest.json: files[\(index)] is not in the bundle, or is shorter than its listed size; \(after)")
-            return BundleProblem(rejection, entry: file.path, field: "files[\(index)]")
-        }
     }
 }

@@ -20,6 +20,9 @@ struct BundleTree {
     }
 
     var files: [String: Int64] = [:]
+    /// Entries a lenient walk found to be symbolic links, FIFOs, sockets or devices: readiness refuses an upload at
+    /// once when its manifest lists one.
+    var special = Set<String>()
     /// Latest change time (see `FileOperations.lastChange`) of the root and every entry walked.
     var lastChange: Double
     /// The first unsafe name, special file, link, name collision or excess of files; nil when all is well.
@@ -34,6 +37,12 @@ struct BundleTree {
         var walker = Walker(limits: limits, mode: mode, tree: BundleTree(lastChange: FileOperations.lastChange(info)))
         try walker.walk(root, prefix: "")
         return walker.tree
+    }
+
+    /// Counts a link or device like any entry, so a bundle listing it is judged, and remembers what it is.
+    fileprivate mutating func noteSpecial(_ path: String, _ info: stat) {
+        files[path] = Int64(info.st_size)
+        special.insert(path)
     }
 
     /// What identifies the manifest file as read: a take reuses readiness's bytes only while this is unchanged.
@@ -121,15 +130,15 @@ private struct Walker {
         case S_IFLNK:
             refuse(.specialFile, "bundle entry \(path.escapedForDisplay) is a symbolic link; upload plain files", entry: path)
             // Readiness counts it like any entry, so a bundle listing it is judged (and refused) once quiet.
-            if mode == .lenient { tree.files[path] = Int64(info.st_size) }
+            if mode == .lenient { tree.noteSpecial(path, info) }
         default:
             refuse(.specialFile, "bundle entry \(path.escapedForDisplay) is a FIFO, socket or device; upload plain files", entry: path)
-            if mode == .lenient { tree.files[path] = Int64(info.st_size) }
+            if mode == .lenient { tree.noteSpecial(path, info) }
         }
     }
 
     private mutating func refuse(_ code: Rejection.Code, _ message: String, entry: String? = nil) {
-        let rejection = Rejection(code, message)
+        let rejection = Rejection(code, message, entry: entry)
         if tree.refusal == nil { tree.refusal = rejection }
         // The file limit is said once, not for every file past it.
         if mode == .collect, code != .limitExceeded || !tree.refusals.contains(where: { $0.rejection.code == .limitExceeded }) {

@@ -11,9 +11,12 @@ import OpineStore
 extension Intake {
     /// Moves the upload to `rejected/<time>-<name>/` beside a reason.json, then records it. If any step fails the
     /// upload is put back and judged again later; if it cannot be put back, the next start records the folder from
-    /// its reason.json (see `Reconciler`).
+    /// its reason.json (see `Reconciler`). Without a `submissionID`, one is read leniently from the upload's
+    /// manifest (`LenientSubmission`), so the uploader can match the refusal to the upload.
     func quarantine(name: String, path: String, rejection: Rejection, submissionID: String?) -> Outcome {
         let now = clock()
+        let submissionID = submissionID ?? LenientSubmission.read(path, limits: limits, today: now)
+        let rejectionID = RejectionID.make(at: now)
         var folder: (path: String, name: String)?
         var movedTo: String?
         do {
@@ -21,7 +24,8 @@ extension Intake {
             folder = made
             let reason = QuarantineReason(
                 code: rejection.code.rawValue, message: rejection.message, at: Timestamps.format(now),
-                upload: name.escapedForDisplay, submissionID: submissionID)
+                upload: name.escapedForDisplay, submissionID: submissionID, rejectionID: rejectionID, entry: rejection.entry,
+                field: rejection.field)
             try FileOperations.writeDurably(Array(try reason.encoded()), to: made.path + "/" + QuarantineReason.fileName)
             let isDirectory = FileOperations.lstat(path).map(FileOperations.isDirectory) ?? false
             let target = made.path + "/" + (isDirectory ? "upload" : name.lowercased().hasSuffix(".zip") ? "upload.zip" : "upload.file")
@@ -34,7 +38,8 @@ extension Intake {
             }
             announce()
             logger.warning("upload rejected", metadata: [
-                "reason": "\(rejection.code.rawValue)", "rejection": "\(id)", "upload": "\(LogSafe.upload(name))",
+                "reason": "\(rejection.code.rawValue)", "rejection": "\(id)", "rejection_id": "\(rejectionID)",
+                "upload": "\(LogSafe.upload(name))",
             ])
             return .rejected(rejection.code)
         } catch {
@@ -79,10 +84,16 @@ struct QuarantineReason: Codable {
     var at: String
     var upload: String
     var submissionID: String?
+    /// The refusal's `RejectionID`; absent in a reason.json written before rejection ids existed.
+    var rejectionID: String?
+    /// The file at fault, by its path within the upload.
+    var entry: String?
+    /// The manifest field path at fault.
+    var field: String?
 
     enum CodingKeys: String, CodingKey {
-        case code, message, at, upload
-        case submissionID = "submission_id"
+        case code, message, at, upload, entry, field
+        case submissionID = "submission_id", rejectionID = "rejection_id"
     }
 
     func encoded() throws -> Data {
@@ -94,6 +105,6 @@ struct QuarantineReason: Codable {
     func record(quarantine: String) -> RejectionRecord {
         RejectionRecord(
             at: at, uploadName: upload, submissionID: submissionID, code: code, message: message,
-            quarantine: quarantine, duplicateOf: nil)
+            quarantine: quarantine, duplicateOf: nil, publicID: rejectionID, entry: entry, field: field)
     }
 }

@@ -208,27 +208,26 @@ public final class Intake: @unchecked Sendable {
         if let first = Self.inventoryProblems(inventory, against: manifest).first { throw first.rejection }
     }
 
-    /// Every way the files present differ from the manifest's list, in the order intake meets them (listed files in
-    /// manifest order, then unlisted ones by name): intake refuses at the first, `opine validate` reports them all.
-    static func inventoryProblems(_ inventory: [String: Int64], against manifest: Manifest) -> [BundleProblem] {
+    /// Every way the files present differ from the manifest's list, each with the path at fault, in the order intake
+    /// meets them (listed files in manifest order, then unlisted ones by name): intake refuses at the first,
+    /// `opine validate` reports them all.
+    static func inventoryProblems(_ inventory: [String: Int64], against manifest: Manifest) -> [(rejection: Rejection, path: String)] {
         var present = inventory
         present.removeValue(forKey: Manifest.fileName)
-        var problems: [BundleProblem] = []
+        var problems: [(rejection: Rejection, path: String)] = []
         for (index, file) in manifest.files.enumerated() {
             guard let size = present.removeValue(forKey: file.path) else {
-                problems.append(BundleProblem(
-                    Rejection(.missingFile, "manifest.json: files[\(index)] is not in the bundle"), entry: file.path, field: "files[\(index)]"))
+                problems.append((Rejection(.missingFile, "manifest.json: files[\(index)] is not in the bundle", entry: file.path), file.path))
                 continue
             }
             if size != file.size {
-                problems.append(BundleProblem(
-                    Rejection(.sizeMismatch, "manifest.json: files[\(index)].size is \(file.size) but the file has \(size) bytes"),
-                    entry: file.path, field: "files[\(index)].size"))
+                let message = "manifest.json: files[\(index)].size is \(file.size) but the file has \(size) bytes"
+                problems.append((Rejection(.sizeMismatch, message, entry: file.path), file.path))
             }
         }
         for unlisted in present.keys.sorted() {
-            problems.append(BundleProblem(
-                Rejection(.unlistedFile, "bundle entry \(unlisted.escapedForDisplay) is not listed in manifest.json"), entry: unlisted))
+            let message = "bundle entry \(unlisted.escapedForDisplay) is not listed in manifest.json"
+            problems.append((Rejection(.unlistedFile, message, entry: unlisted), unlisted))
         }
         return problems
     }
@@ -256,7 +255,11 @@ public final class Intake: @unchecked Sendable {
             let staged = try writer.create(directory + "/" + file.path, size: file.size)
             let sink = StagedFile(file: staged, writer: writer, limit: file.size, mediaType: file.mediaType, heartbeat: heartbeat)
             defer { writer.close(staged) }
-            try reader.copy(file.path, size: file.size, into: sink)
+            do {
+                try reader.copy(file.path, size: file.size, into: sink)
+            } catch let rejection as Rejection {
+                throw rejection.naming(entry: file.path)
+            }
             try Self.judge(sink, file: file, index: index)
             total += file.size
             if file.mediaType == .dicom { images.add(sink, index: index, size: file.size) }
@@ -278,13 +281,15 @@ public final class Intake: @unchecked Sendable {
     /// Whether a copied file's bytes are what the manifest says: its SHA-256, then its media type's signature.
     static func judge(_ sink: StagedFile, file: Manifest.ListedFile, index: Int) throws(Rejection) {
         guard sink.sha256 == file.sha256 else {
-            throw Rejection(.checksumMismatch, "manifest.json: files[\(index)].sha256 does not match the file's content")
+            throw Rejection(.checksumMismatch, "manifest.json: files[\(index)].sha256 does not match the file's content", entry: file.path)
         }
         switch sink.sniffer.finding() {
         case .mismatch(let problem):
-            throw Rejection(.contentTypeMismatch, "manifest.json: files[\(index)] is declared \(file.mediaType.rawValue) but \(problem)")
+            throw Rejection(
+                .contentTypeMismatch, "manifest.json: files[\(index)] is declared \(file.mediaType.rawValue) but \(problem)",
+                entry: file.path, field: "files[\(index)].media_type")
         case .encrypted(let problem):
-            throw Rejection(.fileEncrypted, "manifest.json: files[\(index)] \(problem)")
+            throw Rejection(.fileEncrypted, "manifest.json: files[\(index)] \(problem)", entry: file.path)
         case nil:
             break
         }

@@ -261,12 +261,11 @@ public final class IntakeLoop: @unchecked Sendable {
             case .wait(let until):
                 lookAt[name] = until
                 pending[name]?.renamedIn = false
-            case .rejectIncomplete:
-                let hours = String(format: "%.3g", policy.incompleteAfterSeconds / 3600)
+            case .reject(let rejection):
+                let submissionID = look.directory?.reading.submissionID
                 _ = intake.quarantine(
-                    name: name, path: intake.configuration.dropDirectory + "/" + name,
-                    rejection: Rejection(.incomplete, "the bundle stayed incomplete (manifest.json missing or listed files missing or short) with no change for \(hours) hours"),
-                    submissionID: nil)
+                    name: name, path: intake.configuration.dropDirectory + "/" + name, rejection: rejection,
+                    submissionID: submissionID)
                 forget(name)
             }
         }

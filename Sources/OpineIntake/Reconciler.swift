@@ -116,10 +116,16 @@ extension Intake {
                 continue
             }
             guard let data = FileManager.default.contents(atPath: path + "/" + QuarantineReason.fileName),
-                  let reason = try? JSONDecoder().decode(QuarantineReason.self, from: data)
+                  var reason = try? JSONDecoder().decode(QuarantineReason.self, from: data)
             else {
                 try returnToDrop(path + "/" + upload, folder: folder)
                 continue
+            }
+            // A folder copied from a recorded one carries that refusal's id: it gets its own, in reason.json too, so
+            // each id still names one refusal everywhere.
+            if let id = reason.rejectionID, try store.holdsRejectionID(id) {
+                reason.rejectionID = RejectionID.make(at: clock())
+                try FileOperations.writeDurably(Array(try reason.encoded()), to: path + "/" + QuarantineReason.fileName)
             }
             try store.recordRepair(.rejectionRecorded, ["folder": folder])
             let id = try store.recordRejection(reason.record(quarantine: folder))

@@ -84,6 +84,7 @@ struct UploadLook {
             defer { close(fd) }
             let end = ZipInspector.endRecord(fd: fd, fileSize: UInt64(info.st_size))
             look.observation.complete = end != nil
+            if end == nil { look.observation.note(.zipEnd) }
             look.bytes = Int64(info.st_size)
             look.zip = end.map { Zip(size: UInt64(info.st_size), lastChange: quiet, end: $0) }
             if let zip = look.zip { look.priorityHint = zipPriority(path, zip: zip, limits: limits, today: today) }
@@ -103,6 +104,22 @@ struct UploadLook {
         return manifest.priority
     }
 
+    /// What the listed files show: a listed link or device, and every file not there or still short, in listing order.
+    private static func observe(_ listed: [Manifest.ListedFile], in tree: BundleTree) -> ReadinessPolicy.Observation {
+        var seen = ReadinessPolicy.Observation(complete: true, lastChange: tree.lastChange)
+        for file in listed {
+            if tree.special.contains(file.path) {
+                seen.specialEntry = seen.specialEntry ?? file.path
+            } else if let size = tree.files[file.path] {
+                if size < file.size { seen.note(.short(file.path, expected: file.size, found: size)) }
+            } else {
+                seen.note(.missing(file.path))
+            }
+        }
+        seen.complete = seen.gapCount == 0 && seen.specialEntry == nil
+        return seen
+    }
+
     private static func directory(_ path: String, limits: IntakeSettings, today: Date) throws -> UploadLook {
         let root = try FileOperations.openDirectory(path)
         defer { close(root) }
@@ -116,10 +133,11 @@ struct UploadLook {
         switch manifest {
         case .missing:
             look.observation.complete = false
+            look.observation.note(.manifest)
         case .bytes(let bytes):
             let reading = Manifest.read(bytes, limits: limits, today: today)
             if case .success(let parsed) = reading.result {
-                look.observation.complete = parsed.files.allSatisfy { (tree.files[$0.path] ?? -1) >= $0.size }
+                look.observation = observe(parsed.files, in: tree)
                 look.priorityHint = parsed.priority
             }
             // Unreadable or invalid: maybe still being written. Once quiet, it is taken and refused with the reason.

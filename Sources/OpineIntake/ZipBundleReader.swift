@@ -26,7 +26,28 @@ final class ZipBundleReader: BundleReader {
         }
     }
 
+    /// A reader of just these entries, for the lenient manifest read.
+    private init(fd: Int32, entries: [ZipEntry]) {
+        self.fd = fd
+        self.entries = Dictionary(entries.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
     deinit { close(fd) }
+
+    /// The `manifest.json` entry's bytes of a zip that may be refused for anything else, read through its central
+    /// directory (`ZipInspector.manifestEntry`) and inflated within the manifest's size limit with its CRC checked;
+    /// nil when that cannot be done safely.
+    static func lenientManifest(path: String) -> [UInt8]? {
+        guard let fd = try? FileOperations.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) else { return nil }
+        guard let info = try? FileOperations.stat(fd: fd, display: "zip"), FileOperations.isRegular(info),
+              let entry = ZipInspector.manifestEntry(fd: fd, fileSize: UInt64(info.st_size))
+        else {
+            close(fd)
+            return nil
+        }
+        // The reader owns the descriptor from here and closes it.
+        return try? ZipBundleReader(fd: fd, entries: [entry]).manifestBytes()
+    }
 
     func inventory() throws -> [String: Int64] {
         var files: [String: Int64] = [:]

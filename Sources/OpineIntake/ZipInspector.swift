@@ -70,10 +70,17 @@ enum ZipInspector {
         for index in 0..<end.entryCount {
             let label = "zip entry \(index + 1)"
             let header = try CentralHeader(directory, at: &position, label: label)
-            let (path, isDirectory) = try check(header, label: label, limits: limits, tally: &tally)
-            let dataOffset = try checkLocalHeader(fd: fd, header, label: label)
-            guard dataOffset + header.compressed <= end.directoryOffset else {
-                throw Rejection(.zipInvalid, "\(label)'s data runs into the central directory")
+            let path: String, isDirectory: Bool, dataOffset: UInt64
+            do {
+                (path, isDirectory) = try check(header, label: label, limits: limits, tally: &tally)
+                dataOffset = try checkLocalHeader(fd: fd, header, label: label)
+                guard dataOffset + header.compressed <= end.directoryOffset else {
+                    throw Rejection(.zipInvalid, "\(label)'s data runs into the central directory")
+                }
+            } catch let rejection as Rejection {
+                // The entry at fault, by its name in the zip, whenever the name is readable text.
+                guard let name = String(validating: header.nameBytes, as: UTF8.self) else { throw rejection }
+                throw rejection.naming(entry: name)
             }
             ranges.append((header.localOffset, dataOffset + header.compressed, index))
             entries.append(ZipEntry(
@@ -160,11 +167,11 @@ enum ZipInspector {
         let isDirectory = rawName.hasSuffix("/")
         let path = isDirectory ? String(rawName.dropLast()) : rawName
         if let problem = PathRules.problem(with: path) {
-            throw Rejection(.unsafePath, "\(label) (\(rawName.escapedForDisplay)) \(problem)")
+            throw Rejection(.unsafePath, "\(label) (\(rawName.escapedForDisplay)) \(problem)", entry: rawName)
         }
         try checkFileType(header, label: label, path: path)
         guard tally.names.insert(PathRules.collisionKey(path)).inserted else {
-            throw Rejection(.duplicateName, "\(label) (\(path.escapedForDisplay)) has the same name as an earlier entry (names are compared ignoring case and Unicode normalization)")
+            throw Rejection(.duplicateName, "\(label) (\(path.escapedForDisplay)) has the same name as an earlier entry (names are compared ignoring case and Unicode normalization)", entry: path)
         }
         if isDirectory {
             guard header.uncompressed == 0 else { throw Rejection(.zipInvalid, "\(label) is a directory with content") }
@@ -183,10 +190,10 @@ enum ZipInspector {
         guard host == 3 || host == 19 else { return }
         let type = (header.externalAttributes >> 16) & UInt32(S_IFMT)
         if type == UInt32(S_IFLNK) {
-            throw Rejection(.specialFile, "\(label) (\(path.escapedForDisplay)) is a symbolic link")
+            throw Rejection(.specialFile, "\(label) (\(path.escapedForDisplay)) is a symbolic link", entry: path)
         }
         if type != 0, type != UInt32(S_IFREG), type != UInt32(S_IFDIR) {
-            throw Rejection(.specialFile, "\(label) (\(path.escapedForDisplay)) is not a regular file or directory")
+            throw Rejection(.specialFile, "\(label) (\(path.escapedForDisplay)) is not a regular file or directory", entry: path)
         }
     }
 
@@ -197,7 +204,7 @@ enum ZipInspector {
             throw Rejection(.limitExceeded, "the zip holds more than \(limits.maxFiles) files")
         }
         guard header.uncompressed <= UInt64(limits.maxFileBytes) else {
-            throw Rejection(.limitExceeded, "\(label) (\(path.escapedForDisplay)) is \(header.uncompressed) bytes; the per-file limit is \(limits.maxFileBytes)")
+            throw Rejection(.limitExceeded, "\(label) (\(path.escapedForDisplay)) is \(header.uncompressed) bytes; the per-file limit is \(limits.maxFileBytes)", entry: path)
         }
         tally.bytes += header.uncompressed
         guard tally.bytes <= UInt64(limits.maxBundleBytes) else {
@@ -206,7 +213,7 @@ enum ZipInspector {
     }
 
     /// Checks the local header agrees with the central directory; returns where the entry's data starts.
-    private static func checkLocalHeader(fd: Int32, _ central: CentralHeader, label: String) throws -> UInt64 {
+    static func checkLocalHeader(fd: Int32, _ central: CentralHeader, label: String) throws -> UInt64 {
         let nameBytes = central.nameBytes, offset = central.localOffset
         let header = try readExactly(fd: fd, count: 30 + nameBytes.count, at: offset, label: label)
         guard header.u32(0) == 0x0403_4B50 else {
@@ -229,7 +236,7 @@ enum ZipInspector {
         return offset + 30 + UInt64(nameBytes.count) + UInt64(header.u16(28))
     }
 
-    private static func readExactly(fd: Int32, count: Int, at offset: UInt64, label: String = "the central directory") throws -> [UInt8] {
+    static func readExactly(fd: Int32, count: Int, at offset: UInt64, label: String = "the central directory") throws -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: count)
         var done = 0
         while done < count {

@@ -12,7 +12,7 @@ public enum AuditChain {
     /// `PRAGMA application_id` of an Opine database ("OPNE").
     public static let applicationID: Int32 = 0x4F50_4E45
     /// `PRAGMA user_version` after the newest migration; `opine verify` checks both.
-    public static let schemaVersion = 14
+    public static let schemaVersion = 15
 
     static func hash(_ event: EventRecord, previous: String) -> String {
         let fields = [previous, event.caseID ?? "", event.at, event.actor, event.type.rawValue, event.fromState?.rawValue ?? "",

@@ -243,12 +243,20 @@ extension CaseStore {
             try event.append(db)
             var outbox = OutboxRecord(
                 type: .bundleRejected, caseID: nil, rejectionID: rejection.id, createdAt: rejection.at,
-                data: NotificationData(rejectionCode: rejection.code, submissionID: rejection.submissionID).encoded(),
+                data: NotificationData(
+                    rejectionCode: rejection.code, submissionID: rejection.submissionID, rejectionID: rejection.publicID,
+                    uploadDigest: UploadDigest.of(displayedName: rejection.uploadName), entry: rejection.entry,
+                    field: rejection.field).encoded(),
                 priorityRank: FanOutPolicy.rank(of: .bundleRejected, priority: nil))
             try outbox.insert(db)
             try beforeCommit()
             return rejection.id!
         }
+    }
+
+    /// Whether a refusal already has this `RejectionID` (`rejections.public_id`).
+    public func holdsRejectionID(_ id: String) throws -> Bool {
+        try pool.read { db in try RejectionRecord.filter(RejectionRecord.Columns.publicID == id).fetchCount(db) > 0 }
     }
 
     /// Quarantine folders that are already recorded, so start-up can record the ones a crash left unrecorded.

@@ -25,8 +25,8 @@ extension CaseStore {
 
     /// Writes the tombstone of a refused upload (`digest`: `FolderDigest` of its quarantine folder's files) or of a
     /// duplicate (no folder: `digest` nil), and scrubs its row: the upload's name becomes its `UploadDigest` (the
-    /// tombstone holds only that, never the name) and the message, which may quote paths inside the upload, is
-    /// cleared. A duplicate has nothing more to remove and is marked removed at once. Returns false when another
+    /// tombstone holds only that, never the name) and the message and entry, which may quote paths inside the upload,
+    /// are cleared. A duplicate has nothing more to remove and is marked removed at once. Returns false when another
     /// purge already did it.
     public func tombstoneRejection(
         _ rejection: RejectedFolder, digest: String?, files: Int, bytes: Int64, now: Date, actor: String
@@ -37,15 +37,26 @@ extension CaseStore {
             let at = Timestamps.format(now)
             let upload = UploadDigest.of(displayedName: name)
             try db.execute(sql: """
-                UPDATE rejections SET purged_at = ?, upload_name = ?, message = '', removed_at = CASE WHEN ? THEN ? END
+                UPDATE rejections SET purged_at = ?, upload_name = ?, message = '', entry = NULL, removed_at = CASE WHEN ? THEN ? END
                 WHERE id = ?
                 """, arguments: [at, upload, digest == nil, at, rejection.id])
+            try Self.scrubAnnouncedEntry(db, rejection: rejection.id)
             var detail = ["rejection": "\(rejection.id)", "upload": upload]
             if let digest { detail.merge(["sha256": digest, "files": "\(files)", "bytes": "\(bytes)"]) { old, _ in old } }
             let kind: PurgedKind = digest == nil ? .duplicateUpload : .rejectedUpload
             var event = EventRecord(.tombstone(kind, rule: .rejectedUpload, detail), caseID: nil, at: at, actor: actor)
             try event.append(db)
             return true
+        }
+    }
+
+    /// Removes the entry (a path within the upload, which may carry a name) from the refusal's `bundle.rejected`
+    /// outbox data, as from its row; a delivery still pending then goes without it.
+    static func scrubAnnouncedEntry(_ db: Database, rejection id: Int64) throws {
+        for row in try Row.fetchAll(db, sql: "SELECT id, data FROM outbox WHERE rejection_id = ?", arguments: [id]) {
+            guard var data = try? NotificationData.decode(row["data"]), data.entry != nil else { continue }
+            data.entry = nil
+            try db.execute(sql: "UPDATE outbox SET data = ? WHERE id = ?", arguments: [data.encoded(), row["id"] as Int64])
         }
     }
 

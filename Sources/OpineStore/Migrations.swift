@@ -269,6 +269,7 @@ enum Migrations {
         migrator.registerMigration("v12-search") { db in try db.execute(sql: searchV12) }
         migrator.registerMigration("v13-study-summary") { db in try db.execute(sql: studyV13) }
         migrator.registerMigration("v14-lifecycle") { db in try db.execute(sql: lifecycleV14) }
+        migrator.registerMigration("v15-rejection-feedback") { db in try db.execute(sql: feedbackV15) }
         return migrator
     }
 

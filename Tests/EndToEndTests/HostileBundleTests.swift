@@ -56,6 +56,9 @@ struct HostileBundleTests {
 
         let rejections = try sandbox.rejections()
         try Self.checkEachReason(rejections)
+        // Every refusal names its submission id, except those with no manifest the strict parser reads.
+        let unnamed = Set(rejections.filter { !($0["submission_id"] is String) }.compactMap { $0["upload"] as? String })
+        #expect(unnamed == Self.withoutReadableManifest, "\(unnamed.symmetricDifference(Self.withoutReadableManifest))")
         // Each rejection is announced once, with its code and no patient data.
         let announced = try sandbox.store().outbox().filter { $0.type == .bundleRejected }
         #expect(announced.count == rejections.count)
@@ -65,6 +68,13 @@ struct HostileBundleTests {
         try Self.checkNothingEscaped(sandbox)
         try Self.checkNamesShownEscaped(sandbox)
     }
+
+    /// The uploads of `cases` with no manifest whose JSON the strict parser reads: no manifest at all, or one that
+    /// is a link, a FIFO, too large, not UTF-8, not JSON (a byte-order mark, a repeated key, too deep), a zip cut short.
+    static let withoutReadableManifest: Set<String> = [
+        "manifest-never-arrives", "truncated.zip", "scan.jpg", "manifest-too-large", "byte-order-mark", "duplicate-keys",
+        "overlap.zip", "manifest-links-to-dev-zero", "manifest-is-a-fifo", "deeply-nested-json", "manifest-not-utf8",
+    ]
 
     /// Every hostile upload has its rejection, with the expected code and a quarantine folder holding the reason.
     static func checkEachReason(_ rejections: [[String: Any]]) throws {

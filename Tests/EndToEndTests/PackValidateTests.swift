@@ -155,7 +155,7 @@ struct PackValidateTests {
         let problems = try #require(try result.json()["problems"] as? [[String: Any]])
         #expect(problems.map { $0["code"] as? String } == ["unlisted_file", "checksum_mismatch", "checksum_mismatch"])
         #expect(problems.map { $0["entry"] as? String } == ["notes.txt", "report.pdf", "MRI/IM000002"])
-        #expect(problems.dropFirst().map { $0["field"] as? String } == ["files[0]", "files[2]"])
+        #expect(problems.dropFirst().map { $0["field"] as? String } == ["files[0].sha256", "files[2].sha256"])
         let text = try sandbox.opine("validate", folder.path)
         #expect(text.status == 65 && text.stdout.contains("opined would refuse it as unlisted_file (3 problems)"), "\(text.stdout)")
         #expect(try sandbox.opine("validate", work.appendingPathComponent("absent").path).status == 66)

@@ -101,7 +101,7 @@ struct BundleRulesTests {
         #expect(policy.decide(fresh, now: 1002, renamedIn: false) == .take)
         let partial = ReadinessPolicy.Observation(complete: false, lastChange: 1000)
         #expect(policy.decide(partial, now: 1050, renamedIn: true) == .wait(until: 1052))
-        #expect(policy.decide(partial, now: 1100, renamedIn: false) == .rejectIncomplete)
+        #expect(policy.decide(partial, now: 1100, renamedIn: false) == .reject(policy.incomplete(partial)))
         #expect(ReadinessPolicy.isInProgressName(".upload") && ReadinessPolicy.isInProgressName("b.zip.part"))
         #expect(ReadinessPolicy.isInProgressName("x.crdownload") && ReadinessPolicy.isInProgressName("x~"))
         #expect(!ReadinessPolicy.isInProgressName("bundle-1") && !ReadinessPolicy.isInProgressName("b.zip"))

@@ -140,7 +140,7 @@ extension PackRulesTests {
         #expect(first == same && plain.problems.isEmpty)
         #expect(collected.problems.first == first)
         #expect(collected.problems.map(\.code) == [.manifestInvalidField, .consentMissing, .unknownSymptom, .manifestInvalidField, .manifestInvalidField])
-        #expect(collected.problems.compactMap { BundleProblem.manifestField(of: $0) }
+        #expect(collected.problems.compactMap(\.field)
             == ["patient.date_of_birth", "consent.hipaa_authorization", "request.symptoms[0]", "files[0].sha256", "files[1].kind"])
         #expect(collected.submissionID == "web-many")
     }

@@ -17,12 +17,43 @@ public struct ReadinessPolicy: Sendable {
         public var complete: Bool
         /// Latest change time of anything in the upload, in seconds since the epoch.
         public var lastChange: Double
+        /// What keeps it incomplete: the first `Gap.named` gaps seen, in manifest order.
+        public var gaps: [Gap]
+        /// How many gaps there are in all (`gaps` names only the first few).
+        public var gapCount: Int
+        /// A listed file that is a symbolic link, FIFO, socket or device (its path as listed): no amount of waiting
+        /// makes it a plain file, so the upload is refused at once.
+        public var specialEntry: String?
 
         /// Records one look at an upload.
-        public init(complete: Bool, lastChange: Double) {
+        public init(complete: Bool, lastChange: Double, gaps: [Gap] = [], gapCount: Int? = nil, specialEntry: String? = nil) {
             self.complete = complete
             self.lastChange = lastChange
+            self.gaps = Array(gaps.prefix(Gap.named))
+            self.gapCount = gapCount ?? gaps.count
+            self.specialEntry = specialEntry
         }
+
+        /// Notes one more gap, keeping only the first `Gap.named`.
+        public mutating func note(_ gap: Gap) {
+            if gaps.count < Gap.named { gaps.append(gap) }
+            gapCount += 1
+        }
+    }
+
+    /// One thing an incomplete upload still lacks.
+    public enum Gap: Sendable, Equatable {
+        /// No `manifest.json` at the top of the directory.
+        case manifest
+        /// The zip's end record cannot be read yet: it is still being written, or was cut short.
+        case zipEnd
+        /// A listed file (its path as listed) is not there.
+        case missing(String)
+        /// A listed file is there but shorter than listed.
+        case short(String, expected: Int64, found: Int64)
+
+        /// How many gaps a refusal names; the rest are counted.
+        public static let named = 3
     }
 
     /// What to do with an upload after a look at it.
@@ -31,8 +62,9 @@ public struct ReadinessPolicy: Sendable {
         case take
         /// Look again at this time (seconds since the epoch), unless something changes first.
         case wait(until: Double)
-        /// Reject it as `incomplete`: it has stayed incomplete and unchanged for too long.
-        case rejectIncomplete
+        /// Refuse it with this rejection: `incomplete` (it stayed incomplete and unchanged for too long, and the
+        /// rejection names what is missing) or `special_file` (a listed file is a link or device, refused at once).
+        case reject(Rejection)
     }
 
     /// How often an incomplete upload is looked at again (inotify does not see writes deep inside a bundle).
@@ -40,14 +72,44 @@ public struct ReadinessPolicy: Sendable {
 
     /// Decides from one look; `renamedIn` means the upload was renamed in whole, so it needs no settling.
     public func decide(_ seen: Observation, now: Double, renamedIn: Bool) -> Decision {
+        if let special = seen.specialEntry {
+            return .reject(Rejection(
+                .specialFile, "bundle entry \(special.escapedForDisplay) is listed in manifest.json but is a symbolic link, FIFO, socket or device; upload plain files",
+                entry: special))
+        }
         let quietFor = now - seen.lastChange
         if seen.complete {
             // A finished bundle renamed into place is taken at once; one written in place must first go quiet.
             if renamedIn || quietFor >= settleSeconds { return .take }
             return .wait(until: seen.lastChange + settleSeconds)
         }
-        if quietFor >= incompleteAfterSeconds { return .rejectIncomplete }
+        if quietFor >= incompleteAfterSeconds { return .reject(incomplete(seen)) }
         return .wait(until: min(now + recheckSeconds, seen.lastChange + incompleteAfterSeconds))
+    }
+
+    /// The `incomplete` rejection for an upload that stayed as `seen`: what is missing, the first few named and the
+    /// rest counted, and the one file at fault as `entry` when there is just one.
+    public func incomplete(_ seen: Observation) -> Rejection {
+        let hours = String(format: "%.3g", incompleteAfterSeconds / 3600)
+        let lead = "the bundle stayed incomplete with no change for \(hours) hours"
+        var parts: [String] = []
+        var single: String?
+        for gap in seen.gaps {
+            switch gap {
+            case .manifest: parts.append("manifest.json is missing")
+            case .zipEnd: parts.append("the zip has no readable end record (still being written, or cut short)")
+            case .missing(let path): parts.append("\(path.escapedForDisplay) is not there"); single = path
+            case .short(let path, let expected, let found):
+                parts.append("\(path.escapedForDisplay) has \(found) of its \(expected) bytes"); single = path
+            }
+        }
+        guard !parts.isEmpty else {
+            return Rejection(.incomplete, lead + " (manifest.json missing or listed files missing or short)")
+        }
+        let more = seen.gapCount - seen.gaps.count
+        let tail = more > 0 ? "; and \(more) more listed \(more == 1 ? "file" : "files") missing or short" : ""
+        let fileGaps = seen.gapCount == 1 ? single : nil
+        return Rejection(.incomplete, lead + ": " + parts.joined(separator: "; ") + tail, entry: fileGaps)
     }
 
     /// Names that are uploads still in progress by convention, never looked at.

@@ -1,15 +1,39 @@
 /// Why an upload was refused. The code is for machines (reason.json, the database, the `bundle.rejected` webhook);
-/// the message names the exact field or entry and never repeats patient data.
+/// the message names the exact field or entry and never repeats patient data. `entry` and `field` say the same for
+/// machines (the `bundle.rejected` webhook), so an uploader can point at what to fix.
 public struct Rejection: Error, Equatable, Sendable, CustomStringConvertible {
     /// The reason's code, one of docs/bundle-format.md's rejection reasons.
     public var code: Code
     /// What exactly is wrong, for people; never holds patient data.
     public var message: String
+    /// The file at fault, by its path within the upload (as listed or as found), escaped for display: the uploader
+    /// chose it, so it may be shown back to them. Nil when the refusal concerns no one file.
+    public var entry: String?
+    /// The manifest field at fault, as a path of format field names (`files[2].sha256`, `patient.date_of_birth`);
+    /// never a value, and never a key the manifest made up. Nil when no field is at fault.
+    public var field: String?
 
-    /// Makes a rejection with its code and message.
-    public init(_ code: Code, _ message: String) {
+    /// Makes a rejection with its code and message; `field` defaults to the one a manifest message names.
+    public init(_ code: Code, _ message: String, entry: String? = nil, field: String? = nil) {
         self.code = code
         self.message = message
+        self.entry = entry.map(Self.boundedEntry)
+        self.field = field ?? ManifestFieldPath.named(in: message)
+    }
+
+    /// The same rejection, naming `entry` (a raw path within the upload) unless it already names one.
+    public func naming(entry path: String) -> Rejection {
+        var copy = self
+        if copy.entry == nil { copy.entry = Self.boundedEntry(path) }
+        return copy
+    }
+
+    /// Longest entry carried: a path over `PathRules.maxBytes` is itself the fault, and its first part names it.
+    static let maxEntryCharacters = 512
+
+    private static func boundedEntry(_ path: String) -> String {
+        let shown = path.escapedForDisplay
+        return shown.count <= maxEntryCharacters ? shown : String(shown.prefix(maxEntryCharacters)) + "…"
     }
 
     /// The code and message, as logged.
@@ -19,7 +43,7 @@ public struct Rejection: Error, Equatable, Sendable, CustomStringConvertible {
     public enum Code: String, Codable, Sendable, CaseIterable {
         /// Neither a directory nor a `.zip` (or a symlink).
         case notABundle = "not_a_bundle"
-        /// Stayed incomplete with no change for `intake.incomplete_after_hours`.
+        /// Stayed incomplete with no change for `intake.incomplete_after_hours`; the message names what is missing.
         case incomplete
         /// No `manifest.json` at the top level.
         case manifestMissing = "manifest_missing"
@@ -37,7 +61,7 @@ public struct Rejection: Error, Equatable, Sendable, CustomStringConvertible {
         case unknownSymptom = "unknown_symptom"
         /// A path or name breaks `PathRules`.
         case unsafePath = "unsafe_path"
-        /// A symlink, hard link, FIFO, socket or device, or a zip symlink entry.
+        /// A symlink, hard link, FIFO, socket or device, or a zip symlink entry; refused at once when listed.
         case specialFile = "special_file"
         /// Two names that collide ignoring case or Unicode normalization.
         case duplicateName = "duplicate_name"

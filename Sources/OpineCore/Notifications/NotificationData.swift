@@ -22,6 +22,14 @@ public struct NotificationData: Codable, Sendable, Equatable {
     public var updatedAt: String?
     /// For `bundle.rejected`: the rejection code.
     public var reason: String?
+    /// For `bundle.rejected`: the refusal's id (`RejectionID`), as reason.json and `opine rejected` show it.
+    public var rejectionID: String?
+    /// For `bundle.rejected`: the upload's name digest (`UploadDigest`), as opined's log names the upload.
+    public var uploadDigest: String?
+    /// For `bundle.rejected`: the file at fault, by its path within the upload, when the refusal concerns one.
+    public var entry: String?
+    /// For `bundle.rejected`: the manifest field at fault (`files[2].sha256`), when the refusal concerns one.
+    public var field: String?
     /// For `case.updated`: the fields the re-send changed (`UpdatedField` codes), never their values.
     public var changed: [UpdatedField]?
     /// For `case.updated` and `case.emergency` after an update: the priority before the change, when it rose.
@@ -44,6 +52,7 @@ public struct NotificationData: Codable, Sendable, Equatable {
         case caseID = "case_id", submissionID = "submission_id", receivedAt = "received_at", updatedAt = "updated_at"
         case priorityFrom = "priority_from", relatedCaseID = "related_case_id"
         case overdueState = "overdue_state", dueAt = "due_at", amended, awaitingSince = "awaiting_since", flags
+        case rejectionID = "rejection_id", uploadDigest = "upload_digest", entry, field
     }
 
     /// A case notification's data; the store fills it from the case as of the change.
@@ -58,10 +67,19 @@ public struct NotificationData: Codable, Sendable, Equatable {
         self.updatedAt = updatedAt
     }
 
-    /// A `bundle.rejected` notification's data: the rejection code and, when it could be read, the submission id.
-    public init(rejectionCode: String, submissionID: String?) {
+    /// A `bundle.rejected` notification's data: what an uploader needs to match the refusal to an upload and fix it
+    /// (the code, the refusal's id, the upload's name digest, and the submission id, entry and field when known), and
+    /// no patient data.
+    public init(
+        rejectionCode: String, submissionID: String?, rejectionID: String? = nil, uploadDigest: String? = nil,
+        entry: String? = nil, field: String? = nil
+    ) {
         reason = rejectionCode
         self.submissionID = submissionID
+        self.rejectionID = rejectionID
+        self.uploadDigest = uploadDigest
+        self.entry = entry
+        self.field = field
     }
 
     /// Compact JSON with sorted keys, as stored in `outbox.data`.

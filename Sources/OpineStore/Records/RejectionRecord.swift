@@ -26,6 +26,12 @@ public struct RejectionRecord: Codable, Sendable, FetchableRecord, MutablePersis
     public var purgedAt: String? = nil
     /// When the purge removed the quarantine folder.
     public var removedAt: String? = nil
+    /// The refusal's `RejectionID` (migration `v15-rejection-feedback`); nil for a duplicate or an older row.
+    public var publicID: String? = nil
+    /// The file at fault, by its path within the upload, escaped for display; cleared by the purge.
+    public var entry: String? = nil
+    /// The manifest field path at fault (`files[2].sha256`).
+    public var field: String? = nil
 
     /// The table's columns.
     public enum CodingKeys: String, CodingKey, ColumnExpression {
@@ -35,6 +41,8 @@ public struct RejectionRecord: Codable, Sendable, FetchableRecord, MutablePersis
         case uploadName = "upload_name", submissionID = "submission_id", duplicateOf = "duplicate_of"
         /// Added by `v14-lifecycle`.
         case purgedAt = "purged_at", removedAt = "removed_at"
+        /// Added by `v15-rejection-feedback`.
+        case publicID = "public_id", entry, field
     }
 
     /// Query columns.
@@ -43,7 +51,7 @@ public struct RejectionRecord: Codable, Sendable, FetchableRecord, MutablePersis
     /// Records one rejection or duplicate.
     public init(
         id: Int64? = nil, at: String, uploadName: String, submissionID: String?, code: String, message: String,
-        quarantine: String?, duplicateOf: String?
+        quarantine: String?, duplicateOf: String?, publicID: String? = nil, entry: String? = nil, field: String? = nil
     ) {
         self.id = id
         self.at = at
@@ -53,6 +61,9 @@ public struct RejectionRecord: Codable, Sendable, FetchableRecord, MutablePersis
         self.message = message
         self.quarantine = quarantine
         self.duplicateOf = duplicateOf
+        self.publicID = publicID
+        self.entry = entry
+        self.field = field
     }
 
     /// Keeps the id SQLite gave the new row.

@@ -45,7 +45,9 @@ struct Rejected: ParsableCommand {
         discussion: """
             Quarantined uploads are kept under the spool's rejected/ folder, each beside a reason.json. opined's log \
             never names an upload (names are often a patient's): it gives the DIGEST shown here, the first 12 \
-            hexadecimal digits of the SHA-256 of the name, so a log line can be traced to its upload.
+            hexadecimal digits of the SHA-256 of the name, so a log line can be traced to its upload. REJECTION is \
+            the refusal's id, the same as the bundle.rejected webhook's rejection_id; FAULT names the file within the \
+            upload and/or the manifest field at fault.
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -66,8 +68,9 @@ struct Rejected: ParsableCommand {
                 Output.line("No rejected or duplicate uploads.")
                 return
             }
-            Output.table(["AT", "DIGEST", "UPLOAD", "REASON", "DETAIL"], rows.map {
-                [Output.minute($0.at), UploadDigest.of(displayedName: $0.uploadName), $0.uploadName, $0.code, $0.message]
+            Output.table(["AT", "REJECTION", "DIGEST", "UPLOAD", "REASON", "FAULT", "DETAIL"], rows.map {
+                [Output.minute($0.at), $0.publicID ?? "-", UploadDigest.of(displayedName: $0.uploadName), $0.uploadName, $0.code,
+                 RejectedOutput.Rejection.fault($0), $0.message]
             })
             if let next { Output.line("More: repeat with --offset \(next)") }
         }
