@@ -44,7 +44,7 @@ public enum BundleCheck {
         }
         let reader: BundleReader
         do {
-            reader = try Intake.openReader(name: name, path: path, info: info, limits: limits, look: nil)
+            reader = try Intake.openReader(name: name, path: path, info: info, limits: limits, look: nil, collecting: true)
         } catch let rejection as Rejection {
             return Report(problems: [BundleProblem(rejection)])
         }

@@ -191,12 +191,15 @@ public final class Intake: @unchecked Sendable {
     }
 
     /// The reader for an upload: a directory, or a regular file named `.zip`; anything else is not a bundle.
-    static func openReader(name: String, path: String, info: stat, limits: IntakeSettings, look: UploadLook?) throws -> BundleReader {
+    /// `collecting` (`opine validate`): a zip's entries refused for their name or type are noted, not fatal.
+    static func openReader(
+        name: String, path: String, info: stat, limits: IntakeSettings, look: UploadLook?, collecting: Bool = false
+    ) throws -> BundleReader {
         if FileOperations.isDirectory(info) {
             return try DirectoryBundleReader(path: path, limits: limits, looked: look?.directory)
         }
         if FileOperations.isRegular(info), name.lowercased().hasSuffix(".zip") {
-            return try ZipBundleReader(path: path, limits: limits, looked: look?.zip)
+            return try ZipBundleReader(path: path, limits: limits, looked: look?.zip, collecting: collecting)
         }
         if info.st_mode & S_IFMT == S_IFLNK {
             throw Rejection(.notABundle, "the upload is a symbolic link; place the bundle itself in the drop directory")

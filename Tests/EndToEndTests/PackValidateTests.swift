@@ -160,4 +160,22 @@ struct PackValidateTests {
         #expect(text.status == 65 && text.stdout.contains("opined would refuse it as unlisted_file (3 problems)"), "\(text.stdout)")
         #expect(try sandbox.opine("validate", work.appendingPathComponent("absent").path).status == 66)
     }
+
+    @Test("validate lists every entry a macOS or Windows zip adds, each with opined's code")
+    func validateListsEveryZipEntry() throws {
+        let sandbox = try Sandbox()
+        let work = try sandbox.workFolder()
+        let builder = BundleBuilder(submissionID: "web-mac-zip")
+        let zip = work.appendingPathComponent("mac.zip")
+        let extras: [ZipWriter.Entry] = [
+            .init(name: ".DS_Store", data: Data([0, 0, 0, 1])), .init(name: "__MACOSX/._report.pdf", data: Data([0, 5, 0x16, 7])),
+            .init(name: "Thumbs.db", data: Data([0xD0, 0xCF])),
+        ]
+        try ZipWriter.build(try builder.zipEntries() + extras).write(to: zip)
+        let result = try sandbox.opine("validate", zip.path, "--json")
+        #expect(result.status == 65)
+        let problems = try #require(try result.json()["problems"] as? [[String: Any]])
+        #expect(problems.map { $0["code"] as? String } == ["unsafe_path", "unsafe_path", "unlisted_file"], "\(problems)")
+        #expect(problems.map { $0["entry"] as? String } == [".DS_Store", "__MACOSX/._report.pdf", "Thumbs.db"])
+    }
 }
