@@ -104,22 +104,6 @@ struct UploadLook {
         return manifest.priority
     }
 
-    /// What the listed files show: a listed link or device, and every file not there or still short, in listing order.
-    private static func observe(_ listed: [Manifest.ListedFile], in tree: BundleTree) -> ReadinessPolicy.Observation {
-        var seen = ReadinessPolicy.Observation(complete: true, lastChange: tree.lastChange)
-        for file in listed {
-            if tree.special.contains(file.path) {
-                seen.specialEntry = seen.specialEntry ?? file.path
-            } else if let size = tree.files[file.path] {
-                if size < file.size { seen.note(.short(file.path, expected: file.size, found: size)) }
-            } else {
-                seen.note(.missing(file.path))
-            }
-        }
-        seen.complete = seen.gapCount == 0 && seen.specialEntry == nil
-        return seen
-    }
-
     private static func directory(_ path: String, limits: IntakeSettings, today: Date) throws -> UploadLook {
         let root = try FileOperations.openDirectory(path)
         defer { close(root) }
@@ -137,7 +121,8 @@ struct UploadLook {
         case .bytes(let bytes):
             let reading = Manifest.read(bytes, limits: limits, today: today)
             if case .success(let parsed) = reading.result {
-                look.observation = observe(parsed.files, in: tree)
+                look.observation = ReadinessPolicy.observe(
+                    parsed.files, sizes: tree.files, special: tree.special, lastChange: tree.lastChange)
                 look.priorityHint = parsed.priority
             }
             // Unreadable or invalid: maybe still being written. Once quiet, it is taken and refused with the reason.

@@ -21,39 +21,18 @@ struct ZipEntry: Sendable {
 /// archives (overlapping entries, headers that disagree, duplicate names) or hide something (encryption, symlinks,
 /// ZIP64 tricks) is refused here, before any byte is decompressed.
 enum ZipInspector {
-    struct EndRecord {
-        var entryCount: Int
-        var directorySize: UInt64
-        var directoryOffset: UInt64
-        var offset: UInt64
-    }
+    typealias EndRecord = ZipEndRecord
 
     static let maxCentralDirectoryBytes: UInt64 = 32 << 20
 
     /// The end-of-central-directory record, or nil while the upload is still incomplete or is not a zip.
     static func endRecord(fd: Int32, fileSize: UInt64) -> EndRecord? {
-        guard fileSize >= 22 else { return nil }
-        let window = min(fileSize, 22 + 0xFFFF)
+        guard fileSize >= UInt64(ZipEndRecord.fixedBytes) else { return nil }
+        let window = min(fileSize, UInt64(ZipEndRecord.tailBytes))
         var tail = [UInt8](repeating: 0, count: Int(window))
         let read = tail.withUnsafeMutableBytes { Glibc.pread(fd, $0.baseAddress!, $0.count, off_t(fileSize - window)) }
         guard read == Int(window) else { return nil }
-        // The record whose comment ends exactly at the end of the file; anything else is junk or truncation.
-        var position = tail.count - 22
-        while position >= 0 {
-            if tail.u32(position) == 0x0605_4B50, position + 22 + Int(tail.u16(position + 20)) == tail.count {
-                let offset = fileSize - window + UInt64(position)
-                let record = EndRecord(
-                    entryCount: Int(tail.u16(position + 10)), directorySize: UInt64(tail.u32(position + 12)),
-                    directoryOffset: UInt64(tail.u32(position + 16)), offset: offset)
-                guard tail.u16(position + 4) == 0, tail.u16(position + 6) == 0,
-                      tail.u16(position + 8) == tail.u16(position + 10),
-                      record.directoryOffset + record.directorySize <= offset
-                else { return nil }
-                return record
-            }
-            position -= 1
-        }
-        return nil
+        return ZipEndRecord.find(inTail: tail, fileSize: fileSize)
     }
 
     /// Every entry of the archive, checked. `end` is the end record when the caller already read it.

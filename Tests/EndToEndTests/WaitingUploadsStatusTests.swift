@@ -35,14 +35,14 @@ struct WaitingUploadsStatusTests {
         let quiet = try #require(upload["quiet_seconds"] as? Double)
         #expect(quiet >= 0.2, "quiet at least the settle time before it is called incomplete")
         let missing = try #require(upload["missing"] as? [String: Any])
-        #expect(missing["absent"] as? [String] == ["report.pdf"] && missing["absent_count"] as? Int == 1)
-        #expect(missing["manifest"] as? Bool == false && missing["short_count"] as? Int == 0)
+        #expect(missing["absent"] as? [String] == ["report.pdf"] && missing["files_count"] as? Int == 1)
+        #expect(missing["manifest"] as? Bool == false && missing["short"] as? [String] == [])
         #expect(upload["refused_in_seconds"] as? Double ?? 0 > 23 * 3600)
 
         // Text captured by a program (a monitoring check) names the upload by digest alone, and no paths.
         let text = try sandbox.opine("status")
         #expect(text.stdout.contains("waiting uploads (quiet longest first):") && text.stdout.contains(UploadDigest.of(name)))
-        #expect(text.stdout.contains("incomplete: 1 listed file not there; unless it changes, it is refused as incomplete in 23h"), "\(text.stdout)")
+        #expect(text.stdout.contains("incomplete: 1 listed file missing or short; unless it changes, it is refused as incomplete in 23h"), "\(text.stdout)")
         #expect(Sandbox.patientDataLeaks(in: text.stdout).isEmpty && !text.stdout.contains("report.pdf"), "\(text.stdout)")
 
         try Samples.pdf.write(to: bundle.appendingPathComponent("report.pdf"))

@@ -24,8 +24,8 @@ struct WaitingUploadsTests {
         #expect(WaitingUploads.oldest(Array(entries.prefix(3))).more == 0)
 
         let decided = Self.decide([
-            .init(name: "b", kind: .zip, lastChange: Self.now - 10, missing: nil),
-            .init(name: "a", kind: .directory, lastChange: Self.now - 3600, missing: nil),
+            .init(name: "b", kind: .zip, lastChange: Self.now - 10),
+            .init(name: "a", kind: .directory, lastChange: Self.now - 3600),
         ])
         #expect(decided.uploads.map(\.name) == ["a", "b"], "the longest quiet first, whatever the listing order")
         #expect(decided.uploads[0].digest == UploadDigest.of("a") && decided.uploads[0].quietSeconds == 3600)
@@ -33,18 +33,16 @@ struct WaitingUploadsTests {
 
     @Test("Changing, incomplete (with what is missing and when it is refused), queued, blocked, opined stopped")
     func reasons() {
-        var files = WaitingUploads.Missing()
-        files.addAbsent("MRI/IM000002")
-        files.addShort("MRI/IM000001")
-        let writing = WaitingUploads.Seen(name: "w", kind: .directory, lastChange: Self.now - 1, missing: files)
-        let stalled = WaitingUploads.Seen(name: "s", kind: .directory, lastChange: Self.now - 3 * 3600, missing: files)
-        let complete = WaitingUploads.Seen(name: "c", kind: .directory, lastChange: Self.now - 60, missing: nil)
+        let files: [ReadinessPolicy.Gap] = [.short("MRI/IM000001", expected: 2048, found: 100), .missing("MRI/IM000002")]
+        let writing = WaitingUploads.Seen(name: "w", kind: .directory, lastChange: Self.now - 1, gaps: files)
+        let stalled = WaitingUploads.Seen(name: "s", kind: .directory, lastChange: Self.now - 3 * 3600, gaps: files)
+        let complete = WaitingUploads.Seen(name: "c", kind: .directory, lastChange: Self.now - 60)
         let running = Self.decide([writing, stalled, complete]).uploads
         #expect(running.map(\.reason) == [.incomplete, .queued, .changing])
         let incomplete = running[0]
-        #expect(incomplete.refusedInSeconds == 21 * 3600 && incomplete.missing == files)
-        #expect(incomplete.message.contains("1 listed file not there (MRI/IM000002)"))
-        #expect(incomplete.message.contains("1 listed file still short (MRI/IM000001)"))
+        #expect(incomplete.refusedInSeconds == 21 * 3600 && incomplete.missing?.gaps == files)
+        #expect(incomplete.message.contains("MRI/IM000001 has 100 of its 2048 bytes; MRI/IM000002 is not there;"),
+                "the same words as the incomplete refusal: \(incomplete.message)")
         #expect(incomplete.message.contains("refused as incomplete in 21h 0m"))
         #expect(running[2].refusedInSeconds == nil && running[2].message.contains("still being written (changed 1s ago)"))
 
@@ -52,29 +50,31 @@ struct WaitingUploadsTests {
         #expect(Self.decide([complete], intake: .blocked(diskFull: true)).uploads[0].message.contains("a full disk"))
         #expect(Self.decide([complete], intake: .stopped).uploads[0].reason == .opinedStopped)
         #expect(Self.decide([stalled], intake: .stopped).uploads[0].message.contains("refused as incomplete in 21h 0m, if opined is running by then"))
-        let overdue = WaitingUploads.Seen(name: "o", kind: .zip, lastChange: Self.now - 25 * 3600, missing: .init(zipEndRecord: true))
+        let overdue = WaitingUploads.Seen(name: "o", kind: .zip, lastChange: Self.now - 25 * 3600, gaps: [.zipEnd])
         let late = Self.decide([overdue]).uploads[0]
-        #expect(late.refusedInSeconds == 0 && late.message.contains("no end record") && late.message.contains("refused as incomplete now"))
+        #expect(late.refusedInSeconds == 0 && late.message.contains("no readable end record") && late.message.contains("refused as incomplete now"))
         #expect(Self.decide([overdue], intake: .stopped).uploads[0].message.contains("as soon as opined runs again"))
-        let stray = WaitingUploads.Seen(name: "notes.txt", kind: .other, lastChange: Self.now - 60, missing: nil)
+        let stray = WaitingUploads.Seen(name: "notes.txt", kind: .other, lastChange: Self.now - 60)
         #expect(Self.decide([stray]).uploads[0].reason == .queued && Self.decide([stray]).uploads[0].message.contains("refuses it"))
-        // An empty Missing is no missing at all.
-        let empty = WaitingUploads.Seen(name: "e", kind: .directory, lastChange: Self.now - 60, missing: .init())
-        #expect(Self.decide([empty]).uploads[0].reason == .queued && Self.decide([empty]).uploads[0].missing == nil)
+        // A listed link or device: opined refuses it at once, so it is not "incomplete".
+        let linked = WaitingUploads.Seen(
+            name: "l", kind: .directory, observation: .init(complete: false, lastChange: Self.now - 60, specialEntry: "report.pdf"))
+        #expect(Self.decide([linked]).uploads[0].reason == .queued && Self.decide([linked]).uploads[0].missing == nil)
+        #expect(Self.decide([linked]).uploads[0].message.contains("special_file"))
     }
 
-    @Test("Only the first paths are named; the counts say the rest")
+    @Test("Only the first paths are named, as the refusal names them; the count says the rest")
     func pathsCapped() {
-        var missing = WaitingUploads.Missing(manifest: false)
-        for index in 1...8 { missing.addAbsent("MRI/IM00000\(index)") }
-        #expect(missing.absentCount == 8 && missing.absent.count == WaitingUploads.pathsShown)
-        #expect(WaitingUploads.words(missing) == "8 listed files not there (MRI/IM000001, MRI/IM000002, MRI/IM000003, MRI/IM000004, MRI/IM000005, …)")
-        #expect(WaitingUploads.words(.init(manifest: true)) == "no manifest.json yet")
+        var missing = ReadinessPolicy.Observation(complete: false, lastChange: Self.now - 60)
+        for index in 1...8 { missing.note(.missing("MRI/IM00000\(index)")) }
+        #expect(missing.gapCount == 8 && missing.gaps.count == ReadinessPolicy.Gap.named)
+        #expect(ReadinessPolicy.words(missing) == "MRI/IM000001 is not there; MRI/IM000002 is not there; MRI/IM000003 is not there; and 5 more listed files missing or short")
+        #expect(ReadinessPolicy.words(.init(complete: false, lastChange: 0, gaps: [.manifest])) == "manifest.json is missing")
         // For output that may reach a log: counts, not the uploader's paths.
-        missing.addShort("Jane Doe/report.pdf")
-        #expect(WaitingUploads.words(missing, namingPaths: false) == "8 listed files not there; 1 listed file still short")
+        missing.note(.short("Jane Doe/report.pdf", expected: 10, found: 1))
+        #expect(ReadinessPolicy.words(missing, namingPaths: false) == "9 listed files missing or short")
         let decided = WaitingUploads(
-            seen: [.init(name: "Jane Doe MRI", kind: .directory, lastChange: Self.now - 60, missing: missing)], more: 0,
+            seen: [.init(name: "Jane Doe MRI", kind: .directory, observation: missing)], more: 0,
             intake: .running, policy: Self.policy, now: Self.now, namingPaths: false)
         #expect(!decided.uploads[0].message.contains("Jane") && !decided.uploads[0].message.contains("IM0000"))
     }
@@ -123,12 +123,14 @@ struct WaitingUploadsTests {
         func look(_ name: String) throws -> WaitingUploads.Seen {
             try #require(DropListing.look(name, in: drop.path, limits: IntakeSettings(), today: Date()))
         }
-        let missing = try #require(try look("partial").missing)
-        #expect(missing.absent == ["report.pdf"] && missing.short == ["MRI/IM000001"])
-        #expect(try look("no-manifest").missing == .init(manifest: true))
-        #expect(try look("cut.zip").missing == .init(zipEndRecord: true) && (try look("cut.zip").kind) == .zip)
-        #expect(try look("whole.zip").missing == nil)
-        #expect(try look("complete").missing == nil && (try look("complete").kind) == .directory)
+        let seen = try look("partial").observation
+        #expect(Set(seen.gaps) == Set<ReadinessPolicy.Gap>([.missing("report.pdf"), .short("MRI/IM000001", expected: Int64(builder.files[1].data.count), found: 100)]))
+        #expect(try look("no-manifest").observation.gaps == [.manifest])
+        #expect(try look("cut.zip").observation.gaps == [.zipEnd] && (try look("cut.zip").kind) == .zip)
+        #expect(try look("whole.zip").observation.complete)
+        #expect(try look("complete").observation.complete && (try look("complete").kind) == .directory)
+        try FileManager.default.createSymbolicLink(atPath: partial.appendingPathComponent("report.pdf").path, withDestinationPath: "/etc/passwd")
+        #expect(try look("partial").observation.specialEntry == "report.pdf", "a listed link is seen as intake sees it")
         #expect(DropListing.look("gone", in: drop.path, limits: IntakeSettings(), today: Date()) == nil)
         #expect(DropListing.entries(drop.appendingPathComponent("absent").path) == nil)
     }

@@ -42,7 +42,7 @@ public struct ReadinessPolicy: Sendable {
     }
 
     /// One thing an incomplete upload still lacks.
-    public enum Gap: Sendable, Equatable {
+    public enum Gap: Sendable, Hashable {
         /// No `manifest.json` at the top of the directory.
         case manifest
         /// The zip's end record cannot be read yet: it is still being written, or was cut short.
@@ -92,24 +92,56 @@ public struct ReadinessPolicy: Sendable {
     public func incomplete(_ seen: Observation) -> Rejection {
         let hours = String(format: "%.3g", incompleteAfterSeconds / 3600)
         let lead = "the bundle stayed incomplete with no change for \(hours) hours"
-        var parts: [String] = []
+        guard !seen.gaps.isEmpty else {
+            return Rejection(.incomplete, lead + " (manifest.json missing or listed files missing or short)")
+        }
         var single: String?
+        if seen.gapCount == 1, case .missing(let path) = seen.gaps[0] { single = path }
+        if seen.gapCount == 1, case .short(let path, _, _) = seen.gaps[0] { single = path }
+        return Rejection(.incomplete, lead + ": " + Self.words(seen), entry: single)
+    }
+
+    /// What `seen` still lacks, in words: the first `Gap.named` gaps, then how many more. `namingPaths` false counts
+    /// listed files rather than naming them, for output that may reach a log (`opine status` off a terminal).
+    public static func words(_ seen: Observation, namingPaths: Bool = true) -> String {
+        var parts: [String] = []
+        var unnamed = 0
         for gap in seen.gaps {
             switch gap {
             case .manifest: parts.append("manifest.json is missing")
             case .zipEnd: parts.append("the zip has no readable end record (still being written, or cut short)")
-            case .missing(let path): parts.append("\(path.escapedForDisplay) is not there"); single = path
-            case .short(let path, let expected, let found):
-                parts.append("\(path.escapedForDisplay) has \(found) of its \(expected) bytes"); single = path
+            case .missing(let path) where namingPaths: parts.append("\(path.escapedForDisplay) is not there")
+            case .short(let path, let expected, let found) where namingPaths:
+                parts.append("\(path.escapedForDisplay) has \(found) of its \(expected) bytes")
+            case .missing, .short: unnamed += 1
             }
         }
-        guard !parts.isEmpty else {
-            return Rejection(.incomplete, lead + " (manifest.json missing or listed files missing or short)")
+        let more = seen.gapCount - seen.gaps.count + unnamed
+        if more > 0 {
+            let files = "listed \(more == 1 ? "file" : "files") missing or short"
+            parts.append(unnamed > 0 ? "\(more) \(files)" : "and \(more) more \(files)")
         }
-        let more = seen.gapCount - seen.gaps.count
-        let tail = more > 0 ? "; and \(more) more listed \(more == 1 ? "file" : "files") missing or short" : ""
-        let fileGaps = seen.gapCount == 1 ? single : nil
-        return Rejection(.incomplete, lead + ": " + parts.joined(separator: "; ") + tail, entry: fileGaps)
+        return parts.joined(separator: "; ")
+    }
+
+    /// What a directory upload's listed files show, given the size of every plain file in it and the paths of its
+    /// links and devices: a listed special file, and every listed file not there or still short, in listing order.
+    /// Intake's look and `opine status` both judge a folder by it.
+    public static func observe(
+        _ listed: [Manifest.ListedFile], sizes: [String: Int64], special: Set<String>, lastChange: Double
+    ) -> Observation {
+        var seen = Observation(complete: true, lastChange: lastChange)
+        for file in listed {
+            if special.contains(file.path) {
+                seen.specialEntry = seen.specialEntry ?? file.path
+            } else if let size = sizes[file.path] {
+                if size < file.size { seen.note(.short(file.path, expected: file.size, found: size)) }
+            } else {
+                seen.note(.missing(file.path))
+            }
+        }
+        seen.complete = seen.gapCount == 0 && seen.specialEntry == nil
+        return seen
     }
 
     /// Names that are uploads still in progress by convention, never looked at.

@@ -7,8 +7,6 @@ public struct WaitingUploads: Sendable, Equatable {
     /// How many uploads are listed; the rest are counted in `more`. A flood must not turn a status check into a walk
     /// of every bundle.
     public static let cap = 20
-    /// How many paths of absent or short files are named per upload; the counts give the rest.
-    public static let pathsShown = 5
 
     /// What an upload in the drop directory is.
     public enum Kind: String, Codable, Sendable, CaseIterable {
@@ -65,60 +63,28 @@ public struct WaitingUploads: Sendable, Equatable {
         }
     }
 
-    /// What is not there yet, as readiness judges it (docs/bundle-format.md).
-    public struct Missing: Sendable, Equatable {
-        /// A folder without `manifest.json`.
-        public var manifest = false
-        /// A zip without its end-of-central-directory record: still being written, or cut short.
-        public var zipEndRecord = false
-        /// Listed files that are not in the folder (the first `pathsShown`, in manifest order).
-        public var absent: [String] = []
-        /// How many listed files are not in the folder.
-        public var absentCount = 0
-        /// Listed files smaller than listed (the first `pathsShown`).
-        public var short: [String] = []
-        /// How many listed files are smaller than listed.
-        public var shortCount = 0
-
-        /// Nothing missing yet; the look adds what it finds.
-        public init(manifest: Bool = false, zipEndRecord: Bool = false) {
-            self.manifest = manifest
-            self.zipEndRecord = zipEndRecord
-        }
-
-        /// Notes a listed file that is not there.
-        public mutating func addAbsent(_ path: String) {
-            absentCount += 1
-            if absent.count < WaitingUploads.pathsShown { absent.append(path) }
-        }
-
-        /// Notes a listed file that is there but smaller than listed.
-        public mutating func addShort(_ path: String) {
-            shortCount += 1
-            if short.count < WaitingUploads.pathsShown { short.append(path) }
-        }
-
-        /// True when something was found missing.
-        public var isEmpty: Bool { !manifest && !zipEndRecord && absentCount == 0 && shortCount == 0 }
-    }
-
     /// What a closer look at one upload found.
     public struct Seen: Sendable, Equatable {
         /// Its name in the drop directory.
         public var name: String
         /// What it is.
         public var kind: Kind
+        /// What readiness would see of it: when it last changed and what it still lacks (the same judgement intake
+        /// makes, `ReadinessPolicy.observe`).
+        public var observation: ReadinessPolicy.Observation
         /// The latest change of anything in it (seconds since the epoch): what readiness measures quiet from.
-        public var lastChange: Double
-        /// What is not there yet; nil when it is complete as far as readiness can tell.
-        public var missing: Missing?
+        public var lastChange: Double { observation.lastChange }
 
         /// Records one look.
-        public init(name: String, kind: Kind, lastChange: Double, missing: Missing?) {
+        public init(name: String, kind: Kind, observation: ReadinessPolicy.Observation) {
             self.name = name
             self.kind = kind
-            self.lastChange = lastChange
-            self.missing = missing
+            self.observation = observation
+        }
+
+        /// Records one look at an upload that lacks `gaps` (complete when none).
+        public init(name: String, kind: Kind, lastChange: Double, gaps: [ReadinessPolicy.Gap] = []) {
+            self.init(name: name, kind: kind, observation: .init(complete: gaps.isEmpty, lastChange: lastChange, gaps: gaps))
         }
     }
 
@@ -134,8 +100,9 @@ public struct WaitingUploads: Sendable, Equatable {
         public var quietSeconds: Double
         /// Why it waits.
         public var reason: Reason
-        /// What is not there yet; nil when complete.
-        public var missing: Missing?
+        /// What is not there yet (the first `ReadinessPolicy.Gap.named`, in listing order) and how many listed
+        /// files are missing or short in all; nil when complete.
+        public var missing: ReadinessPolicy.Observation?
         /// For `incomplete`: seconds until opined refuses it as incomplete, if nothing changes (0 when due).
         public var refusedInSeconds: Double?
         /// The reason in words, with what happens next.
@@ -165,7 +132,8 @@ public struct WaitingUploads: Sendable, Equatable {
 
     static func decide(_ seen: Seen, intake: IntakeCondition, policy: ReadinessPolicy, now: Double, namingPaths: Bool) -> Upload {
         let quiet = max(0, now - seen.lastChange)
-        let missing = seen.missing.flatMap { $0.isEmpty ? nil : $0 }
+        let special = seen.observation.specialEntry != nil
+        let missing = seen.observation.gapCount == 0 || special ? nil : seen.observation
         var upload = Upload(
             name: seen.name, digest: UploadDigest.of(seen.name), kind: seen.kind, quietSeconds: quiet, reason: .queued,
             missing: missing, refusedInSeconds: nil, message: "")
@@ -178,7 +146,7 @@ public struct WaitingUploads: Sendable, Equatable {
             upload.refusedInSeconds = left
             let due = left == 0 ? "now" : "in \(ageWords(left))"
             let when = intake != .stopped ? due : left == 0 ? "as soon as opined runs again" : "\(due), if opined is running by then"
-            upload.message = "incomplete: \(words(missing, namingPaths: namingPaths)); unless it changes, it is refused as incomplete \(when) (intake.incomplete_after_hours): the uploader may have stopped"
+            upload.message = "incomplete: \(ReadinessPolicy.words(missing, namingPaths: namingPaths)); unless it changes, it is refused as incomplete \(when) (intake.incomplete_after_hours): the uploader may have stopped"
         } else {
             switch intake {
             case .stopped:
@@ -187,6 +155,8 @@ public struct WaitingUploads: Sendable, Equatable {
             case .blocked(let diskFull):
                 upload.reason = .intakeBlocked
                 upload.message = "complete, but intake is blocked by \(diskFull ? "a full disk" : "an I/O error"): it is retried, and taken once the cause is fixed"
+            case .running where special:
+                upload.message = "a listed file is a symbolic link or device: opined refuses it as special_file when it looks (opine rejected)"
             case .running where seen.kind == .other:
                 upload.message = "neither a bundle folder nor a zip: opined takes it in turn and refuses it with the reason (opine rejected)"
             case .running:
@@ -194,28 +164,6 @@ public struct WaitingUploads: Sendable, Equatable {
             }
         }
         return upload
-    }
-
-    /// What is missing, in words: "no manifest.json", "2 listed files not there (MRI/IM2, MRI/IM3)"; without the
-    /// paths in parentheses unless `namingPaths`.
-    static func words(_ missing: Missing, namingPaths: Bool = true) -> String {
-        func named(_ shown: [String], of count: Int) -> String { namingPaths ? " (\(paths(shown, of: count)))" : "" }
-        var parts: [String] = []
-        if missing.manifest { parts.append("no \(Manifest.fileName) yet") }
-        if missing.zipEndRecord { parts.append("the zip has no end record yet (still being written, or cut short)") }
-        if missing.absentCount > 0 {
-            parts.append("\(counted(missing.absentCount, "listed file")) not there\(named(missing.absent, of: missing.absentCount))")
-        }
-        if missing.shortCount > 0 {
-            parts.append("\(counted(missing.shortCount, "listed file")) still short\(named(missing.short, of: missing.shortCount))")
-        }
-        return parts.joined(separator: "; ")
-    }
-
-    private static func counted(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
-
-    private static func paths(_ shown: [String], of count: Int) -> String {
-        shown.map(\.escapedForDisplay).joined(separator: ", ") + (count > shown.count ? ", …" : "")
     }
 
     /// A span in words, to the second under a minute: "12s", "42m", "3h 12m" (under two days) or "4d 2h".

@@ -25,50 +25,39 @@ public enum DropListing {
         case S_IFDIR:
             var walk = Walk(budget: limits.maxFiles * 2 + 16, lastChange: lastChange(info))
             walk.walk(path, prefix: "")
-            let missing = walk.exhausted ? nil : missingFiles(path, files: walk.files, limits: limits, today: today)
-            return .init(name: name, kind: .directory, lastChange: walk.lastChange, missing: missing)
+            let complete = ReadinessPolicy.Observation(complete: true, lastChange: walk.lastChange)
+            let seen = walk.exhausted ? complete : observe(path, walk: walk, limits: limits, today: today) ?? complete
+            return .init(name: name, kind: .directory, observation: seen)
         case S_IFREG where name.lowercased().hasSuffix(".zip"):
-            let ended = hasZipEndRecord(path, size: Int(info.st_size))
-            return .init(name: name, kind: .zip, lastChange: lastChange(info), missing: ended ? nil : .init(zipEndRecord: true))
+            let ended = hasZipEndRecord(path, size: UInt64(info.st_size))
+            return .init(name: name, kind: .zip, lastChange: lastChange(info), gaps: ended ? [] : [.zipEnd])
         default:
-            return .init(name: name, kind: .other, lastChange: lastChange(info), missing: nil)
+            return .init(name: name, kind: .other, lastChange: lastChange(info))
         }
     }
 
-    /// What the manifest lists that is not there at its size; nil when the manifest cannot be judged yet (too large,
-    /// not a file, invalid): opined takes such an upload once quiet and refuses it with the reason.
-    static func missingFiles(_ path: String, files: [String: Int64], limits: IntakeSettings, today: Date) -> WaitingUploads.Missing? {
+    /// What readiness sees of the folder: nil when the manifest cannot be judged yet (too large, not a file,
+    /// invalid), as opined takes such an upload once quiet and refuses it with the reason.
+    private static func observe(_ path: String, walk: Walk, limits: IntakeSettings, today: Date) -> ReadinessPolicy.Observation? {
         let manifestPath = path + "/" + Manifest.fileName
-        guard let info = lstatInfo(manifestPath) else { return .init(manifest: true) }
+        guard let info = lstatInfo(manifestPath) else {
+            return .init(complete: false, lastChange: walk.lastChange, gaps: [.manifest])
+        }
         guard info.st_mode & S_IFMT == S_IFREG, info.st_size <= Manifest.maxBytes,
               let bytes = FileManager.default.contents(atPath: manifestPath),
               case .success(let manifest) = Manifest.read(Array(bytes), limits: limits, today: today).result
         else { return nil }
-        var missing = WaitingUploads.Missing()
-        for file in manifest.files {
-            guard let size = files[file.path] else {
-                missing.addAbsent(file.path)
-                continue
-            }
-            if size < file.size { missing.addShort(file.path) }
-        }
-        return missing.isEmpty ? nil : missing
+        return ReadinessPolicy.observe(manifest.files, sizes: walk.files, special: walk.special, lastChange: walk.lastChange)
     }
 
-    /// Whether the zip ends with an end-of-central-directory record whose comment ends the file, the first thing
-    /// intake needs of a zip; a deeper check is intake's.
-    static func hasZipEndRecord(_ path: String, size: Int) -> Bool {
-        guard size >= 22, let handle = FileHandle(forReadingAtPath: path) else { return false }
+    /// Whether the zip ends with its end record, as intake first asks (`ZipEndRecord`); a deeper check is intake's.
+    static func hasZipEndRecord(_ path: String, size: UInt64) -> Bool {
+        guard size >= UInt64(ZipEndRecord.fixedBytes), let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }
-        let window = min(size, 22 + 0xFFFF)
-        guard (try? handle.seek(toOffset: UInt64(size - window))) != nil,
-              let tail = try? handle.read(upToCount: window).map(Array.init), tail.count == window else { return false }
-        for position in stride(from: window - 22, through: 0, by: -1)
-        where tail[position] == 0x50 && tail[position + 1] == 0x4B && tail[position + 2] == 0x05 && tail[position + 3] == 0x06 {
-            let comment = Int(tail[position + 20]) | Int(tail[position + 21]) << 8
-            if position + 22 + comment == window { return true }
-        }
-        return false
+        let window = min(size, UInt64(ZipEndRecord.tailBytes))
+        guard (try? handle.seek(toOffset: size - window)) != nil,
+              let tail = try? handle.read(upToCount: Int(window)).map(Array.init), tail.count == Int(window) else { return false }
+        return ZipEndRecord.find(inTail: tail, fileSize: size) != nil
     }
 
     private static func lstatInfo(_ path: String) -> stat? {
@@ -83,12 +72,13 @@ public enum DropListing {
         return max(modified, changed)
     }
 
-    /// A bounded walk of a bundle folder: every entry's size by path (links and special files too, as readiness
-    /// counts them) and the latest change. Over budget, it stops and the upload counts as complete, as in intake.
+    /// A bounded walk of a bundle folder, as intake's: every plain file's size by path, the paths of links and
+    /// special files, and the latest change. Over budget, it stops and the upload counts as complete, as in intake.
     private struct Walk {
         var budget: Int
         var lastChange: Double
         var files: [String: Int64] = [:]
+        var special = Set<String>()
         var exhausted = false
 
         mutating func walk(_ directory: String, prefix: String) {
@@ -101,8 +91,10 @@ public enum DropListing {
                 if info.st_mode & S_IFMT == S_IFDIR {
                     walk(directory + "/" + name, prefix: prefix + name + "/")
                     if exhausted { return }
-                } else {
+                } else if info.st_mode & S_IFMT == S_IFREG {
                     files[prefix + name] = Int64(info.st_size)
+                } else {
+                    special.insert(prefix + name)
                 }
             }
         }

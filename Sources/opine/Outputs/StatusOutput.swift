@@ -144,31 +144,35 @@ struct StatusOutput: Encodable {
         }
     }
 
-    /// What a waiting upload still lacks.
+    /// What a waiting upload still lacks, as its `incomplete` refusal would name it.
     struct Missing: Encodable {
         /// A folder without `manifest.json`.
         var manifest: Bool
         /// A zip without its end record.
         var zipEndRecord: Bool
-        /// Listed files not there (the first 5) and how many.
-        var absent: [String], absentCount: Int
-        /// Listed files smaller than listed (the first 5) and how many.
-        var short: [String], shortCount: Int
+        /// Listed files not there, and listed files smaller than listed, among the first three gaps in listing order.
+        var absent: [String], short: [String]
+        /// How many listed files are not there or short in all.
+        var filesCount: Int
 
         /// JSON keys.
         enum CodingKeys: String, CodingKey {
             case manifest, absent, short
-            case zipEndRecord = "zip_end_record", absentCount = "absent_count", shortCount = "short_count"
+            case zipEndRecord = "zip_end_record", filesCount = "files_count"
         }
 
         /// What the look found.
-        init(_ missing: WaitingUploads.Missing) {
-            manifest = missing.manifest
-            zipEndRecord = missing.zipEndRecord
-            absent = missing.absent
-            absentCount = missing.absentCount
-            short = missing.short
-            shortCount = missing.shortCount
+        init(_ seen: ReadinessPolicy.Observation) {
+            (manifest, zipEndRecord, absent, short) = (false, false, [], [])
+            for gap in seen.gaps {
+                switch gap {
+                case .manifest: manifest = true
+                case .zipEnd: zipEndRecord = true
+                case .missing(let path): absent.append(path)
+                case .short(let path, _, _): short.append(path)
+                }
+            }
+            filesCount = seen.gapCount - (manifest ? 1 : 0) - (zipEndRecord ? 1 : 0)
         }
     }
 }
