@@ -7,9 +7,11 @@ import PackageDescription
 //       │             │                        ├──► OpineDaemon ──► opined
 //       │             ├──────► OpineDelivery ──┤
 //       │             └──────► OpineLifecycle ─┴──► opine
-//       └──► OpineConfiguration ──────────────────► opine (with OpineStore and OpineLifecycle)
+//       ├──► OpineConfiguration ──────────────────► opine (with OpineStore, OpineIntake and OpineLifecycle)
+//       └──► OpinePack ───────────────────────────► opine
 //
-// OpineLifecycle (the purge's edge) is used by both OpineDaemon and opine.
+// OpineLifecycle (the purge's edge) is used by both OpineDaemon and opine; OpineIntake's checks also serve
+// `opine validate`, and OpinePack (bundles from a study folder) serves `opine pack`.
 //
 // Each stage depends only on the stages before it. OpineCore decides (bundle format, DICOM headers and the study
 // checks, workflow, notifications, delivery policy) and does no I/O beyond reading a secret file; OpineStore persists what Core decided; OpineIntake
@@ -80,6 +82,16 @@ let package = Package(
         // 4b. The purge's edge: removes what the retention policy decided and the store tombstoned, for opined's
         //     daily purge and `opine purge` alike (so it links neither libcurl nor ZIPFoundation).
         .target(name: "OpineLifecycle", dependencies: ["OpineCore", "OpineStore"]),
+        // 3b. Packing: a bundle from a study folder (an MRI CD) for `opine pack`, and later the upload service. It
+        //     reads and writes files only: no GRDB, no libcurl.
+        .target(
+            name: "OpinePack",
+            dependencies: [
+                "OpineCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]
+        ),
         // 5. The daemon: intake and delivery under service lifecycle, sd_notify, watchdog, reload, logging.
         .target(
             name: "OpineDaemon",
@@ -98,14 +110,17 @@ let package = Package(
             name: "opined",
             dependencies: ["OpineDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        // The admin CLI reads and writes the store only: it links neither libcurl nor ZIPFoundation.
+        // The admin CLI reads and writes the store; `opine validate` runs intake's checks and `opine pack` makes
+        // bundles, so it links ZIPFoundation (through OpineIntake and OpinePack), never libcurl.
         .executableTarget(
             name: "opine",
             dependencies: [
                 "OpineCore",
                 "OpineConfiguration",
                 "OpineStore",
+                "OpineIntake",
                 "OpineLifecycle",
+                "OpinePack",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -132,6 +147,7 @@ let package = Package(
                 "OpineDelivery",
                 "OpineDaemon",
                 "OpineLifecycle",
+                "OpinePack",
                 "OpineTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),

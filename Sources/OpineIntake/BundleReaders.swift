@@ -8,6 +8,13 @@ protocol BundleReader: AnyObject {
     func manifestBytes() throws -> [UInt8]
     /// Streams one file's bytes into `sink`.
     func copy(_ path: String, size: Int64, into sink: StagedFile) throws
+    /// `inventory`, going on past each refusal to report them all (`opine validate`).
+    func collectInventory() throws -> (files: [String: Int64], problems: [(problem: BundleProblem, path: String?)])
+}
+
+extension BundleReader {
+    /// A reader whose every refusal comes before its inventory (a zip's, found by `ZipInspector`) has none to add.
+    func collectInventory() throws -> (files: [String: Int64], problems: [(problem: BundleProblem, path: String?)]) { (try inventory(), []) }
 }
 
 /// Intake reads in chunks of this size; one buffer per reader keeps memory flat whatever the file size.

@@ -15,6 +15,8 @@ struct BundleTree {
         /// being written may hold a temporary file that is gone by the time it is complete). A tree too large to
         /// judge cheaply stops the walk and sets `exhausted`.
         case lenient
+        /// `opine validate`'s walk: note every refusal and go on, so each problem is reported with its entry.
+        case collect
     }
 
     var files: [String: Int64] = [:]
@@ -25,6 +27,8 @@ struct BundleTree {
     var lastChange: Double
     /// The first unsafe name, special file, link, name collision or excess of files; nil when all is well.
     var refusal: Rejection?
+    /// Every refusal with the entry at fault, in the order found (a strict walk stops at the first).
+    var refusals: [(rejection: Rejection, entry: String?)] = []
     /// A lenient walk gave up: more entries than `maxFiles * 2 + 16`.
     var exhausted = false
 
@@ -80,7 +84,13 @@ private struct Walker {
     }
 
     /// Whether the walk goes on: a strict walk stops at its refusal, a lenient one when its budget is spent.
-    private var going: Bool { mode == .strict ? tree.refusal == nil : !tree.exhausted }
+    private var going: Bool {
+        switch mode {
+        case .strict: tree.refusal == nil
+        case .lenient: !tree.exhausted
+        case .collect: true
+        }
+    }
 
     mutating func walk(_ directory: Int32, prefix: String) throws(IOFailure) {
         for raw in try FileOperations.listDirectoryRaw(directory, display: "bundle") where going {
@@ -128,6 +138,11 @@ private struct Walker {
     }
 
     private mutating func refuse(_ code: Rejection.Code, _ message: String, entry: String? = nil) {
-        if tree.refusal == nil { tree.refusal = Rejection(code, message, entry: entry) }
+        let rejection = Rejection(code, message, entry: entry)
+        if tree.refusal == nil { tree.refusal = rejection }
+        // The file limit is said once, not for every file past it.
+        if mode == .collect, code != .limitExceeded || !tree.refusals.contains(where: { $0.rejection.code == .limitExceeded }) {
+            tree.refusals.append((rejection, entry))
+        }
     }
 }

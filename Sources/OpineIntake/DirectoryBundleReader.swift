@@ -34,6 +34,11 @@ final class DirectoryBundleReader: BundleReader {
         return tree.files
     }
 
+    func collectInventory() throws -> (files: [String: Int64], problems: [(problem: BundleProblem, path: String?)]) {
+        let tree = try BundleTree.walk(root, info: try FileOperations.stat(fd: root, display: "bundle"), limits: limits, mode: .collect)
+        return (tree.files, tree.refusals.map { (BundleProblem($0.rejection), $0.entry) })
+    }
+
     func manifestBytes() throws -> [UInt8] {
         if let looked, BundleTree.manifestStamp(root) == looked.stamp {
             return looked.manifest

@@ -134,7 +134,7 @@ public final class Intake: @unchecked Sendable {
             if !staged, let stagingDirectory { try? FileOperations.removeTree(stagingDirectory) }
         }
         do {
-            let reader = try openReader(name: name, path: uploadPath, info: info, look: look)
+            let reader = try Self.openReader(name: name, path: uploadPath, info: info, limits: self.limits, look: look)
             let inventory = try reader.inventory()
             let manifestBytes = try reader.manifestBytes()
             let limits = self.limits
@@ -190,12 +190,16 @@ public final class Intake: @unchecked Sendable {
         return .retryLater(message, diskFull: Self.isDiskFull(error))
     }
 
-    private func openReader(name: String, path: String, info: stat, look: UploadLook?) throws -> BundleReader {
+    /// The reader for an upload: a directory, or a regular file named `.zip`; anything else is not a bundle.
+    /// `collecting` (`opine validate`): a zip's entries refused for their name or type are noted, not fatal.
+    static func openReader(
+        name: String, path: String, info: stat, limits: IntakeSettings, look: UploadLook?, collecting: Bool = false
+    ) throws -> BundleReader {
         if FileOperations.isDirectory(info) {
             return try DirectoryBundleReader(path: path, limits: limits, looked: look?.directory)
         }
         if FileOperations.isRegular(info), name.lowercased().hasSuffix(".zip") {
-            return try ZipBundleReader(path: path, limits: limits, looked: look?.zip)
+            return try ZipBundleReader(path: path, limits: limits, looked: look?.zip, collecting: collecting)
         }
         if info.st_mode & S_IFMT == S_IFLNK {
             throw Rejection(.notABundle, "the upload is a symbolic link; place the bundle itself in the drop directory")
@@ -204,19 +208,31 @@ public final class Intake: @unchecked Sendable {
     }
 
     private func checkInventory(_ inventory: [String: Int64], against manifest: Manifest) throws {
+        if let first = Self.inventoryProblems(inventory, against: manifest).first { throw first.rejection }
+    }
+
+    /// Every way the files present differ from the manifest's list, each with the path at fault, in the order intake
+    /// meets them (listed files in manifest order, then unlisted ones by name): intake refuses at the first,
+    /// `opine validate` reports them all.
+    static func inventoryProblems(_ inventory: [String: Int64], against manifest: Manifest) -> [(rejection: Rejection, path: String)] {
         var present = inventory
         present.removeValue(forKey: Manifest.fileName)
+        var problems: [(rejection: Rejection, path: String)] = []
         for (index, file) in manifest.files.enumerated() {
             guard let size = present.removeValue(forKey: file.path) else {
-                throw Rejection(.missingFile, "manifest.json: files[\(index)] is not in the bundle", entry: file.path)
+                problems.append((Rejection(.missingFile, "manifest.json: files[\(index)] is not in the bundle", entry: file.path), file.path))
+                continue
             }
-            guard size == file.size else {
-                throw Rejection(.sizeMismatch, "manifest.json: files[\(index)].size is \(file.size) but the file has \(size) bytes", entry: file.path)
+            if size != file.size {
+                let message = "manifest.json: files[\(index)].size is \(file.size) but the file has \(size) bytes"
+                problems.append((Rejection(.sizeMismatch, message, entry: file.path), file.path))
             }
         }
-        if let unlisted = present.keys.sorted().first {
-            throw Rejection(.unlistedFile, "bundle entry \(unlisted.escapedForDisplay) is not listed in manifest.json", entry: unlisted)
+        for unlisted in present.keys.sorted() {
+            let message = "bundle entry \(unlisted.escapedForDisplay) is not listed in manifest.json"
+            problems.append((Rejection(.unlistedFile, message, entry: unlisted), unlisted))
         }
+        return problems
     }
 
     /// Copies every listed file into `directory`, hashing and type-checking as the bytes pass, and starts writing
@@ -247,7 +263,7 @@ public final class Intake: @unchecked Sendable {
             } catch let rejection as Rejection {
                 throw rejection.naming(entry: file.path)
             }
-            try check(sink, against: file, index: index)
+            try Self.judge(sink, file: file, index: index)
             total += file.size
             if file.mediaType == .dicom { images.add(sink, index: index, size: file.size) }
             records.append(CaseFileRecord(
@@ -265,8 +281,8 @@ public final class Intake: @unchecked Sendable {
         return (commit, paths, directories.sorted())
     }
 
-    /// What a file's bytes must show once copied: the listed SHA-256, and its media type's signature.
-    private func check(_ sink: StagedFile, against file: Manifest.ListedFile, index: Int) throws {
+    /// Whether a copied file's bytes are what the manifest says: its SHA-256, then its media type's signature.
+    static func judge(_ sink: StagedFile, file: Manifest.ListedFile, index: Int) throws(Rejection) {
         guard sink.sha256 == file.sha256 else {
             throw Rejection(.checksumMismatch, "manifest.json: files[\(index)].sha256 does not match the file's content", entry: file.path)
         }

@@ -30,6 +30,8 @@ final class StagedFile {
     private enum Target {
         case descriptor(Int32)
         case queued(ChunkWriter, ChunkWriter.File)
+        /// Nowhere: `opine validate` hashes and sniffs the bytes without keeping them.
+        case discard
     }
     private let target: Target
 
@@ -49,6 +51,11 @@ final class StagedFile {
 
     convenience init(file: ChunkWriter.File, writer: ChunkWriter, limit: Int64, mediaType: MediaType, heartbeat: Heartbeat? = nil) {
         self.init(target: .queued(writer, file), display: file.path, limit: limit, mediaType: mediaType, heartbeat: heartbeat)
+    }
+
+    /// A sink that only hashes, sniffs and reads the DICOM header, for checking a bundle without storing it.
+    convenience init(checking display: String, limit: Int64, mediaType: MediaType) {
+        self.init(target: .discard, display: display, limit: limit, mediaType: mediaType, heartbeat: nil)
     }
 
     /// Returns false, writing nothing, when the bytes would pass the declared size.
@@ -72,6 +79,8 @@ final class StagedFile {
             }
             if let failure { throw failure }
             if !rest.isEmpty { try FileOperations.write(fd, rest, display: display) }
+        case .discard:
+            break
         }
         hasher.update(bufferPointer: chunk)
         sniffer.consume(chunk)

@@ -11,14 +11,22 @@ final class ZipBundleReader: BundleReader {
     private let entries: [String: ZipEntry]
 
     /// `looked` is the end record readiness already read; it is used only while the file is unchanged since.
-    init(path: String, limits: IntakeSettings, looked: UploadLook.Zip? = nil) throws {
+    /// Entries `opine validate`'s reading left out for their name or type, each with its name when readable.
+    private var skipped: [(problem: BundleProblem, path: String?)] = []
+
+    /// `collecting` (`opine validate`) leaves out, and notes, each entry refused for its name or type instead of
+    /// refusing the zip at the first.
+    init(path: String, limits: IntakeSettings, looked: UploadLook.Zip? = nil, collecting: Bool = false) throws {
         fd = try FileOperations.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
         do {
             let info = try FileOperations.stat(fd: fd, display: "zip")
             guard FileOperations.isRegular(info) else { throw Rejection(.notABundle, "the upload is not a regular file") }
             let size = UInt64(info.st_size)
             let known = looked.flatMap { $0.size == size && $0.lastChange == FileOperations.lastChange(info) ? $0.end : nil }
-            let list = try ZipInspector.inspect(fd: fd, fileSize: size, limits: limits, end: known)
+            var skipped: [(problem: BundleProblem, path: String?)] = []
+            let list = try ZipInspector.inspect(
+                fd: fd, fileSize: size, limits: limits, end: known, skip: collecting ? { skipped.append((BundleProblem($0), $1)) } : nil)
+            self.skipped = skipped
             entries = Dictionary(list.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         } catch {
             close(fd)
@@ -55,6 +63,10 @@ final class ZipBundleReader: BundleReader {
             files[entry.path] = Int64(entry.uncompressedSize)
         }
         return files
+    }
+
+    func collectInventory() throws -> (files: [String: Int64], problems: [(problem: BundleProblem, path: String?)]) {
+        (try inventory(), skipped)
     }
 
     func manifestBytes() throws -> [UInt8] {

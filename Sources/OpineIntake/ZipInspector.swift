@@ -36,7 +36,12 @@ enum ZipInspector {
     }
 
     /// Every entry of the archive, checked. `end` is the end record when the caller already read it.
-    static func inspect(fd: Int32, fileSize: UInt64, limits: IntakeSettings, end known: EndRecord? = nil) throws -> [ZipEntry] {
+    /// With `skip` (`opine validate`), an entry refused for its name or type (`unsafe_path`, `special_file`,
+    /// `duplicate_name`) is handed to it, with its name when readable, and left out, so every such entry is reported;
+    /// intake passes none and stops at the first.
+    static func inspect(
+        fd: Int32, fileSize: UInt64, limits: IntakeSettings, end known: EndRecord? = nil, skip: ((Rejection, String?) -> Void)? = nil
+    ) throws -> [ZipEntry] {
         guard let end = known ?? endRecord(fd: fd, fileSize: fileSize) else {
             throw Rejection(.zipInvalid, "the zip has no valid end-of-central-directory record; it is truncated, split or not a zip")
         }
@@ -58,8 +63,13 @@ enum ZipInspector {
                 }
             } catch let rejection as Rejection {
                 // The entry at fault, by its name in the zip, whenever the name is readable text.
-                guard let name = String(validating: header.nameBytes, as: UTF8.self) else { throw rejection }
-                throw rejection.naming(entry: name)
+                let name = String(validating: header.nameBytes, as: UTF8.self)
+                let named = name.map { rejection.naming(entry: $0) } ?? rejection
+                if let skip, [.unsafePath, .specialFile, .duplicateName].contains(rejection.code) {
+                    skip(named, name)
+                    continue
+                }
+                throw named
             }
             ranges.append((header.localOffset, dataOffset + header.compressed, index))
             entries.append(ZipEntry(

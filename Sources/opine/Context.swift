@@ -49,7 +49,13 @@ enum ExitStatus: Int32 {
     case refused = 3
     case usage = 64
     case dataError = 65
+    /// `opine pack`, `opine validate`: the folder, answers file, report or bundle does not exist (EX_NOINPUT).
+    case noInput = 66
     case unavailable = 69
+    /// `opine pack`: the output exists already or cannot be created (EX_CANTCREAT).
+    case cannotCreate = 73
+    /// `opine pack`, `opine validate`: reading or writing failed (EX_IOERR).
+    case ioError = 74
     /// `opine status`: opined works, but something waits for a person (EX_TEMPFAIL).
     case warning = 75
     case notPermitted = 77

@@ -21,14 +21,14 @@ struct OpineCLI: ParsableCommand {
             your login name; an admin may act for someone else with --as.
 
             Exit codes: 0 success; 2 no such case, delivery or endpoint; 3 refused (the workflow does not allow it, or someone else \
-            changed the case first, or a hold is already on or off); 64 usage error, unreadable input file, or a backup or restore target that cannot be written or is not empty; 65 opine verify found tampering, or a letter, case file or backup archive member no longer matches its SHA-256 (opine letter, opine export, opine backup, opine restore); 69 opined stopped or unavailable (opine status); \
-            75 opined works but something waits for a person (opine status: a disabled or paused endpoint, dead deliveries); \
+            changed the case first, or a hold is already on or off); 64 usage error, unreadable input file, or a backup or restore target that cannot be written or is not empty; 65 opine verify found tampering, or a letter, case file or backup archive member no longer matches its SHA-256 (opine letter, opine export, opine backup, opine restore), or opine pack's answers or folder, or the bundle opine validate checked, is invalid; 66 no such folder, file or bundle (pack, validate); 69 opined stopped or unavailable (opine status); \
+            73 opine pack's output exists or cannot be created; 74 a read or write failed (pack, validate); 75 opined works but something waits for a person (opine status: a disabled or paused endpoint, dead deliveries); \
             77 not permitted (as root against the service's database, a command that writes or shows patient data: only status, \
             stats, list, deliveries, endpoints and verify run as root, read-only); 78 configuration error; 1 internal error.
             """,
         version: Opine.version,
         // Grouped by who uses them: the desk (coordinators and surgeons), whoever looks after the systems that
-        // receive the webhooks, and the server's operators. The upload service's commands will get an "Upload" group.
+        // receive the webhooks, the server's operators, and whoever sends uploads (integrators, SFTP users).
         groupedSubcommands: [
             CommandGroup(name: "Desk", subcommands: [
                 List.self, Find.self, Show.self, Triage.self, Review.self, Respond.self, Withdraw.self, RequestInfo.self,
@@ -39,6 +39,7 @@ struct OpineCLI: ParsableCommand {
                 Rejected.self, Stats.self, Status.self, CheckConfig.self, Backup.self, Restore.self, Verify.self,
                 Purge.self, Hold.self, Release.self, Orphaned.self,
             ]),
+            CommandGroup(name: "Uploads", subcommands: [Pack.self, Validate.self]),
         ])
 
     /// Parses and runs like ArgumentParser's own `main`, except that with `--json` an argument error (an unknown

@@ -70,6 +70,15 @@ public struct Manifest: Sendable, Equatable {
         public var size: Int64
         /// The SHA-256 of the file's bytes as sent, 64 lowercase hexadecimal digits.
         public var sha256: String
+
+        /// An entry as a bundle's maker lists it (`opine pack`); intake makes its own from the manifest's text.
+        public init(path: String, kind: String, mediaType: MediaType, size: Int64, sha256: String) {
+            self.path = path
+            self.kind = kind
+            self.mediaType = mediaType
+            self.size = size
+            self.sha256 = sha256
+        }
     }
 
     /// The spine regions `request.regions` may name.
@@ -89,6 +98,9 @@ extension Manifest {
         public var result: Result<Manifest, Rejection>
         /// The submission id, when the JSON object held a well-formed one, even if the manifest was refused.
         public var submissionID: String?
+        /// A collecting read's every problem, in the order a plain read meets them (the first is `result`'s); empty
+        /// for a plain read, which stops at the first.
+        public var problems: [Rejection] = []
     }
 
     /// Parses and checks everything that can be checked without the files. `limits` bound what the files may claim.
@@ -96,8 +108,12 @@ extension Manifest {
         try read(data, limits: limits, today: today).result.get()
     }
 
-    /// `parse`, keeping the submission id of a manifest that is refused after its JSON was read.
-    public static func read(_ data: some Collection<UInt8>, limits: IntakeSettings, today: Date = Date()) -> Reading {
+    /// `parse`, keeping the submission id of a manifest that is refused after its JSON was read. `collecting` goes on
+    /// past each field's problem to the next field (or `files` entry) and lists them all in `problems` (`opine
+    /// validate`); the result is the same either way.
+    public static func read(
+        _ data: some Collection<UInt8>, limits: IntakeSettings, today: Date = Date(), collecting: Bool = false
+    ) -> Reading {
         guard data.count <= maxBytes else {
             return Reading(result: .failure(Rejection(.manifestTooLarge, "manifest.json is larger than \(maxBytes >> 20) MiB")))
         }
@@ -107,7 +123,7 @@ extension Manifest {
         } catch {
             return Reading(result: .failure(Rejection(.manifestInvalidJSON, "manifest.json \(error.message) (byte \(error.offset))")))
         }
-        let reader = FieldReader(today: today)
+        let reader = FieldReader(today: today, problems: collecting ? FieldReader.Problems() : nil)
         guard case .object(let members) = root else {
             return Reading(result: .failure(Rejection(.manifestInvalidJSON, "manifest.json must hold a JSON object")))
         }
@@ -116,7 +132,7 @@ extension Manifest {
         do throws(Rejection) {
             return Reading(result: .success(try checked(members, reader: reader, limits: limits)), submissionID: submissionID)
         } catch {
-            return Reading(result: .failure(error), submissionID: submissionID)
+            return Reading(result: .failure(error), submissionID: submissionID, problems: reader.problems?.list ?? [])
         }
     }
 
@@ -127,37 +143,81 @@ extension Manifest {
     /// Every field of the top-level object, in the order docs/bundle-format.md lists them. A supplement (one with
     /// `supplements`) may leave out the patient, consent and request blocks and any field of its request.
     private static func checked(_ object: [(String, JSONValue)], reader: FieldReader, limits: IntakeSettings) throws(Rejection) -> Manifest {
-        try reader.onlyKeys(
-            object, ["version", "submission_id", "submitted_at", "supplements", "patient", "consent", "request", "files"], at: "")
-        let versionValue = try reader.required(object, "version", at: "")
-        guard case .number("1") = versionValue else {
-            throw Rejection(.unsupportedVersion, "manifest.json: version must be 1 (this Opine reads bundle format version 1)")
+        try reader.attempt { () throws(Rejection) in
+            try reader.onlyKeys(
+                object, ["version", "submission_id", "submitted_at", "supplements", "patient", "consent", "request", "files"], at: "")
         }
-        let submissionID = try submissionID(object, "submission_id", reader: reader)
-        let submittedAt = try reader.timestamp(object, "submitted_at", at: "")
-        let supplements = reader.optional(object, "supplements") == nil ? nil : try Self.submissionID(object, "supplements", reader: reader)
+        try reader.attempt { () throws(Rejection) in
+            guard case .number("1") = try reader.required(object, "version", at: "") else {
+                throw Rejection(.unsupportedVersion, "manifest.json: version must be 1 (this Opine reads bundle format version 1)")
+            }
+        }
+        let submissionID = try reader.attempt { () throws(Rejection) in try Self.submissionID(object, "submission_id", reader: reader) }
+        let submittedAt = try reader.attempt { () throws(Rejection) in try reader.timestamp(object, "submitted_at", at: "") }
+        let supplements = try reader.attempt { () throws(Rejection) -> String? in
+            reader.optional(object, "supplements") == nil ? nil : try Self.submissionID(object, "supplements", reader: reader)
+        } ?? nil
         // A supplement may reuse the submission id it adds to (an upload page's follow-up in the same session).
         let isSupplement = supplements != nil
-        let patient = isSupplement && reader.optional(object, "patient") == nil ? nil : try patient(object, reader: reader)
-        let consentSignedAt = isSupplement && reader.optional(object, "consent") == nil ? nil : try consent(object, reader: reader)
-        let request: [(String, JSONValue)] = isSupplement && reader.optional(object, "request") == nil
-            ? [] : try reader.object(try reader.required(object, "request", at: ""), at: "request")
-        try reader.onlyKeys(request, ["regions", "question", "symptoms", "symptom_onset", "prior_treatments"], at: "request")
-        let optional = { (key: String) in isSupplement && reader.optional(request, key) == nil }
-        let regions = optional("regions") ? [] : try reader.codes(request, "regions", at: "request", allowed: regionCodes, nonEmpty: !isSupplement)
-        let question = optional("question") ? nil : try reader.text(request, "question", at: "request", length: 1...4000, multiline: true)
-        let symptoms = optional("symptoms") ? [] : try symptoms(request, reader: reader)
-        let onset = try reader.date(request, "symptom_onset", at: "request", inPast: true, optional: true)
-        let treatments = request.contains { $0.0 == "prior_treatments" }
-            ? try reader.codes(request, "prior_treatments", at: "request", allowed: treatmentCodes, nonEmpty: false) : []
-        let files = try reader.files(object, limits: limits, supplement: isSupplement)
-        if isSupplement, files.isEmpty, request.isEmpty {
-            throw reader.invalid("files", "must list at least one file, or the request say something new: a supplement brings something")
+        let patient = try reader.attempt { () throws(Rejection) -> Patient? in
+            isSupplement && reader.optional(object, "patient") == nil ? nil : try Self.patient(object, reader: reader)
+        } ?? nil
+        let consentSignedAt = try reader.attempt { () throws(Rejection) -> String? in
+            isSupplement && reader.optional(object, "consent") == nil ? nil : try Self.consent(object, reader: reader)
+        } ?? nil
+        let request = try reader.attempt { () throws(Rejection) in try Self.requestFields(object, reader: reader, isSupplement: isSupplement) }
+        let files = try reader.attempt { () throws(Rejection) in try reader.files(object, limits: limits, supplement: isSupplement) }
+        if isSupplement, files?.isEmpty == true, request?.isEmpty == true {
+            try reader.attempt { () throws(Rejection) in
+                throw reader.invalid("files", "must list at least one file, or the request say something new: a supplement brings something")
+            }
         }
+        // Only a collecting read gets here with a problem noted: it ends with the first, as a plain read does.
+        if let first = reader.problems?.list.first { throw first }
+        guard let submissionID, let submittedAt, let request, let files else { throw reader.invalid("", "could not be read") }
         return Manifest(
             submissionID: submissionID, submittedAt: submittedAt, patient: patient, consentSignedAt: consentSignedAt,
-            regions: regions, question: question, supplements: supplements, symptoms: symptoms, symptomOnset: onset,
-            priorTreatments: treatments, files: files)
+            regions: request.regions, question: request.question, supplements: supplements, symptoms: request.symptoms,
+            symptomOnset: request.onset, priorTreatments: request.treatments, files: files)
+    }
+
+    /// The `request` block's fields; in a supplement the block and each field may be left out.
+    private struct RequestFields {
+        var regions: [String] = []
+        var question: String?
+        var symptoms: [Symptom] = []
+        var onset: String?
+        var treatments: [String] = []
+        /// The block was left out or empty (a supplement must then bring files).
+        var isEmpty = true
+    }
+
+    private static func requestFields(_ object: [(String, JSONValue)], reader: FieldReader, isSupplement: Bool) throws(Rejection) -> RequestFields {
+        let request: [(String, JSONValue)] = isSupplement && reader.optional(object, "request") == nil
+            ? [] : try reader.object(try reader.required(object, "request", at: ""), at: "request")
+        try reader.attempt { () throws(Rejection) in
+            try reader.onlyKeys(request, ["regions", "question", "symptoms", "symptom_onset", "prior_treatments"], at: "request")
+        }
+        let optional = { (key: String) in isSupplement && reader.optional(request, key) == nil }
+        var fields = RequestFields(isEmpty: request.isEmpty)
+        try reader.attempt { () throws(Rejection) in
+            if !optional("regions") { fields.regions = try reader.codes(request, "regions", at: "request", allowed: regionCodes, nonEmpty: !isSupplement) }
+        }
+        try reader.attempt { () throws(Rejection) in
+            if !optional("question") { fields.question = try reader.text(request, "question", at: "request", length: 1...4000, multiline: true) }
+        }
+        try reader.attempt { () throws(Rejection) in
+            if !optional("symptoms") { fields.symptoms = try symptoms(request, reader: reader) }
+        }
+        try reader.attempt { () throws(Rejection) in
+            fields.onset = try reader.date(request, "symptom_onset", at: "request", inPast: true, optional: true)
+        }
+        try reader.attempt { () throws(Rejection) in
+            if request.contains(where: { $0.0 == "prior_treatments" }) {
+                fields.treatments = try reader.codes(request, "prior_treatments", at: "request", allowed: treatmentCodes, nonEmpty: false)
+            }
+        }
+        return fields
     }
 
     private static func submissionID(_ object: [(String, JSONValue)], _ key: String, reader: FieldReader) throws(Rejection) -> String {

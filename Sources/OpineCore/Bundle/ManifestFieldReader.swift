@@ -4,6 +4,30 @@ import Foundation
 struct FieldReader {
     typealias Object = [(String, JSONValue)]
     var today: Date
+    /// Where a collecting read (`opine validate`) notes each problem before going on; nil for intake's read, which
+    /// stops at the first.
+    var problems: Problems?
+
+    /// The problems a collecting read has met, in order.
+    final class Problems {
+        var list: [Rejection] = []
+    }
+
+    init(today: Date, problems: Problems? = nil) {
+        self.today = today
+        self.problems = problems
+    }
+
+    /// Runs one field's check. A plain read throws its problem; a collecting one notes it and returns nil, so the
+    /// caller goes on to the next field.
+    @discardableResult
+    func attempt<T>(_ check: () throws(Rejection) -> T) throws(Rejection) -> T? {
+        guard let problems else { return try check() }
+        do { return try check() } catch {
+            problems.list.append(error)
+            return nil
+        }
+    }
 
     func invalid(_ path: String, _ problem: String) -> Rejection {
         Rejection(.manifestInvalidField, "manifest.json: \(path) \(problem)")
@@ -130,41 +154,50 @@ struct FieldReader {
         var files: [Manifest.ListedFile] = []
         var seen = Set<String>()
         var total: Int64 = 0
+        var skipped = false
         for (index, item) in items.enumerated() {
-            let at = "files[\(index)]"
-            let entry = try self.object(item, at: at)
-            try onlyKeys(entry, ["path", "kind", "media_type", "size", "sha256"], at: at)
-            let path = try string(entry, "path", at: at, length: 1...PathRules.maxBytes)
-            if let problem = PathRules.problem(with: path) {
-                throw Rejection(.unsafePath, "manifest.json: \(at).path \(problem)")
-            }
-            if path == Manifest.fileName { throw invalid("\(at).path", "must not be manifest.json itself") }
-            guard seen.insert(PathRules.collisionKey(path)).inserted else {
-                throw Rejection(.duplicateName, "manifest.json: \(at).path names the same file as an earlier entry (names are compared ignoring case and Unicode normalization)")
-            }
-            let kind = try string(entry, "kind", at: at, length: 1...32)
-            guard Manifest.fileKinds.contains(kind) else {
-                throw invalid("\(at).kind", "must be one of \(Manifest.fileKinds.joined(separator: ", "))")
-            }
-            let typeName = try string(entry, "media_type", at: at, length: 1...64)
-            guard let mediaType = MediaType(rawValue: typeName) else {
-                throw invalid("\(at).media_type", "must be one of \(MediaType.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            let size = try integer(optional(entry, "size"), at: "\(at).size")
-            guard size <= limits.maxFileBytes else {
-                throw Rejection(.limitExceeded, "manifest.json: \(at).size is \(size) bytes; the per-file limit is \(limits.maxFileBytes)")
-            }
-            total += size
-            guard total <= limits.maxBundleBytes else {
-                throw Rejection(.limitExceeded, "manifest.json: the files add up to more than the bundle limit of \(limits.maxBundleBytes) bytes")
-            }
-            let hash = try string(entry, "sha256", at: at, length: 64...64).lowercased()
-            guard hash.allSatisfy(\.isHexDigit) else { throw invalid("\(at).sha256", "must be 64 hexadecimal digits") }
-            files.append(.init(path: path, kind: kind, mediaType: mediaType, size: size, sha256: hash))
+            let file = try attempt { () throws(Rejection) in try entry(item, at: "files[\(index)]", limits: limits, seen: &seen, total: &total) }
+            if let file { files.append(file) } else { skipped = true }
         }
-        guard supplement || files.contains(where: { $0.kind == "radiology_report" || $0.kind == "imaging" }) else {
+        guard supplement || skipped || files.contains(where: { $0.kind == "radiology_report" || $0.kind == "imaging" }) else {
             throw invalid("files", "must include at least one radiology_report or imaging file")
         }
         return files
+    }
+
+    /// One entry of `files`: its path (safe, not the manifest, not colliding with an earlier one), kind, media type,
+    /// size (within the limits, with the total so far) and SHA-256.
+    private func entry(
+        _ item: JSONValue, at: String, limits: IntakeSettings, seen: inout Set<String>, total: inout Int64
+    ) throws(Rejection) -> Manifest.ListedFile {
+        let entry = try self.object(item, at: at)
+        try onlyKeys(entry, ["path", "kind", "media_type", "size", "sha256"], at: at)
+        let path = try string(entry, "path", at: at, length: 1...PathRules.maxBytes)
+        if let problem = PathRules.problem(with: path) {
+            throw Rejection(.unsafePath, "manifest.json: \(at).path \(problem)")
+        }
+        if path == Manifest.fileName { throw invalid("\(at).path", "must not be manifest.json itself") }
+        guard seen.insert(PathRules.collisionKey(path)).inserted else {
+            throw Rejection(.duplicateName, "manifest.json: \(at).path names the same file as an earlier entry (names are compared ignoring case and Unicode normalization)")
+        }
+        let kind = try string(entry, "kind", at: at, length: 1...32)
+        guard Manifest.fileKinds.contains(kind) else {
+            throw invalid("\(at).kind", "must be one of \(Manifest.fileKinds.joined(separator: ", "))")
+        }
+        let typeName = try string(entry, "media_type", at: at, length: 1...64)
+        guard let mediaType = MediaType(rawValue: typeName) else {
+            throw invalid("\(at).media_type", "must be one of \(MediaType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let size = try integer(optional(entry, "size"), at: "\(at).size")
+        guard size <= limits.maxFileBytes else {
+            throw Rejection(.limitExceeded, "manifest.json: \(at).size is \(size) bytes; the per-file limit is \(limits.maxFileBytes)")
+        }
+        total += size
+        guard total <= limits.maxBundleBytes else {
+            throw Rejection(.limitExceeded, "manifest.json: the files add up to more than the bundle limit of \(limits.maxBundleBytes) bytes")
+        }
+        let hash = try string(entry, "sha256", at: at, length: 64...64).lowercased()
+        guard hash.allSatisfy(\.isHexDigit) else { throw invalid("\(at).sha256", "must be 64 hexadecimal digits") }
+        return Manifest.ListedFile(path: path, kind: kind, mediaType: mediaType, size: size, sha256: hash)
     }
 }

@@ -1,6 +1,6 @@
 /// A JSON value as the manifest rules need it: objects keep their keys in order and numbers keep their text,
 /// so sizes above 2^53 are not silently rounded.
-package enum JSONValue: Equatable {
+package enum JSONValue: Equatable, Sendable {
     /// `null`; the manifest reader treats an explicit null like a missing key.
     case null
     /// `true` or `false`.

@@ -40,6 +40,14 @@ enum ErrorCode: String, Encodable {
     case usage
     /// Stored bytes no longer match their recorded SHA-256 (exit 65).
     case integrity
+    /// `opine pack`: the answers or the folder cannot make a bundle opined accepts (exit 65).
+    case invalidInput = "invalid_input"
+    /// `opine pack`, `opine validate`: the folder, answers file, report or bundle does not exist (exit 66).
+    case noInput = "no_input"
+    /// `opine pack`: the output exists already or cannot be created (exit 73).
+    case cannotCreate = "cannot_create"
+    /// `opine pack`, `opine validate`: reading or writing failed (exit 74).
+    case io
     /// A bug or an unexpected database failure (exit 1).
     case `internal`
 }

@@ -1,0 +1,28 @@
+/// Why `opine pack` made no bundle. Each names the problem and the fix; `kind` decides the exit code.
+public struct PackError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong, as the exit codes in docs/cli.md tell them apart.
+    public enum Kind: Sendable {
+        /// The folder, answers file or report does not exist (66).
+        case noInput
+        /// The answers, or the files, cannot make a bundle opined accepts (65).
+        case invalid
+        /// The output already exists or cannot be created (73).
+        case cannotCreate
+        /// Reading or writing failed (74).
+        case io
+    }
+
+    /// Which exit code it gets.
+    public var kind: Kind
+    /// The problem and the fix; no patient data (answers are named by field, never by value).
+    public var message: String
+
+    /// A failure of `kind` saying `message`.
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    /// The message, as printed.
+    public var description: String { message }
+}

@@ -1,0 +1,162 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import OpineCore
+
+/// `opine pack`: a valid bundle from a study folder (an MRI CD, or a copy of one) and the answers about the patient
+/// and the request. What is not the study is left out by `Litter`'s rules and named; every size and SHA-256 comes
+/// from the bytes as they are copied; the manifest is written last, and the bundle gets its name by one rename, so
+/// it may be made straight into opined's drop directory.
+public enum Packer {
+    /// What to pack, and where.
+    public struct Request: Sendable {
+        /// The study folder.
+        public var folder: String
+        /// The answers file's bytes (`PackAnswers`).
+        public var answers: [UInt8]
+        /// The radiology report, when there is one: inside the folder or anywhere else.
+        public var report: String?
+        /// The bundle to make: a directory, or a zip when the name ends in `.zip`; it must not exist yet.
+        public var output: String
+        /// The limits opined applies (`[intake]`).
+        public var limits: IntakeSettings
+
+        /// A request to pack `folder` with `answers` into `output`.
+        public init(folder: String, answers: [UInt8], report: String?, output: String, limits: IntakeSettings) {
+            self.folder = folder
+            self.answers = answers
+            self.report = report
+            self.output = output
+            self.limits = limits
+        }
+    }
+
+    /// The bundle made.
+    public struct Result: Sendable {
+        /// Where it is.
+        public var output: String
+        /// Its submission id (given in the answers, or made).
+        public var submissionID: String
+        /// The priority its symptoms call for.
+        public var priority: Priority
+        /// Every file listed in its manifest.
+        public var files: [Manifest.ListedFile]
+        /// What was left out of the folder, and why.
+        public var leftOut: [LeftOut]
+    }
+
+    /// Makes the bundle, or throws a `PackError` naming the problem and its fix; on failure nothing is left behind.
+    public static func pack(_ request: Request, now: Date = Date()) throws(PackError) -> Result {
+        let output = request.output.hasSuffix("/") ? String(request.output.dropLast()) : request.output
+        guard FileReading.lstat(output) == nil else {
+            throw PackError(.cannotCreate, "\(output.escapedForDisplay) already exists; name a new bundle, or remove the old one first")
+        }
+        let answers: PackAnswers
+        do { answers = try PackAnswers.parse(request.answers, limits: request.limits, now: now) } catch {
+            throw PackError(.invalid, error.message)
+        }
+        var survey = try survey(request.folder)
+        if let report = request.report { try survey.addReport(report, folder: request.folder) }
+        try check(survey.kept, limits: request.limits, zip: output.lowercased().hasSuffix(".zip"))
+
+        let name = (output as NSString).lastPathComponent
+        let parent = (output as NSString).deletingLastPathComponent.isEmpty ? "." : (output as NSString).deletingLastPathComponent
+        let temporary = parent + "/." + name + ".pack-\(UInt32.random(in: 0...UInt32.max))"
+        var writer: BundleWriter?
+        do throws(PackError) {
+            writer = output.lowercased().hasSuffix(".zip") ? try ZipWriter(temporary: temporary) : try DirectoryWriter(temporary: temporary)
+            let files = try write(survey.kept, answers: answers, limits: request.limits, now: now, into: writer!)
+            try writer!.finish()
+            try giveName(temporary, as: output)
+            try Durability.syncFolder(parent)
+            let priority = Priority(symptoms: (try? Manifest.parse(answers.manifest(files: files), limits: request.limits, today: now))?.symptoms ?? [])
+            return Result(output: output, submissionID: answers.submissionID, priority: priority, files: files, leftOut: survey.leftOut)
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+    }
+
+    /// Gives the finished bundle its name in one step, never over something that appeared there meanwhile: a zip by a
+    /// hard link (which refuses an existing name) and the removal of its hidden name; a directory by rename(2), which
+    /// refuses a non-empty directory, after checking that nothing is there.
+    private static func giveName(_ temporary: String, as output: String) throws(PackError) {
+        var named = false
+        if output.lowercased().hasSuffix(".zip"), link(temporary, output) == 0 {
+            // Named; a hidden name left behind would never be looked at by opined.
+            _ = unlink(temporary)
+            named = true
+        } else if !output.lowercased().hasSuffix(".zip") || errno != EEXIST {
+            // A directory, or a file system without hard links: rename after checking nothing is there.
+            named = FileReading.lstat(output) == nil && rename(temporary, output) == 0
+        }
+        guard named else {
+            let reason = errno == EEXIST || errno == ENOTEMPTY || FileReading.lstat(output) != nil ? "it exists already" : String(cString: strerror(errno))
+            throw PackError(.cannotCreate, "\(output.escapedForDisplay): cannot be named (\(reason)); name a new bundle, or check the folder's permissions")
+        }
+    }
+
+    private static func survey(_ folder: String) throws(PackError) -> FolderSurvey {
+        guard let info = FileReading.lstat(folder) else {
+            throw PackError(.noInput, "\(folder.escapedForDisplay): no such folder; give the folder that holds the study (the CD, or a copy of it)")
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else {
+            throw PackError(.invalid, "\(folder.escapedForDisplay) is not a folder; give the folder that holds the study (unzip a zip first)")
+        }
+        return try FolderSurvey.survey(folder)
+    }
+
+    /// Refuses, before anything is written, what opined would refuse for its size or its lack of anything to review.
+    private static func check(_ kept: [PackedFile], limits: IntakeSettings, zip: Bool) throws(PackError) {
+        guard kept.contains(where: { $0.kind == .imaging || $0.kind == .radiologyReport }) else {
+            throw PackError(.invalid, "the folder holds no DICOM image and no --report was given: there is nothing for the surgeon to review; give the folder of the MRI CD, or --report FILE")
+        }
+        guard kept.count <= limits.maxFiles else {
+            throw PackError(.invalid, "the study has \(kept.count) files; opined takes at most \(limits.maxFiles) (intake.max_files): send it as two bundles, the second a supplement")
+        }
+        if let large = kept.first(where: { $0.size > limits.maxFileBytes }) {
+            throw PackError(.invalid, "\(large.path.escapedForDisplay) is \(large.size) bytes; opined takes files of at most \(limits.maxFileBytes) (intake.max_file_bytes)")
+        }
+        let total = kept.reduce(Int64(0)) { $0 + $1.size }
+        guard total <= limits.maxBundleBytes else {
+            throw PackError(.invalid, "the study is \(total) bytes; opined takes bundles of at most \(limits.maxBundleBytes) (intake.max_bundle_bytes)")
+        }
+        // opined refuses ZIP64, which a zip needs past 4 GiB (the deflated size may be larger than the files).
+        guard !zip || total < 0xF000_0000 else {
+            throw PackError(.invalid, "the study is \(total) bytes, too large for a zip opined accepts (under 4 GiB); make a directory bundle (an --out not ending in .zip)")
+        }
+    }
+
+    /// Copies every kept file, then writes the manifest last; returns the manifest's entries.
+    private static func write(
+        _ kept: [PackedFile], answers: PackAnswers, limits: IntakeSettings, now: Date, into writer: BundleWriter
+    ) throws(PackError) -> [Manifest.ListedFile] {
+        var files: [Manifest.ListedFile] = []
+        var dicom = (files: 0, readable: 0)
+        for file in kept {
+            let source = try SourceFile(file)
+            try writer.add(file.path, size: file.size) { () throws(PackError) in try source.next() }
+            files.append(try source.listed())
+            if let readable = source.dicomHeaderReadable {
+                dicom.files += 1
+                if readable { dicom.readable += 1 }
+            }
+        }
+        // opined keeps images it cannot read (and says so on the case), but refuses an upload with none it can.
+        if dicom.files > 0, dicom.readable == 0 {
+            throw PackError(.invalid, "none of the \(dicom.files) DICOM files has a header Opine can read, so opined would refuse the bundle (imaging_unreadable); the CD may be damaged or use a format Opine cannot read (deflated): ask the imaging centre for a new copy")
+        }
+        let manifest = answers.manifest(files: files)
+        // The same parse opined makes: a bundle that would be refused for its manifest is never named.
+        if case .failure(let rejection) = Manifest.read(manifest, limits: limits, today: now).result {
+            throw PackError(.invalid, "the bundle would be refused (\(rejection.code.rawValue): \(rejection.message)); correct the answers or the folder")
+        }
+        var sent = false
+        try writer.add(Manifest.fileName, size: Int64(manifest.count)) { () throws(PackError) in
+            defer { sent = true }
+            return sent ? [] : manifest
+        }
+        return files
+    }
+}
