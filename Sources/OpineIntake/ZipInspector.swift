@@ -62,9 +62,11 @@ enum ZipInspector {
                     throw Rejection(.zipInvalid, "\(label)'s data runs into the central directory")
                 }
             } catch let rejection as Rejection {
-                // The entry at fault, by its name in the zip, whenever the name is readable text.
+                // The entry at fault, by its name in the zip, whenever the name is readable text; a limit on the whole
+                // archive (file count, total bytes) is no one entry's fault, though one entry crossed it.
                 let name = String(validating: header.nameBytes, as: UTF8.self)
-                let named = name.map { rejection.naming(entry: $0) } ?? rejection
+                let wholeArchive = rejection.code == .limitExceeded && rejection.entry == nil
+                let named = wholeArchive ? rejection : name.map { rejection.naming(entry: $0) } ?? rejection
                 if let skip, [.unsafePath, .specialFile, .duplicateName].contains(rejection.code) {
                     skip(named, name)
                     continue

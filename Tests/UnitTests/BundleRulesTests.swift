@@ -107,6 +107,47 @@ struct BundleRulesTests {
         #expect(!ReadinessPolicy.isInProgressName("bundle-1") && !ReadinessPolicy.isInProgressName("b.zip"))
     }
 
+    @Test("Readiness: a listed file below a linked folder is special at once, naming the link; others are missing or short")
+    func listedBelowLinkedFolder() {
+        func listed(_ path: String, _ size: Int64) -> Manifest.ListedFile {
+            Manifest.ListedFile(path: path, kind: "imaging", mediaType: .dicom, size: size, sha256: String(repeating: "0", count: 64))
+        }
+        let files = [listed("report.pdf", 10), listed("MRI/a/IM1", 20), listed("MRI/b/IM2", 30)]
+        let linked = ReadinessPolicy.observe(files, sizes: ["report.pdf": 10], special: ["MRI/a"], lastChange: 1000)
+        #expect(linked.specialEntry == "MRI/a" && !linked.complete)
+        guard case .reject(let rejection) = ReadinessPolicy(settleSeconds: 2, incompleteAfterSeconds: 86400)
+            .decide(linked, now: 1000, renamedIn: false) else { Issue.record("refused at once"); return }
+        #expect(rejection.code == .specialFile && rejection.entry == "MRI/a")
+        let plain = ReadinessPolicy.observe(files, sizes: ["report.pdf": 10, "MRI/a/IM1": 5], special: ["MRIs", "MRI/a/IM"], lastChange: 1000)
+        #expect(plain.specialEntry == nil, "only a whole folder name on the path counts, not a name it starts with")
+        #expect(plain.gaps == [.short("MRI/a/IM1", expected: 20, found: 5), .missing("MRI/b/IM2")] && plain.gapCount == 2)
+        #expect(ReadinessPolicy.observe(files, sizes: ["report.pdf": 10, "MRI/a/IM1": 20, "MRI/b/IM2": 30], special: [], lastChange: 1).complete)
+    }
+
+    @Test("A zip over a whole-archive limit names no entry; one over the per-file limit names that file")
+    func zipLimitsAndEntries() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("opine-zip-limits-\(UUID().uuidString.prefix(8)).zip").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        func refusal(_ limits: IntakeSettings) throws -> Rejection? {
+            let entries = (1...3).map { ZipWriter.Entry(name: "MRI/IM\($0)", data: Data(repeating: 7, count: 100 * $0)) }
+            try ZipWriter.build(entries).write(to: URL(fileURLWithPath: path))
+            let fd = open(path, O_RDONLY)
+            defer { close(fd) }
+            do { _ = try ZipInspector.inspect(fd: fd, fileSize: UInt64(lseek(fd, 0, SEEK_END)), limits: limits) } catch let r as Rejection { return r }
+            return nil
+        }
+        var few = IntakeSettings()
+        few.maxFiles = 1  // the manifest counts beside them
+        let tooMany = try #require(try refusal(few))
+        #expect(tooMany.code == .limitExceeded && tooMany.entry == nil, "the third file crossed the count, but is not at fault")
+        var small = IntakeSettings()
+        small.maxBundleBytes = 250
+        #expect(try refusal(small)?.entry == nil)
+        var perFile = IntakeSettings()
+        perFile.maxFileBytes = 250
+        #expect(try refusal(perFile)?.entry == "MRI/IM3")
+    }
+
     @Test("A DICOM preamble is zeroed in the stored copy wherever the chunks split; the sent bytes' hash is kept")
     func dicomPreambleZeroed() throws {
         let clean = [UInt8](Samples.dicom("preamble", size: 680))

@@ -74,7 +74,7 @@ public struct ReadinessPolicy: Sendable {
     public func decide(_ seen: Observation, now: Double, renamedIn: Bool) -> Decision {
         if let special = seen.specialEntry {
             return .reject(Rejection(
-                .specialFile, "bundle entry \(special.escapedForDisplay) is listed in manifest.json but is a symbolic link, FIFO, socket or device; upload plain files",
+                .specialFile, "bundle entry \(special.escapedForDisplay) is a symbolic link, FIFO, socket or device where manifest.json lists a file or a folder of listed files; upload plain files and folders",
                 entry: special))
         }
         let quietFor = now - seen.lastChange
@@ -132,8 +132,8 @@ public struct ReadinessPolicy: Sendable {
     ) -> Observation {
         var seen = Observation(complete: true, lastChange: lastChange)
         for file in listed {
-            if special.contains(file.path) {
-                seen.specialEntry = seen.specialEntry ?? file.path
+            if let linked = specialOnPath(file.path, special) {
+                seen.specialEntry = seen.specialEntry ?? linked
             } else if let size = sizes[file.path] {
                 if size < file.size { seen.note(.short(file.path, expected: file.size, found: size)) }
             } else {
@@ -142,6 +142,19 @@ public struct ReadinessPolicy: Sendable {
         }
         seen.complete = seen.gapCount == 0 && seen.specialEntry == nil
         return seen
+    }
+
+    /// The listed path itself, or the folder on its way, when that is a link or device: a file listed below a
+    /// linked folder is as unreachable as a linked file, and no wait changes that.
+    private static func specialOnPath(_ path: String, _ special: Set<String>) -> String? {
+        guard !special.isEmpty else { return nil }
+        if special.contains(path) { return path }
+        var prefix = Substring(path)
+        while let slash = prefix.lastIndex(of: "/") {
+            prefix = prefix[..<slash]
+            if special.contains(String(prefix)) { return String(prefix) }
+        }
+        return nil
     }
 
     /// Names that are uploads still in progress by convention, never looked at.
