@@ -25,7 +25,14 @@ struct WaitingUploadsStatusTests {
         try waitUntil("status lists the upload as incomplete") {
             try Self.waiting(sandbox).first?["reason"] as? String == "incomplete"
         }
-        let report = try sandbox.opine("status", "--json")
+        // Captured JSON (a monitoring check's) names the upload by digest and counts what is missing.
+        let captured = try sandbox.opine("status", "--json")
+        #expect(Sandbox.patientDataLeaks(in: captured.stdout).isEmpty && !captured.stdout.contains("report.pdf"), "\(captured.stdout)")
+        let unnamed = try #require((try captured.json()["waiting"] as? [[String: Any]])?.first)
+        #expect(unnamed["upload"] is NSNull && unnamed["upload_digest"] as? String == UploadDigest.of(name))
+        #expect((unnamed["missing"] as? [String: Any])?["files_count"] as? Int == 1)
+        // With --names, for the practice's staff: the name and the missing file's path.
+        let report = try sandbox.opine("status", "--json", "--names")
         #expect(report.status == 0, "a waiting upload alone is no problem: \(report.stdout)")
         let json = try report.json()
         #expect(json["drop_backlog"] as? Int == 1 && json["waiting_more"] as? Int == 0)

@@ -131,6 +131,13 @@ struct WaitingUploadsTests {
         #expect(try look("complete").observation.complete && (try look("complete").kind) == .directory)
         try FileManager.default.createSymbolicLink(atPath: partial.appendingPathComponent("report.pdf").path, withDestinationPath: "/etc/passwd")
         #expect(try look("partial").observation.specialEntry == "report.pdf", "a listed link is seen as intake sees it")
+        // A manifest that is a FIFO or a link is not opened through: the look neither hangs nor reads elsewhere, and
+        // calls the upload complete, as readiness does, for opined to refuse with the reason.
+        for (folder, make) in [("fifo", { mkfifo($0, 0o600) }), ("linked", { symlink("/etc/passwd", $0) })] as [(String, (String) -> Int32)] {
+            try FileManager.default.createDirectory(at: drop.appendingPathComponent(folder), withIntermediateDirectories: true)
+            #expect(make(drop.appendingPathComponent(folder + "/manifest.json").path) == 0)
+            #expect(try look(folder).observation.complete, "\(folder)")
+        }
         #expect(DropListing.look("gone", in: drop.path, limits: IntakeSettings(), today: Date()) == nil)
         #expect(DropListing.entries(drop.appendingPathComponent("absent").path) == nil)
     }

@@ -40,24 +40,41 @@ public enum DropListing {
     /// invalid), as opined takes such an upload once quiet and refuses it with the reason.
     private static func observe(_ path: String, walk: Walk, limits: IntakeSettings, today: Date) -> ReadinessPolicy.Observation? {
         let manifestPath = path + "/" + Manifest.fileName
-        guard let info = lstatInfo(manifestPath) else {
+        guard lstatInfo(manifestPath) != nil else {
             return .init(complete: false, lastChange: walk.lastChange, gaps: [.manifest])
         }
-        guard info.st_mode & S_IFMT == S_IFREG, info.st_size <= Manifest.maxBytes,
-              let bytes = FileManager.default.contents(atPath: manifestPath),
-              case .success(let manifest) = Manifest.read(Array(bytes), limits: limits, today: today).result
+        guard let bytes = readPlainFile(manifestPath, upTo: Int(Manifest.maxBytes)),
+              case .success(let manifest) = Manifest.read(bytes, limits: limits, today: today).result
         else { return nil }
         return ReadinessPolicy.observe(manifest.files, sizes: walk.files, special: walk.special, lastChange: walk.lastChange)
     }
 
     /// Whether the zip ends with its end record, as intake first asks (`ZipEndRecord`); a deeper check is intake's.
     static func hasZipEndRecord(_ path: String, size: UInt64) -> Bool {
-        guard size >= UInt64(ZipEndRecord.fixedBytes), let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
+        guard size >= UInt64(ZipEndRecord.fixedBytes) else { return false }
         let window = min(size, UInt64(ZipEndRecord.tailBytes))
-        guard (try? handle.seek(toOffset: size - window)) != nil,
-              let tail = try? handle.read(upToCount: Int(window)).map(Array.init), tail.count == Int(window) else { return false }
+        guard let tail = readPlainFile(path, upTo: Int(window), from: size - window), tail.count == Int(window) else { return false }
         return ZipEndRecord.find(inTail: tail, fileSize: size) != nil
+    }
+
+    /// Up to `limit` bytes from `offset` of a plain file, opened as intake opens uploads: never through a link, never
+    /// waiting on a FIFO swapped in after the look, and nil when it is not a plain file or larger than `limit` from
+    /// the start. `opine status` may run as root from a monitoring check; it must neither hang nor read elsewhere.
+    static func readPlainFile(_ path: String, upTo limit: Int, from offset: UInt64 = 0) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, offset > 0 || info.st_size <= limit else { return nil }
+        var bytes = [UInt8](repeating: 0, count: limit)
+        var done = 0
+        while done < limit {
+            let read = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, limit - done, off_t(offset) + off_t(done)) }
+            if read < 0, errno == EINTR { continue }
+            guard read > 0 else { break }
+            done += read
+        }
+        return Array(bytes.prefix(done))
     }
 
     private static func lstatInfo(_ path: String) -> stat? {

@@ -19,11 +19,15 @@ struct Status: ParsableCommand {
             the 20 uploads in the drop directory that have been quiet longest, read by itself (so also while opined \
             is down), each with its digest (how opined's log names it), how long nothing in it changed, and why it \
             waits: still changing, incomplete (and what is missing), blocked intake, opined not running, or queued. \
-            Upload names and missing files' paths may name a patient: the text shows them only on a terminal \
-            (captured output names uploads by digest), and --json always carries them.
+            Upload names and missing files' paths may name a patient: text and JSON show them only on a terminal, \
+            or with --names; output captured by a program (a monitoring check's, which may reach a log) names \
+            uploads by digest and counts missing files.
             """)
 
     @OptionGroup var options: GlobalOptions
+
+    @Flag(help: "Show waiting uploads' names and missing files' paths (they may name a patient) when the output is not a terminal too.")
+    var names = false
 
     func run() throws {
         try Context.run(options, access: .readOnly) { context in
@@ -33,7 +37,8 @@ struct Status: ParsableCommand {
             let age = heartbeat.flatMap { Timestamps.parse($0.at) }.map { Date().timeIntervalSince($0) }
             let fileSystems = DiskSpace.watched(configuration)
             let backlog = DropBacklog.measure(configuration.dropDirectory, now: Date())?.uploads
-            let waiting = Self.waitingUploads(configuration, heartbeat: heartbeat, age: age, namingPaths: options.json || Self.showsNames)
+            let naming = names || Self.onTerminal
+            let waiting = Self.waitingUploads(configuration, heartbeat: heartbeat, age: age, namingPaths: naming)
             let webhooks = try context.store.stats().webhooks
             let configured = Set(configuration.webhooks.endpoints.map(\.name))
             let health = DaemonHealth(
@@ -42,11 +47,11 @@ struct Status: ParsableCommand {
                 deadDeliveries: webhooks.dead)
             if options.json {
                 try Output.json(StatusOutput(
-                    health: health, heartbeat: heartbeat, heartbeatAgeSeconds: age, dropBacklog: backlog, waiting: waiting, webhooks: webhooks,
+                    health: health, heartbeat: heartbeat, heartbeatAgeSeconds: age, dropBacklog: backlog, waiting: waiting, naming: naming, webhooks: webhooks,
                     freeBytes: Dictionary(uniqueKeysWithValues: fileSystems.map { ($0.name.rawValue, $0.freeBytes) })))
             } else {
                 Self.print(health, heartbeat: heartbeat, backlog: backlog, webhooks: webhooks, dropDirectory: configuration.dropDirectory)
-                Self.printWaiting(waiting)
+                Self.printWaiting(waiting, naming: naming)
             }
             if let status = Self.exitStatus(health.state) { throw ExitCode(status.rawValue) }
         }

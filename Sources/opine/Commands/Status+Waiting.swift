@@ -6,9 +6,9 @@ import OpineCore
 
 /// The uploads waiting in the drop directory, read by `opine status` itself so the list holds while opined is down.
 extension Status {
-    /// Upload names and the uploader's paths are shown to a person at a terminal; text captured elsewhere (a
-    /// monitoring check's output, which may reach a log) names uploads by digest only. JSON carries both.
-    static var showsNames: Bool { isatty(STDOUT_FILENO) != 0 }
+    /// Upload names and the uploader's paths are shown to a person at a terminal; output captured elsewhere (a
+    /// monitoring check's, which may reach a log), text or JSON, names uploads by digest only, unless `--names`.
+    static var onTerminal: Bool { isatty(STDOUT_FILENO) != 0 }
 
     /// The oldest waiting uploads and why they wait; nil when the drop directory cannot be read.
     static func waitingUploads(
@@ -28,11 +28,11 @@ extension Status {
 
     /// One block per upload: digest, quiet time, kind and, at a terminal, the name (for the practice's staff); then
     /// why.
-    static func printWaiting(_ waiting: WaitingUploads?) {
+    static func printWaiting(_ waiting: WaitingUploads?, naming: Bool) {
         guard let waiting, !waiting.uploads.isEmpty else { return }
         Output.line("waiting uploads (quiet longest first):")
         for upload in waiting.uploads {
-            let name = showsNames ? "  " + upload.name.escapedForDisplay : ""
+            let name = naming ? "  " + upload.name.escapedForDisplay : ""
             Output.line("  \(upload.digest)  \(WaitingUploads.ageWords(upload.quietSeconds)) quiet  \(upload.kind.rawValue)\(name)")
             Output.line("      \(upload.message)")
         }

@@ -49,7 +49,7 @@ struct StatusOutput: Encodable {
     /// The verdict and what it was judged from.
     init(
         health: DaemonHealth, heartbeat: DaemonHeartbeat?, heartbeatAgeSeconds: Double?, dropBacklog: Int?,
-        waiting: WaitingUploads?, webhooks: DeliveryBacklog, freeBytes: [String: Int64]
+        waiting: WaitingUploads?, naming: Bool, webhooks: DeliveryBacklog, freeBytes: [String: Int64]
     ) {
         state = health.state
         healthy = health.state == .healthy || health.state == .warning
@@ -62,7 +62,7 @@ struct StatusOutput: Encodable {
         self.heartbeatAgeSeconds = heartbeatAgeSeconds
         loops = heartbeat?.loops ?? [:]
         self.dropBacklog = dropBacklog
-        self.waiting = waiting?.uploads.map(WaitingUpload.init) ?? []
+        self.waiting = waiting?.uploads.map { WaitingUpload($0, naming: naming) } ?? []
         waitingMore = waiting?.more ?? 0
         self.webhooks = webhooks
         self.freeBytes = freeBytes
@@ -108,8 +108,9 @@ struct StatusOutput: Encodable {
 
     /// One upload waiting in the drop directory.
     struct WaitingUpload: Encodable {
-        /// Its name in the drop directory, escaped for display (may name a patient: for the practice's staff).
-        var upload: String
+        /// Its name in the drop directory, escaped for display (may name a patient: for the practice's staff); null
+        /// unless the output is a terminal or `--names` was given.
+        @OrNull var upload: String?
         /// The first 12 hexadecimal digits of the SHA-256 of `upload`: how opined's log names it.
         var uploadDigest: String
         /// `directory`, `zip` or `other`.
@@ -131,14 +132,14 @@ struct StatusOutput: Encodable {
             case uploadDigest = "upload_digest", quietSeconds = "quiet_seconds", refusedInSeconds = "refused_in_seconds"
         }
 
-        /// The upload as `WaitingUploads` decided.
-        init(_ upload: WaitingUploads.Upload) {
-            self.upload = upload.name.escapedForDisplay
+        /// The upload as `WaitingUploads` decided; its name and paths only when `naming`.
+        init(_ upload: WaitingUploads.Upload, naming: Bool) {
+            self.upload = naming ? upload.name.escapedForDisplay : nil
             uploadDigest = upload.digest
             kind = upload.kind
             quietSeconds = upload.quietSeconds
             reason = upload.reason
-            missing = upload.missing.map(Missing.init)
+            missing = upload.missing.map { Missing($0, naming: naming) }
             refusedInSeconds = upload.refusedInSeconds
             message = upload.message
         }
@@ -150,7 +151,8 @@ struct StatusOutput: Encodable {
         var manifest: Bool
         /// A zip without its end record.
         var zipEndRecord: Bool
-        /// Listed files not there, and listed files smaller than listed, among the first three gaps in listing order.
+        /// Listed files not there, and listed files smaller than listed, among the first three gaps in listing order
+        /// (empty unless naming).
         var absent: [String], short: [String]
         /// How many listed files are not there or short in all.
         var filesCount: Int
@@ -161,8 +163,8 @@ struct StatusOutput: Encodable {
             case zipEndRecord = "zip_end_record", filesCount = "files_count"
         }
 
-        /// What the look found.
-        init(_ seen: ReadinessPolicy.Observation) {
+        /// What the look found; the uploader's paths only when `naming`.
+        init(_ seen: ReadinessPolicy.Observation, naming: Bool) {
             (manifest, zipEndRecord, absent, short) = (false, false, [], [])
             for gap in seen.gaps {
                 switch gap {
@@ -173,6 +175,7 @@ struct StatusOutput: Encodable {
                 }
             }
             filesCount = seen.gapCount - (manifest ? 1 : 0) - (zipEndRecord ? 1 : 0)
+            if !naming { (absent, short) = ([], []) }
         }
     }
 }
