@@ -77,7 +77,7 @@ extension Intake {
 }
 
 /// `reason.json` in a quarantine folder: enough to record the rejection even if the database write was lost.
-struct QuarantineReason: Codable {
+struct QuarantineReason: Codable, Equatable {
     static let fileName = "reason.json"
     var code: String
     var message: String

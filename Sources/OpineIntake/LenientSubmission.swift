@@ -20,7 +20,7 @@ enum LenientSubmission {
         } else {
             bytes = nil
         }
-        return bytes.flatMap { Manifest.lenientSubmissionID($0, today: today) }
+        return bytes.flatMap { Manifest.lenientSubmissionID($0, limits: limits, today: today) }
     }
 
     private static func directoryManifest(_ path: String) -> [UInt8]? {

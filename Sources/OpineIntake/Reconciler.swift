@@ -116,20 +116,22 @@ extension Intake {
                 continue
             }
             guard let data = FileManager.default.contents(atPath: path + "/" + QuarantineReason.fileName),
-                  var reason = try? JSONDecoder().decode(QuarantineReason.self, from: data)
+                  let written = try? JSONDecoder().decode(QuarantineReason.self, from: data),
+                  let reason = try written.repaired(now: clock(), isHeld: store.holdsRejectionID)
             else {
                 try returnToDrop(path + "/" + upload, folder: folder)
                 continue
             }
-            // A folder copied from a recorded one carries that refusal's id: it gets its own, in reason.json too, so
-            // each id still names one refusal everywhere.
-            if let id = reason.rejectionID, try store.holdsRejectionID(id) {
-                reason.rejectionID = RejectionID.make(at: clock())
+            // What was checked again is written back first (a fresh id for a copied folder, one written before ids,
+            // or one that is not an id), so reason.json, the row and the webhook name the same refusal.
+            if reason != written {
                 try FileOperations.writeDurably(Array(try reason.encoded()), to: path + "/" + QuarantineReason.fileName)
             }
             try store.recordRepair(.rejectionRecorded, ["folder": folder])
             let id = try store.recordRejection(reason.record(quarantine: folder))
-            logger.notice("recorded a rejection an earlier run could not", metadata: ["rejection": "\(id)", "reason": "\(reason.code)"])
+            logger.notice("recorded a rejection an earlier run could not", metadata: [
+                "rejection": "\(id)", "rejection_id": "\(reason.rejectionID ?? "")", "reason": "\(reason.code)",
+            ])
         }
     }
 

@@ -238,7 +238,10 @@ extension CaseStore {
         try pool.write { db in
             var rejection = rejection
             try rejection.insert(db)
-            let detail = ["rejection_id": String(rejection.id!), "code": rejection.code]
+            // `rejection_id` is the row (as in every event since the first); `public_id` the id the refusal is
+            // known by elsewhere (webhook, reason.json, `opine rejected`), when it has one.
+            var detail = ["rejection_id": String(rejection.id!), "code": rejection.code]
+            detail["public_id"] = rejection.publicID
             var event = EventRecord(AuditEvent(type: .rejection, detail: detail), caseID: nil, at: rejection.at, actor: Self.daemonActor)
             try event.append(db)
             var outbox = OutboxRecord(

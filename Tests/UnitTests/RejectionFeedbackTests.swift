@@ -77,12 +77,29 @@ struct RejectionFeedbackTests {
 
     @Test("The submission id is read from a manifest refused for another field, and only when well formed")
     func lenientSubmissionID() throws {
+        let limits = IntakeSettings(), today = Date()
         var builder = BundleBuilder(submissionID: "web-lenient")
         builder.edit("patient") { $0["date_of_birth"] = "not a date" }
-        #expect(Manifest.lenientSubmissionID(Array(try builder.manifestData())) == "web-lenient")
+        #expect(Manifest.lenientSubmissionID(Array(try builder.manifestData()), limits: limits, today: today) == "web-lenient")
         builder.manifest["submission_id"] = "has spaces"
-        #expect(Manifest.lenientSubmissionID(Array(try builder.manifestData())) == nil)
-        #expect(Manifest.lenientSubmissionID(Array("{\"submission_id\":\"web-1\",".utf8)) == nil, "unparsed JSON gives none")
+        #expect(Manifest.lenientSubmissionID(Array(try builder.manifestData()), limits: limits, today: today) == nil)
+        let unparsed = Array(#"{"submission_id":"web-1"}"#.utf8.dropLast())
+        #expect(Manifest.lenientSubmissionID(unparsed, limits: limits, today: today) == nil, "unparsed JSON gives none")
+    }
+
+    @Test("A manifest refused under intake's own limits still yields its submission id, read under those limits")
+    func lenientSubmissionIDUnderLimits() throws {
+        var limits = IntakeSettings()
+        limits.maxFiles = 1
+        let builder = BundleBuilder(submissionID: "web-limited")
+        let data = Array(try builder.manifestData())
+        let reading = Manifest.read(data, limits: limits, today: Date())
+        guard case .failure(let rejection) = reading.result else {
+            Issue.record("two files must break a one-file limit")
+            return
+        }
+        #expect(rejection.code == .limitExceeded)
+        #expect(Manifest.lenientSubmissionID(data, limits: limits, today: Date()) == "web-limited")
     }
 
     @Test("A zip refused for another entry still yields its manifest's submission id through the central directory")
@@ -151,11 +168,25 @@ struct RejectionFeedbackTests {
 
     @Test("bundle.rejected data carries the new fields and nothing of the patient")
     func notificationData() throws {
-        let data = NotificationData(
-            rejectionCode: "checksum_mismatch", submissionID: "web-1", rejectionID: "R-20261201-0123456789ab",
-            uploadDigest: "0123456789ab", entry: "report.pdf", field: "files[0].sha256")
-        let text = data.encoded()
-        #expect(text == #"{"entry":"report.pdf","field":"files[0].sha256","reason":"checksum_mismatch","rejection_id":"R-20261201-0123456789ab","submission_id":"web-1","upload_digest":"0123456789ab"}"#)
-        #expect(try NotificationData.decode(text) == data)
+        // An upload named for the patient whose manifest holds her name, birth date, contact and question, refused
+        // for a report that does not match its checksum: the refusal names the file and the field, and no more.
+        let spool = try Spool()
+        var builder = BundleBuilder(submissionID: "web-patient")
+        let manifest = try builder.manifestData()
+        builder.files[0].data[builder.files[0].data.count - 1] ^= 0xFF
+        let name = "\(BundleBuilder.patient.name) \(BundleBuilder.patient.dateOfBirth) MRI"
+        _ = try builder.writeDirectory(in: URL(fileURLWithPath: spool.configuration.dropDirectory), name: name, manifestData: manifest)
+        #expect(spool.intake.take(name) == .rejected(.checksumMismatch))
+
+        let text = try #require(try spool.store.outbox().first { $0.type == .bundleRejected }).data
+        let data = try NotificationData.decode(text)
+        #expect(data.entry == builder.files[0].path && data.field == "files[0].sha256", "\(text)")
+        #expect(data.submissionID == "web-patient" && data.uploadDigest == UploadDigest.of(displayedName: name))
+        #expect(RejectionID.isValid(data.rejectionID ?? ""))
+        let keys = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]).keys
+        #expect(Set(keys) == ["entry", "field", "reason", "rejection_id", "submission_id", "upload_digest"], "\(text)")
+        for secret in BundleBuilder.patientData + ["Jane", "Doe", "herniation"] {
+            #expect(!text.contains(secret), "bundle.rejected carries \(secret): \(text)")
+        }
     }
 }

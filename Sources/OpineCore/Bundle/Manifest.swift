@@ -136,7 +136,9 @@ extension Manifest {
         }
     }
 
-    private static func isSubmissionID(_ id: String) -> Bool {
+    /// Whether `id` keeps the `submission_id` field's rules (1 to 64 of A-Z a-z 0-9 . _ -): the test any submission id
+    /// read from outside a full parse (a refused manifest, a quarantine folder's reason.json) must pass.
+    public static func isSubmissionID(_ id: String) -> Bool {
         (1...64).contains(id.count) && id.unicodeScalars.allSatisfy(isSubmissionIDCharacter)
     }
 

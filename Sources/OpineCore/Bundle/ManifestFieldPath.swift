@@ -15,10 +15,15 @@ public enum ManifestFieldPath {
     /// The field path a manifest message names, or nil when it names none.
     public static func named(in message: String) -> String? {
         guard message.hasPrefix(prefix) else { return nil }
-        let token = message.dropFirst(prefix.count).prefix { $0 != " " }
+        return checked(path: message.dropFirst(prefix.count).prefix { $0 != " " })
+    }
+
+    /// `path` cut at its first component that is not a format field name (or `name[index]`), or nil when its first is
+    /// not one: how a field path read back from outside (a quarantine folder's reason.json) is trusted no further.
+    public static func checked(path: some StringProtocol) -> String? {
         var kept: [String] = []
-        for component in token.split(separator: ".", omittingEmptySubsequences: false) {
-            guard let valid = checked(component) else { break }
+        for component in path.split(separator: ".", omittingEmptySubsequences: false) {
+            guard let valid = checked(Substring(component)) else { break }
             kept.append(valid)
         }
         return kept.isEmpty ? nil : kept.joined(separator: ".")

@@ -36,6 +36,14 @@ public struct Rejection: Error, Equatable, Sendable, CustomStringConvertible {
         return shown.count <= maxEntryCharacters ? shown : String(shown.prefix(maxEntryCharacters)) + "…"
     }
 
+    /// An entry read back from outside (a quarantine folder's reason.json), bounded as `init` bounds one. It was
+    /// escaped when written, so its backslashes stay as they are; anything escaping would still change is escaped.
+    public static func recovered(entry: String) -> String {
+        let shown = entry.split(separator: "\\", omittingEmptySubsequences: false)
+            .map { String($0).escapedForDisplay }.joined(separator: "\\")
+        return shown.count <= maxEntryCharacters ? shown : String(shown.prefix(maxEntryCharacters)) + "…"
+    }
+
     /// The code and message, as logged.
     public var description: String { "\(code.rawValue): \(message)" }
 
