@@ -19,9 +19,13 @@ struct Pack: ParsableCommand {
             limits are those of the configuration when one is found (--config, $OPINE_CONFIG, \
             /etc/opine/opine.toml), else opined's defaults.
 
-            Exit codes: 0 made; 64 usage error; 65 the answers or the folder cannot make a bundle opined accepts \
-            (the message names the field or file and the fix); 66 DIR, the answers file or the report does not \
-            exist; 73 BUNDLE exists already or cannot be created; 74 a read or write failed; 78 configuration error.
+            Exit codes: 0 made (a warning on stderr when the bundle is named but its folder could not be synced); \
+            64 usage error, or a BUNDLE name opined never looks at (starting with . or ending in ~, .part, .tmp, \
+            .partial or .crdownload); 65 the answers or the folder cannot make a bundle opined accepts (every \
+            problem of the answers is named, with its field, and the fix), or the answers file is a folder, a link \
+            or unreadable; 66 DIR, the answers file or the report does not exist; 73 BUNDLE exists already, its \
+            folder does not exist, or it cannot be created; 74 a read or write failed; 78 configuration error; \
+            130, 143, 129 SIGINT, SIGTERM or SIGHUP arrived before BUNDLE was named (nothing is left behind).
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -39,10 +43,9 @@ struct Pack: ParsableCommand {
 
     func run() throws {
         try UploadTools.run(options) { limits in
-            guard let bytes = FileManager.default.contents(atPath: answers) else {
-                throw PackError(.noInput, "\(answers.escapedForDisplay): cannot be read; give the answers file with --answers")
-            }
-            let result = try Packer.pack(.init(folder: folder, answers: Array(bytes), report: report, output: out, limits: limits))
+            let bytes = try AnswersFile.read(answers)
+            let result = try Packer.pack(.init(folder: folder, answers: bytes, report: report, output: out, limits: limits))
+            for warning in result.warnings { Output.error("warning: \(warning)") }
             if options.json { try Output.json(PackOutput(result)) } else { PackOutput.print(result) }
         }
     }
@@ -91,6 +94,8 @@ enum UploadTools {
             if !options.json || (try? Output.json(ErrorOutput(error: .init(code: code, message: message)), toStandardError: true)) == nil {
                 Output.error(message)
             }
+            // A pack ended by a signal exits as a shell reports a process the signal killed: 128 plus its number.
+            if let error = error as? PackError, case .interrupted(let signal) = error.kind { throw ExitCode(128 + signal) }
             throw ExitCode(status.rawValue)
         }
     }
@@ -109,6 +114,8 @@ enum UploadTools {
         switch error {
         case let error as PackError:
             switch error.kind {
+            case .usage: (.usage, .usage)
+            case .interrupted: (.internalError, .interrupted)
             case .noInput: (.noInput, .noInput)
             case .invalid: (.dataError, .invalidInput)
             case .cannotCreate: (.cannotCreate, .cannotCreate)

@@ -17,6 +17,8 @@ struct PackOutput: Encodable {
     var files: [File]
     /// What was left out of the folder, and why.
     var leftOut: [LeftOut]
+    /// What went wrong after the bundle was named (it is made; packing again would send it twice).
+    var warnings: [String]
 
     /// One listed file.
     struct File: Encodable {
@@ -34,7 +36,7 @@ struct PackOutput: Encodable {
 
     /// JSON keys.
     enum CodingKeys: String, CodingKey {
-        case bundle, priority, bytes, files
+        case bundle, priority, bytes, files, warnings
         case submissionID = "submission_id"
         case fileCount = "file_count"
         case leftOut = "left_out"
@@ -48,6 +50,7 @@ struct PackOutput: Encodable {
         bytes = result.files.reduce(0) { $0 + $1.size }
         files = result.files.map { File(path: $0.path, kind: $0.kind, mediaType: $0.mediaType.rawValue, size: $0.size) }
         leftOut = result.leftOut
+        warnings = result.warnings
     }
 
     /// The text form: the bundle, its counts by kind, then each thing left out with its reason.
