@@ -36,9 +36,15 @@ private let caughtSignal = Atomic<Int32>(0)
 final class Interruption {
     static let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
     private var previous: [Int32: sigaction] = [:]
+    private var previousMask = sigset_t()
 
     init() {
         caughtSignal.store(0, ordering: .relaxed)
+        // A parent may have blocked them (a test runner, a supervisor): unblocked here, so they reach the handler.
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        for signal in Self.signals { sigaddset(&mask, signal) }
+        pthread_sigmask(SIG_UNBLOCK, &mask, &previousMask)
         for signal in Self.signals {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { caughtSignal.store($0, ordering: .relaxed) }
@@ -62,5 +68,6 @@ final class Interruption {
             var action = old
             sigaction(signal, &action, nil)
         }
+        pthread_sigmask(SIG_SETMASK, &previousMask, nil)
     }
 }

@@ -41,12 +41,21 @@ struct Pack: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The radiology report (PDF, JPEG, PNG or text), inside DIR or not.", valueName: "file"))
     var report: String?
 
+    @Flag(help: "Show the paths given (they may name a patient) when the output is not a terminal too.")
+    var names = false
+
     func run() throws {
-        try UploadTools.run(options) { limits in
+        var paths = UploadTools.paths(names: names)
+        paths.add(folder, as: .folder)
+        paths.add(out, as: .upload)
+        paths.add(answers, as: .answers)
+        if let report { paths.add(report, as: .report) }
+        try UploadTools.run(options, paths: paths) { limits in
             let bytes = try AnswersFile.read(answers)
             let result = try Packer.pack(.init(folder: folder, answers: bytes, report: report, output: out, limits: limits))
-            for warning in result.warnings { Output.error("warning: \(warning)") }
-            if options.json { try Output.json(PackOutput(result)) } else { PackOutput.print(result) }
+            for warning in result.warnings { Output.error("warning: \(paths.scrub(warning))") }
+            let output = PackOutput(result, paths: paths)
+            if options.json { try Output.json(output) } else { output.print(result) }
         }
     }
 }
@@ -71,10 +80,16 @@ struct Validate: ParsableCommand {
 
     @Argument(help: ArgumentHelp("The bundle: a directory or a .zip file.", valueName: "bundle")) var bundle: String
 
+    @Flag(help: "Show the bundle's path (it may name a patient) when the output is not a terminal too.")
+    var names = false
+
     func run() throws {
-        try UploadTools.run(options) { limits in
+        var paths = UploadTools.paths(names: names)
+        paths.add(bundle, as: .upload)
+        try UploadTools.run(options, paths: paths) { limits in
             let report = try BundleCheck.check(path: bundle, limits: limits)
-            if options.json { try Output.json(ValidateOutput(report, bundle: bundle)) } else { ValidateOutput.print(report, bundle: bundle) }
+            let output = ValidateOutput(report, bundle: bundle, paths: paths)
+            if options.json { try Output.json(output) } else { output.print(report) }
             if !report.problems.isEmpty { throw ExitCode(ExitStatus.dataError.rawValue) }
         }
     }
@@ -83,14 +98,14 @@ struct Validate: ParsableCommand {
 /// What `opine pack` and `opine validate` share: the limits to judge by, and how a failure is told.
 enum UploadTools {
     /// Runs `body` with the intake limits in force and turns a failure into its message and exit code.
-    static func run(_ options: GlobalOptions, _ body: (IntakeSettings) throws -> Void) throws {
+    static func run(_ options: GlobalOptions, paths: GivenPaths, _ body: (IntakeSettings) throws -> Void) throws {
         do {
             try body(try limits(options))
         } catch let error as ExitCode {
             throw error
         } catch {
             let (status, code) = classify(error)
-            let message = status == .configuration ? "configuration error: \(error)" : "\(error)"
+            let message = paths.scrub(status == .configuration ? "configuration error: \(error)" : "\(error)")
             if !options.json || (try? Output.json(ErrorOutput(error: .init(code: code, message: message)), toStandardError: true)) == nil {
                 Output.error(message)
             }
@@ -98,6 +113,12 @@ enum UploadTools {
             if let error = error as? PackError, case .interrupted(let signal) = error.kind { throw ExitCode(128 + signal) }
             throw ExitCode(status.rawValue)
         }
+    }
+
+    /// How given paths are shown: as given with `--names` or when both output streams are a terminal (a person
+    /// reads them); else by role and digest, since a script's captured output may reach a log.
+    static func paths(names: Bool) -> GivenPaths {
+        GivenPaths(naming: names || (isatty(STDOUT_FILENO) != 0 && isatty(STDERR_FILENO) != 0))
     }
 
     /// The configured limits when a configuration is named or installed, else opined's defaults: the tools work on a
