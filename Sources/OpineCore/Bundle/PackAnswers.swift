@@ -95,15 +95,12 @@ public struct PackAnswers: Sendable {
         }
     }
 
-    /// A manifest problem of the answers, in the answers' words; a field path through a key the answers made up is
-    /// cut at the last format field name before it.
+    /// A manifest problem of the answers, in the answers' words; a key the answers made up, which the manifest's
+    /// sentence repeats, is left out: the block holding it is named instead.
     static func fault(_ rejection: Rejection) -> Problem.Fault {
         var text = rejection.message.hasPrefix("manifest.json: ") ? String(rejection.message.dropFirst(15)) : rejection.message
-        let path = text.prefix { $0 != " " }
-        if let kept = ManifestFieldPath.checked(path: path), kept != path {
-            text = "\(kept) has a key that" + text.dropFirst(path.count)
-        } else if ManifestFieldPath.checked(path: path) == nil, rejection.field == nil, rejection.code == .manifestInvalidField {
-            text = "a key" + text.dropFirst(path.count)
+        if let range = text.range(of: " is not a field of bundle format version 1") {
+            text = "\(rejection.field ?? "the answers") has a key that" + text[range.lowerBound...]
         }
         return Problem.Fault(code: rejection.code, text: "answers: \(text)")
     }
