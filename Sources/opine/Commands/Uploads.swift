@@ -17,7 +17,9 @@ struct Pack: ParsableCommand {
             its folder, and autorun files are left out, and each is named with the reason. The manifest is written \
             last and BUNDLE gets its name in one step, so BUNDLE may be in opined's drop directory. The \
             limits are those of the configuration when one is found (--config, $OPINE_CONFIG, \
-            /etc/opine/opine.toml), else opined's defaults.
+            /etc/opine/opine.toml), else opined's defaults. Unless stdout and stderr are a terminal, or --names \
+            is given, DIR, BUNDLE, the answers file and the report are named by role and digest (folder-<12 hex>, \
+            upload-…, answers-…, report-…), since they may name a patient; paths inside DIR and BUNDLE are kept.
 
             Exit codes: 0 made (a warning on stderr when the bundle is named but its folder could not be synced); \
             64 usage error, or a BUNDLE name opined never looks at (starting with . or ending in ~, .part, .tmp, \
@@ -69,7 +71,10 @@ struct Validate: ParsableCommand {
             incomplete, the zip's structure, every name, the manifest, the files against the manifest, and each \
             file's size, SHA-256 and type. Each problem is printed with the rejection code and sentence opined \
             would record and the entry or field at fault; the first is the one opined would refuse the bundle for. \
-            What needs the database (a re-send, a supplement's case) is not judged. The limits are those of the \
+            What needs the database (a re-send, a supplement's case) is not judged. A BUNDLE name opined never \
+            looks at (a leading ., or ~, .part, .tmp, .partial, .crdownload at the end) is reported first, as \
+            incomplete. Unless stdout and stderr are a terminal, or --names is given, BUNDLE is named by digest \
+            (upload-<12 hex>, as opined's log names it), since it may name a patient. The limits are those of the \
             configuration when one is found, else opined's defaults.
 
             Exit codes: 0 valid; 65 invalid; 64 usage error; 66 BUNDLE does not exist; 74 a read failed; 78 \
