@@ -75,4 +75,15 @@ struct PackAnswersFaultTests {
         #expect(InProgressMark.of("case.zip") == nil && InProgressMark.of("Jane Doe MRI") == nil)
         #expect(InProgressMark.tmp.sentence.contains("ends in .tmp"))
     }
+
+    @Test("An --out in a folder that does not exist says so, before anything is read")
+    func missingOutputFolder() {
+        let answers = Array(#"{"patient": {}}"#.utf8)
+        do {
+            _ = try Packer.pack(.init(folder: "/nonexistent", answers: answers, report: nil, output: "/nonexistent-dir/x.zip", limits: IntakeSettings()))
+            Issue.record("packed into nothing")
+        } catch {
+            #expect(error.kind == .cannotCreate && error.message.contains("the folder /nonexistent-dir does not exist"), "\(error.message)")
+        }
+    }
 }
