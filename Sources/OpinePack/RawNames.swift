@@ -59,10 +59,11 @@ enum RawNames {
         }
     }
 
-    /// Opens the file `name` of the open folder `folder` for reading, never following a symbolic link.
+    /// Opens the file `name` of the open folder `folder` for reading, never following a symbolic link nor waiting on a
+    /// FIFO put in its place since it was looked at.
     static func open(_ name: [UInt8], in folder: Int32, display: String) throws(PackError) -> Int32 {
         let fd = (name + [0]).withUnsafeBufferPointer { bytes in
-            bytes.withMemoryRebound(to: CChar.self) { openat(folder, $0.baseAddress!, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
+            bytes.withMemoryRebound(to: CChar.self) { openat(folder, $0.baseAddress!, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) }
         }
         guard fd >= 0 else { throw PackError(errno == ENOENT ? .noInput : .io, "\(display): cannot be opened (\(String(cString: strerror(errno))))") }
         return fd

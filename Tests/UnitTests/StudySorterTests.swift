@@ -48,13 +48,16 @@ struct StudySorterTests {
     func admitNamesTheProblem() {
         var sorter = StudySorter(maxFileBytes: 1000)
         #expect(sorter.admit("DICOM/IM1") == nil)
-        let clash = sorter.admit("dicom/im1")
-        #expect(clash?.contains("DICOM/IM1 and dicom/im1") == true, "\(clash ?? "admitted")")
+        let clash = sorter.admit("DICOM/im1")
+        #expect(clash?.contains("DICOM/IM1 and DICOM/im1") == true, "\(clash ?? "admitted")")
         #expect(sorter.admit("IM\\xFF2", validName: false) == "a name is not valid UTF-8: IM\\xFF2; rename it and pack again")
         #expect(sorter.admit("MANIFEST.json")?.contains("manifest") == true)
         #expect(sorter.admit(".cache/IM1")?.contains("hidden component") == true)
         #expect(sorter.admit("a\tb")?.contains("U+0009") == true)
+        let folders = sorter.admit("dicom/IM2")
+        #expect(folders?.contains("DICOM and dicom are one name") == true, "a folder's name clashes too: \(folders ?? "admitted")")
+        #expect(sorter.admit("DICOM/IM2") == nil)
         sorter.release("DICOM/IM1")
-        #expect(sorter.admit("dicom/im1") == nil, "a released path's name is free again")
+        #expect(sorter.admit("DICOM/im1") == nil, "a released path's name is free again")
     }
 }

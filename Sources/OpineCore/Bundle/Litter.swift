@@ -31,7 +31,7 @@ public enum LitterReason: String, Codable, Sendable, CaseIterable {
         case .autorun: "the CD's autostart file, not part of the study"
         case .bundleFile: "a bundle's own file, not part of the study: the pack writes a new manifest"
         case .unsupportedType: "not DICOM, PDF, JPEG, PNG or text, so a bundle cannot hold it"
-        case .tooLarge: "beside the images and larger than opined takes a file (intake.max_file_bytes)"
+        case .tooLarge: "not an image, and larger than opined takes a file (intake.max_file_bytes)"
         case .damaged: "damaged or password-protected: opined would refuse the whole bundle for it"
         }
     }

@@ -20,7 +20,8 @@ public struct StudySorter: Sendable {
 
     /// Files larger than this (`intake.max_file_bytes`) are left out when they are not images.
     public let maxFileBytes: Int64
-    /// Each kept path by its collision key, so two names opined would take for one file are caught before copying.
+    /// Each kept path, and each folder above one, by its collision key, so two names opined would take for one are
+    /// caught before copying.
     private var kept: [String: String] = [:]
 
     /// A sorter holding kept files to `maxFileBytes`.
@@ -58,19 +59,25 @@ public struct StudySorter: Sendable {
 
     /// Takes `path` (shown as it is when `validName` is false: its name is not UTF-8) into the bundle, or says why the
     /// pack must stop: a name that is not UTF-8, the name of the bundle's own manifest, a path opined refuses, or a
-    /// name opined would take for one already kept. Each is for the person packing to rename.
+    /// name opined would take for one already kept, its folders' names included (`DICOM/IM1` and `dicom/IM2` clash
+    /// at `DICOM`). Each is for the person packing to rename.
     public mutating func admit(_ path: String, validName: Bool = true) -> String? {
-        let shown = validName ? path.escapedForDisplay : path
-        guard validName else { return "a name is not valid UTF-8: \(shown); rename it and pack again" }
-        let key = PathRules.collisionKey(path)
-        if key == Manifest.fileName {
+        guard validName else { return "a name is not valid UTF-8: \(path); rename it and pack again" }
+        let shown = path.escapedForDisplay
+        if PathRules.collisionKey(path) == Manifest.fileName {
             return "\(shown) has the name of the bundle's manifest, which the pack writes itself; rename it and pack again"
         }
         if let problem = PathRules.problem(with: path) { return "\(shown) \(problem), which opined refuses; rename or move it and pack again" }
-        if let other = kept[key] {
-            return "\(other.escapedForDisplay) and \(shown) are one name to opined, which compares names ignoring case and Unicode normalization; rename one of them and pack again"
+        var names = [String]()
+        for component in path.split(separator: "/") { names.append(names.last.map { $0 + "/" + component } ?? String(component)) }
+        for name in names {
+            let key = PathRules.collisionKey(name)
+            if let other = kept[key], other != name {
+                return "\(other.escapedForDisplay) and \(name.escapedForDisplay) are one name to opined, which compares names "
+                    + "ignoring case and Unicode normalization; rename one of them and pack again"
+            }
         }
-        kept[key] = path
+        for name in names { kept[PathRules.collisionKey(name)] = name }
         return nil
     }
 
