@@ -20,7 +20,8 @@ public struct PackedFile: Sendable, Equatable {
 
 /// A file or folder left out of the bundle, and why.
 public struct LeftOut: Sendable, Equatable, Codable {
-    /// Its path within the folder; a folder's ends in `/` and is left out whole.
+    /// Its path within the folder (a name that is not UTF-8 shows each such byte as `\xFF`); a folder's ends in `/`
+    /// and stands for all it leaves out: an image in it is kept all the same.
     public var path: String
     /// Why it is not part of the study.
     public var reason: LitterReason
