@@ -108,8 +108,10 @@ struct FolderSurvey {
     /// its reason) when it left anything out. An operating system's own folder (its trash, indexes and metadata:
     /// what it holds was deleted or is a copy the system keeps) is left out whole without being opened.
     private mutating func enter(_ entry: Entry, in place: Place) throws(PackError) {
-        let own = place.folder == nil ? Litter.reason(for: entry.path, isFolder: true) : nil
-        if own == .operatingSystem || (place.folder != nil && Litter.reason(for: entry.path, isFolder: true) == .operatingSystem) {
+        let reason = Litter.reason(for: entry.path, isFolder: true)
+        // Inside a left-out folder, only the outermost is named.
+        let own = place.folder == nil ? reason : nil
+        if reason == .operatingSystem {
             if place.folder == nil { leftOut.append(LeftOut(path: entry.path + "/", reason: .operatingSystem)) } else { leftWithFolder += 1 }
             return
         }
