@@ -59,7 +59,7 @@ public enum Packer {
         }
         let interruption = Interruption()
         defer { interruption.restore() }
-        var survey = try survey(request.folder)
+        var survey = try survey(request.folder, limits: request.limits)
         if let report = request.report { try survey.addReport(report, folder: request.folder) }
         try check(survey.kept, limits: request.limits, zip: output.lowercased().hasSuffix(".zip"))
         try interruption.check()
@@ -106,14 +106,14 @@ public enum Packer {
         return parent
     }
 
-    private static func survey(_ folder: String) throws(PackError) -> FolderSurvey {
+    private static func survey(_ folder: String, limits: IntakeSettings) throws(PackError) -> FolderSurvey {
         guard let info = FileReading.lstat(folder) else {
             throw PackError(.noInput, "\(folder.escapedForDisplay): no such folder; give the folder that holds the study (the CD, or a copy of it)")
         }
         guard info.st_mode & S_IFMT == S_IFDIR else {
             throw PackError(.invalid, "\(folder.escapedForDisplay) is not a folder; give the folder that holds the study (unzip a zip first)")
         }
-        return try FolderSurvey.survey(folder)
+        return try FolderSurvey.survey(folder, maxFileBytes: limits.maxFileBytes)
     }
 
     /// Refuses, before anything is written, what opined would refuse for its size or its lack of anything to review.

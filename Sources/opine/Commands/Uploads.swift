@@ -10,11 +10,12 @@ struct Pack: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Make a bundle from an MRI CD's folder and an answers file, leaving out what is not the study.",
         discussion: """
-            Copies the study in DIR (DICOM files, recognised by their content, the DICOMDIR as other, pictures and \
-            notes) into BUNDLE, a directory, or a zip when the name ends in .zip, and writes its manifest.json from \
+            Copies the study in DIR (DICOM files, recognised by their content wherever they are and whatever their \
+            names, the DICOMDIR as other, pictures and notes) into BUNDLE, a directory, or a zip when the name ends in .zip, and writes its manifest.json from \
             the answers file (patient, consent, request: docs/bundle-format.md, "Making and checking a bundle") with every \
             size and SHA-256 computed from the bytes copied. Operating-system litter, the CD's viewer program and \
-            its folder, and autorun files are left out, and each is named with the reason. The manifest is written \
+            its folder (but not an image in it), autorun files, a bundle's own manifest.json and pictures or notes \
+            over intake.max_file_bytes are left out, and each is named with the reason. The manifest is written \
             last and BUNDLE gets its name in one step, so BUNDLE may be in opined's drop directory. The \
             limits are those of the configuration when one is found (--config, $OPINE_CONFIG, \
             /etc/opine/opine.toml), else opined's defaults. Unless stdout and stderr are a terminal, or --names \
@@ -23,10 +24,11 @@ struct Pack: ParsableCommand {
 
             Exit codes: 0 made (a warning on stderr when the bundle is named but its folder could not be synced); \
             64 usage error, or a BUNDLE name opined never looks at (starting with . or ending in ~, .part, .tmp, \
-            .partial or .crdownload); 65 the answers or the folder cannot make a bundle opined accepts (every \
-            problem of the answers is named, with its field, and the fix), or the answers file is a folder, a link \
-            or unreadable; 66 DIR, the answers file or the report does not exist; 73 BUNDLE exists already, its \
-            folder does not exist, or it cannot be created; 74 a read or write failed; 78 configuration error; \
+            .partial or .crdownload); 65 the answers or the folder cannot make a bundle opined accepts (the \
+            message names the field or file and the fix: a link, a name opined refuses or that is not UTF-8, two \
+            names opined takes for one; every problem of the answers at once), or the answers file is a folder, a \
+            link or unreadable; 66 DIR, the answers file or the report does not exist; 73 BUNDLE exists already, \
+            its folder does not exist, or it cannot be created; 74 a read or write failed; 78 configuration error; \
             130, 143, 129 SIGINT, SIGTERM or SIGHUP arrived before BUNDLE was named (nothing is left behind).
             """)
 
