@@ -88,6 +88,7 @@ let package = Package(
             name: "OpinePack",
             dependencies: [
                 "OpineCore",
+                "CLinux",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]

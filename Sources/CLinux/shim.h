@@ -16,6 +16,11 @@ int syncfs(int fd);
 // memmem(3): glibc's two-way substring search, for finding a token in a file's bytes as they stream past.
 void *memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen);
 
+// renameat2(2) with RENAME_NOREPLACE: a rename that fails with EEXIST rather than replace anything at the new
+// name (an empty directory included), in one step.
+int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);
+static const unsigned int OPINE_RENAME_NOREPLACE = 1;
+
 // O_DIRECT, which <fcntl.h> defines only under _GNU_SOURCE; its value differs by architecture.
 #if defined(__x86_64__)
 static const int OPINE_O_DIRECT = 040000;

@@ -29,6 +29,22 @@ public enum BundleCheck {
     /// Checks the bundle at `path` under `limits`. Throws `NoSuchBundle`, or an I/O failure that says nothing
     /// about the bundle.
     public static func check(path given: String, limits: IntakeSettings, today: Date = Date()) throws -> Report {
+        var report = try checkContents(path: given, limits: limits, today: today)
+        // A name opined never looks at comes first: whatever the contents, opined would wait for ever.
+        if let mark = InProgressMark.of(nameOf(given)) {
+            report.problems.insert(BundleProblem(Rejection(.incomplete, mark.sentence)), at: 0)
+        }
+        return report
+    }
+
+    /// The last component of `path`, trailing slashes aside.
+    static func nameOf(_ path: String) -> String {
+        var path = path
+        while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        return (path as NSString).lastPathComponent
+    }
+
+    private static func checkContents(path given: String, limits: IntakeSettings, today: Date) throws -> Report {
         var path = given
         while path.count > 1, path.hasSuffix("/") { path.removeLast() }
         guard let info = FileOperations.lstat(path) else { throw NoSuchBundle(path: given) }

@@ -1,7 +1,9 @@
 /// Why `opine pack` made no bundle. Each names the problem and the fix; `kind` decides the exit code.
 public struct PackError: Error, Sendable, CustomStringConvertible {
     /// What went wrong, as the exit codes in docs/cli.md tell them apart.
-    public enum Kind: Sendable {
+    public enum Kind: Sendable, Equatable {
+        /// The command line asks for something that cannot work, such as an output name opined never looks at (64).
+        case usage
         /// The folder, answers file or report does not exist (66).
         case noInput
         /// The answers, or the files, cannot make a bundle opined accepts (65).
@@ -10,6 +12,8 @@ public struct PackError: Error, Sendable, CustomStringConvertible {
         case cannotCreate
         /// Reading or writing failed (74).
         case io
+        /// SIGINT, SIGTERM or SIGHUP arrived before the bundle was named (128 plus the signal: 130, 143, 129).
+        case interrupted(Int32)
     }
 
     /// Which exit code it gets.

@@ -44,57 +44,66 @@ public enum Packer {
         public var files: [Manifest.ListedFile]
         /// What was left out of the folder, and why.
         public var leftOut: [LeftOut]
+        /// What went wrong after the bundle was named (it is made; packing again would send it twice).
+        public var warnings: [String] = []
     }
 
-    /// Makes the bundle, or throws a `PackError` naming the problem and its fix; on failure nothing is left behind.
+    /// Makes the bundle, or throws a `PackError` naming the problem and its fix; on failure, and when SIGINT, SIGTERM
+    /// or SIGHUP arrives before the bundle is named (`PackError.Kind.interrupted`), nothing is left behind.
     public static func pack(_ request: Request, now: Date = Date()) throws(PackError) -> Result {
         let output = request.output.hasSuffix("/") ? String(request.output.dropLast()) : request.output
-        guard FileReading.lstat(output) == nil else {
-            throw PackError(.cannotCreate, "\(output.escapedForDisplay) already exists; name a new bundle, or remove the old one first")
-        }
+        let parent = try checkOutput(output)
         let answers: PackAnswers
         do { answers = try PackAnswers.parse(request.answers, limits: request.limits, now: now) } catch {
             throw PackError(.invalid, error.message)
         }
+        let interruption = Interruption()
+        defer { interruption.restore() }
         var survey = try survey(request.folder, limits: request.limits)
         if let report = request.report { try survey.addReport(report, folder: request.folder) }
         try check(survey.kept, limits: request.limits, zip: output.lowercased().hasSuffix(".zip"))
+        try interruption.check()
 
-        let name = (output as NSString).lastPathComponent
-        let parent = (output as NSString).deletingLastPathComponent.isEmpty ? "." : (output as NSString).deletingLastPathComponent
-        let temporary = parent + "/." + name + ".pack-\(UInt32.random(in: 0...UInt32.max))"
+        let temporary = parent + "/." + (output as NSString).lastPathComponent + ".pack-\(UInt32.random(in: 0...UInt32.max))"
         var writer: BundleWriter?
+        let files: [Manifest.ListedFile]
         do throws(PackError) {
             writer = output.lowercased().hasSuffix(".zip") ? try ZipWriter(temporary: temporary) : try DirectoryWriter(temporary: temporary)
-            let files = try write(survey.kept, answers: answers, limits: request.limits, now: now, into: writer!)
+            files = try write(survey.kept, answers: answers, limits: request.limits, now: now, into: writer!, interruption: interruption)
             try writer!.finish()
+            try interruption.check()
             try giveName(temporary, as: output)
-            try Durability.syncFolder(parent)
-            let priority = Priority(symptoms: (try? Manifest.parse(answers.manifest(files: files), limits: request.limits, today: now))?.symptoms ?? [])
-            return Result(output: output, submissionID: answers.submissionID, priority: priority, files: files, leftOut: survey.leftOut)
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
             throw error
         }
+        // Named: opined will take it, so a failure from here on is a warning; packing again would send it twice.
+        var warnings: [String] = []
+        do throws(PackError) { try Durability.syncFolder(parent) } catch {
+            warnings.append("the bundle is made and named, but its folder could not be synced (\(error.message)); a crash of the machine now could lose the name: check that it is there")
+        }
+        let manifest = try? Manifest.parse(answers.manifest(files: files), limits: request.limits, today: now)
+        return Result(
+            output: output, submissionID: answers.submissionID, priority: Priority(symptoms: manifest?.symptoms ?? []), files: files,
+            leftOut: survey.leftOut, warnings: warnings)
     }
 
-    /// Gives the finished bundle its name in one step, never over something that appeared there meanwhile: a zip by a
-    /// hard link (which refuses an existing name) and the removal of its hidden name; a directory by rename(2), which
-    /// refuses a non-empty directory, after checking that nothing is there.
-    private static func giveName(_ temporary: String, as output: String) throws(PackError) {
-        var named = false
-        if output.lowercased().hasSuffix(".zip"), link(temporary, output) == 0 {
-            // Named; a hidden name left behind would never be looked at by opined.
-            _ = unlink(temporary)
-            named = true
-        } else if !output.lowercased().hasSuffix(".zip") || errno != EEXIST {
-            // A directory, or a file system without hard links: rename after checking nothing is there.
-            named = FileReading.lstat(output) == nil && rename(temporary, output) == 0
+    /// Refuses, before anything is read or written, an output opined would never take or that cannot be made, and
+    /// returns the folder it goes in.
+    private static func checkOutput(_ output: String) throws(PackError) -> String {
+        if let mark = InProgressMark.of((output as NSString).lastPathComponent) {
+            throw PackError(.usage, "--out: \(mark.sentence)")
         }
-        guard named else {
-            let reason = errno == EEXIST || errno == ENOTEMPTY || FileReading.lstat(output) != nil ? "it exists already" : String(cString: strerror(errno))
-            throw PackError(.cannotCreate, "\(output.escapedForDisplay): cannot be named (\(reason)); name a new bundle, or check the folder's permissions")
+        guard FileReading.lstat(output) == nil else {
+            throw PackError(.cannotCreate, "\(output.escapedForDisplay) already exists; name a new bundle, or remove the old one first")
         }
+        let folder = (output as NSString).deletingLastPathComponent
+        let parent = folder.isEmpty ? "." : folder
+        var info = stat()
+        guard stat(parent, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+            throw PackError(.cannotCreate, "the folder \(parent.escapedForDisplay) does not exist (or is not a folder); create it first, or give --out in an existing folder")
+        }
+        return parent
     }
 
     private static func survey(_ folder: String, limits: IntakeSettings) throws(PackError) -> FolderSurvey {
@@ -113,7 +122,7 @@ public enum Packer {
             throw PackError(.invalid, "the folder holds no DICOM image and no --report was given: there is nothing for the surgeon to review; give the folder of the MRI CD, or --report FILE")
         }
         guard kept.count <= limits.maxFiles else {
-            throw PackError(.invalid, "the study has \(kept.count) files; opined takes at most \(limits.maxFiles) (intake.max_files): send it as two bundles, the second a supplement")
+            throw PackError(.invalid, "the study has \(kept.count) files; opined takes at most \(limits.maxFiles) (intake.max_files): ask the practice: it can raise intake.max_files")
         }
         if let large = kept.first(where: { $0.size > limits.maxFileBytes }) {
             throw PackError(.invalid, "\(large.path.escapedForDisplay) is \(large.size) bytes; opined takes files of at most \(limits.maxFileBytes) (intake.max_file_bytes)")
@@ -124,19 +133,24 @@ public enum Packer {
         }
         // opined refuses ZIP64, which a zip needs past 4 GiB (the deflated size may be larger than the files).
         guard !zip || total < 0xF000_0000 else {
-            throw PackError(.invalid, "the study is \(total) bytes, too large for a zip opined accepts (under 4 GiB); make a directory bundle (an --out not ending in .zip)")
+            throw PackError(.invalid, "the study is \(total) bytes, too large for a zip opined accepts (under 3.75 GiB, since a zip past 4 GiB needs ZIP64, which opined refuses); make a directory bundle (an --out not ending in .zip)")
         }
     }
 
     /// Copies every kept file, then writes the manifest last; returns the manifest's entries.
     private static func write(
-        _ kept: [PackedFile], answers: PackAnswers, limits: IntakeSettings, now: Date, into writer: BundleWriter
+        _ kept: [PackedFile], answers: PackAnswers, limits: IntakeSettings, now: Date, into writer: BundleWriter,
+        interruption: Interruption
     ) throws(PackError) -> [Manifest.ListedFile] {
         var files: [Manifest.ListedFile] = []
         var dicom = (files: 0, readable: 0)
         for file in kept {
             let source = try SourceFile(file)
-            try writer.add(file.path, size: file.size) { () throws(PackError) in try source.next() }
+            // A signal is noticed within one buffer: the copy stops and the hidden copy is removed.
+            try writer.add(file.path, size: file.size) { () throws(PackError) in
+                try interruption.check()
+                return try source.next()
+            }
             files.append(try source.listed())
             if let readable = source.dicomHeaderReadable {
                 dicom.files += 1

@@ -80,12 +80,12 @@ struct PackRulesTests {
             ("\"hipaa_authorization\": true", "\"hipaa_authorization\": false", .consentMissing, "consent.hipaa_authorization"),
             ("\"saddle_numbness\"", "\"tingly\"", .unknownSymptom, "request.symptoms[0]"),
             ("\"1968-04-02\"", "\"1968-02-30\"", .manifestInvalidField, "patient.date_of_birth"),
-            ("\"patient\":", "\"patients\":", .manifestInvalidField, "patients"),
+            ("\"patient\":", "\"patients\":", .manifestInvalidField, "key 1 of the object is not an answer (did you mean patient?)"),
         ]
         for (from, to, code, field) in cases {
             let found = problem(Self.answers.replacingOccurrences(of: from, with: to))
             #expect(found?.code == code, "\(to)")
-            #expect(found?.message.hasPrefix("answers: \(field)") == true, "\(found?.message ?? "accepted")")
+            #expect(found?.faults.first?.text.hasPrefix("answers: \(field)") == true, "\(found?.message ?? "accepted")")
             #expect(found?.message.contains("Jane") == false, "no patient data in the message")
         }
         #expect(problem("{\"a\": 1, \"a\": 2}")?.code == .manifestInvalidJSON)

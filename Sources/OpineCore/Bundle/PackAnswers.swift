@@ -17,18 +17,37 @@ public struct PackAnswers: Sendable {
     /// The answers' `patient`, `consent` and `request` blocks, exactly as given.
     var blocks: [(String, JSONValue)]
 
-    /// Why an answers file cannot be used: the message names the field and the rule, as opined would.
+    /// Why an answers file cannot be used: every fault found, each naming the field and the rule as opined would, so
+    /// all of them can be corrected at once.
     public struct Problem: Error, Equatable, Sendable, CustomStringConvertible {
-        /// The manifest rejection code the same mistake in a manifest would get.
-        public var code: Rejection.Code
-        /// The field at fault and its rule, then what to do.
-        public var message: String
+        /// One fault of the answers.
+        public struct Fault: Equatable, Sendable {
+            /// The manifest rejection code the same mistake in a manifest would get.
+            public var code: Rejection.Code
+            /// `answers: ` and the field at fault and its rule; never a value, nor a key the answers made up.
+            public var text: String
+        }
+
+        /// Every fault, in the order a manifest's are met (unknown keys first).
+        public var faults: [Fault]
+        /// The first fault's code.
+        public var code: Rejection.Code { faults[0].code }
+        /// The faults and what to do: one line for one fault, else a line each after a count.
+        public var message: String {
+            if faults.count == 1 { return faults[0].text + "; correct the answers file and pack again" }
+            return "the answers file has \(faults.count) problems; correct them and pack again:"
+                + faults.map { "\n  " + $0.text }.joined()
+        }
         /// The message, as printed.
         public var description: String { message }
+
+        init(_ faults: [Fault]) { self.faults = faults }
+        init(code: Rejection.Code, message: String) { faults = [Fault(code: code, text: message)] }
     }
 
-    /// Reads and checks an answers file. `newID` makes the submission id when the answers give none; `now` is the
-    /// time of packing (`submitted_at` when not given, and "today" for the date rules).
+    /// Reads and checks an answers file, noting every fault before refusing it. `newID` makes the submission id when
+    /// the answers give none; `now` is the time of packing (`submitted_at` when not given, and "today" for the date
+    /// rules).
     public static func parse(
         _ data: some Collection<UInt8>, limits: IntakeSettings, now: Date = Date(), newID: () -> String = Self.newSubmissionID
     ) throws(Problem) -> PackAnswers {
@@ -40,26 +59,63 @@ public struct PackAnswers: Sendable {
         guard case .object(let members) = root else {
             throw Problem(code: .manifestInvalidJSON, message: "the answers file must hold one JSON object (patient, consent, request)")
         }
-        if let unknown = members.first(where: { !keys.contains($0.0) }) {
-            throw Problem(code: .manifestInvalidField, message: "answers: \(unknown.0.escapedForDisplay) is not an answer (allowed: \(keys.joined(separator: ", "))); remove it")
-        }
-        func text(_ key: String) throws(Problem) -> String? {
+        var faults = unknownKeys(members)
+        func text(_ key: String) -> String? {
             switch members.first(where: { $0.0 == key })?.1 {
             case nil, .null?: return nil
             case .string(let value)?: return value
-            default: throw Problem(code: .manifestInvalidField, message: "answers: \(key) must be a string; correct the answers file and pack again")
+            default:
+                faults.append(Problem.Fault(code: .manifestInvalidField, text: "answers: \(key) must be a string"))
+                return nil
             }
         }
         let answers = PackAnswers(
-            submissionID: try text("submission_id") ?? newID(), submittedAt: try text("submitted_at") ?? Timestamps.format(now),
+            submissionID: text("submission_id") ?? newID(), submittedAt: text("submitted_at") ?? Timestamps.format(now),
             blocks: members.filter { ["patient", "consent", "request"].contains($0.0) })
         // The same rules as a manifest, with one stand-in image so only the answers can be at fault.
         let standIn = Manifest.ListedFile(path: "IM1", kind: FileKind.imaging.rawValue, mediaType: .dicom, size: 0, sha256: String(repeating: "0", count: 64))
-        if case .failure(let rejection) = Manifest.read(answers.manifest(files: [standIn]), limits: limits, today: now).result {
-            let field = rejection.message.hasPrefix("manifest.json: ") ? String(rejection.message.dropFirst(15)) : rejection.message
-            throw Problem(code: rejection.code, message: "answers: \(field); correct the answers file and pack again")
+        let reading = Manifest.read(answers.manifest(files: [standIn]), limits: limits, today: now, collecting: true)
+        if case .failure(let rejection) = reading.result {
+            faults += (reading.problems.isEmpty ? [rejection] : reading.problems).map(fault)
         }
+        guard faults.isEmpty else { throw Problem(faults) }
         return answers
+    }
+
+    /// A top-level key that is not an answer, named only when it is a field name of the bundle format (never a key
+    /// the answers made up, which may be free text), else by its place, with the answer it resembles.
+    static func unknownKeys(_ members: [(String, JSONValue)]) -> [Problem.Fault] {
+        members.enumerated().filter { !keys.contains($0.element.0) }.map { index, member in
+            let key = member.0
+            let named = ManifestFieldPath.names.contains(key) ? key : "key \(index + 1) of the object"
+            let hint = ManifestFieldPath.names.contains(key) ? "" : keys.first { Self.resembles(key, $0) }.map { " (did you mean \($0)?)" } ?? ""
+            return Problem.Fault(
+                code: .manifestInvalidField,
+                text: "answers: \(named) is not an answer\(hint); the answers may hold only \(keys.joined(separator: ", "))")
+        }
+    }
+
+    /// A manifest problem of the answers, in the answers' words; a key the answers made up, which the manifest's
+    /// sentence repeats, is left out: the block holding it is named instead.
+    static func fault(_ rejection: Rejection) -> Problem.Fault {
+        var text = rejection.message.hasPrefix("manifest.json: ") ? String(rejection.message.dropFirst(15)) : rejection.message
+        if let range = text.range(of: " is not a field of bundle format version 1") {
+            text = "\(rejection.field ?? "the answers") has a key that" + text[range.lowerBound...]
+        }
+        return Problem.Fault(code: rejection.code, text: "answers: \(text)")
+    }
+
+    /// Whether `key` is one or two typing mistakes from `answer` (a letter wrong, missing or extra, any case).
+    static func resembles(_ key: String, _ answer: String) -> Bool {
+        let a = Array(key.lowercased().utf8), b = Array(answer.utf8)
+        guard abs(a.count - b.count) <= 2, a.count < 64 else { return false }
+        var row = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var next = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count { next[j] = min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)) }
+            row = next
+        }
+        return row[b.count] <= 2
     }
 
     /// A submission id for a bundle whose answers give none: unique enough that two packs never collide.

@@ -158,9 +158,5 @@ public struct ReadinessPolicy: Sendable {
     }
 
     /// Names that are uploads still in progress by convention, never looked at.
-    public static func isInProgressName(_ name: String) -> Bool {
-        if name.hasPrefix(".") || name.hasSuffix("~") { return true }
-        let lower = name.lowercased()
-        return [".part", ".tmp", ".partial", ".crdownload"].contains { lower.hasSuffix($0) }
-    }
+    public static func isInProgressName(_ name: String) -> Bool { InProgressMark.of(name) != nil }
 }

@@ -18,12 +18,18 @@ struct Pack: ParsableCommand {
             over intake.max_file_bytes are left out, and each is named with the reason. The manifest is written \
             last and BUNDLE gets its name in one step, so BUNDLE may be in opined's drop directory. The \
             limits are those of the configuration when one is found (--config, $OPINE_CONFIG, \
-            /etc/opine/opine.toml), else opined's defaults.
+            /etc/opine/opine.toml), else opined's defaults. Unless stdout and stderr are a terminal, or --names \
+            is given, DIR, BUNDLE, the answers file and the report are named by role and digest (folder-<12 hex>, \
+            upload-…, answers-…, report-…), since they may name a patient; paths inside DIR and BUNDLE are kept.
 
-            Exit codes: 0 made; 64 usage error; 65 the answers or the folder cannot make a bundle opined accepts \
-            (the message names the field or file and the fix: a link, a name opined refuses or that is not UTF-8, \
-            two names opined takes for one); 66 DIR, the answers file or the report does not \
-            exist; 73 BUNDLE exists already or cannot be created; 74 a read or write failed; 78 configuration error.
+            Exit codes: 0 made (a warning on stderr when the bundle is named but its folder could not be synced); \
+            64 usage error, or a BUNDLE name opined never looks at (starting with . or ending in ~, .part, .tmp, \
+            .partial or .crdownload); 65 the answers or the folder cannot make a bundle opined accepts (the \
+            message names the field or file and the fix: a link, a name opined refuses or that is not UTF-8, two \
+            names opined takes for one; every problem of the answers at once), or the answers file is a folder, a \
+            link or unreadable; 66 DIR, the answers file or the report does not exist; 73 BUNDLE exists already, \
+            its folder does not exist, or it cannot be created; 74 a read or write failed; 78 configuration error; \
+            130, 143, 129 SIGINT, SIGTERM or SIGHUP arrived before BUNDLE was named (nothing is left behind).
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -39,13 +45,21 @@ struct Pack: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The radiology report (PDF, JPEG, PNG or text), inside DIR or not.", valueName: "file"))
     var report: String?
 
+    @Flag(help: "Show the paths given (they may name a patient) when the output is not a terminal too.")
+    var names = false
+
     func run() throws {
-        try UploadTools.run(options) { limits in
-            guard let bytes = FileManager.default.contents(atPath: answers) else {
-                throw PackError(.noInput, "\(answers.escapedForDisplay): cannot be read; give the answers file with --answers")
-            }
-            let result = try Packer.pack(.init(folder: folder, answers: Array(bytes), report: report, output: out, limits: limits))
-            if options.json { try Output.json(PackOutput(result)) } else { PackOutput.print(result) }
+        var paths = UploadTools.paths(names: names)
+        paths.add(folder, as: .folder)
+        paths.add(out, as: .upload)
+        paths.add(answers, as: .answers)
+        if let report { paths.add(report, as: .report) }
+        try UploadTools.run(options, paths: paths) { limits in
+            let bytes = try AnswersFile.read(answers)
+            let result = try Packer.pack(.init(folder: folder, answers: bytes, report: report, output: out, limits: limits))
+            for warning in result.warnings { Output.error("warning: \(paths.scrub(warning))") }
+            let output = PackOutput(result, paths: paths)
+            if options.json { try Output.json(output) } else { output.print(result) }
         }
     }
 }
@@ -59,7 +73,10 @@ struct Validate: ParsableCommand {
             incomplete, the zip's structure, every name, the manifest, the files against the manifest, and each \
             file's size, SHA-256 and type. Each problem is printed with the rejection code and sentence opined \
             would record and the entry or field at fault; the first is the one opined would refuse the bundle for. \
-            What needs the database (a re-send, a supplement's case) is not judged. The limits are those of the \
+            What needs the database (a re-send, a supplement's case) is not judged. A BUNDLE name opined never \
+            looks at (a leading ., or ~, .part, .tmp, .partial, .crdownload at the end) is reported first, as \
+            incomplete. Unless stdout and stderr are a terminal, or --names is given, BUNDLE is named by digest \
+            (upload-<12 hex>, as opined's log names it), since it may name a patient. The limits are those of the \
             configuration when one is found, else opined's defaults.
 
             Exit codes: 0 valid; 65 invalid; 64 usage error; 66 BUNDLE does not exist; 74 a read failed; 78 \
@@ -70,10 +87,16 @@ struct Validate: ParsableCommand {
 
     @Argument(help: ArgumentHelp("The bundle: a directory or a .zip file.", valueName: "bundle")) var bundle: String
 
+    @Flag(help: "Show the bundle's path (it may name a patient) when the output is not a terminal too.")
+    var names = false
+
     func run() throws {
-        try UploadTools.run(options) { limits in
+        var paths = UploadTools.paths(names: names)
+        paths.add(bundle, as: .upload)
+        try UploadTools.run(options, paths: paths) { limits in
             let report = try BundleCheck.check(path: bundle, limits: limits)
-            if options.json { try Output.json(ValidateOutput(report, bundle: bundle)) } else { ValidateOutput.print(report, bundle: bundle) }
+            let output = ValidateOutput(report, bundle: bundle, paths: paths)
+            if options.json { try Output.json(output) } else { output.print(report) }
             if !report.problems.isEmpty { throw ExitCode(ExitStatus.dataError.rawValue) }
         }
     }
@@ -82,19 +105,27 @@ struct Validate: ParsableCommand {
 /// What `opine pack` and `opine validate` share: the limits to judge by, and how a failure is told.
 enum UploadTools {
     /// Runs `body` with the intake limits in force and turns a failure into its message and exit code.
-    static func run(_ options: GlobalOptions, _ body: (IntakeSettings) throws -> Void) throws {
+    static func run(_ options: GlobalOptions, paths: GivenPaths, _ body: (IntakeSettings) throws -> Void) throws {
         do {
             try body(try limits(options))
         } catch let error as ExitCode {
             throw error
         } catch {
             let (status, code) = classify(error)
-            let message = status == .configuration ? "configuration error: \(error)" : "\(error)"
+            let message = paths.scrub(status == .configuration ? "configuration error: \(error)" : "\(error)")
             if !options.json || (try? Output.json(ErrorOutput(error: .init(code: code, message: message)), toStandardError: true)) == nil {
                 Output.error(message)
             }
+            // A pack ended by a signal exits as a shell reports a process the signal killed: 128 plus its number.
+            if let error = error as? PackError, case .interrupted(let signal) = error.kind { throw ExitCode(128 + signal) }
             throw ExitCode(status.rawValue)
         }
+    }
+
+    /// How given paths are shown: as given with `--names` or when both output streams are a terminal (a person
+    /// reads them); else by role and digest, since a script's captured output may reach a log.
+    static func paths(names: Bool) -> GivenPaths {
+        GivenPaths(naming: names || (isatty(STDOUT_FILENO) != 0 && isatty(STDERR_FILENO) != 0))
     }
 
     /// The configured limits when a configuration is named or installed, else opined's defaults: the tools work on a
@@ -111,6 +142,8 @@ enum UploadTools {
         switch error {
         case let error as PackError:
             switch error.kind {
+            case .usage: (.usage, .usage)
+            case .interrupted: (.internalError, .interrupted)
             case .noInput: (.noInput, .noInput)
             case .invalid: (.dataError, .invalidInput)
             case .cannotCreate: (.cannotCreate, .cannotCreate)

@@ -44,6 +44,8 @@ enum ErrorCode: String, Encodable {
     case invalidInput = "invalid_input"
     /// `opine pack`, `opine validate`: the folder, answers file, report or bundle does not exist (exit 66).
     case noInput = "no_input"
+    /// `opine pack`: a signal ended it before the bundle was named (exit 128 plus the signal).
+    case interrupted
     /// `opine pack`: the output exists already or cannot be created (exit 73).
     case cannotCreate = "cannot_create"
     /// `opine pack`, `opine validate`: reading or writing failed (exit 74).

@@ -4,8 +4,10 @@ import OpinePack
 
 /// `opine pack --json`: the bundle made, what it lists and what was left out (docs/cli.md).
 struct PackOutput: Encodable {
-    /// The bundle's path.
-    var bundle: String
+    /// The bundle's path, when names are shown (`GivenPaths`).
+    @OrNull var bundle: String?
+    /// `upload-` and the `UploadDigest` of the bundle's name: how opined's log names it.
+    var bundleDigest: String
     /// Its submission id.
     var submissionID: String
     /// The priority its symptoms call for.
@@ -17,6 +19,8 @@ struct PackOutput: Encodable {
     var files: [File]
     /// What was left out of the folder, and why.
     var leftOut: [LeftOut]
+    /// What went wrong after the bundle was named (it is made; packing again would send it twice).
+    var warnings: [String]
 
     /// One listed file.
     struct File: Encodable {
@@ -34,26 +38,29 @@ struct PackOutput: Encodable {
 
     /// JSON keys.
     enum CodingKeys: String, CodingKey {
-        case bundle, priority, bytes, files
+        case bundle, priority, bytes, files, warnings
+        case bundleDigest = "bundle_digest"
         case submissionID = "submission_id"
         case fileCount = "file_count"
         case leftOut = "left_out"
     }
 
-    init(_ result: Packer.Result) {
-        bundle = result.output
+    init(_ result: Packer.Result, paths: GivenPaths) {
+        bundle = paths.naming ? result.output : nil
+        bundleDigest = GivenPaths(naming: false).shown(result.output, as: .upload)
         submissionID = result.submissionID
         priority = result.priority
         fileCount = result.files.count
         bytes = result.files.reduce(0) { $0 + $1.size }
         files = result.files.map { File(path: $0.path, kind: $0.kind, mediaType: $0.mediaType.rawValue, size: $0.size) }
         leftOut = result.leftOut
+        warnings = result.warnings
     }
 
     /// The text form: the bundle, its counts by kind, then each thing left out with its reason.
-    static func print(_ result: Packer.Result) {
-        let output = PackOutput(result)
-        Output.line("made \(output.bundle.escapedForDisplay): \(output.fileCount) files, \(output.bytes) bytes, priority \(output.priority.rawValue)")
+    func print(_ result: Packer.Result) {
+        let output = self
+        Output.line("made \(output.bundle?.escapedForDisplay ?? bundleDigest): \(output.fileCount) files, \(output.bytes) bytes, priority \(output.priority.rawValue)")
         Output.fields([
             ("submission id", output.submissionID),
             ("imaging", String(result.files.filter { $0.kind == FileKind.imaging.rawValue }.count)),
@@ -69,8 +76,10 @@ struct PackOutput: Encodable {
 
 /// `opine validate --json`: every problem, with opined's code and sentence and the entry or field at fault.
 struct ValidateOutput: Encodable {
-    /// The path checked.
-    var bundle: String
+    /// The path checked, when names are shown (`GivenPaths`).
+    @OrNull var bundle: String?
+    /// `upload-` and the `UploadDigest` of the bundle's name: how opined's log names it.
+    var bundleDigest: String
     /// True when opined would take it.
     var valid: Bool
     /// The manifest's submission id, when it could be read.
@@ -95,12 +104,14 @@ struct ValidateOutput: Encodable {
     /// JSON keys.
     enum CodingKeys: String, CodingKey {
         case bundle, valid, problems
+        case bundleDigest = "bundle_digest"
         case submissionID = "submission_id"
         case fileCount = "file_count"
     }
 
-    init(_ report: BundleCheck.Report, bundle: String) {
-        self.bundle = bundle
+    init(_ report: BundleCheck.Report, bundle: String, paths: GivenPaths) {
+        self.bundle = paths.naming ? bundle : nil
+        bundleDigest = GivenPaths(naming: false).shown(bundle, as: .upload)
         valid = report.problems.isEmpty
         submissionID = report.submissionID
         fileCount = report.manifest?.files.count
@@ -108,7 +119,8 @@ struct ValidateOutput: Encodable {
     }
 
     /// The text form: a verdict line, then one line per problem (code, entry or field, sentence).
-    static func print(_ report: BundleCheck.Report, bundle: String) {
+    func print(_ report: BundleCheck.Report) {
+        let bundle = self.bundle ?? bundleDigest
         guard !report.problems.isEmpty else {
             Output.line("\(bundle.escapedForDisplay): valid; opined would take it (\(report.manifest?.files.count ?? 0) files)")
             return
