@@ -23,6 +23,7 @@ let package = Package(
     products: [
         .executable(name: "opined", targets: ["opined"]),
         .executable(name: "opine", targets: ["opine"]),
+        .executable(name: "opine-upload", targets: ["opine-upload"]),
         .library(name: "OpineCore", targets: ["OpineCore"]),
         .library(name: "OpineStore", targets: ["OpineStore"]),
     ],
@@ -34,6 +35,11 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+        // The upload service's HTTP server; its swift-configuration support is not used, so that trait is off.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: []),
+        // Hummingbird's own types (HTTP fields, byte buffers, socket addresses), named directly by the service.
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // libcurl's C API, with typed wrappers for its variadic calls (see Sources/CCurl/shim.h).
@@ -123,6 +129,34 @@ let package = Package(
                 "OpineLifecycle",
                 "OpinePack",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // 6. The upload service: the patients' page, resumable (tus) uploads, bundles built with OpinePack and
+        //    renamed into the drop directory, receipts, and status fed by opined's webhooks. Hummingbird; no GRDB,
+        //    no libcurl, nothing of the store.
+        .target(
+            name: "OpineUpload",
+            dependencies: [
+                "OpineCore",
+                "OpinePack",
+                "CLinux",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            // The page's script, style and templates, read at start from the source tree or the installed copy.
+            exclude: ["Assets"]
+        ),
+        .executableTarget(
+            name: "opine-upload",
+            dependencies: [
+                "OpineUpload",
+                "OpineCore",
+                "OpineConfiguration",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // libFuzzer entry point under `make fuzz`; an input-replay tool in ordinary builds.

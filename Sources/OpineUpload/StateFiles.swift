@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// The service's small state (drafts, uploads' descriptions, submissions' status) as one JSON file per item, each
+/// replaced whole by a synced write and a rename, so a crash leaves the old file or the new one, never half of one.
+/// Files are 0600: they may hold a patient's answers until the bundle is made.
+enum StateFiles {
+    /// Why a state file could not be written or read; says which file and what the system said.
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Writes `value` as JSON to `path` atomically and durably.
+    static func write(_ value: some Encodable, to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        try writeBytes(Array(try encoder.encode(value)), to: path)
+    }
+
+    /// Writes `bytes` to `path` atomically and durably (a temporary name beside it, fsync, rename, fsync the folder).
+    static func writeBytes(_ bytes: [UInt8], to path: String) throws {
+        let temporary = path + ".tmp-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw failure("create", temporary) }
+        var done = 0
+        while done < bytes.count {
+            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, bytes.count - done) }
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else {
+                let problem = failure("write", temporary)
+                close(fd)
+                unlink(temporary)
+                throw problem
+            }
+            done += written
+        }
+        guard fsync(fd) == 0 else {
+            let problem = failure("fsync", temporary)
+            close(fd)
+            unlink(temporary)
+            throw problem
+        }
+        close(fd)
+        guard rename(temporary, path) == 0 else {
+            let problem = failure("rename", temporary)
+            unlink(temporary)
+            throw problem
+        }
+        try syncFolder((path as NSString).deletingLastPathComponent)
+    }
+
+    /// Reads and decodes the JSON at `path`; nil when there is no such file.
+    static func read<Value: Decodable>(_ type: Value.Type, from path: String) throws -> Value? {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            if errno == ENOENT || !FileManager.default.fileExists(atPath: path) { return nil }
+            throw failure("read", path)
+        }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        do { return try decoder.decode(type, from: data) } catch {
+            throw Failure(description: "\(path): not a state file this version can read (\(error)); move it aside")
+        }
+    }
+
+    /// Makes a folder (and its parents) with mode 0700 when missing.
+    static func makeFolder(_ path: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw Failure(description: "\(path): cannot be created (\(error.localizedDescription)); check the service's permissions")
+        }
+    }
+
+    /// fsyncs a folder, so a rename in it survives a crash of the machine.
+    static func syncFolder(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw failure("open", path) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw failure("fsync", path) }
+    }
+
+    private static func failure(_ operation: String, _ path: String) -> Failure {
+        Failure(description: "\(path): \(operation) failed (\(String(cString: strerror(errno))))")
+    }
+}
