@@ -108,11 +108,14 @@ struct ServiceParts: Sendable {
     let layout: StateLayout
     let assets: Assets
     let logger: Logger
+    /// Submissions and their status links.
+    let submissions: SubmissionBook
 
     init(settings: UploadSettings, assets: Assets, logger: Logger) throws {
         self.settings = settings
         self.layout = StateLayout(settings)
         self.assets = assets
         self.logger = logger
+        self.submissions = SubmissionBook(layout: layout)
     }
 }
