@@ -59,9 +59,9 @@ while read -r key; do
   grep -q "^\.It Cm $key\( \|\$\)\|, Cm $key\( \|\$\)" "$share/man/man5/opine.toml.5" || fail "opine.toml(5) has no entry for $key"
 done < <(sed -n 's/^\([a-z_][a-z0-9_.-]*\) *=.*/\1/p' Config/opine.toml)
 grep -q -- '--config' "$share/man/man8/opined.8" || fail "opined(8) does not mention --config"
-for option in --config --assets --check-config; do
-  grep -q -- "$option" "$share/man/man8/opine-upload.8" || fail "opine-upload(8) does not mention $option"
-  grep -q -- "$option" "$share/bash-completion/completions/opine-upload" || fail "the opine-upload bash completion lacks $option"
+for option in config assets check-config; do
+  grep -q -- "^\.It Fl -$option\( \|\$\)" "$share/man/man8/opine-upload.8" || fail "opine-upload(8) does not describe --$option"
+  grep -q -- "--$option" "$share/bash-completion/completions/opine-upload" || fail "the opine-upload bash completion lacks --$option"
 done
 
 pages=("$man1"/*.1 "$share/man/man5/opine.toml.5" "$share/man/man8/opined.8" "$share/man/man8/opine-upload.8")
