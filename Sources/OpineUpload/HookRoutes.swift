@@ -41,6 +41,9 @@ struct HookRoutes: Sendable {
             parts.logger.error("webhook unreadable", metadata: ["why": "\(error)"])
             return Self.json(["error": "\(error); this is not a webhook of opined's"], status: .badRequest)
         }
+        if webhook.carriesContact {
+            parts.logger.warning("opined sends this service the patient's contact details; set include_contact = false on its endpoint (docs/upload.md); they are not kept")
+        }
         let outcome = try await parts.submissions.apply(webhook)
         parts.logger.info(
             "webhook", metadata: ["type": "\(webhook.type?.rawValue ?? "unknown")", "outcome": "\(Self.describe(outcome))"])

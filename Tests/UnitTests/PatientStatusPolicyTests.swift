@@ -94,6 +94,14 @@ struct PatientStatusPolicyTests {
         #expect(change?.status == .received && change?.refusal == nil)
     }
 
+    @Test("A status is swept once it has not changed for longer than uploads.status_kept_days")
+    func expiry() {
+        let kept: TimeInterval = 90 * 86400
+        #expect(!PatientStatusPolicy.isExpired(updatedAt: Self.t0, now: Self.t0 + kept, keptFor: kept))
+        #expect(PatientStatusPolicy.isExpired(updatedAt: Self.t0, now: Self.t0 + kept + 1, keptFor: kept))
+        #expect(!PatientStatusPolicy.isExpired(updatedAt: Self.t0 + 10, now: Self.t0, keptFor: kept), "a clock behind is not an expiry")
+    }
+
     @Test("A body is read leniently: unknown types and values are nil, not failures; a body without a time is malformed")
     func parsing() throws {
         let body = try WebhookMessage(
@@ -106,6 +114,14 @@ struct PatientStatusPolicyTests {
         let future = try StatusWebhook.parse(
             id: "msg_10", body: Data(#"{"type":"case.teleported","timestamp":"2026-11-26T20:03:12Z","data":{"state":"elsewhere","priority":"soon","flags":["new_flag"]}}"#.utf8))
         #expect(future.type == nil && future.caseState == nil && future.priority == nil)
+        #expect(!parsed.carriesContact)
+        let withContact = try WebhookMessage(
+            type: .caseResponded, timestamp: "2026-11-26T20:03:12.500Z",
+            data: NotificationData(
+                caseID: "C-1", state: .responded, priority: .routine, regions: [], assignee: nil, submissionID: "web-1", receivedAt: "x", updatedAt: "x"),
+            contact: .init(name: "Jane Q. Doe", email: nil, phone: nil)
+        ).body()
+        #expect(try StatusWebhook.parse(id: "msg_11", body: withContact).carriesContact, "an include_contact endpoint is noticed")
         #expect(throws: StatusWebhook.Malformed.self) { try StatusWebhook.parse(id: "m", body: Data(#"{"type":"case.received","data":{}}"#.utf8)) }
         #expect(throws: StatusWebhook.Malformed.self) { try StatusWebhook.parse(id: "m", body: Data("not json".utf8)) }
     }

@@ -26,6 +26,10 @@ public struct StatusWebhook: Sendable, Equatable {
     public var entry: String?
     /// For `bundle.rejected`: the manifest field at fault (`data.field`).
     public var field: String?
+    /// Whether the body carries the patient's contact or a message for the patient (`data.patient`,
+    /// `data.message`): opined's endpoint for this service has `include_contact = true`, which it must not. Only the
+    /// fact is kept, never the values.
+    public var carriesContact = false
 
     /// A body that is not opined's webhook JSON (no `type`, no RFC 3339 `timestamp`, no `data` object).
     public struct Malformed: Error, CustomStringConvertible {
@@ -62,17 +66,24 @@ public struct StatusWebhook: Sendable, Equatable {
             throw Malformed(description: "the webhook's timestamp is not an RFC 3339 time")
         }
         let data = raw.data
-        return StatusWebhook(
+        var webhook = StatusWebhook(
             id: id, type: NotificationType(rawValue: raw.type), timestamp: timestamp,
             caseState: data.state.flatMap(CaseState.init(rawValue:)), priority: data.priority.flatMap(Priority.init(rawValue:)),
             submissionID: data.submissionID, uploadDigest: data.uploadDigest, reason: data.reason,
             rejectionID: data.rejectionID, entry: data.entry, field: data.field)
+        webhook.carriesContact = data.patient != nil || data.message != nil
+        return webhook
     }
 
     private struct Body: Decodable {
         var type: String
         var timestamp: String
         var data: Fields
+    }
+
+    /// A key's presence, its value neither read nor kept.
+    private struct Present: Decodable {
+        init(from decoder: Decoder) throws {}
     }
 
     // Plain strings, so a value this version does not know reads as nil instead of failing the whole body.
@@ -85,9 +96,11 @@ public struct StatusWebhook: Sendable, Equatable {
         var rejectionID: String?
         var entry: String?
         var field: String?
+        var patient: Present?
+        var message: Present?
 
         enum CodingKeys: String, CodingKey {
-            case state, priority, reason, entry, field
+            case state, priority, reason, entry, field, patient, message
             case submissionID = "submission_id", uploadDigest = "upload_digest", rejectionID = "rejection_id"
         }
     }
