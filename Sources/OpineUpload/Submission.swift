@@ -14,8 +14,8 @@ import OpinePack
 /// submission and answers with the reference and the private links. Never logs the answers or a path.
 struct Submission {
     let parts: ServiceParts
-    /// Packs run one at a time, off the cooperative pool: a pack reads and hashes gigabytes, and `Packer` takes the
-    /// process's signal handlers while it runs.
+    /// Packs run one at a time, off the cooperative pool: a pack reads and hashes gigabytes. The service's own
+    /// graceful shutdown lets a pack in progress finish, so `Packer` is told to leave the signals alone.
     static let queue = DispatchQueue(label: "opine-upload.pack")
 
     /// What `submit` answers.
@@ -84,7 +84,8 @@ struct Submission {
             do throws(APIFailure) {
                 try Self.layOut(uploads.filter { $0.role == TusMetadata.Role.study.rawValue }, in: study, bytesPath: bytesPath)
                 let report = uploads.first { $0.role == TusMetadata.Role.report.rawValue }.map { bytesPath($0.id) }
-                let request = Packer.Request(folder: study, answers: answers, report: report, output: folder + "/" + id, limits: limits)
+                var request = Packer.Request(folder: study, answers: answers, report: report, output: folder + "/" + id, limits: limits)
+                request.stopsOnSignals = false
                 let result: Packer.Result
                 do throws(PackError) { result = try Packer.pack(request, now: now) } catch { throw Self.failure(error, study: study) }
                 guard renameat2(AT_FDCWD, result.output, AT_FDCWD, drop + "/" + id, OPINE_RENAME_NOREPLACE) == 0 else {

@@ -143,6 +143,7 @@ actor TusStore {
     func terminate(_ id: String, binding: String?) throws(APIFailure) {
         let upload = try upload(id, binding: binding)
         guard !upload.busy else { throw APIFailure(423, "This file is being sent right now; stop it first.") }
+        guard drafts[upload.record.draft]?.submitting == false else { throw APIFailure(409, "This request is being sent; wait for the receipt.") }
         remove(upload.record)
     }
 

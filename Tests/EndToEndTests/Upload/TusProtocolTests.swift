@@ -102,4 +102,18 @@ struct TusProtocolTests {
         #expect(try browser.head(location).status == 404)
         #expect(try FileManager.default.contentsOfDirectory(atPath: server.uploads.path).isEmpty)
     }
+
+    @Test("An upload resumes across a restart of the service: HEAD gives the offset its bytes reached")
+    func resumeAfterRestart() throws {
+        let server = try UploadServer()
+        let browser = UploadBrowser(server)
+        let bytes = Array(Samples.dicom("restart", size: 2000))
+        let draft = try browser.draft()
+        let location = try browser.upload(draft: draft, path: "DICOM/IM1", length: bytes.count)
+        #expect(try browser.patch(location, offset: 0, Array(bytes[..<800])).status == 204)
+        try server.restart()
+        #expect(try browser.head(location).headers["upload-offset"] == "800")
+        #expect(try browser.patch(location, offset: 800, Array(bytes[800...])).status == 204)
+        #expect(try browser.create(draft: draft, path: "DICOM/IM2", length: 10).status == 201)
+    }
 }

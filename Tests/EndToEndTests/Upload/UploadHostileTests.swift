@@ -138,6 +138,13 @@ struct UploadHostileTests {
             #expect(try Data(contentsOf: bundle.appendingPathComponent(path)) == Data(bytes))
         }
         #expect((manifest["submission_id"] as? String) == bundles[0])
+        let validate = Process()
+        validate.executableURL = Sandbox.binaries.appendingPathComponent("opine")
+        validate.arguments = ["validate", bundle.path]
+        validate.standardOutput = FileHandle.nullDevice
+        try validate.run()
+        validate.waitUntilExit()
+        #expect(validate.terminationStatus == 0, "opine validate refused the bundle the service made")
         #expect(try FileManager.default.contentsOfDirectory(atPath: server.uploads.path).isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: server.state.appendingPathComponent("drafts").path).isEmpty)
         #expect(try browser.submit(draft).status == 404)

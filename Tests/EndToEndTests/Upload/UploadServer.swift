@@ -11,7 +11,9 @@ import Testing
 final class UploadServer: @unchecked Sendable {
     let root: URL
     let port: Int
-    private let process = Process()
+    private var process = Process()
+    private let environment: [String: String]
+    private let config: URL
     var drop: URL { root.appendingPathComponent("spool/drop") }
     var state: URL { root.appendingPathComponent("state") }
     var uploads: URL { state.appendingPathComponent("staging/uploads") }
@@ -23,7 +25,8 @@ final class UploadServer: @unchecked Sendable {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("opine-upload-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: root.appendingPathComponent("spool/drop"), withIntermediateDirectories: true)
         port = try Self.freePort()
-        let config = root.appendingPathComponent("upload.toml")
+        config = root.appendingPathComponent("upload.toml")
+        self.environment = environment
         try """
             [paths]
             drop = "\(drop.path)"
@@ -32,15 +35,28 @@ final class UploadServer: @unchecked Sendable {
             address = "127.0.0.1:\(port)"
             \(configuration)
             """.write(to: config, atomically: true, encoding: .utf8)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        try launch()
+    }
+
+    /// Starts the binary and waits until `/healthz` answers.
+    private func launch() throws {
+        process = Process()
         process.executableURL = Sandbox.binaries.appendingPathComponent("opine-upload")
         process.arguments = ["--config", config.path]
         process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { _, new in new }
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let handle = try FileHandle(forWritingTo: logFile)
+        handle.seekToEndOfFile()
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
         try waitUntil("opine-upload answers /healthz", seconds: 30) { (try? self.request("GET", "/healthz"))?.status == 200 }
+    }
+
+    /// Stops the service and starts it again on the same folders and port.
+    func restart() throws {
+        stop()
+        try launch()
     }
 
     deinit {
