@@ -41,6 +41,7 @@ public struct UploadService: Sendable {
         TusRoutes(parts: parts).register(on: router)
         HookRoutes(parts: parts).register(on: router)
         router.get("/healthz") { _, _ in "ok\n" }
+        let connections = ConnectionCount(limit: settings.limits.maxConnections)
         let address: BindAddress =
             switch settings.listen {
             case .tcp(let host, let port): .hostname(host, port: port)
@@ -48,7 +49,10 @@ public struct UploadService: Sendable {
             }
         return Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(settings.limits.idleTimeoutSeconds * 1000)))),
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [ConnectionCap(connections)],
+                    idleTimeout: .milliseconds(Int64(settings.limits.idleTimeoutSeconds * 1000)))),
             configuration: .init(address: address, serverName: "opine-upload"),
             onServerRunning: { channel in
                 logger.notice("listening", metadata: ["address": "\(settings.listen)"])

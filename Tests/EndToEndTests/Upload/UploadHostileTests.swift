@@ -87,6 +87,21 @@ struct UploadHostileTests {
         try waitUntil("the idle timeout closes the stalled connections", seconds: 20) { stalled.allSatisfy { $0.isClosed() } }
     }
 
+    @Test("Connections past limits.max_connections are closed at once; the service answers again when some close")
+    func connectionCap() throws {
+        let server = try UploadServer(environment: ["OPINE_UPLOAD_LIMITS_MAX_CONNECTIONS": "8"])
+        var stalled: [RawConnection] = []
+        for _ in 0..<12 {
+            let connection = try RawConnection(port: server.port)
+            try connection.send(Array("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n".utf8))
+            stalled.append(connection)
+        }
+        try waitUntil("the 4 connections past the cap are closed", seconds: 10) { stalled.filter { $0.isClosed() }.count == 4 }
+        #expect((try? server.request("GET", "/healthz")) == nil, "a connection past the cap was answered")
+        stalled.removeAll()
+        try waitUntil("the service answers again", seconds: 10) { (try? server.request("GET", "/healthz"))?.status == 200 }
+    }
+
     @Test("5,000 tiny files in one request are taken and bundled; the 5,001st is refused with 413")
     func manyFiles() throws {
         let server = try UploadServer()
