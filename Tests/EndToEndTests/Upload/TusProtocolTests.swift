@@ -74,10 +74,11 @@ struct TusProtocolTests {
         head += "Content-Type: application/offset+octet-stream\r\n"
         for (name, value) in browser.tus { head += "\(name): \(value)\r\n" }
         try connection.send(Array((head + "\r\n").utf8) + [UInt8](repeating: 7, count: 30000))
-        // A second PATCH while the first holds the upload is refused.
-        try waitUntil("the first PATCH holds the upload", seconds: 10) { try browser.patch(location, offset: 0, [1]).status == 423 }
+        // A second PATCH while the first holds the upload is refused (one at an offset that can never be taken, so a
+        // probe that arrives before the first PATCH changes nothing).
+        try waitUntil("the first PATCH holds the upload", seconds: 20) { try browser.patch(location, offset: 99_999, [1]).status == 423 }
         close(connection.fd)
-        try waitUntil("HEAD gives the bytes that arrived", seconds: 10) { try browser.head(location).headers["upload-offset"] == "30000" }
+        try waitUntil("HEAD gives the bytes that arrived", seconds: 20) { try browser.head(location).headers["upload-offset"] == "30000" }
     }
 
     @Test("An idle upload expires: HEAD gives 404 and its bytes are gone")

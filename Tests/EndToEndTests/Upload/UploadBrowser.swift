@@ -73,8 +73,9 @@ struct UploadBrowser {
          "request": {"regions": ["lumbar"], "question": "Do I need surgery for this?", "symptoms": ["sciatica"]}}
         """#
 
-    /// `POST /api/drafts/ID/submit`.
+    /// `POST /api/drafts/ID/submit`; building a bundle of thousands of files takes a while in a debug build.
     func submit(_ draft: String, answers: String = UploadBrowser.answers) throws -> HTTPReply {
-        try server.request("POST", "/api/drafts/\(draft)/submit", headers: csrf.merging(["Content-Type": "application/json"]) { _, new in new }, body: Array(answers.utf8))
+        try server.request("POST", "/api/drafts/\(draft)/submit", headers: csrf.merging(["Content-Type": "application/json"]) { _, new in new }, body: Array(answers.utf8),
+            timeoutSeconds: 300)
     }
 }

@@ -87,8 +87,8 @@ final class UploadServer: @unchecked Sendable {
     }
 
     /// One request on a new connection (`Connection: close`), read to the end.
-    func request(_ method: String, _ path: String, headers: [String: String] = [:], body: [UInt8] = []) throws -> HTTPReply {
-        let connection = try RawConnection(port: port)
+    func request(_ method: String, _ path: String, headers: [String: String] = [:], body: [UInt8] = [], timeoutSeconds: Int = 30) throws -> HTTPReply {
+        let connection = try RawConnection(port: port, timeoutSeconds: timeoutSeconds)
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         if !body.isEmpty || ["POST", "PATCH"].contains(method), headers["Content-Length"] == nil { head += "Content-Length: \(body.count)\r\n" }
