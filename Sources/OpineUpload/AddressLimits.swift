@@ -27,11 +27,6 @@ actor AddressLimits {
         }
     }
 
-    /// Gives back bytes counted for a chunk that was refused before it was written.
-    func refund(_ bytes: Int64, address: String) {
-        windows[address]?.bytes -= min(bytes, windows[address]?.bytes ?? 0)
-    }
-
     private func prune(_ now: Date) {
         guard now.timeIntervalSince(lastPrune) > 60 else { return }
         lastPrune = now
