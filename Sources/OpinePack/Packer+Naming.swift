@@ -38,7 +38,9 @@ final class Interruption {
     private var previous: [Int32: sigaction] = [:]
     private var previousMask = sigset_t()
 
-    init() {
+    /// Takes the signals until `restore`; when not `installing`, leaves them to the process and never reports one.
+    init(installing: Bool = true) {
+        guard installing else { return }
         caughtSignal.store(0, ordering: .relaxed)
         // A parent may have blocked them (a test runner, a supervisor): unblocked here, so they reach the handler.
         var mask = sigset_t()
@@ -57,6 +59,7 @@ final class Interruption {
 
     /// Throws `interrupted` once one of the signals has arrived.
     func check() throws(PackError) {
+        guard !previous.isEmpty else { return }
         let signal = caughtSignal.load(ordering: .relaxed)
         guard signal != 0 else { return }
         throw PackError(.interrupted(signal), "interrupted by signal \(signal) before the bundle was named; nothing was made, and the hidden copy was removed")
@@ -64,6 +67,7 @@ final class Interruption {
 
     /// Puts the handlers found at the start back.
     func restore() {
+        guard !previous.isEmpty else { return }
         for (signal, old) in previous {
             var action = old
             sigaction(signal, &action, nil)

@@ -21,6 +21,9 @@ public enum Packer {
         public var output: String
         /// The limits opined applies (`[intake]`).
         public var limits: IntakeSettings
+        /// Whether SIGINT, SIGTERM and SIGHUP stop the pack (the CLI); a service that shuts down gracefully, letting
+        /// the pack finish, says false so its own handlers keep the signals.
+        public var stopsOnSignals = true
 
         /// A request to pack `folder` with `answers` into `output`.
         public init(folder: String, answers: [UInt8], report: String?, output: String, limits: IntakeSettings) {
@@ -57,7 +60,7 @@ public enum Packer {
         do { answers = try PackAnswers.parse(request.answers, limits: request.limits, now: now) } catch {
             throw PackError(.invalid, error.message)
         }
-        let interruption = Interruption()
+        let interruption = Interruption(installing: request.stopsOnSignals)
         defer { interruption.restore() }
         var survey = try survey(request.folder, limits: request.limits)
         if let report = request.report { try survey.addReport(report, folder: request.folder) }

@@ -24,21 +24,24 @@ public struct UploadService: Sendable {
 
     /// Serves until SIGTERM or SIGINT, then lets requests in flight finish.
     public func run() async throws {
-        let application = try makeApplication()
+        let application = try await makeApplication()
         try await application.runService()
     }
 
     /// The application: its router with every route group, on the configured address.
-    func makeApplication() throws -> some ApplicationProtocol {
+    func makeApplication() async throws -> some ApplicationProtocol {
         let router = Router(context: UploadRequestContext.self)
         router.add(middleware: RequestLog(logger: logger))
         router.add(middleware: SecurityHeaders())
+        router.add(middleware: CSRFCheck())
         let parts = try ServiceParts(settings: settings, assets: assets, logger: logger)
+        try await parts.uploads.load()
         PageRoutes(parts: parts).register(on: router)
         DraftRoutes(parts: parts).register(on: router)
         TusRoutes(parts: parts).register(on: router)
         HookRoutes(parts: parts).register(on: router)
         router.get("/healthz") { _, _ in "ok\n" }
+        let connections = ConnectionCount(limit: settings.limits.maxConnections)
         let address: BindAddress =
             switch settings.listen {
             case .tcp(let host, let port): .hostname(host, port: port)
@@ -46,11 +49,15 @@ public struct UploadService: Sendable {
             }
         return Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(settings.limits.idleTimeoutSeconds * 1000)))),
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [ConnectionCap(connections)],
+                    idleTimeout: .milliseconds(Int64(settings.limits.idleTimeoutSeconds * 1000)))),
             configuration: .init(address: address, serverName: "opine-upload"),
             services: [StatusSweeper(submissions: parts.submissions, keptFor: settings.statusRetentionSeconds, logger: logger)],
             onServerRunning: { channel in
                 logger.notice("listening", metadata: ["address": "\(settings.listen)"])
+                Task { await parts.uploads.sweepForever(logger: logger) }
             },
             logger: logger
         )
@@ -115,6 +122,10 @@ struct ServiceParts: Sendable {
     let logger: Logger
     /// Submissions and their status links.
     let submissions: SubmissionBook
+    /// Drafts and tus uploads in progress.
+    let uploads: TusStore
+    /// Per-address hourly limits.
+    let limits: AddressLimits
 
     init(settings: UploadSettings, assets: Assets, logger: Logger) throws {
         self.settings = settings
@@ -122,5 +133,12 @@ struct ServiceParts: Sendable {
         self.assets = assets
         self.logger = logger
         self.submissions = SubmissionBook(layout: layout)
+        let limits = settings.limits
+        self.uploads = TusStore(
+            layout: layout,
+            policy: TusPolicy(
+                maxFileBytes: limits.maxFileBytes, maxRequestBytes: limits.maxRequestBytes, maxFiles: limits.maxFiles,
+                maxChunkBytes: limits.maxChunkBytes, expirySeconds: settings.uploadExpirySeconds))
+        self.limits = AddressLimits(limits)
     }
 }

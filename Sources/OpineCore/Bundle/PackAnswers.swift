@@ -26,6 +26,8 @@ public struct PackAnswers: Sendable {
             public var code: Rejection.Code
             /// `answers: ` and the field at fault and its rule; never a value, nor a key the answers made up.
             public var text: String
+            /// The manifest field at fault (`patient.email`), when one is named.
+            public var field: String? = nil
         }
 
         /// Every fault, in the order a manifest's are met (unknown keys first).
@@ -102,7 +104,7 @@ public struct PackAnswers: Sendable {
         if let range = text.range(of: " is not a field of bundle format version 1") {
             text = "\(rejection.field ?? "the answers") has a key that" + text[range.lowerBound...]
         }
-        return Problem.Fault(code: rejection.code, text: "answers: \(text)")
+        return Problem.Fault(code: rejection.code, text: "answers: \(text)", field: rejection.field)
     }
 
     /// Whether `key` is one or two typing mistakes from `answer` (a letter wrong, missing or extra, any case).

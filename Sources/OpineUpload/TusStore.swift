@@ -1,0 +1,213 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import OpineCore
+
+/// A draft as stored in `drafts/<id>.json`: the request being prepared, bound to the hash of the browser's CSRF cookie.
+struct DraftRecord: Codable, Sendable {
+    var id: String
+    /// SHA-256 (hex) of the `opine_csrf` cookie that made it; another browser's requests are refused.
+    var binding: String
+    var createdAt: Date
+}
+
+/// An upload as stored in `staging/uploads/<id>.json` beside its bytes (`<id>`). Its offset is the bytes file's size
+/// and its last activity the bytes file's modification time, so a PATCH rewrites no state file.
+struct UploadRecord: Codable, Sendable {
+    var id: String
+    /// The draft it belongs to: a draft's uploads are those naming it.
+    var draft: String
+    /// `study` or `report` (`TusMetadata.Role`).
+    var role: String
+    /// Its path within the picked folder, or the report's name; never logged.
+    var path: String
+    /// `Upload-Length`.
+    var length: Int64
+    var createdAt: Date
+}
+
+/// The drafts and tus uploads in progress: which exist, whose they are, how far each has come, which one is being
+/// written now (one PATCH at a time per upload), and which have expired. The bytes themselves are written by the
+/// PATCH route outside the actor, at the offset this actor hands out.
+actor TusStore {
+    /// An upload as the store tracks it.
+    struct Upload: Sendable {
+        var record: UploadRecord
+        var offset: Int64
+        var lastActivity: Date
+        var busy = false
+        var isComplete: Bool { offset == record.length }
+    }
+
+    /// A draft as the store tracks it.
+    struct Draft: Sendable {
+        var record: DraftRecord
+        var uploads: Set<String> = []
+        var pathKeys: Set<String> = []
+        var bytes: Int64 = 0
+        var lastActivity: Date
+        var submitting = false
+    }
+
+    let layout: StateLayout
+    let policy: TusPolicy
+    var drafts: [String: Draft] = [:]
+    var uploads: [String: Upload] = [:]
+
+    init(layout: StateLayout, policy: TusPolicy) {
+        self.layout = layout
+        self.policy = policy
+    }
+
+    /// Where an upload's bytes are.
+    nonisolated func bytesPath(_ id: String) -> String { layout.uploads + "/" + id }
+
+    /// Starts a draft for the browser whose cookie hashes to `binding`.
+    func createDraft(binding: String, now: Date = Date()) throws -> DraftRecord {
+        let record = DraftRecord(id: Self.newID(), binding: binding, createdAt: now)
+        try StateFiles.write(record, to: layout.drafts + "/" + record.id + ".json")
+        drafts[record.id] = Draft(record: record, lastActivity: now)
+        return record
+    }
+
+    /// The draft, when it exists and is this browser's; else the contract's 404 or 403.
+    func draft(_ id: String, binding: String?) throws(APIFailure) -> Draft {
+        guard let draft = drafts[id] else {
+            throw APIFailure(404, "This request is no longer being prepared (it was sent, or it expired); reload the page to start again.")
+        }
+        guard draft.record.binding == binding else {
+            throw APIFailure(403, "This request was started in another browser; finish it there, or start again here.")
+        }
+        return draft
+    }
+
+    /// Creates an upload of `length` bytes in a draft, or refuses it.
+    func createUpload(_ metadata: TusMetadata, length: Int64?, binding: String?, now: Date = Date()) throws(APIFailure) -> Upload {
+        var draft = try draft(metadata.draft, binding: binding)
+        guard !draft.submitting else { throw APIFailure(409, "This request is being sent; wait for the receipt.") }
+        if let refusal = policy.create(length: length, draftFiles: draft.uploads.count, draftBytes: draft.bytes) { throw APIFailure(refusal) }
+        let key = metadata.role.rawValue + ":" + PathRules.collisionKey(metadata.path)
+        guard !draft.pathKeys.contains(key) else {
+            throw APIFailure(409, "A file with this name is already part of the request; it is not sent twice.")
+        }
+        let record = UploadRecord(id: Self.newID(), draft: metadata.draft, role: metadata.role.rawValue, path: metadata.path, length: length!, createdAt: now)
+        let fd = open(bytesPath(record.id), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw APIFailure(500, "The service could not store the upload; try again in a moment, or call the practice.") }
+        close(fd)
+        do { try StateFiles.write(record, to: bytesPath(record.id) + ".json") } catch {
+            unlink(bytesPath(record.id))
+            throw APIFailure(500, "The service could not store the upload; try again in a moment, or call the practice.")
+        }
+        let upload = Upload(record: record, offset: 0, lastActivity: now)
+        uploads[record.id] = upload
+        draft.uploads.insert(record.id)
+        draft.pathKeys.insert(key)
+        draft.bytes += record.length
+        draft.lastActivity = now
+        drafts[draft.record.id] = draft
+        return upload
+    }
+
+    /// An upload of this browser's; 404 when unknown or expired, 403 when another browser's.
+    func upload(_ id: String, binding: String?) throws(APIFailure) -> Upload {
+        guard let upload = uploads[id] else {
+            throw APIFailure(404, "This upload is not known (it expired or was removed); the page sends the file again.")
+        }
+        _ = try draft(upload.record.draft, binding: binding)
+        return upload
+    }
+
+    /// Claims an upload for one PATCH; a second one at once gets 423.
+    func beginPatch(_ id: String, binding: String?) throws(APIFailure) -> Upload {
+        var upload = try upload(id, binding: binding)
+        guard !upload.busy else { throw APIFailure(423, "This file is already being sent from another tab or connection; wait for it.") }
+        guard drafts[upload.record.draft]?.submitting == false else { throw APIFailure(409, "This request is being sent; wait for the receipt.") }
+        upload.busy = true
+        uploads[id] = upload
+        return upload
+    }
+
+    /// Releases an upload after a PATCH, at the offset its bytes file now ends at.
+    func endPatch(_ id: String, offset: Int64, now: Date = Date()) -> Upload? {
+        guard var upload = uploads[id] else { return nil }
+        upload.busy = false
+        upload.offset = offset
+        upload.lastActivity = now
+        uploads[id] = upload
+        drafts[upload.record.draft]?.lastActivity = now
+        return upload
+    }
+
+    /// tus termination: removes the upload and its bytes.
+    func terminate(_ id: String, binding: String?) throws(APIFailure) {
+        let upload = try upload(id, binding: binding)
+        guard !upload.busy else { throw APIFailure(423, "This file is being sent right now; stop it first.") }
+        guard drafts[upload.record.draft]?.submitting == false else { throw APIFailure(409, "This request is being sent; wait for the receipt.") }
+        remove(upload.record)
+    }
+
+    /// Claims a draft for submitting: its uploads, all complete; else 409 naming how many are not.
+    func beginSubmit(_ id: String, binding: String?) throws(APIFailure) -> [UploadRecord] {
+        var draft = try draft(id, binding: binding)
+        guard !draft.submitting else { throw APIFailure(409, "This request is already being sent; wait for the receipt.") }
+        let mine = draft.uploads.compactMap { uploads[$0] }
+        let unfinished = mine.filter { !$0.isComplete || $0.busy }.count
+        guard unfinished == 0 else {
+            let files = unfinished == 1 ? "1 file has" : "\(unfinished) files have"
+            throw APIFailure(409, "\(files) not finished uploading; wait until every file is sent, then send the request.")
+        }
+        draft.submitting = true
+        drafts[id] = draft
+        return mine.map(\.record)
+    }
+
+    /// Ends a submission: when it was sent, the draft and its uploads go, bytes and all; else the draft can be sent again.
+    func endSubmit(_ id: String, sent: Bool) {
+        guard let draft = drafts[id] else { return }
+        guard sent else {
+            drafts[id]?.submitting = false
+            return
+        }
+        for upload in draft.uploads.compactMap({ uploads[$0] }) { remove(upload.record) }
+        unlink(layout.drafts + "/" + id + ".json")
+        drafts[id] = nil
+    }
+
+    /// Removes uploads and drafts idle longer than the expiry, bytes and all; returns how many of each went.
+    @discardableResult
+    func sweep(now: Date = Date()) -> (uploads: Int, drafts: Int) {
+        let oldUploads = uploads.values.filter { !$0.busy && drafts[$0.record.draft]?.submitting != true && policy.isExpired(lastActivity: $0.lastActivity, now: now) }
+        for upload in oldUploads { remove(upload.record) }
+        let oldDrafts = drafts.values.filter { !$0.submitting && policy.isExpired(lastActivity: $0.lastActivity, now: now) }
+        for draft in oldDrafts {
+            for upload in draft.uploads.compactMap({ uploads[$0] }) where !upload.busy { remove(upload.record) }
+            if drafts[draft.record.id]?.uploads.isEmpty == true {
+                unlink(layout.drafts + "/" + draft.record.id + ".json")
+                drafts[draft.record.id] = nil
+            }
+        }
+        return (oldUploads.count, oldDrafts.count)
+    }
+
+    func remove(_ record: UploadRecord) {
+        unlink(bytesPath(record.id))
+        unlink(bytesPath(record.id) + ".json")
+        uploads[record.id] = nil
+        if var draft = drafts[record.draft] {
+            draft.uploads.remove(record.id)
+            draft.pathKeys.remove(record.role + ":" + PathRules.collisionKey(record.path))
+            draft.bytes -= record.length
+            drafts[record.draft] = draft
+        }
+    }
+
+    /// 128 random bits in hex: a draft's or upload's id, unguessable.
+    static func newID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<2).map { _ in String(format: "%016llx", generator.next() as UInt64) }.joined()
+    }
+
+    /// Whether `id` has the form `newID` makes (so it is safe in a file name).
+    static func isID(_ id: String) -> Bool { id.utf8.count == 32 && id.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) } }
+}
