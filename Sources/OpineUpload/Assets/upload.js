@@ -1,0 +1,149 @@
+// The request page: picks and sorts the files, sends them resumably (three at once) and submits the answers.
+import { answers, clearErrors, focusFirstError, problems, showError, watchEmergency } from "./form.js";
+import { checkReport, sizeWords, surveyFolder, zipEntry } from "./files.js";
+import { Progress } from "./progress.js";
+import { fileKey, forget, keepDraft, keepUpload, savedDraft, savedUpload } from "./resume.js";
+import { PageError, TusClient, answerError } from "./tus.js";
+
+const $ = (id) => document.getElementById(id);
+const csrf = document.querySelector('meta[name="opine-csrf"]').content;
+const concurrency = 3;
+const defaultMaxFileBytes = 2 * 2 ** 30;
+
+const picked = { study: [], leftOut: [], report: null };
+
+function renderFiles() {
+  const entries = sending();
+  const bytes = entries.reduce((sum, entry) => sum + entry.size, 0);
+  $("files-summary").textContent = entries.length === 0 ? "" :
+    `${entries.length} file${entries.length === 1 ? "" : "s"} will be sent, ${sizeWords(bytes)} in all.`;
+  const list = $("left-out-list");
+  list.replaceChildren(...picked.leftOut.map((item) => {
+    const row = document.createElement("li");
+    const path = document.createElement("span");
+    path.className = "path";
+    path.textContent = item.path;
+    row.append(path, " — " + item.words);
+    return row;
+  }));
+  $("left-out").hidden = picked.leftOut.length === 0;
+}
+
+const sending = () => (picked.report ? [picked.report] : []).concat(picked.study);
+
+async function pickFolder() {
+  $("study-zip").value = "";
+  showError("", "files");
+  const files = [...$("study-folder").files];
+  $("files-summary").textContent = files.length ? "Looking at the files…" : "";
+  const limits = savedDraft()?.limits;
+  const survey = await surveyFolder(files, limits?.max_file_bytes ?? defaultMaxFileBytes);
+  picked.study = survey.send;
+  picked.leftOut = survey.leftOut;
+  if (files.length > 0 && survey.send.length === 0) {
+    showError("Nothing in this folder looks like an MRI study. Pick the folder of the CD or disk that holds the images.", "files");
+  }
+  renderFiles();
+}
+
+function pickZip() {
+  $("study-folder").value = "";
+  const file = $("study-zip").files[0];
+  picked.study = file ? [zipEntry(file)] : [];
+  picked.leftOut = [];
+  renderFiles();
+}
+
+async function pickReport() {
+  showError("", "report");
+  const file = $("report").files[0];
+  picked.report = null;
+  if (file) {
+    const checkedReport = await checkReport(file);
+    if (checkedReport.error) showError(checkedReport.error, "report");
+    else picked.report = checkedReport.entry;
+  }
+  renderFiles();
+}
+
+async function newDraft() {
+  const response = await fetch("/api/drafts", { method: "POST", credentials: "same-origin", headers: { "X-Opine-CSRF": csrf } });
+  if (response.status !== 201) throw await answerError(response);
+  const draft = await response.json();
+  keepDraft(draft.draft, draft.expires_at, draft.limits);
+  return savedDraft();
+}
+
+/** Sends every entry, `concurrency` at once; resolves when all are complete. */
+async function sendAll(draft, entries) {
+  const client = new TusClient(csrf, draft.limits?.chunk_bytes ?? 8 * 2 ** 20);
+  const progress = new Progress(entries);
+  const queue = [...entries];
+  const worker = async () => {
+    for (let entry = queue.shift(); entry; entry = queue.shift()) {
+      const key = await fileKey(entry);
+      progress.started(entry);
+      await client.upload(draft.draft, entry, savedUpload(key), (url) => keepUpload(key, url),
+        (offset) => progress.advanced(entry, offset), (ms) => progress.waiting(ms));
+      progress.finished(entry);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, entries.length) }, worker));
+}
+
+async function submit(draft) {
+  const response = await fetch(`/api/drafts/${encodeURIComponent(draft.draft)}/submit`, {
+    method: "POST", credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-Opine-CSRF": csrf },
+    body: JSON.stringify(answers()),
+  });
+  if (response.status !== 201) throw await answerError(response);
+  return response.json();
+}
+
+async function send(event) {
+  event.preventDefault();
+  clearErrors();
+  const found = problems(sending().length > 0);
+  if (found.length > 0) {
+    for (const [field, message] of found) showError(message, field);
+    focusFirstError();
+    return;
+  }
+  $("send").disabled = true;
+  try {
+    let draft = savedDraft() ?? (await newDraft());
+    try {
+      await sendAll(draft, sending());
+    } catch (error) {
+      // The kept draft is gone (expired, or another browser's): start a new one once.
+      if (!(error instanceof PageError) || ![403, 404, 410].includes(error.status) || error.field) throw error;
+      forget();
+      draft = await newDraft();
+      await sendAll(draft, sending());
+    }
+    const answer = await submit(draft);
+    forget();
+    location.assign(answer.receipt_url);
+  } catch (error) {
+    const message = error instanceof PageError ? error.message : "Something went wrong on this page. Press Send again: the upload continues where it stopped.";
+    showError(message, error.field);
+    focusFirstError();
+    $("send").disabled = false;
+  }
+}
+
+function start() {
+  watchEmergency();
+  $("study-folder").addEventListener("change", pickFolder);
+  $("study-zip").addEventListener("change", pickZip);
+  $("report").addEventListener("change", pickReport);
+  $("request").addEventListener("submit", send);
+  if (savedDraft()) {
+    const note = $("resume-note");
+    note.textContent = "An earlier upload from this browser was interrupted. Fill in the page and pick the same files again: what already arrived is not sent twice.";
+    note.hidden = false;
+  }
+}
+
+start();
