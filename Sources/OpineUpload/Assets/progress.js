@@ -68,7 +68,9 @@ export class Progress {
 
   /** A wait before trying again, said in words. */
   waiting(ms) {
-    $("total-words").textContent = `The connection dropped; trying again in ${Math.round(ms / 1000)} seconds. Your upload continues where it stopped.`;
+    const seconds = Math.round(ms / 1000);
+    $("total-words").textContent =
+      `The connection dropped; trying again in ${seconds} second${seconds === 1 ? "" : "s"}. Your upload continues where it stopped.`;
   }
 
   show() {
