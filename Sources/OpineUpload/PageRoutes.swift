@@ -29,7 +29,8 @@ struct PageRoutes: Sendable {
         let html = parts.assets.template("request.html").render(
             [
                 "csrf": csrf.value, "consent": parts.settings.consentText, "phone": phoneWords,
-                "max_files": "\(parts.settings.limits.maxFiles)",
+                "max_files": "\(parts.settings.limits.maxFiles)", "max_file_bytes": "\(parts.settings.limits.maxFileBytes)",
+                "max_request_bytes": "\(parts.settings.limits.maxRequestBytes)",
             ],
             markup: [
                 "symptoms": RequestPageMarkup.checkboxes(PageWords.symptoms, name: "symptoms"),

@@ -1,6 +1,7 @@
-"""A CD-like study folder for the browser test: a DICOMDIR, DICOM images without extensions, and the litter a real
-MRI CD carries (a viewer program and its folder, autorun.inf, .DS_Store, Thumbs.db, __MACOSX/). The DICOM files are
-laid out as OpineTestSupport's Samples.dicom writes them: preamble, DICM, meta header, a small MR data set."""
+"""A CD-like study folder for the browser test: a DICOMDIR, DICOM images without extensions (one in `bin/`, which its
+bytes keep), and the litter a real MRI CD carries (a viewer program and its folder, autorun.inf, .DS_Store,
+Thumbs.db, __MACOSX/). The DICOM files are laid out as OpineTestSupport's Samples.dicom writes them: preamble, DICM,
+meta header, a small MR data set."""
 import hashlib
 import pathlib
 import struct
@@ -36,7 +37,7 @@ def dicom(seed, size=4000):
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 # What the page must send (paths within the picked folder) and what it must leave out, with the words it shows.
-SENT = ["DICOMDIR"] + [f"DICOM/ST000001/SE000001/IM00000{i}" for i in range(1, 7)]
+SENT = ["DICOMDIR", "bin/IM000099"] + [f"DICOM/ST000001/SE000001/IM00000{i}" for i in range(1, 7)]
 LEFT_OUT = {
     "setup.exe": "viewer program",
     "autorun.inf": "autostart",
@@ -56,6 +57,9 @@ def make(root):
     (cd / "DICOMDIR").write_bytes(dicom("dicomdir", 1200))
     for i in range(1, 7):
         (images / f"IM00000{i}").write_bytes(dicom(f"image {i}", 3000 + 700 * i))
+    # An image in a folder named like a viewer's: the bytes decide first, so it is sent (as opine pack keeps it).
+    (cd / "bin").mkdir()
+    (cd / "bin" / "IM000099").write_bytes(dicom("image in bin", 2500))
     (cd / "DICOM" / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0" + bytes(60))
     (cd / "setup.exe").write_bytes(b"MZ\x90\x00" + bytes(200))
     (cd / "autorun.inf").write_bytes(b"[autorun]\r\nopen=setup.exe\r\n")

@@ -8,7 +8,12 @@ import { PageError, TusClient, answerError } from "./tus.js";
 const $ = (id) => document.getElementById(id);
 const csrf = document.querySelector('meta[name="opine-csrf"]').content;
 const concurrency = 3;
-const defaultMaxFileBytes = 2 * 2 ** 30;
+// The service's limits, as the page was rendered with them (the service holds every upload to them again).
+const limits = {
+  files: Number($("request").dataset.maxFiles),
+  fileBytes: Number($("request").dataset.maxFileBytes),
+  requestBytes: Number($("request").dataset.maxRequestBytes),
+};
 
 const picked = { study: [], leftOut: [], report: null };
 
@@ -29,6 +34,23 @@ function renderFiles() {
   $("left-out").hidden = picked.leftOut.length === 0;
 }
 
+/** Says at once when the files picked exceed the service's limits, before anything is sent. */
+function checkLimits() {
+  const entries = sending();
+  const bytes = entries.reduce((sum, entry) => sum + entry.size, 0);
+  const large = entries.find((entry) => entry.size > limits.fileBytes);
+  if (entries.length > limits.files) {
+    showError(`That is ${entries.length} files; the practice takes at most ${limits.files}. Pick only the folder of this MRI study.`, "files");
+  } else if (large) {
+    showError(`${large.path} is larger than the practice takes a file (${sizeWords(limits.fileBytes)}).`, "files");
+  } else if (bytes > limits.requestBytes) {
+    showError(`These files come to ${sizeWords(bytes)}; the practice takes at most ${sizeWords(limits.requestBytes)}. Pick only this MRI study.`, "files");
+  } else {
+    return true;
+  }
+  return false;
+}
+
 const sending = () => (picked.report ? [picked.report] : []).concat(picked.study);
 
 async function pickFolder() {
@@ -36,14 +58,14 @@ async function pickFolder() {
   showError("", "files");
   const files = [...$("study-folder").files];
   $("files-summary").textContent = files.length ? "Looking at the files…" : "";
-  const limits = savedDraft()?.limits;
-  const survey = await surveyFolder(files, limits?.max_file_bytes ?? defaultMaxFileBytes);
+  const survey = await surveyFolder(files, limits.fileBytes);
   picked.study = survey.send;
   picked.leftOut = survey.leftOut;
   if (files.length > 0 && survey.send.length === 0) {
     showError("Nothing in this folder looks like an MRI study. Pick the folder of the CD or disk that holds the images.", "files");
   }
   renderFiles();
+  checkLimits();
 }
 
 function pickZip() {
@@ -51,7 +73,9 @@ function pickZip() {
   const file = $("study-zip").files[0];
   picked.study = file ? [zipEntry(file)] : [];
   picked.leftOut = [];
+  showError("", "files");
   renderFiles();
+  checkLimits();
 }
 
 async function pickReport() {
@@ -105,7 +129,7 @@ async function send(event) {
   event.preventDefault();
   clearErrors();
   const found = problems(sending().length > 0);
-  if (found.length > 0) {
+  if (found.length > 0 || !checkLimits()) {
     for (const [field, message] of found) showError(message, field);
     focusFirstError();
     return;
