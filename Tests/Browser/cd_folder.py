@@ -5,6 +5,7 @@ meta header, a small MR data set."""
 import hashlib
 import pathlib
 import struct
+import zipfile
 
 PATIENT = "DOE^JANE"
 BORN = "19680402"
@@ -74,3 +75,19 @@ def make(root):
     report = pathlib.Path(root) / "report.pdf"
     report.write_bytes(PDF)
     return cd, report
+
+
+def make_zip(root, cd):
+    """The CD zipped as macOS zips a folder: every file under the folder's own (patient-named) name, deflated, and
+    macOS's __MACOSX/ beside it."""
+    archive = pathlib.Path(root) / "mri.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+        for path in sorted(cd.rglob("*")):
+            if not path.is_file():
+                continue
+            relative = path.relative_to(cd).as_posix()
+            if relative.startswith("__MACOSX/"):
+                out.write(path, "__MACOSX/" + cd.name + "/" + relative[len("__MACOSX/"):])
+            else:
+                out.write(path, cd.name + "/" + relative)
+    return archive

@@ -2,7 +2,8 @@
 """The request page in a real browser (headless Chromium driven by selenium): starts opine-upload on a free port with
 temporary folders, fills the form by keyboard, ticks a red flag and sees the emergency advice at once, picks a
 generated CD-like folder and sees what was left out and why, checks that the accessibility tree names every control,
-then uploads, submits, sees the receipt and finds the bundle in the drop folder. Screenshots of each page go to --out.
+picks the same CD as a zip (opened in the page) and sees the same, then uploads each, submits, sees the receipt and
+finds the bundle in the drop folder. Screenshots of each page go to --out.
 
 Run by Tests/EndToEndTests/Upload/BrowserPageTests.swift (so by `make test`), or by hand:
     /usr/bin/python3 Tests/Browser/upload_page_test.py --bin .build/debug --out .build/browser-screenshots
@@ -126,11 +127,13 @@ def check_emergency(driver, out):
     screenshot(driver, out, "request-emergency.png")
 
 
-def check_files(driver, folder, report):
-    driver.find_element(By.ID, "study-folder").send_keys(str(folder))
+def check_files(driver, study, report, input_id="study-folder"):
+    """Picks the report and the study (a folder, or a zip with input_id "study-zip") and checks what is left out."""
     driver.find_element(By.ID, "report").send_keys(str(report))
+    driver.find_element(By.ID, input_id).send_keys(str(study))
     items = wait_for("the left-out list shows", lambda: [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#left-out-list li")] or None)
     items = items or []
+    print(f"      picked the {'zip' if input_id == 'study-zip' else 'folder'}")
     for path, words in cd_folder.LEFT_OUT.items():
         check(any(item.startswith(path + " ") and words in item for item in items), f"left out: {path} ({words})")
     check(len(items) == len(cd_folder.LEFT_OUT), f"exactly the litter is left out ({len(items)} items)")
@@ -158,8 +161,12 @@ def check_accessibility(driver):
     check(len(groups) >= 8, "every group of fields has a legend")
 
 
-def bundle_manifest(drop):
+def bundle_manifest(drop, seen):
+    """The manifest of a bundle in the drop folder not in `seen` (whose name is then added to it), or None."""
     for entry in drop.iterdir():
+        if entry.name in seen:
+            continue
+        seen.add(entry.name)
         if entry.is_dir() and (entry / "manifest.json").exists():
             return json.loads((entry / "manifest.json").read_text())
         if entry.suffix == ".zip":
@@ -169,19 +176,19 @@ def bundle_manifest(drop):
     return None
 
 
-def upload_and_submit(driver, out, root, base):
+def upload_and_submit(driver, out, root, seen, shots):
     driver.find_element(By.ID, "send").send_keys(Keys.ENTER)
     landed = wait_for("the receipt shows", lambda: "/receipt/" in driver.current_url or driver.find_element(By.ID, "form-error").is_displayed(), 120)
     if not check(bool(landed) and "/receipt/" in driver.current_url, "sent and landed on the receipt"):
         error = driver.find_element(By.ID, "form-error")
         print("      page says:", error.text if error.is_displayed() else "(nothing)")
-        screenshot(driver, out, "request-failed.png")
+        screenshot(driver, out, shots + "-failed.png")
         return
     reference = driver.find_element(By.ID, "reference").text
     check(re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}", reference) is not None, f"the receipt shows a reference: {reference}")
     check(driver.execute_script("return localStorage.length") == 0, "nothing kept in the browser after the submit")
-    screenshot(driver, out, "receipt.png")
-    manifest = wait_for("a bundle is in the drop folder", lambda: bundle_manifest(root / "spool/drop"), 20)
+    screenshot(driver, out, shots + "-receipt.png")
+    manifest = wait_for("a bundle is in the drop folder", lambda: bundle_manifest(root / "spool/drop", seen), 20)
     if manifest:
         paths = sorted(f["path"] for f in manifest["files"])
         check(all(any(p.endswith(sent) for p in paths) for sent in cd_folder.SENT), f"the bundle holds the study: {paths}")
@@ -190,7 +197,7 @@ def upload_and_submit(driver, out, root, base):
         check("saddle_numbness" in manifest["request"]["symptoms"], "the red flag reached the manifest")
     driver.get(driver.find_element(By.ID, "status-link").get_attribute("href"))
     check("emergency" in driver.page_source.lower(), "the status page of a red-flag request says emergency")
-    screenshot(driver, out, "status.png")
+    screenshot(driver, out, shots + "-status.png")
 
 
 def main():
@@ -205,6 +212,7 @@ def main():
         service = start_service(arguments.bin.resolve(), root, port)
         base = f"http://localhost:{port}"
         folder, report = cd_folder.make(root)
+        archive = cd_folder.make_zip(root, folder)
         driver = browser()
         try:
             driver.get(base + "/")
@@ -212,6 +220,7 @@ def main():
             fill_form(driver)
             check_emergency(driver, arguments.out)
             check_files(driver, folder, report)
+            check_files(driver, archive, report, "study-zip")
             check_accessibility(driver)
             screenshot(driver, arguments.out, "request.png")
             screenshot(driver, arguments.out, "request-phone.png", width=390)
@@ -219,11 +228,13 @@ def main():
             check("does not open a request" in driver.page_source, "an unknown status link shows the plain 404 page")
             screenshot(driver, arguments.out, "not-found.png")
             if tus_available(base):
-                driver.get(base + "/")
-                fill_form(driver)
-                driver.find_element(By.ID, "symptoms-saddle_numbness").send_keys(Keys.SPACE)
-                check_files(driver, folder, report)
-                upload_and_submit(driver, arguments.out, root, base)
+                seen = set()
+                for study, input_id, shots in [(folder, "study-folder", "folder"), (archive, "study-zip", "zip")]:
+                    driver.get(base + "/")
+                    fill_form(driver)
+                    driver.find_element(By.ID, "symptoms-saddle_numbness").send_keys(Keys.SPACE)
+                    check_files(driver, study, report, input_id)
+                    upload_and_submit(driver, arguments.out, root, seen, shots)
             else:
                 print("SKIPPED upload, submit, receipt and bundle: this build has no tus routes (OPTIONS /api/uploads)")
         finally:

@@ -4,8 +4,9 @@ import { litterFolder, litterReason, reasonWords } from "./litter.js";
 
 const headBytes = 1024;
 
-/** Reads the first bytes of a file. */
+/** Reads the first bytes of a file (or of a zip's member, inflating no more than needed). */
 async function head(file, length) {
+  if (file.head) return file.head(Math.min(length, file.size));
   return new Uint8Array(await file.slice(0, Math.min(length, file.size)).arrayBuffer());
 }
 
@@ -38,17 +39,21 @@ function innerPath(file) {
   return slash >= 0 ? relative.slice(slash + 1) : relative;
 }
 
+/** A folder pick's files as [{file, path}], each path within the picked folder. */
+export function folderItems(files) {
+  return files.map((file) => ({ file, path: innerPath(file) }));
+}
+
 /**
- * Sorts a folder pick into what is sent and what is left out:
+ * Sorts a folder's (or an opened zip's) files, [{file, path}], into what is sent and what is left out:
  * { send: [{file, role, path, size}], leftOut: [{path, reason, words, isFolder}] }.
  * A left-out folder is named once for everything it leaves out.
  */
-export async function surveyFolder(files, maxFileBytes) {
+export async function survey(items, maxFileBytes) {
   const send = [];
   const leftOut = [];
   const foldersNamed = new Set();
-  for (const file of files) {
-    const path = innerPath(file);
+  for (const { file, path } of items) {
     const bytes = await head(file, headBytes);
     if (isDICOM(bytes)) {
       send.push({ file, role: "study", path, size: file.size });
@@ -80,11 +85,6 @@ export async function checkReport(file) {
     return { error: "The report must be a PDF, JPEG, PNG or text file. Pick the report itself, or leave this empty." };
   }
   return { entry: { file, role: "report", path: file.name, size: file.size } };
-}
-
-/** A zip of the study: sent whole as one study file; the service opens it. */
-export function zipEntry(file) {
-  return { file, role: "study", path: file.name, size: file.size };
 }
 
 /** Bytes in words: 1.2 GB, 340 MB, 12 KB. */

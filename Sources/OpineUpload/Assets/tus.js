@@ -122,6 +122,17 @@ export class TusClient {
    * `remember(url)` keeps the URL for a reload; `progress(sentBytes)` reports the file's offset.
    */
   async upload(draft, entry, url, remember, progress, onWait) {
+    // A zip's member is inflated now, while it is sent, and let go after (zip.js).
+    if (entry.file.materialize) await entry.file.materialize();
+    try {
+      return await this.send(draft, entry, url, remember, progress, onWait);
+    } finally {
+      if (entry.file.release) entry.file.release();
+    }
+  }
+
+  /** `upload`'s work: find or create the upload, then send its chunks from the server's offset. */
+  async send(draft, entry, url, remember, progress, onWait) {
     let offset = null;
     if (url) offset = await this.retrying(() => this.offset(url), onWait);
     if (offset === null) {

@@ -1,9 +1,10 @@
 // The request page: picks and sorts the files, sends them resumably (three at once) and submits the answers.
 import { answers, clearErrors, focusFirstError, problems, showError, watchEmergency } from "./form.js";
-import { checkReport, sizeWords, surveyFolder, zipEntry } from "./files.js";
+import { checkReport, folderItems, sizeWords, survey } from "./files.js";
 import { Progress } from "./progress.js";
 import { fileKey, forget, keepDraft, keepUpload, savedDraft, savedUpload } from "./resume.js";
 import { PageError, TusClient, answerError } from "./tus.js";
+import { ZipProblem, zipMembers } from "./zip.js";
 
 const $ = (id) => document.getElementById(id);
 const csrf = document.querySelector('meta[name="opine-csrf"]').content;
@@ -53,30 +54,37 @@ function checkLimits() {
 
 const sending = () => (picked.report ? [picked.report] : []).concat(picked.study);
 
-async function pickFolder() {
-  $("study-zip").value = "";
+let pickCount = 0;
+
+/** Sorts the files of a folder or zip (`items()` lists them) and shows what is sent and what is left out. */
+async function pickStudy(other, items) {
+  const pick = ++pickCount;
+  $(other).value = "";
   showError("", "files");
-  const files = [...$("study-folder").files];
-  $("files-summary").textContent = files.length ? "Looking at the files…" : "";
-  const survey = await surveyFolder(files, limits.fileBytes);
-  picked.study = survey.send;
-  picked.leftOut = survey.leftOut;
-  if (files.length > 0 && survey.send.length === 0) {
-    showError("Nothing in this folder looks like an MRI study. Pick the folder of the CD or disk that holds the images.", "files");
+  $("files-summary").textContent = "Looking at the files…";
+  picked.study = [];
+  picked.leftOut = [];
+  try {
+    const listed = await items();
+    const sorted = await survey(listed, limits.fileBytes);
+    if (pick !== pickCount) return; // a later pick replaced this one
+    picked.study = sorted.send;
+    picked.leftOut = sorted.leftOut;
+    if (listed.length > 0 && sorted.send.length === 0) {
+      showError("Nothing here looks like an MRI study. Pick the folder of the CD or disk that holds the images.", "files");
+    }
+  } catch (error) {
+    showError(error instanceof ZipProblem ? error.message : "These files could not be read. Pick them again.", "files");
   }
   renderFiles();
   checkLimits();
 }
 
-function pickZip() {
-  $("study-folder").value = "";
+const pickFolder = () => pickStudy("study-zip", async () => folderItems([...$("study-folder").files]));
+const pickZip = () => pickStudy("study-folder", async () => {
   const file = $("study-zip").files[0];
-  picked.study = file ? [zipEntry(file)] : [];
-  picked.leftOut = [];
-  showError("", "files");
-  renderFiles();
-  checkLimits();
-}
+  return file ? zipMembers(file) : [];
+});
 
 async function pickReport() {
   showError("", "report");
@@ -150,7 +158,7 @@ async function send(event) {
     forget();
     location.assign(answer.receipt_url);
   } catch (error) {
-    const message = error instanceof PageError ? error.message : "Something went wrong on this page. Press Send again: the upload continues where it stopped.";
+    const message = error instanceof PageError || error instanceof ZipProblem ? error.message : "Something went wrong on this page. Press Send again: the upload continues where it stopped.";
     showError(message, error.field);
     focusFirstError();
     $("send").disabled = false;
