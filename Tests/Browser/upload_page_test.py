@@ -131,15 +131,15 @@ def check_files(driver, study, report, input_id="study-folder"):
     """Picks the report and the study (a folder, or a zip with input_id "study-zip") and checks what is left out."""
     driver.find_element(By.ID, "report").send_keys(str(report))
     driver.find_element(By.ID, input_id).send_keys(str(study))
-    items = wait_for("the left-out list shows", lambda: [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#left-out-list li")] or None)
-    items = items or []
     print(f"      picked the {'zip' if input_id == 'study-zip' else 'folder'}")
+    summary = wait_for("the files are sorted", lambda: re.match(r"\d+ files? will be sent", driver.find_element(By.ID, "files-summary").text) and
+                       driver.find_element(By.ID, "files-summary").text, 20) or ""
+    check(summary.startswith(f"{len(cd_folder.SENT) + 1} files will be sent"), f"summary counts the files: {summary!r}")
+    items = [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#left-out-list li")]
     for path, words in cd_folder.LEFT_OUT.items():
         check(any(item.startswith(path + " ") and words in item for item in items), f"left out: {path} ({words})")
     check(len(items) == len(cd_folder.LEFT_OUT), f"exactly the litter is left out ({len(items)} items)")
     check(not any(path in item for item in items for path in cd_folder.SENT), "no image or DICOMDIR left out")
-    summary = wait_for("the summary counts", lambda: driver.find_element(By.ID, "files-summary").text or None, 5) or ""
-    check(summary.startswith(f"{len(cd_folder.SENT) + 1} files will be sent"), f"summary counts the files: {summary!r}")
 
 
 def check_accessibility(driver):

@@ -61,9 +61,10 @@ async function pickStudy(other, items) {
   const pick = ++pickCount;
   $(other).value = "";
   showError("", "files");
-  $("files-summary").textContent = "Looking at the files…";
   picked.study = [];
   picked.leftOut = [];
+  renderFiles();
+  $("files-summary").textContent = "Looking at the files…";
   try {
     const listed = await items();
     const sorted = await survey(listed, limits.fileBytes);
