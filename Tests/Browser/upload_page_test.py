@@ -118,6 +118,29 @@ def fill_form(driver):
     check(find("regions-lumbar").is_selected() and find("consent").is_selected(), "checkboxes ticked with the space bar")
 
 
+def check_empty_send(driver):
+    """Send on an empty page: each problem beside its field, announced, and the keyboard on the first one."""
+    driver.find_element(By.ID, "send").send_keys(Keys.ENTER)
+    said = wait_for("the errors show", lambda: driver.find_element(By.ID, "err-name").text, 5) or ""
+    check(said.startswith("Please give your full name"), f"an empty name is said beside it: {said!r}")
+    check(driver.find_element(By.ID, "err-consent").text != "", "the missing consent is said beside it")
+    check(driver.switch_to.active_element.get_attribute("id") == "name", "the keyboard lands on the first field in error")
+    check(driver.find_element(By.ID, "err-name").get_attribute("aria-live") == "polite", "errors are announced")
+
+
+def check_server_field_error(driver):
+    """A phone the page lets through and the service refuses (17 digits): the service's sentence shows beside the
+    phone; corrected, Send again continues (every file already arrived) and submits."""
+    phone = driver.find_element(By.ID, "phone")
+    phone.clear()
+    phone.send_keys("12345678901234567")
+    driver.find_element(By.ID, "send").send_keys(Keys.ENTER)
+    said = wait_for("the service's refusal shows beside the phone", lambda: driver.find_element(By.ID, "err-phone").text, 120) or ""
+    check(said != "" and "/receipt/" not in driver.current_url, f"the service's 422 is shown beside its field: {said!r}")
+    phone.clear()
+    phone.send_keys("+1 405 555 0100")
+
+
 def check_emergency(driver, out):
     alert = driver.find_element(By.ID, "emergency")
     check(alert.get_attribute("role") == "alert" and not alert.is_displayed(), "no emergency box before a red flag")
@@ -217,6 +240,7 @@ def main():
         try:
             driver.get(base + "/")
             check(any(c["name"] == "opine_csrf" and c.get("httpOnly") for c in driver.get_cookies()), "the CSRF cookie is set")
+            check_empty_send(driver)
             fill_form(driver)
             check_emergency(driver, arguments.out)
             check_files(driver, folder, report)
@@ -234,6 +258,8 @@ def main():
                     fill_form(driver)
                     driver.find_element(By.ID, "symptoms-saddle_numbness").send_keys(Keys.SPACE)
                     check_files(driver, study, report, input_id)
+                    if input_id == "study-folder":
+                        check_server_field_error(driver)
                     upload_and_submit(driver, arguments.out, root, seen, shots)
             else:
                 print("SKIPPED upload, submit, receipt and bundle: this build has no tus routes (OPTIONS /api/uploads)")
