@@ -116,6 +116,8 @@ def fill_form(driver):
     find("question").send_keys("Is surgery needed for my L4-L5 herniation?")
     find("consent").send_keys(Keys.SPACE)
     check(find("regions-lumbar").is_selected() and find("consent").is_selected(), "checkboxes ticked with the space bar")
+    open_errors = [slot.text for slot in driver.find_elements(By.CSS_SELECTOR, ".field-error:not(#err-files)") if slot.text]
+    check(not open_errors and find("name").get_attribute("aria-invalid") is None, f"errors go as their fields are corrected: {open_errors}")
 
 
 def check_empty_send(driver):
@@ -158,6 +160,7 @@ def check_files(driver, study, report, input_id="study-folder"):
     summary = wait_for("the files are sorted", lambda: re.match(r"\d+ files? will be sent", driver.find_element(By.ID, "files-summary").text) and
                        driver.find_element(By.ID, "files-summary").text, 20) or ""
     check(summary.startswith(f"{len(cd_folder.SENT) + 1} files will be sent"), f"summary counts the files: {summary!r}")
+    check(driver.find_element(By.ID, "err-files").text == "", "no files error once the study is picked")
     items = [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#left-out-list li")]
     for path, words in cd_folder.LEFT_OUT.items():
         check(any(item.startswith(path + " ") and words in item for item in items), f"left out: {path} ({words})")

@@ -26,6 +26,21 @@ export function watchEmergency() {
   update();
 }
 
+/** Clears a field's error (and its group's) as soon as the patient changes it, so only open problems stay shown. */
+export function watchCorrections() {
+  const clear = (event) => {
+    const owners = [event.target, event.target.closest("fieldset")].filter(Boolean);
+    for (const owner of owners) {
+      owner.removeAttribute("aria-invalid");
+      for (const id of (owner.getAttribute("aria-describedby") || "").split(/\s+/)) {
+        if (id.startsWith("err-") && !["err-files", "err-report"].includes(id)) $(id).textContent = "";
+      }
+    }
+  };
+  $("request").addEventListener("input", clear);
+  $("request").addEventListener("change", clear);
+}
+
 /** The slot for a server field name, or null. */
 function slotFor(field) {
   const last = String(field).split(".").pop().replace(/\[\d+\]$/, "");

@@ -1,5 +1,5 @@
 // The request page: picks and sorts the files, sends them resumably (three at once) and submits the answers.
-import { answers, clearErrors, focusFirstError, problems, showError, watchEmergency } from "./form.js";
+import { answers, clearErrors, focusFirstError, problems, showError, watchCorrections, watchEmergency } from "./form.js";
 import { checkReport, folderItems, sizeWords, survey } from "./files.js";
 import { Progress } from "./progress.js";
 import { fileKey, forget, keepDraft, keepUpload, savedDraft, savedUpload } from "./resume.js";
@@ -168,6 +168,7 @@ async function send(event) {
 
 function start() {
   watchEmergency();
+  watchCorrections();
   $("study-folder").addEventListener("change", pickFolder);
   $("study-zip").addEventListener("change", pickZip);
   $("report").addEventListener("change", pickReport);
