@@ -106,8 +106,9 @@ release:
 	@scripts/install-deps.sh --check --release
 	$(SWIFT) build -c release --static-swift-stdlib --product opined
 	$(SWIFT) build -c release --static-swift-stdlib --product opine
+	$(SWIFT) build -c release --static-swift-stdlib --product opine-upload
 	@mkdir -p $(DIST)
-	@for program in opined opine; do \
+	@for program in opined opine opine-upload; do \
 		if [ -e $(DIST)/$$program ] && [ ! $(RELEASE_BIN)/$$program -nt $(DIST)/$$program ]; then continue; fi; \
 		objcopy --only-keep-debug --compress-debug-sections=zlib $(RELEASE_BIN)/$$program $(DIST)/$$program.debug && \
 		objcopy --strip-all --add-gnu-debuglink=$(DIST)/$$program.debug $(RELEASE_BIN)/$$program $(DIST)/$$program.tmp && \
@@ -115,21 +116,26 @@ release:
 	done
 	rm -rf $(DIST)/docs && scripts/install-docs.sh "$(DIST)/docs" "" "$(DIST)"
 
-# Never overwrites an edited configuration: the new default goes beside it as opine.toml.new. Installs no package:
+# Never overwrites an edited configuration: the new default goes beside it as opine.toml.new (upload.toml.new). Installs no package:
 # it only says which run-time packages the machine (or the DESTDIR tree, if it is a Debian root) still lacks. The
 # configuration goes to the opine group here when that group exists (in the DESTDIR tree's /etc/group with DESTDIR);
 # otherwise systemd-tmpfiles --create gives it to the group later, so the documented steps work in any order.
 install: release
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/systemd/system $(DESTDIR)$(LIBDIR)/sysusers.d \
 		$(DESTDIR)$(LIBDIR)/tmpfiles.d $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/opine $(DESTDIR)$(DEBUGDIR)$(BINDIR)
-	install -m 0755 $(DIST)/opined $(DIST)/opine $(DESTDIR)$(BINDIR)/
-	install -m 0644 $(DIST)/opined.debug $(DIST)/opine.debug $(DESTDIR)$(DEBUGDIR)$(BINDIR)/
-	sed 's#@BINDIR@#$(BINDIR)#g' deploy/opined.service > $(DESTDIR)$(LIBDIR)/systemd/system/opined.service
-	chmod 0644 $(DESTDIR)$(LIBDIR)/systemd/system/opined.service
+	install -m 0755 $(DIST)/opined $(DIST)/opine $(DIST)/opine-upload $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(DIST)/opined.debug $(DIST)/opine.debug $(DIST)/opine-upload.debug $(DESTDIR)$(DEBUGDIR)$(BINDIR)/
+	for unit in opined opine-upload; do \
+		sed 's#@BINDIR@#$(BINDIR)#g' deploy/$$unit.service > $(DESTDIR)$(LIBDIR)/systemd/system/$$unit.service && \
+		chmod 0644 $(DESTDIR)$(LIBDIR)/systemd/system/$$unit.service || exit 1; done
 	install -m 0644 deploy/sysusers.d/opine.conf $(DESTDIR)$(LIBDIR)/sysusers.d/opine.conf
 	install -m 0644 deploy/tmpfiles.d/opine.conf $(DESTDIR)$(LIBDIR)/tmpfiles.d/opine.conf
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
 	install -D -m 0644 deploy/prometheus/opine-alerts.yml $(DESTDIR)$(PREFIX)/share/opine/prometheus/opine-alerts.yml
+	install -D -m 0644 deploy/nginx/opine-upload.conf $(DESTDIR)$(PREFIX)/share/opine/nginx/opine-upload.conf
+	@# The upload page's script, style and templates, where opine-upload looks beside its binary.
+	rm -rf $(DESTDIR)$(PREFIX)/share/opine/upload && install -d $(DESTDIR)$(PREFIX)/share/opine/upload
+	find Sources/OpineUpload/Assets -maxdepth 1 -type f ! -name '.*' -exec install -m 0644 {} $(DESTDIR)$(PREFIX)/share/opine/upload/ \;
 	(cd $(DIST)/docs && find share -type f) | while read -r file; do \
 		install -D -m 0644 $(DIST)/docs/$$file $(DESTDIR)$(PREFIX)/$$file || exit 1; done
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/opine/opine.toml ]; then \
@@ -138,25 +144,39 @@ install: release
 	else \
 		install -m 0640 Config/opine.toml $(DESTDIR)$(SYSCONFDIR)/opine/opine.toml; \
 	fi
-	@if [ -z "$(DESTDIR)" ]; then gid=$$(getent group opine | cut -d: -f3); \
-	else gid=$$(awk -F: '$$1 == "opine" { print $$3 }' $(DESTDIR)/etc/group 2>/dev/null); fi; \
-	if [ -z "$$gid" ]; then echo "No opine group yet: systemd-tmpfiles --create gives it the configuration"; \
-	elif ! chgrp $$gid $(DESTDIR)$(SYSCONFDIR)/opine/opine.toml*; then \
-		echo "Could not give the configuration to the opine group; systemd-tmpfiles --create will"; fi
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/opine/upload.toml ]; then \
+		install -m 0640 Config/upload.toml $(DESTDIR)$(SYSCONFDIR)/opine/upload.toml.new; \
+		echo "Kept $(DESTDIR)$(SYSCONFDIR)/opine/upload.toml; the new default is beside it as upload.toml.new"; \
+	else \
+		install -m 0640 Config/upload.toml $(DESTDIR)$(SYSCONFDIR)/opine/upload.toml; \
+	fi
+	@for pair in opine:opine.toml opine-upload:upload.toml; do group=$${pair%%:*} file=$${pair#*:}; \
+	if [ -z "$(DESTDIR)" ]; then gid=$$(getent group $$group | cut -d: -f3); \
+	else gid=$$(awk -F: -v g=$$group '$$1 == g { print $$3 }' $(DESTDIR)/etc/group 2>/dev/null); fi; \
+	if [ -z "$$gid" ]; then echo "No $$group group yet: systemd-tmpfiles --create gives it $$file"; \
+	elif ! chgrp $$gid $(DESTDIR)$(SYSCONFDIR)/opine/$$file*; then \
+		echo "Could not give $$file to the $$group group; systemd-tmpfiles --create will"; fi; done
 	@if [ -z "$(DESTDIR)" ]; then scripts/install-deps.sh --runtime || true; \
 	elif [ -d $(DESTDIR)/var/lib/dpkg ]; then scripts/install-deps.sh --runtime --root $(DESTDIR) || true; fi
 	@echo "Installed. Next (as root): systemd-sysusers; systemd-tmpfiles --create; systemctl daemon-reload;"
-	@echo "then edit $(SYSCONFDIR)/opine/opine.toml and: systemctl enable --now opined (docs/operations.md)."
+	@echo "then edit $(SYSCONFDIR)/opine/opine.toml and: systemctl enable --now opined (docs/operations.md);"
+	@echo "for the upload page, $(SYSCONFDIR)/opine/upload.toml and: systemctl enable --now opine-upload (docs/upload.md)."
 
-# Leaves the configuration, the spool and the state (patient data) in place.
+# Leaves the configurations, the spool and the state (patient data, the upload service's included) in place.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/opined $(DESTDIR)$(BINDIR)/opine $(DESTDIR)$(LIBDIR)/systemd/system/opined.service \
+	rm -f $(DESTDIR)$(BINDIR)/opined $(DESTDIR)$(BINDIR)/opine $(DESTDIR)$(BINDIR)/opine-upload \
+		$(DESTDIR)$(LIBDIR)/systemd/system/opined.service $(DESTDIR)$(LIBDIR)/systemd/system/opine-upload.service \
 		$(DESTDIR)$(LIBDIR)/sysusers.d/opine.conf $(DESTDIR)$(LIBDIR)/tmpfiles.d/opine.conf \
-		$(DESTDIR)$(DEBUGDIR)$(BINDIR)/opined.debug $(DESTDIR)$(DEBUGDIR)$(BINDIR)/opine.debug
+		$(DESTDIR)$(DEBUGDIR)$(BINDIR)/opined.debug $(DESTDIR)$(DEBUGDIR)$(BINDIR)/opine.debug \
+		$(DESTDIR)$(DEBUGDIR)$(BINDIR)/opine-upload.debug
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/opine.1 $(DESTDIR)$(PREFIX)/share/man/man1/opine.*.1 \
 		$(DESTDIR)$(PREFIX)/share/man/man5/opine.toml.5 $(DESTDIR)$(PREFIX)/share/man/man8/opined.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man8/opine-upload.8 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/opine $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_opine \
-		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/opine.fish
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/opine.fish \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/opine-upload \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_opine-upload \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/opine-upload.fish
 	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PREFIX)/share/opine
 
 check-deploy:

@@ -10,8 +10,9 @@ cd "$(dirname "$0")/.."
 fail() { echo "check-demo: $*" >&2; exit 1; }
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-# Its own process group, so a failure here can stop the demo, its opined and its receiver together.
-OPINE_DEMO_PORT=$port setsid scripts/demo.sh >"$work/demo.log" 2>&1 &
+upload_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# Its own process group, so a failure here can stop the demo, its opined, its upload service and its receiver together.
+OPINE_DEMO_PORT=$port OPINE_DEMO_UPLOAD_PORT=$upload_port setsid scripts/demo.sh >"$work/demo.log" 2>&1 &
 demo=$!
 stop() { kill -TERM "$demo" 2>/dev/null || true; demo_status=0; wait "$demo" 2>/dev/null || demo_status=$?; }
 trap 'status=$?; stop; [ $status -eq 0 ] || { echo "--- demo output:" >&2; cat "$work/demo.log" >&2; }; kill -KILL -- -"$demo" 2>/dev/null; rm -rf "$work"' EXIT
@@ -26,6 +27,7 @@ await() { # pattern seconds what
   done
 }
 await 'Press Ctrl-C to stop' 300 "commands printed"
+grep -q "upload page: http://127.0.0.1:$upload_port/" "$work/demo.log" || fail "the demo does not print the upload page's address"
 
 id=$(sed -n 's/^CASE=//p' var/dev/demo.env)
 [[ $id =~ ^C-[0-9]{8}-[0-9]{4}$ ]] || fail "var/dev/demo.env sets no CASE"
@@ -49,6 +51,6 @@ await "verified: case.responded $id" 60 "verified case.responded webhook at the 
 stop
 trap 'rm -rf "$work"' EXIT
 [ "$demo_status" -eq 0 ] || fail "the demo exited $demo_status when stopped"
-! kill -0 -- -"$demo" 2>/dev/null || fail "opined or the receiver outlived the demo"
+! kill -0 -- -"$demo" 2>/dev/null || fail "opined, opine-upload or the receiver outlived the demo"
 grep -q 'BAD SIGNATURE' "$work/demo.log" && fail "the demo receiver saw a bad signature"
 echo "check-demo: the demo printed the README's commands for $id, and each ran verbatim"

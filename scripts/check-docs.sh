@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 fail() { echo "check-docs: $*" >&2; exit 1; }
 bin=$(swift build --show-bin-path)
-[ -x "$bin/opine" ] && [ -x "$bin/opined" ] || fail "build first: swift build"
+[ -x "$bin/opine" ] && [ -x "$bin/opined" ] && [ -x "$bin/opine-upload" ] || fail "build first: swift build"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -19,7 +19,9 @@ man1="$share/man/man1"
 bash_script="$share/bash-completion/completions/opine"
 zsh_script="$share/zsh/site-functions/_opine"
 fish_script="$share/fish/vendor_completions.d/opine.fish"
-for file in "$man1/opine.1" "$share/man/man5/opine.toml.5" "$share/man/man8/opined.8" "$bash_script" "$zsh_script" "$fish_script"; do
+for file in "$man1/opine.1" "$share/man/man5/opine.toml.5" "$share/man/man8/opined.8" "$share/man/man8/opine-upload.8" \
+  "$bash_script" "$zsh_script" "$fish_script" "$share/bash-completion/completions/opine-upload" \
+  "$share/zsh/site-functions/_opine-upload" "$share/fish/vendor_completions.d/opine-upload.fish"; do
   [ -s "$file" ] || fail "install-docs.sh did not write ${file#"$work/root"}"
 done
 
@@ -57,8 +59,12 @@ while read -r key; do
   grep -q "^\.It Cm $key\( \|\$\)\|, Cm $key\( \|\$\)" "$share/man/man5/opine.toml.5" || fail "opine.toml(5) has no entry for $key"
 done < <(sed -n 's/^\([a-z_][a-z0-9_.-]*\) *=.*/\1/p' Config/opine.toml)
 grep -q -- '--config' "$share/man/man8/opined.8" || fail "opined(8) does not mention --config"
+for option in config assets check-config; do
+  grep -q -- "^\.It Fl -$option\( \|\$\)" "$share/man/man8/opine-upload.8" || fail "opine-upload(8) does not describe --$option"
+  grep -q -- "--$option" "$share/bash-completion/completions/opine-upload" || fail "the opine-upload bash completion lacks --$option"
+done
 
-pages=("$man1"/*.1 "$share/man/man5/opine.toml.5" "$share/man/man8/opined.8")
+pages=("$man1"/*.1 "$share/man/man5/opine.toml.5" "$share/man/man8/opined.8" "$share/man/man8/opine-upload.8")
 if command -v mandoc >/dev/null; then
   output=$(mandoc -T lint -W warning "${pages[@]}" 2>&1) || fail "mandoc -T lint found problems:"$'\n'"$output"
 elif command -v groff >/dev/null; then
@@ -73,4 +79,6 @@ fi
 bash -n "$bash_script" || fail "the bash completion does not parse"
 ! command -v zsh >/dev/null || zsh -n "$zsh_script" || fail "the zsh completion does not parse"
 ! command -v fish >/dev/null || fish --no-execute "$fish_script" || fail "the fish completion does not parse"
+bash -n "$share/bash-completion/completions/opine-upload" || fail "the opine-upload bash completion does not parse"
+! command -v zsh >/dev/null || zsh -n "$share/zsh/site-functions/_opine-upload" || fail "the opine-upload zsh completion does not parse"
 echo "check-docs: $(wc -l <"$work/subcommands") subcommands, each with its page and completions; ${#pages[@]} pages lint clean"

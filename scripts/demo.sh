@@ -6,7 +6,9 @@
 # question. Once opined has taken them, it writes var/dev/demo.env (opine on PATH with every variable the demo's
 # configuration needs, and CASE: the emergency's case id) and prints the cases and the commands to paste into a
 # second terminal; the README's example block is exactly those commands with $CASE for the id (scripts/check-demo.sh
-# runs them). Each run starts from an empty var/dev. Stop with Ctrl-C.
+# runs them). Beside opined it runs the patients' upload service, opine-upload, on var/dev/spool/upload with opined's
+# endpoint "upload" pointing at it (signed with the demo's secret), and prints the page's address. Each run starts
+# from an empty var/dev. Stop with Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD/var/dev"
@@ -20,8 +22,16 @@ mkdir -p "$root/spool/drop" "$root/state"
 echo $$ >"$root/demo.pid"
 # The shipped configuration plus one endpoint: a local receiver that verifies signatures and prints each event.
 port="${OPINE_DEMO_PORT:-8787}"
+upload_port="${OPINE_DEMO_UPLOAD_PORT:-8470}"
 export OPINE_DEMO_SECRET="whsec_$(head -c 32 /dev/urandom | base64)"
-{ cat Config/opine.toml; printf '\n[endpoints.demo]\nurl = "http://127.0.0.1:%s/opine"\nallow_http = true\nsecret_env = "OPINE_DEMO_SECRET"\n' "$port"; } > "$root/opine.toml"
+{ cat Config/opine.toml; printf '\n[endpoints.demo]\nurl = "http://127.0.0.1:%s/opine"\nallow_http = true\nsecret_env = "OPINE_DEMO_SECRET"\n' "$port"
+  printf '\n[endpoints.upload]\nurl = "http://127.0.0.1:%s/hooks/opine"\nallow_http = true\nsecret_env = "OPINE_DEMO_SECRET"\n' "$upload_port"
+} > "$root/opine.toml"
+# The upload service's configuration: the shipped one with the demo's folders, port and secret (its state beside
+# drop/ in the spool, so a bundle arrives by one rename).
+(umask 077 && printf '%s\n' "$OPINE_DEMO_SECRET" >"$root/upload-secret")
+export OPINE_UPLOAD_PATHS_DROP="$root/spool/drop" OPINE_UPLOAD_PATHS_STATE="$root/spool/upload"
+export OPINE_UPLOAD_LISTEN_ADDRESS="127.0.0.1:$upload_port" OPINE_UPLOAD_WEBHOOK_SECRET_FILE="$root/upload-secret"
 export OPINE_CONFIG="$root/opine.toml"
 export OPINE_PATHS_SPOOL="$root/spool" OPINE_PATHS_STATE="$root/state"
 export OPINE_WORKFLOW_ADMINS="${OPINE_WORKFLOW_ADMINS:-$(id -un)}"
@@ -37,6 +47,10 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
   echo "demo: port $port is taken; choose another with OPINE_DEMO_PORT=PORT" >&2
   exit 1
 fi
+if (exec 3<>"/dev/tcp/127.0.0.1/$upload_port") 2>/dev/null; then
+  echo "demo: port $upload_port is taken; choose another for the upload page with OPINE_DEMO_UPLOAD_PORT=PORT" >&2
+  exit 1
+fi
 python3 scripts/webhook-receiver.py "$port" &
 receiver=$!
 trap 'kill -TERM $receiver 2>/dev/null || true; wait $receiver 2>/dev/null || true; rm -f "$root/demo.pid"' EXIT
@@ -48,9 +62,19 @@ until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
   [ $SECONDS -lt $deadline ] || { echo "demo: the webhook receiver is not listening on port $port" >&2; exit 1; }
   sleep 0.1
 done
+"$bin/opine-upload" --config Config/upload.toml &
+upload=$!
+trap 'kill -TERM $upload $receiver 2>/dev/null || true; wait $upload $receiver 2>/dev/null || true; rm -f "$root/demo.pid"' EXIT
+# opined's webhooks to the upload service go out at once too.
+deadline=$((SECONDS + 30))
+until (exec 3<>"/dev/tcp/127.0.0.1/$upload_port") 2>/dev/null; do
+  kill -0 $upload 2>/dev/null || { echo "demo: opine-upload did not start (its message is above)" >&2; exit 1; }
+  [ $SECONDS -lt $deadline ] || { echo "demo: opine-upload is not listening on port $upload_port" >&2; exit 1; }
+  sleep 0.1
+done
 "$bin/opined" &
 daemon=$!
-trap 'kill -TERM $daemon $receiver 2>/dev/null || true; wait $daemon $receiver 2>/dev/null || true; rm -f "$root/demo.pid"' EXIT
+trap 'kill -TERM $daemon $upload $receiver 2>/dev/null || true; wait $daemon $upload $receiver 2>/dev/null || true; rm -f "$root/demo.pid"' EXIT
 for sample in Config/samples/*/ "${studies[@]/#/$generated/}"; do
   name=$(basename "$sample")
   cp -r "$sample" "$root/spool/drop/.$name.part" && mv "$root/spool/drop/.$name.part" "$root/spool/drop/$name-$(date +%s)"
@@ -87,6 +111,8 @@ block=$(cat <<TXT
 
 opined is running on $root and has taken the samples:
 $table
+The patients' upload page: http://127.0.0.1:$upload_port/ (opine-upload; opined's webhooks update its status links)
+
 In a second terminal, in $PWD, paste these ($case_id is $which; var/dev/demo.env also sets CASE to it):
 
 . var/dev/demo.env        # puts opine on PATH with the demo's settings (OPINE_CONFIG, OPINE_DEMO_SECRET, ...)

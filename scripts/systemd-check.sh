@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Boots a real systemd as PID 1 in a Debian 12 container, installs Opine into it exactly as docs/operations.md says,
-# and checks the service end to end: `Type=notify` start, a dropped bundle becoming a case, watchdog pings arriving,
+# and checks the service end to end: the upload service opine-upload started beside it (its sandbox, its start-up
+# rename probe from its state into the drop directory, opined's signed webhooks reaching it on loopback), `Type=notify` start, a dropped bundle becoming a case, watchdog pings arriving,
 # reload, a clean stop, no system-call filter denial in the journal, and `opine` for members of the opine group only.
 # Run as root (`make systemd-check`). The minimal Debian tree is made once with debootstrap and cached in
 # .build/systemd-root; each run boots a throw-away overlay of it, so runs never see each other's state.
@@ -15,6 +16,8 @@ fail() {
   if [ -n "$leader" ]; then # the container is up: what systemd and opined said
     inside systemctl status opined --no-pager -n 0 >&2 || true
     inside journalctl -u opined --no-pager -n 40 -o short-monotonic >&2 || true
+    inside systemctl status opine-upload --no-pager -n 0 >&2 || true
+    inside journalctl -u opine-upload --no-pager -n 20 -o short-monotonic >&2 || true
   fi
   exit 1
 }
@@ -130,6 +133,31 @@ inside useradd -M -s /bin/sh reviewer && inside usermod -aG opine reviewer
 inside useradd -M -s /usr/sbin/nologin uploader && inside usermod -aG opine-upload uploader
 phase "sysusers, tmpfiles, users"
 
+# The upload service, as docs/upload.md says: one secret in /etc/opine/credentials/upload for both units, opined's
+# endpoint "upload" pointing at the service on loopback. A port of its own: the container shares the host's network.
+upload_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+(umask 077 && printf 'whsec_%s\n' "$(head -c 32 /dev/urandom | base64)" >"$tree/etc/opine/credentials/upload")
+sed -i "s#^address = \"127.0.0.1:8470\"#address = \"127.0.0.1:$upload_port\"#" "$tree/etc/opine/upload.toml"
+printf '\n[endpoints.upload]\nurl = "http://127.0.0.1:%s/hooks/opine"\nallow_http = true\nsecret_file = "/run/credentials/opined.service/webhook_upload"\n' \
+  "$upload_port" >>"$tree/etc/opine/opine.toml"
+upload_owner=$(inside stat -c '%a %U %G' /etc/opine/upload.toml /var/spool/opine/upload | paste -sd' ')
+[ "$upload_owner" = "640 root opine-upload 700 opine-upload opine-upload" ] ||
+  fail "upload.toml and the upload state folder are '$upload_owner'; expected '640 root opine-upload 700 opine-upload opine-upload'"
+inside systemctl enable --now opine-upload >"$run/upload-enable.log" 2>&1 || {
+  cat "$run/upload-enable.log"; fail "systemctl enable --now opine-upload failed"; }
+ushow() { inside systemctl show opine-upload -p "$1" --value; }
+# /healthz answers only once the service has started, which it refuses (exit 78) when its rename probe fails.
+healthz() { inside bash -c "exec 3<>/dev/tcp/127.0.0.1/$upload_port && printf 'GET /healthz HTTP/1.0\r\n\r\n' >&3 && grep -q '^ok' <&3" 2>/dev/null; }
+wait_for "opine-upload to answer /healthz (its rename probe from staging into drop/ passed)" 20 healthz
+upload_pid=$(ushow MainPID)
+upload_sandbox=$(inside grep -E '^(Seccomp|NoNewPrivs|CapEff|Uid|Gid):' "/proc/$upload_pid/status" | tr -s '\t\n' '  ')
+grep -q 'Seccomp: 2' <<<"$upload_sandbox" && grep -q 'NoNewPrivs: 1' <<<"$upload_sandbox" && grep -q 'CapEff: 0000000000000000' <<<"$upload_sandbox" ||
+  fail "opine-upload runs without its sandbox: $upload_sandbox"
+[ "$(inside id -u opine-upload)" = "$(awk '/^Uid:/ { print $2 }' <<<"$(inside cat "/proc/$upload_pid/status")")" ] ||
+  fail "opine-upload does not run as the opine-upload user"
+say "opine-upload is active (running) as opine-upload on 127.0.0.1:$upload_port and answers /healthz; sandbox: $upload_sandbox"
+phase "opine-upload start"
+
 # Start: `systemctl start` of a Type=notify unit returns once opined has sent READY=1.
 inside systemctl enable --now opined >"$run/enable.log" 2>&1 || {
   cat "$run/enable.log"; inside journalctl -u opined --no-pager | tail -30; fail "systemctl enable --now opined failed"; }
@@ -156,6 +184,14 @@ wait_for "the dropped bundle to become a case" 30 has_case
 inside runuser -u reviewer -- opine list >"$run/list.txt" || fail "opine list failed for a member of the opine group"
 say "the dropped bundle is a case: $(sed -n 2p "$run/list.txt")"
 phase "bundle to case"
+
+# opined's webhook about it reached the upload service on loopback through the sandboxes, and verified with the shared
+# credential: the service logs it (another uploader's bundle, so "not ours"); a refused signature would log "webhook refused".
+webhook_seen() { inside journalctl -u opine-upload --no-pager -o cat | grep -q 'outcome=not ours.*type=case.received\|type=case.received.*outcome=not ours'; }
+wait_for "opined's case.received webhook verified by opine-upload" 30 webhook_seen
+! inside journalctl -u opine-upload --no-pager -o cat | grep -q 'webhook refused' || fail "opine-upload refused a webhook of opined's"
+say "opine-upload verified opined's case.received webhook (sent to 127.0.0.1:$upload_port, signed with /etc/opine/credentials/upload)"
+phase "webhook to opine-upload"
 
 # The watchdog: pings keep arriving (systemd's WatchdogTimestamp moves) for over two watchdog periods, and
 # systemd neither kills nor restarts opined.
@@ -197,17 +233,21 @@ result="$(show Result) $(show ExecMainCode) $(show ExecMainStatus) $(show Active
 # ExecMainCode 1 is CLD_EXITED: opined exited by itself rather than being killed.
 [ "$result" = "success 1 0 inactive" ] || fail "stop left 'Result ExecMainCode ExecMainStatus ActiveState' = '$result'"
 say "stop: Result=success, exited with status 0"
+inside systemctl stop opine-upload || fail "systemctl stop opine-upload failed"
+result="$(ushow Result) $(ushow ExecMainCode) $(ushow ExecMainStatus) $(ushow ActiveState)"
+[ "$result" = "success 1 0 inactive" ] || fail "stopping opine-upload left 'Result ExecMainCode ExecMainStatus ActiveState' = '$result'"
+say "stop: opine-upload too, Result=success, exited with status 0"
 phase "stop"
 
 # The system-call filter denied nothing: no EPERM (the unit's SystemCallErrorNumber), SIGSYS or seccomp kill in
 # opined's journal or the output of opine run by a member (the outsider's refusal is meant to be one). libdispatch's "Failed to set thread priority … errno=13" is the kernel, not the
 # filter, refusing an unprivileged nice of -4 (deploy/opined.service says why); it is counted, not failed.
-inside journalctl -u opined --no-pager -o short-monotonic >"$run/journal.txt"
+inside journalctl -u opined -u opine-upload --no-pager -o short-monotonic >"$run/journal.txt"
 if grep -E -i 'EPERM|errno=1\b|SIGSYS|Operation not permitted|seccomp|status=31|core-dump|code=killed|code=dumped' \
   "$run/journal.txt" "$run/list.txt" "$run/list.err" "$run/status.txt"; then
   fail "the journal or opine's output shows a denied system call (above)"
 fi
-say "journal: $(wc -l <"$run/journal.txt") lines from opined's unit, no EPERM, SIGSYS or seccomp kill" \
+say "journal: $(wc -l <"$run/journal.txt") lines from opined's and opine-upload's units, no EPERM, SIGSYS or seccomp kill" \
   "($(grep -c 'errno=13' "$run/journal.txt" || true) libdispatch nice -4 refusals by the kernel, EACCES)"
 
 kill -TERM "$nspawn"

@@ -29,12 +29,16 @@ struct SubmissionRecord: Codable, Sendable, Equatable {
     var rejectionID: String?
     /// The id of the last webhook applied, so a redelivery is applied once.
     var lastWebhookID: String?
+    /// When the last applied webhook's event happened at opined, so an older one never overwrites it.
+    var lastEventAt: Date?
 }
 
 /// The submissions' records, one JSON file each under `submissions/`, and the status links: a file per link under
-/// `tokens/` named by the SHA-256 of the link's token, holding the submission id, so the token itself is never stored.
+/// `tokens/` named by the SHA-256 of the link's token, holding the submission id, so the token itself is never stored;
+/// and under `digests/` a file per bundle name's `UploadDigest` holding the submission id, so a `bundle.rejected`
+/// that carries no submission id still finds its submission.
 actor SubmissionBook {
-    private let layout: StateLayout
+    let layout: StateLayout
 
     init(layout: StateLayout) {
         self.layout = layout
@@ -44,6 +48,16 @@ actor SubmissionBook {
     func create(_ record: SubmissionRecord, token: String) throws {
         try StateFiles.write(record, to: recordPath(record.submissionID))
         try StateFiles.writeBytes(Array(record.submissionID.utf8), to: layout.tokens + "/" + Self.tokenHash(token))
+        if Self.isDigest(record.uploadDigest) {
+            try StateFiles.writeBytes(Array(record.submissionID.utf8), to: layout.digests + "/" + record.uploadDigest)
+        }
+    }
+
+    /// The submission whose bundle's name has this `UploadDigest`, or nil.
+    func record(uploadDigest: String) throws -> SubmissionRecord? {
+        guard Self.isDigest(uploadDigest), let data = FileManager.default.contents(atPath: layout.digests + "/" + uploadDigest) else { return nil }
+        guard let record = try record(id: String(decoding: data, as: UTF8.self)), record.uploadDigest == uploadDigest else { return nil }
+        return record
     }
 
     /// The submission a status link's token opens, or nil (unknown, mistyped or expired).
@@ -82,7 +96,12 @@ actor SubmissionBook {
         SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    private func recordPath(_ id: String) -> String { layout.submissions + "/" + id + ".json" }
+    /// `UploadDigest.length` lowercase hexadecimal digits: safe as a file name.
+    static func isDigest(_ text: String) -> Bool {
+        text.utf8.count == UploadDigest.length && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
+    func recordPath(_ id: String) -> String { layout.submissions + "/" + id + ".json" }
 
     private static func isTokenByte(_ byte: UInt8) -> Bool {
         (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x2D || byte == 0x5F

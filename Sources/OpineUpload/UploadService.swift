@@ -48,6 +48,7 @@ public struct UploadService: Sendable {
             router: router,
             server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(settings.limits.idleTimeoutSeconds * 1000)))),
             configuration: .init(address: address, serverName: "opine-upload"),
+            services: [StatusSweeper(submissions: parts.submissions, keptFor: settings.statusRetentionSeconds, logger: logger)],
             onServerRunning: { channel in
                 logger.notice("listening", metadata: ["address": "\(settings.listen)"])
             },
@@ -70,6 +71,7 @@ public struct UploadService: Sendable {
         guard stat(settings.stagingDirectory, &staging) == 0, staging.st_dev == drop.st_dev else {
             throw StateFiles.Failure(description: "paths.state \(settings.stateDirectory) is on another file system than paths.drop \(settings.dropDirectory); put the state folder beside the spool so bundles arrive by one rename")
         }
+        try RenameProbe.check(staging: StateLayout(settings).bundles, drop: settings.dropDirectory)
     }
 }
 
@@ -86,6 +88,8 @@ struct StateLayout: Sendable {
     let submissions: String
     /// Status links: a file named by the SHA-256 of each link's token, holding the submission id.
     let tokens: String
+    /// Submissions by their bundle's name: a file named by its `UploadDigest`, holding the submission id.
+    let digests: String
     /// Per-address counters for the hourly limits.
     let limits: String
 
@@ -96,10 +100,11 @@ struct StateLayout: Sendable {
         bundles = settings.stagingDirectory + "/bundles"
         submissions = state + "/submissions"
         tokens = state + "/tokens"
+        digests = state + "/digests"
         limits = state + "/limits"
     }
 
-    var folders: [String] { [drafts, uploads, bundles, submissions, tokens, limits] }
+    var folders: [String] { [drafts, uploads, bundles, submissions, tokens, digests, limits] }
 }
 
 /// The shared parts every route group uses, made once at start.

@@ -14,6 +14,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import redflags  # noqa: E402
 import scenarios  # noqa: E402
+import upload  # noqa: E402
 
 FULL = {"burst_bundles": 1000, "dicom_bytes": 512 * 1024, "study_files": 2048, "study_file_bytes": 512 * 1024,
         "latency_bundles": 200, "webhook_events": 20_000, "cli_small": 10_000, "cli_large": 1_000_000,
@@ -23,7 +24,8 @@ QUICK = {"burst_bundles": 20, "dicom_bytes": 16 * 1024, "study_files": 32, "stud
          "queue_bundles": 60, "emergencies": 2, "load_study_files": 64, "load_study_file_bytes": 256 * 1024}
 SCENARIOS = {"burst": scenarios.burst_intake, "study": scenarios.large_study, "ratio": redflags.burst_ratio,
              "redflags": redflags.emergency_under_load, "latency": scenarios.latency,
-             "webhooks": scenarios.webhook_throughput, "cli": scenarios.cli_at_scale}
+             "webhooks": scenarios.webhook_throughput, "cli": scenarios.cli_at_scale,
+             "upload": upload.throughput}
 
 
 def machine(work):
@@ -46,7 +48,7 @@ def table(rows):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--bin", required=True, help="folder holding release builds of opined and opine")
+    parser.add_argument("--bin", required=True, help="folder holding release builds of opined, opine and opine-upload")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one repetition, nothing written")
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated: " + ", ".join(SCENARIOS))
