@@ -24,8 +24,10 @@ release=("${runtime[@]}" libsqlite3-dev libcurl4-openssl-dev zlib1g-dev binutils
 # sample DICOM studies and report PDFs (`make samples`, `make demo`, ImageChecksTests); dcmtk: dcmdump reads every
 # generated DICOM file as an independent check, and DicomOracleTests holds the header reader to dcmtk's dcm2json on
 # files pydicom writes. prometheus: promtool checks and unit-tests the shipped alert rules (scripts/check-alerts.sh).
-# mandoc: scripts/check-docs.sh lints the generated manual pages with `mandoc -T lint`.
-build=("${release[@]}" systemd openssl python3-jsonschema python3-pydicom python3-numpy python3-reportlab dcmtk prometheus mandoc)
+# mandoc: scripts/check-docs.sh lints the generated manual pages with `mandoc -T lint`. chromium, chromium-driver,
+# python3-selenium: the upload page's test in a real browser (Tests/Browser/upload_page_test.py, run by BrowserPageTests).
+build=("${release[@]}" systemd openssl python3-jsonschema python3-pydicom python3-numpy python3-reportlab dcmtk prometheus mandoc
+  chromium chromium-driver python3-selenium)
 # scripts/systemd-check.sh: debootstrap makes a Debian tree, systemd-container's systemd-nspawn boots it.
 systemd_check=(debootstrap systemd-container)
 

@@ -1,0 +1,183 @@
+// The request page: picks and sorts the files, sends them resumably (three at once) and submits the answers.
+import { answers, clearErrors, focusFirstError, problems, showError, watchCorrections, watchEmergency } from "./form.js";
+import { checkReport, folderItems, sizeWords, survey } from "./files.js";
+import { Progress } from "./progress.js";
+import { fileKey, forget, keepDraft, keepUpload, savedDraft, savedUpload } from "./resume.js";
+import { PageError, TusClient, answerError } from "./tus.js";
+import { ZipProblem, zipMembers } from "./zip.js";
+
+const $ = (id) => document.getElementById(id);
+const csrf = document.querySelector('meta[name="opine-csrf"]').content;
+const concurrency = 3;
+// The service's limits, as the page was rendered with them (the service holds every upload to them again).
+const limits = {
+  files: Number($("request").dataset.maxFiles),
+  fileBytes: Number($("request").dataset.maxFileBytes),
+  requestBytes: Number($("request").dataset.maxRequestBytes),
+};
+
+const picked = { study: [], leftOut: [], report: null };
+
+function renderFiles() {
+  const entries = sending();
+  const bytes = entries.reduce((sum, entry) => sum + entry.size, 0);
+  $("files-summary").textContent = entries.length === 0 ? "" :
+    `${entries.length} file${entries.length === 1 ? "" : "s"} will be sent, ${sizeWords(bytes)} in all.`;
+  const list = $("left-out-list");
+  list.replaceChildren(...picked.leftOut.map((item) => {
+    const row = document.createElement("li");
+    const path = document.createElement("span");
+    path.className = "path";
+    path.textContent = item.path;
+    row.append(path, " — " + item.words);
+    return row;
+  }));
+  $("left-out").hidden = picked.leftOut.length === 0;
+}
+
+/** Says at once when the files picked exceed the service's limits, before anything is sent. */
+function checkLimits() {
+  const entries = sending();
+  const bytes = entries.reduce((sum, entry) => sum + entry.size, 0);
+  const large = entries.find((entry) => entry.size > limits.fileBytes);
+  if (entries.length > limits.files) {
+    showError(`That is ${entries.length} files; the practice takes at most ${limits.files}. Pick only the folder of this MRI study.`, "files");
+  } else if (large) {
+    showError(`${large.path} is larger than the practice takes a file (${sizeWords(limits.fileBytes)}).`, "files");
+  } else if (bytes > limits.requestBytes) {
+    showError(`These files come to ${sizeWords(bytes)}; the practice takes at most ${sizeWords(limits.requestBytes)}. Pick only this MRI study.`, "files");
+  } else {
+    return true;
+  }
+  return false;
+}
+
+const sending = () => (picked.report ? [picked.report] : []).concat(picked.study);
+
+let pickCount = 0;
+
+/** Sorts the files of a folder or zip (`items()` lists them) and shows what is sent and what is left out. */
+async function pickStudy(other, items) {
+  const pick = ++pickCount;
+  $(other).value = "";
+  showError("", "files");
+  picked.study = [];
+  picked.leftOut = [];
+  renderFiles();
+  $("files-summary").textContent = "Looking at the files…";
+  try {
+    const listed = await items();
+    const sorted = await survey(listed, limits.fileBytes);
+    if (pick !== pickCount) return; // a later pick replaced this one
+    picked.study = sorted.send;
+    picked.leftOut = sorted.leftOut;
+    if (listed.length > 0 && sorted.send.length === 0) {
+      showError("Nothing here looks like an MRI study. Pick the folder of the CD or disk that holds the images.", "files");
+    }
+  } catch (error) {
+    showError(error instanceof ZipProblem ? error.message : "These files could not be read. Pick them again.", "files");
+  }
+  renderFiles();
+  checkLimits();
+}
+
+const pickFolder = () => pickStudy("study-zip", async () => folderItems([...$("study-folder").files]));
+const pickZip = () => pickStudy("study-folder", async () => {
+  const file = $("study-zip").files[0];
+  return file ? zipMembers(file) : [];
+});
+
+async function pickReport() {
+  showError("", "report");
+  const file = $("report").files[0];
+  picked.report = null;
+  if (file) {
+    const checkedReport = await checkReport(file);
+    if (checkedReport.error) showError(checkedReport.error, "report");
+    else picked.report = checkedReport.entry;
+  }
+  renderFiles();
+}
+
+async function newDraft() {
+  const response = await fetch("/api/drafts", { method: "POST", credentials: "same-origin", headers: { "X-Opine-CSRF": csrf } });
+  if (response.status !== 201) throw await answerError(response);
+  const draft = await response.json();
+  keepDraft(draft.draft, draft.expires_at, draft.limits);
+  return savedDraft();
+}
+
+/** Sends every entry, `concurrency` at once; resolves when all are complete. */
+async function sendAll(draft, entries) {
+  const client = new TusClient(csrf, draft.limits?.chunk_bytes ?? 8 * 2 ** 20);
+  const progress = new Progress(entries);
+  const queue = [...entries];
+  const worker = async () => {
+    for (let entry = queue.shift(); entry; entry = queue.shift()) {
+      const key = await fileKey(entry);
+      progress.started(entry);
+      await client.upload(draft.draft, entry, savedUpload(key), (url) => keepUpload(key, url),
+        (offset) => progress.advanced(entry, offset), (ms) => progress.waiting(ms));
+      progress.finished(entry);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, entries.length) }, worker));
+}
+
+async function submit(draft) {
+  const response = await fetch(`/api/drafts/${encodeURIComponent(draft.draft)}/submit`, {
+    method: "POST", credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-Opine-CSRF": csrf },
+    body: JSON.stringify(answers()),
+  });
+  if (response.status !== 201) throw await answerError(response);
+  return response.json();
+}
+
+async function send(event) {
+  event.preventDefault();
+  clearErrors();
+  const found = problems(sending().length > 0);
+  if (found.length > 0 || !checkLimits()) {
+    for (const [field, message] of found) showError(message, field);
+    focusFirstError();
+    return;
+  }
+  $("send").disabled = true;
+  try {
+    let draft = savedDraft() ?? (await newDraft());
+    try {
+      await sendAll(draft, sending());
+    } catch (error) {
+      // The kept draft is gone (expired, or another browser's): start a new one once.
+      if (!(error instanceof PageError) || ![403, 404, 410].includes(error.status) || error.field) throw error;
+      forget();
+      draft = await newDraft();
+      await sendAll(draft, sending());
+    }
+    const answer = await submit(draft);
+    forget();
+    location.assign(answer.receipt_url);
+  } catch (error) {
+    const message = error instanceof PageError || error instanceof ZipProblem ? error.message : "Something went wrong on this page. Press Send again: the upload continues where it stopped.";
+    showError(message, error.field);
+    focusFirstError();
+    $("send").disabled = false;
+  }
+}
+
+function start() {
+  watchEmergency();
+  watchCorrections();
+  $("study-folder").addEventListener("change", pickFolder);
+  $("study-zip").addEventListener("change", pickZip);
+  $("report").addEventListener("change", pickReport);
+  $("request").addEventListener("submit", send);
+  if (savedDraft()) {
+    const note = $("resume-note");
+    note.textContent = "An earlier upload from this browser was interrupted. Fill in the page and pick the same files again: what already arrived is not sent twice.";
+    note.hidden = false;
+  }
+}
+
+start();

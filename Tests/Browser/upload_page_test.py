@@ -1,0 +1,282 @@
+#!/usr/bin/python3
+"""The request page in a real browser (headless Chromium driven by selenium): starts opine-upload on a free port with
+temporary folders, fills the form by keyboard, ticks a red flag and sees the emergency advice at once, picks a
+generated CD-like folder and sees what was left out and why, checks that the accessibility tree names every control,
+picks the same CD as a zip (opened in the page) and sees the same, then uploads each, submits, sees the receipt and
+finds the bundle in the drop folder. Screenshots of each page go to --out.
+
+Run by Tests/EndToEndTests/Upload/BrowserPageTests.swift (so by `make test`), or by hand:
+    /usr/bin/python3 Tests/Browser/upload_page_test.py --bin .build/debug --out .build/browser-screenshots
+Exit 0 when every check passed; 1 with the failed checks listed."""
+import argparse
+import json
+import os
+import pathlib
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import cd_folder  # noqa: E402
+
+PATIENT_DATA = ["Jane", "DOE^JANE", "1968-04-02", "jane@example.org", "405 555 0100", "herniation", "JANE DOE MRI CD"]
+failures = []
+
+
+def check(condition, what):
+    print(("ok    " if condition else "FAIL  ") + what, flush=True)
+    if not condition:
+        failures.append(what)
+    return condition
+
+
+def wait_for(what, condition, seconds=20):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+            if value:
+                return value
+        except Exception:  # the page may be between states
+            pass
+        time.sleep(0.05)
+    check(False, f"timed out after {seconds} s waiting until {what}")
+    return None
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_service(binaries, root, port):
+    (root / "spool/drop").mkdir(parents=True)
+    config = root / "upload.toml"
+    config.write_text(f'[paths]\ndrop = "{root}/spool/drop"\nstate = "{root}/state"\n[listen]\naddress = "127.0.0.1:{port}"\n'
+                      '[page]\npractice_phone = "+1 405 555 0142"\n')
+    log = open(root / "opine-upload.log", "wb")
+    service = subprocess.Popen([str(binaries / "opine-upload"), "--config", str(config)], stdout=log, stderr=log)
+    wait_for("opine-upload answers /healthz", lambda: service.poll() is None and
+             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).status == 200, 30)
+    return service
+
+
+def tus_available(base):
+    request = urllib.request.Request(base + "/api/uploads", method="OPTIONS")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            return answer.headers.get("Tus-Version") is not None
+    except Exception:
+        return False
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=900,1400", "--lang=en-US"]:
+        options.add_argument(argument)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def screenshot(driver, out, name, width=900):
+    driver.set_window_size(width, 1400)
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(width, min(max(height + 200, 800), 9000))
+    driver.execute_script("window.scrollTo(0, 0)")
+    driver.save_screenshot(str(out / name))
+    driver.set_window_size(900, 1400)
+
+
+def type_date(field, iso):
+    """Types a date as a keyboard user does (en-US: month, day, year); sets it by script only if typing cannot."""
+    year, month, day = iso.split("-")
+    field.send_keys(month + day + year)
+    if field.get_attribute("value") != iso:
+        field.parent.execute_script("arguments[0].value = arguments[1]", field, iso)
+
+
+def fill_form(driver):
+    find = lambda id: driver.find_element(By.ID, id)
+    find("name").send_keys("Jane Q. Doe")
+    type_date(find("date_of_birth"), "1968-04-02")
+    check(find("date_of_birth").get_attribute("value") == "1968-04-02", "date of birth entered")
+    find("email").send_keys("jane@example.org")
+    find("phone").send_keys("+1 405 555 0100")
+    for box in ["symptoms-sciatica", "regions-lumbar", "prior_treatments-physical_therapy"]:
+        find(box).send_keys(Keys.SPACE)
+    find("question").send_keys("Is surgery needed for my L4-L5 herniation?")
+    find("consent").send_keys(Keys.SPACE)
+    check(find("regions-lumbar").is_selected() and find("consent").is_selected(), "checkboxes ticked with the space bar")
+    open_errors = [slot.text for slot in driver.find_elements(By.CSS_SELECTOR, ".field-error:not(#err-files)") if slot.text]
+    check(not open_errors and find("name").get_attribute("aria-invalid") is None, f"errors go as their fields are corrected: {open_errors}")
+
+
+def check_empty_send(driver):
+    """Send on an empty page: each problem beside its field, announced, and the keyboard on the first one."""
+    driver.find_element(By.ID, "send").send_keys(Keys.ENTER)
+    said = wait_for("the errors show", lambda: driver.find_element(By.ID, "err-name").text, 5) or ""
+    check(said.startswith("Please give your full name"), f"an empty name is said beside it: {said!r}")
+    check(driver.find_element(By.ID, "err-consent").text != "", "the missing consent is said beside it")
+    check(driver.switch_to.active_element.get_attribute("id") == "name", "the keyboard lands on the first field in error")
+    check(driver.find_element(By.ID, "err-name").get_attribute("aria-live") == "polite", "errors are announced")
+
+
+def check_server_field_error(driver):
+    """A phone the page lets through and the service refuses (17 digits): the service's sentence shows beside the
+    phone; corrected, Send again continues (every file already arrived) and submits."""
+    phone = driver.find_element(By.ID, "phone")
+    phone.clear()
+    phone.send_keys("12345678901234567")
+    driver.find_element(By.ID, "send").send_keys(Keys.ENTER)
+    said = wait_for("the service's refusal shows beside the phone", lambda: driver.find_element(By.ID, "err-phone").text, 120) or ""
+    check(said != "" and "/receipt/" not in driver.current_url, f"the service's 422 is shown beside its field: {said!r}")
+    phone.clear()
+    phone.send_keys("+1 405 555 0100")
+
+
+def check_emergency(driver, out):
+    alert = driver.find_element(By.ID, "emergency")
+    check(alert.get_attribute("role") == "alert" and not alert.is_displayed(), "no emergency box before a red flag")
+    driver.find_element(By.ID, "symptoms-saddle_numbness").send_keys(Keys.SPACE)
+    shown = wait_for("the emergency advice shows", lambda: alert.is_displayed() and "emergency department" in alert.text, 5)
+    check(bool(shown) and "seen first" in alert.text, "ticking saddle numbness shows the emergency advice at once")
+    screenshot(driver, out, "request-emergency.png")
+
+
+def check_files(driver, study, report, input_id="study-folder"):
+    """Picks the report and the study (a folder, or a zip with input_id "study-zip") and checks what is left out."""
+    driver.find_element(By.ID, "report").send_keys(str(report))
+    driver.find_element(By.ID, input_id).send_keys(str(study))
+    print(f"      picked the {'zip' if input_id == 'study-zip' else 'folder'}")
+    summary = wait_for("the files are sorted", lambda: re.match(r"\d+ files? will be sent", driver.find_element(By.ID, "files-summary").text) and
+                       driver.find_element(By.ID, "files-summary").text, 20) or ""
+    check(summary.startswith(f"{len(cd_folder.SENT) + 1} files will be sent"), f"summary counts the files: {summary!r}")
+    check(driver.find_element(By.ID, "err-files").text == "", "no files error once the study is picked")
+    items = [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#left-out-list li")]
+    for path, words in cd_folder.LEFT_OUT.items():
+        check(any(item.startswith(path + " ") and words in item for item in items), f"left out: {path} ({words})")
+    check(len(items) == len(cd_folder.LEFT_OUT), f"exactly the litter is left out ({len(items)} items)")
+    check(not any(path in item for item in items for path in cd_folder.SENT), "no image or DICOMDIR left out")
+
+
+def check_accessibility(driver):
+    tree = driver.execute_cdp_cmd("Accessibility.getFullAXTree", {})
+    controls = {"textbox", "checkbox", "button", "date", "DateTime", "combobox", "searchbox", "spinbutton", "radio"}
+    unnamed, seen = [], 0
+    for node in tree["nodes"]:
+        role = node.get("role", {}).get("value")
+        if node.get("ignored") or role not in controls:
+            continue
+        seen += 1
+        if not str(node.get("name", {}).get("value", "")).strip():
+            unnamed.append(role)
+    check(seen >= 30 and not unnamed, f"accessibility tree: {seen} controls, unnamed: {unnamed}")
+    fields = driver.find_elements(By.CSS_SELECTOR, "input, textarea")
+    nameless = [field.get_attribute("id") for field in fields if not field.accessible_name.strip()]
+    check(len(fields) >= 30 and not nameless, f"{len(fields)} inputs, each with an accessible name (without: {nameless})")
+    groups = driver.find_elements(By.CSS_SELECTOR, "fieldset > legend")
+    check(len(groups) >= 8, "every group of fields has a legend")
+
+
+def bundle_manifest(drop, seen):
+    """The manifest of a bundle in the drop folder not in `seen` (whose name is then added to it), or None."""
+    for entry in drop.iterdir():
+        if entry.name in seen:
+            continue
+        seen.add(entry.name)
+        if entry.is_dir() and (entry / "manifest.json").exists():
+            return json.loads((entry / "manifest.json").read_text())
+        if entry.suffix == ".zip":
+            import zipfile
+            with zipfile.ZipFile(entry) as archive:
+                return json.loads(archive.read("manifest.json"))
+    return None
+
+
+def upload_and_submit(driver, out, root, seen, shots):
+    driver.find_element(By.ID, "send").send_keys(Keys.ENTER)
+    landed = wait_for("the receipt shows", lambda: "/receipt/" in driver.current_url or driver.find_element(By.ID, "form-error").is_displayed(), 120)
+    if not check(bool(landed) and "/receipt/" in driver.current_url, "sent and landed on the receipt"):
+        error = driver.find_element(By.ID, "form-error")
+        print("      page says:", error.text if error.is_displayed() else "(nothing)")
+        screenshot(driver, out, shots + "-failed.png")
+        return
+    reference = driver.find_element(By.ID, "reference").text
+    check(re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}", reference) is not None, f"the receipt shows a reference: {reference}")
+    check(driver.execute_script("return localStorage.length") == 0, "nothing kept in the browser after the submit")
+    screenshot(driver, out, shots + "-receipt.png")
+    manifest = wait_for("a bundle is in the drop folder", lambda: bundle_manifest(root / "spool/drop", seen), 20)
+    if manifest:
+        paths = sorted(f["path"] for f in manifest["files"])
+        check(all(any(p.endswith(sent) for p in paths) for sent in cd_folder.SENT), f"the bundle holds the study: {paths}")
+        check(not any(name in p for p in paths for name in ["setup.exe", "autorun", "DS_Store", "Thumbs", "viewer", "MACOSX"]), "no litter in the bundle")
+        check(any(f["kind"] == "radiology_report" for f in manifest["files"]), "the report is listed as the report")
+        check("saddle_numbness" in manifest["request"]["symptoms"], "the red flag reached the manifest")
+    driver.get(driver.find_element(By.ID, "status-link").get_attribute("href"))
+    check("emergency" in driver.page_source.lower(), "the status page of a red-flag request says emergency")
+    screenshot(driver, out, shots + "-status.png")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True, type=pathlib.Path, help="folder of the built opine-upload")
+    parser.add_argument("--out", required=True, type=pathlib.Path, help="folder for the screenshots")
+    arguments = parser.parse_args()
+    arguments.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="opine-browser-") as temporary:
+        root = pathlib.Path(temporary)
+        port = free_port()
+        service = start_service(arguments.bin.resolve(), root, port)
+        base = f"http://localhost:{port}"
+        folder, report = cd_folder.make(root)
+        archive = cd_folder.make_zip(root, folder)
+        driver = browser()
+        try:
+            driver.get(base + "/")
+            check(any(c["name"] == "opine_csrf" and c.get("httpOnly") for c in driver.get_cookies()), "the CSRF cookie is set")
+            check_empty_send(driver)
+            fill_form(driver)
+            check_emergency(driver, arguments.out)
+            check_files(driver, folder, report)
+            check_files(driver, archive, report, "study-zip")
+            check_accessibility(driver)
+            screenshot(driver, arguments.out, "request.png")
+            screenshot(driver, arguments.out, "request-phone.png", width=390)
+            driver.get(base + "/status/" + "x" * 43)
+            check("does not open a request" in driver.page_source, "an unknown status link shows the plain 404 page")
+            screenshot(driver, arguments.out, "not-found.png")
+            if tus_available(base):
+                seen = set()
+                for study, input_id, shots in [(folder, "study-folder", "folder"), (archive, "study-zip", "zip")]:
+                    driver.get(base + "/")
+                    fill_form(driver)
+                    driver.find_element(By.ID, "symptoms-saddle_numbness").send_keys(Keys.SPACE)
+                    check_files(driver, study, report, input_id)
+                    if input_id == "study-folder":
+                        check_server_field_error(driver)
+                    upload_and_submit(driver, arguments.out, root, seen, shots)
+            else:
+                print("SKIPPED upload, submit, receipt and bundle: this build has no tus routes (OPTIONS /api/uploads)")
+        finally:
+            driver.quit()
+            service.terminate()
+            service.wait(10)
+        log = (root / "opine-upload.log").read_text(errors="replace")
+        leaked = [secret for secret in PATIENT_DATA if secret in log]
+        check(not leaked, f"no patient data in the service's log (found: {leaked})")
+    print(f"{len(failures)} failed" if failures else "all browser checks passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("SE_OFFLINE", "true")
+    sys.exit(main())
