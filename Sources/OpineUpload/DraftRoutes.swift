@@ -45,7 +45,11 @@ struct DraftRoutes: Sendable {
         let limits = parts.settings.limits
         let created = Created(
             draft: record.id, expires_at: Timestamps.format(parts.uploads.policy.expiry(lastActivity: record.createdAt)),
-            limits: .init(max_files: limits.maxFiles, max_file_bytes: limits.maxFileBytes, max_request_bytes: limits.maxRequestBytes, chunk_bytes: limits.maxChunkBytes))
+            limits: .init(max_files: limits.maxFiles, max_file_bytes: limits.maxFileBytes, max_request_bytes: limits.maxRequestBytes, chunk_bytes: Self.chunkBytes(limits)))
         return APIFailure.json(created, status: .created)
     }
+
+    /// The chunk the page sends: 8 MiB, or `max_chunk_bytes` when smaller. A chunk cut off mid-way is sent again
+    /// whole (its checksum cannot match), so a patient on a slow line loses at most one small chunk.
+    static func chunkBytes(_ limits: UploadSettings.Limits) -> Int64 { min(limits.maxChunkBytes, 8 << 20) }
 }

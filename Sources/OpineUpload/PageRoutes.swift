@@ -25,10 +25,10 @@ struct PageRoutes: Sendable {
 
     /// The request page, with this browser's CSRF token in its `<meta name="opine-csrf">` and cookie.
     func requestPage(_ request: Request) -> Response {
-        let csrf = CSRFCookie.token(in: request)
+        let csrf = CSRF.issue(for: request)
         let html = parts.assets.template("request.html").render(
             [
-                "csrf": csrf.value, "consent": parts.settings.consentText, "phone": phoneWords,
+                "csrf": csrf.token, "consent": parts.settings.consentText, "phone": phoneWords,
                 "max_files": "\(parts.settings.limits.maxFiles)", "max_file_bytes": "\(parts.settings.limits.maxFileBytes)",
                 "max_request_bytes": "\(parts.settings.limits.maxRequestBytes)",
             ],
@@ -39,7 +39,7 @@ struct PageRoutes: Sendable {
                 "emergency": PageTemplate.escape(PatientStatusWords.emergencyWords),
             ])
         var response = Response.html(html)
-        if csrf.isNew { response.setCookie(CSRFCookie.cookie(csrf.value)) }
+        if let cookie = csrf.setCookie { response.headers[.setCookie] = cookie }
         return response
     }
 
@@ -97,36 +97,5 @@ struct PageRoutes: Sendable {
 extension String {
     fileprivate func trimmingSuffix(_ suffix: String) -> Substring {
         hasSuffix(suffix) ? dropLast(suffix.count) : Substring(self)
-    }
-}
-
-// MARK: - CSRF cookie (minimal; the server's own CSRF function replaces this at merge)
-
-/// The double-submit CSRF cookie of docs/upload.md: `opine_csrf`, 256 random bits, `Secure; HttpOnly;
-/// SameSite=Strict; Path=/`, set by `GET /` when the browser has none, and echoed in the page's `<meta>`.
-/// Minimal stand-in for the draft and tus routes' own check, which owns the rule; kept exactly to the contract.
-enum CSRFCookie {
-    /// The cookie's name.
-    static let name = "opine_csrf"
-
-    /// The browser's token when it sent a well-formed one, else a new one to set.
-    static func token(in request: Request) -> (value: String, isNew: Bool) {
-        if let value = request.cookies[name]?.value, value.utf8.count == 43,
-            value.utf8.allSatisfy({ $0.isBase64URL })
-        {
-            return (value, false)
-        }
-        return (SubmissionBook.newToken(), true)
-    }
-
-    /// The `Set-Cookie` for `value`.
-    static func cookie(_ value: String) -> Cookie {
-        Cookie(name: name, value: value, path: "/", secure: true, httpOnly: true, sameSite: .strict)
-    }
-}
-
-extension UInt8 {
-    fileprivate var isBase64URL: Bool {
-        (0x30...0x39).contains(self) || (0x41...0x5A).contains(self) || (0x61...0x7A).contains(self) || self == 0x2D || self == 0x5F
     }
 }

@@ -39,7 +39,7 @@ struct TusPatch {
             if chunkLength == nil { try? await parts.limits.admit(.bytes(offset - upload.offset), address: address, tus: true) }
         } catch {
             // What is on disk now is the truth: the bytes kept, or the offset the chunk was cut back to.
-            await parts.uploads.endPatch(id, offset: Self.size(of: parts.uploads.bytesPath(id)) ?? upload.offset)
+            _ = await parts.uploads.endPatch(id, offset: Self.size(of: parts.uploads.bytesPath(id)) ?? upload.offset)
             throw error
         }
         let done = await parts.uploads.endPatch(id, offset: offset)

@@ -65,7 +65,7 @@ struct UploadPolicyTests {
     func metadataPaths() {
         let good = TusMetadata.parse(Self.metadata([("draft", "d"), ("role", "study"), ("path", "DICOM/IM1")]))
         #expect(good == .success(TusMetadata(draft: "d", role: .study, path: "DICOM/IM1")))
-        for path in ["../x", "/etc/passwd", "a\\b", ".hidden", "a/.DS", "a\u{0}b", "a\nb", "IM1.part", "x~", String(repeating: "a", count: 300)] {
+        for path in ["../x", "/etc/passwd", "a\\b", ".hidden", "a/.DS", "a\u{0}b", "a\nb", "IM1.part", "x~", String(repeating: "a", count: 300), "CD/study.ZIP"] {
             guard case .failure(let refusal) = TusMetadata.parse(Self.metadata([("draft", "d"), ("role", "study"), ("path", path)])) else {
                 Issue.record("path \(path.debugDescription) accepted"); continue
             }

@@ -67,7 +67,12 @@ public struct TusMetadata: Sendable, Equatable {
                 return mark == .hidden ? "has a hidden component" : "ends in \(mark.rawValue), which marks a file still being written"
             }
         }
-        guard role == .report else { return nil }
+        guard role == .report else {
+            // opine pack leaves a zip inside a study folder out (it may hold anything); sent here, it would vanish
+            // from the bundle unseen, so a client must send the zip's files, as the page does.
+            if (path as NSString).pathExtension.lowercased() == "zip" { return "is a zip: send the files inside it instead" }
+            return nil
+        }
         if path.contains("/") { return "must be a single file name for the report" }
         let ext = (path as NSString).pathExtension.lowercased()
         guard Self.reportExtensions.contains(ext) else { return "must end in .pdf, .jpg, .jpeg, .png or .txt for the report" }
