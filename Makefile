@@ -69,9 +69,10 @@ fuzz: deps
 	scripts/fuzz.py --bin $(FUZZ)/debug/opine-fuzz --export $(FUZZ)/export --out $(FUZZ) --runs $(FUZZ_RUNS)
 
 # Every scenario of BENCHMARKS.md against the shipped release binaries, beside its physical floor measured in the
-# same run; rewrites BENCHMARKS.md. bench-smoke runs the same harness at tiny sizes (in CI) and writes nothing.
+# same run; rewrites BENCHMARKS.md. BENCH_ONLY=upload (comma-separated scenarios) measures only those and replaces
+# only their rows. bench-smoke runs the same harness at tiny sizes (in CI) and writes nothing.
 bench: release
-	python3 scripts/bench/bench.py --bin $(RELEASE_BIN)
+	python3 scripts/bench/bench.py --bin $(RELEASE_BIN) $(if $(BENCH_ONLY),--only $(BENCH_ONLY))
 
 bench-smoke: release
 	python3 scripts/bench/bench.py --bin $(RELEASE_BIN) --quick

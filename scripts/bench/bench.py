@@ -46,6 +46,21 @@ def table(rows):
     return "\n".join(lines)
 
 
+def merge_rows(previous, rows, description, only):
+    """The table with `rows` in place of the rows of the same scenarios, the earlier run's machine line, and a line
+    saying which rows this partial run measured, when and where."""
+    lines = previous.splitlines()
+    kept = [line for line in lines if line.startswith("| ") and not line.startswith("| scenario") and not line.startswith("| ---")]
+    mine = {row[0] for row in rows}
+    kept = [line for line in kept if line.split("|")[1].strip() not in mine]
+    earlier = next((line[len("Machine: "):].rstrip(".") for line in lines if line.startswith("Machine: ")), description)
+    header = table([]).splitlines()
+    merged = "\n".join(header + kept + table(rows).splitlines()[2:])
+    previous_notes = [line for line in lines if line.startswith("Partial run (") and only not in line]
+    note = "\n".join(previous_notes + ["Partial run (%s): %s." % (only, description)])
+    return merged, earlier, "\n\n" + note + "\n"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bin", required=True, help="folder holding release builds of opined, opine and opine-upload")
@@ -78,10 +93,14 @@ def main():
             previous = open(args.out).read()
             if "\n## Findings" in previous:
                 findings = previous[previous.index("\n## Findings"):]
+        partial = ""
+        if set(args.only.split(",")) != set(SCENARIOS) and os.path.exists(args.out):
+            # A partial run (`make bench BENCH_ONLY=…`) replaces only its own rows; the others stay as measured.
+            result, description, partial = merge_rows(open(args.out).read(), rows, description, args.only)
         with open(args.out, "w") as f:
             f.write("# Benchmarks\n\nWritten by `make bench` (scripts/bench/); medians of %d repetitions unless the "
                     "measure says otherwise. Floors are measured in the same run on the same bytes.\n\n"
-                    "Machine: %s.\n\n%s\n%s" % (repetitions, description, result, findings))
+                    "Machine: %s.\n\n%s\n%s%s" % (repetitions, description, result, partial, findings))
 
 
 if __name__ == "__main__":
