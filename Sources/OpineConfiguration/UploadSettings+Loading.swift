@@ -12,7 +12,7 @@ struct UploadSetting: Sendable {
     var environmentName: String { "OPINE_UPLOAD_" + key.uppercased().replacingOccurrences(of: ".", with: "_") }
 
     static let all: [UploadSetting] = [
-        UploadSetting(key: "listen.address", allowed: "host:port on a loopback or private address, or unix:/absolute/path") {
+        UploadSetting(key: "listen.address", allowed: "host:port on a loopback address (or, for a proxy on another host, a private one), or unix:/absolute/path") {
             $1.listen = try listen($0)
         },
         UploadSetting(key: "paths.drop", allowed: "an absolute directory path (opined's <spool>/drop)", required: true) {
@@ -76,7 +76,21 @@ struct UploadSetting: Sendable {
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard !host.isEmpty else { throw SettingProblem(reason: "no host") }
+        guard isLoopbackOrPrivate(host) else {
+            throw SettingProblem(reason: "the service must not face the internet itself: listen on a loopback address behind the TLS proxy (a proxy on another host: a private address)")
+        }
         return .tcp(host: host, port: port)
+    }
+
+    /// `localhost`, 127.0.0.0/8, `::1`, or a private address (10/8, 172.16/12, 192.168/16, fc00::/7); never a wildcard.
+    static func isLoopbackOrPrivate(_ host: String) -> Bool {
+        let lower = host.lowercased()
+        if lower == "localhost" || lower == "::1" { return true }
+        if lower.hasPrefix("fc") || lower.hasPrefix("fd") { return lower.contains(":") }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false).map { Int($0) }
+        guard octets.count == 4, octets.allSatisfy({ $0.map { (0...255).contains($0) } ?? false }) else { return false }
+        let (a, b) = (octets[0]!, octets[1]!)
+        return a == 127 || a == 10 || (a == 172 && (16...31).contains(b)) || (a == 192 && b == 168)
     }
 
     static func publicURL(_ value: RawValue) throws -> String {

@@ -16,7 +16,9 @@ protocol BundleWriter {
     var temporary: String { get }
 }
 
-/// A directory bundle: folders 0755, files 0644, each file synced as it is closed.
+/// A directory bundle, each file synced as it is closed. Folders and files take the modes the umask leaves of 0777
+/// and 0666, as `mkdir` and `cp` do: opined (in the uploader's group) must be able to move a bundle made into the drop
+/// directory away and delete it, which needs write access to its folders; `opine-upload` runs with `UMask=0007`.
 final class DirectoryWriter: BundleWriter {
     let temporary: String
     private var folders = Set<String>()
@@ -27,7 +29,7 @@ final class DirectoryWriter: BundleWriter {
     }
 
     private func makeFolder(_ path: String) throws(PackError) {
-        guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
+        guard mkdir(path, 0o777) == 0 || errno == EEXIST else {
             throw PackError(.cannotCreate, "\(path.escapedForDisplay): cannot be created (\(String(cString: strerror(errno))))")
         }
         folders.insert(path)
@@ -40,7 +42,7 @@ final class DirectoryWriter: BundleWriter {
             if !folders.contains(parent) { try makeFolder(parent) }
         }
         let target = temporary + "/" + path
-        let fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard fd >= 0 else { throw PackError(.cannotCreate, "\(target.escapedForDisplay): cannot be created (\(String(cString: strerror(errno))))") }
         defer { close(fd) }
         while true {

@@ -97,8 +97,6 @@ struct StateLayout: Sendable {
     let tokens: String
     /// Submissions by their bundle's name: a file named by its `UploadDigest`, holding the submission id.
     let digests: String
-    /// Per-address counters for the hourly limits.
-    let limits: String
 
     init(_ settings: UploadSettings) {
         let state = settings.stateDirectory
@@ -108,10 +106,9 @@ struct StateLayout: Sendable {
         submissions = state + "/submissions"
         tokens = state + "/tokens"
         digests = state + "/digests"
-        limits = state + "/limits"
     }
 
-    var folders: [String] { [drafts, uploads, bundles, submissions, tokens, digests, limits] }
+    var folders: [String] { [drafts, uploads, bundles, submissions, tokens, digests] }
 }
 
 /// The shared parts every route group uses, made once at start.
