@@ -9,7 +9,8 @@ import ZIPFoundation
 /// renamed to the output's name only when the manifest, written last, is in place.
 protocol BundleWriter {
     /// Adds one file of `size` bytes whose chunks `fill` produces, in order; `fill` returns an empty chunk at the end.
-    func add(_ path: String, size: Int64, fill: () throws(PackError) -> [UInt8]) throws(PackError)
+    /// `source` is the file the chunks are read from, when there is one (a writer that links files uses it).
+    func add(_ path: String, source: String?, size: Int64, fill: () throws(PackError) -> [UInt8]) throws(PackError)
     /// Makes everything written durable and closes it; the caller then renames `temporary` into place.
     func finish() throws(PackError)
     /// The hidden name being written.
@@ -21,10 +22,14 @@ protocol BundleWriter {
 /// directory away and delete it, which needs write access to its folders; `opine-upload` runs with `UMask=0007`.
 final class DirectoryWriter: BundleWriter {
     let temporary: String
+    private let linksFiles: Bool
     private var folders = Set<String>()
 
-    init(temporary: String) throws(PackError) {
+    /// With `linksFiles`, a file with a source is read through `fill` (hashed and checked) and then hard-linked in,
+    /// group-readable (0640) for opined; nothing is copied or synced but the folders.
+    init(temporary: String, linksFiles: Bool = false) throws(PackError) {
         self.temporary = temporary
+        self.linksFiles = linksFiles
         try makeFolder(temporary)
     }
 
@@ -35,13 +40,20 @@ final class DirectoryWriter: BundleWriter {
         folders.insert(path)
     }
 
-    func add(_ path: String, size: Int64, fill: () throws(PackError) -> [UInt8]) throws(PackError) {
+    func add(_ path: String, source: String?, size: Int64, fill: () throws(PackError) -> [UInt8]) throws(PackError) {
         var parent = temporary
         for component in path.split(separator: "/").dropLast() {
             parent += "/" + component
             if !folders.contains(parent) { try makeFolder(parent) }
         }
         let target = temporary + "/" + path
+        if linksFiles, let source {
+            while try !fill().isEmpty {}
+            guard link(source, target) == 0, chmod(target, 0o640) == 0 else {
+                throw PackError(.cannotCreate, "\(target.escapedForDisplay): cannot be linked (\(String(cString: strerror(errno))))")
+            }
+            return
+        }
         let fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard fd >= 0 else { throw PackError(.cannotCreate, "\(target.escapedForDisplay): cannot be created (\(String(cString: strerror(errno))))") }
         defer { close(fd) }
@@ -76,7 +88,7 @@ final class ZipWriter: BundleWriter {
         }
     }
 
-    func add(_ path: String, size: Int64, fill: () throws(PackError) -> [UInt8]) throws(PackError) {
+    func add(_ path: String, source: String?, size: Int64, fill: () throws(PackError) -> [UInt8]) throws(PackError) {
         do {
             try archive.addEntry(
                 with: path, type: .file, uncompressedSize: size, compressionMethod: .deflate, bufferSize: FileReading.chunkBytes

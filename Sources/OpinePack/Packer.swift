@@ -24,6 +24,10 @@ public enum Packer {
         /// Whether SIGINT, SIGTERM and SIGHUP stop the pack (the CLI); a service that shuts down gracefully, letting
         /// the pack finish, says false so its own handlers keep the signals.
         public var stopsOnSignals = true
+        /// Whether each file is hard-linked into the bundle instead of copied (read once, to hash and check it). For
+        /// files on the bundle's own file system that nothing changes any more: the upload service's finished
+        /// uploads, whose bytes were made durable as they arrived. A directory bundle only.
+        public var linksFiles = false
 
         /// A request to pack `folder` with `answers` into `output`.
         public init(folder: String, answers: [UInt8], report: String?, output: String, limits: IntakeSettings) {
@@ -71,7 +75,9 @@ public enum Packer {
         var writer: BundleWriter?
         let files: [Manifest.ListedFile]
         do throws(PackError) {
-            writer = output.lowercased().hasSuffix(".zip") ? try ZipWriter(temporary: temporary) : try DirectoryWriter(temporary: temporary)
+            writer =
+                output.lowercased().hasSuffix(".zip")
+                ? try ZipWriter(temporary: temporary) : try DirectoryWriter(temporary: temporary, linksFiles: request.linksFiles)
             files = try write(survey.kept, answers: answers, limits: request.limits, now: now, into: writer!, interruption: interruption)
             try writer!.finish()
             try interruption.check()
@@ -150,7 +156,7 @@ public enum Packer {
         for file in kept {
             let source = try SourceFile(file)
             // A signal is noticed within one buffer: the copy stops and the hidden copy is removed.
-            try writer.add(file.path, size: file.size) { () throws(PackError) in
+            try writer.add(file.path, source: file.source, size: file.size) { () throws(PackError) in
                 try interruption.check()
                 return try source.next()
             }
@@ -170,7 +176,7 @@ public enum Packer {
             throw PackError(.invalid, "the bundle would be refused (\(rejection.code.rawValue): \(rejection.message)); correct the answers or the folder")
         }
         var sent = false
-        try writer.add(Manifest.fileName, size: Int64(manifest.count)) { () throws(PackError) in
+        try writer.add(Manifest.fileName, source: nil, size: Int64(manifest.count)) { () throws(PackError) in
             defer { sent = true }
             return sent ? [] : manifest
         }

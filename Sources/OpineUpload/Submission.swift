@@ -86,6 +86,8 @@ struct Submission {
                 let report = uploads.first { $0.role == TusMetadata.Role.report.rawValue }.map { bytesPath($0.id) }
                 var request = Packer.Request(folder: study, answers: answers, report: report, output: folder + "/" + id, limits: limits)
                 request.stopsOnSignals = false
+                // The uploads are finished, durable and on the drop directory's file system: read once, never copied.
+                request.linksFiles = true
                 let result: Packer.Result
                 do throws(PackError) { result = try Packer.pack(request, now: now) } catch { throw Self.failure(error, study: study) }
                 guard renameat2(AT_FDCWD, result.output, AT_FDCWD, drop + "/" + id, OPINE_RENAME_NOREPLACE) == 0 else {
