@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLinux
 import Foundation
 import OpineCore
 import ZIPFoundation
@@ -72,6 +73,15 @@ final class DirectoryWriter: BundleWriter {
     }
 
     func finish() throws(PackError) {
+        if linksFiles {
+            // The linked bytes may still be in the page cache: one syncfs commits them, the links and the folders
+            // (the service makes no file durable on its own before this point).
+            let fd = open(temporary, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard fd >= 0 else { throw PackError(.io, "\(temporary.escapedForDisplay): cannot be opened to sync it") }
+            defer { close(fd) }
+            guard syncfs(fd) == 0 else { throw PackError(.io, "\(temporary.escapedForDisplay): syncfs failed (\(String(cString: strerror(errno))))") }
+            return
+        }
         for folder in folders.sorted(by: >) { try Durability.syncFolder(folder) }
     }
 }
