@@ -174,7 +174,8 @@ struct HTTPReply {
 
 /// A plain TCP connection to the service, for requests a client library would not send (lies, stalls, cut-offs).
 final class RawConnection {
-    let fd: Int32
+    /// The socket; -1 once closed, so the descriptor (which the kernel hands out again) is never closed twice.
+    private(set) var fd: Int32
 
     init(port: Int, timeoutSeconds: Int = 20) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -186,12 +187,19 @@ final class RawConnection {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         guard connected == 0 else {
-            close(fd)
+            Glibc.close(fd)
             throw HTTPClientError("cannot connect to 127.0.0.1:\(port)")
         }
     }
 
-    deinit { close(fd) }
+    deinit { close() }
+
+    /// Drops the connection, as a client cut off mid-request would; closing twice is harmless.
+    func close() {
+        guard fd >= 0 else { return }
+        Glibc.close(fd)
+        fd = -1
+    }
 
     func send(_ bytes: [UInt8]) throws {
         var done = 0
