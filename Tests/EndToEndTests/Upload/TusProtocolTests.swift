@@ -77,7 +77,7 @@ struct TusProtocolTests {
         // A second PATCH while the first holds the upload is refused (one at an offset that can never be taken, so a
         // probe that arrives before the first PATCH changes nothing).
         try waitUntil("the first PATCH holds the upload", seconds: 20) { try browser.patch(location, offset: 99_999, [1]).status == 423 }
-        close(connection.fd)
+        connection.close()
         try waitUntil("HEAD gives the bytes that arrived", seconds: 20) { try browser.head(location).headers["upload-offset"] == "30000" }
     }
 

@@ -7,40 +7,56 @@ import Testing
 
 /// The real `opine-upload` on a free loopback port with its own temporary drop and state folders, started and
 /// waited on until `/healthz` answers; stopped (and its folders removed) when released. Its log is checked for
-/// patient data like opined's.
+/// patient data like opined's. Every upload test starts the service through this one launcher.
 final class UploadServer: @unchecked Sendable {
     let root: URL
     let port: Int
+    /// The drop folder bundles are renamed into: the service's own, or opined's when a test runs both.
+    let drop: URL
     private var process = Process()
     private let environment: [String: String]
     private let config: URL
-    var drop: URL { root.appendingPathComponent("spool/drop") }
     var state: URL { root.appendingPathComponent("state") }
     var uploads: URL { state.appendingPathComponent("staging/uploads") }
+    var base: String { "http://127.0.0.1:\(port)" }
     var logFile: URL { root.appendingPathComponent("opine-upload.log") }
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
-    /// Starts the service; `environment` adds `OPINE_UPLOAD_*` overrides, `configuration` TOML lines.
-    init(environment: [String: String] = [:], configuration: String = "") throws {
+    /// Prepares the folders and upload.toml and, unless `start` is false (to plant state first), starts the service.
+    /// `environment` adds `OPINE_UPLOAD_*` overrides, `configuration` TOML lines; `drop` and `port` are given when
+    /// opined must know them first; `webhookSecret` is written to a file that `[webhook] secret_file` names.
+    init(
+        environment: [String: String] = [:], configuration: String = "", drop: URL? = nil, port: Int? = nil,
+        webhookSecret: String? = nil, start: Bool = true
+    ) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("opine-upload-test-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("spool/drop"), withIntermediateDirectories: true)
-        port = try Self.freePort()
+        self.drop = drop ?? root.appendingPathComponent("spool/drop")
+        try FileManager.default.createDirectory(at: self.drop, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        self.port = try port ?? Self.freePort()
         config = root.appendingPathComponent("upload.toml")
         self.environment = environment
+        var webhook = ""
+        if let webhookSecret {
+            let file = root.appendingPathComponent("webhook-secret")
+            try webhookSecret.write(to: file, atomically: true, encoding: .utf8)
+            webhook = "[webhook]\nsecret_file = \"\(file.path)\""
+        }
         try """
             [paths]
-            drop = "\(drop.path)"
+            drop = "\(self.drop.path)"
             state = "\(state.path)"
             [listen]
-            address = "127.0.0.1:\(port)"
+            address = "127.0.0.1:\(self.port)"
+            \(webhook)
             \(configuration)
             """.write(to: config, atomically: true, encoding: .utf8)
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        try launch()
+        if start { try self.start() }
     }
 
-    /// Starts the binary and waits until `/healthz` answers.
-    private func launch() throws {
+    /// Starts the binary and waits until `/healthz` answers; an early exit fails at once with the log.
+    func start() throws {
         process = Process()
         process.executableURL = Sandbox.binaries.appendingPathComponent("opine-upload")
         process.arguments = ["--config", config.path]
@@ -50,13 +66,16 @@ final class UploadServer: @unchecked Sendable {
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
-        try waitUntil("opine-upload answers /healthz", seconds: 30) { (try? self.request("GET", "/healthz"))?.status == 200 }
+        try waitUntil("opine-upload answers /healthz", seconds: 30) {
+            guard process.isRunning else { throw HTTPClientError("opine-upload exited with \(process.terminationStatus):\n\(log)") }
+            return (try? self.get("/healthz"))?.status == 200
+        }
     }
 
     /// Stops the service and starts it again on the same folders and port.
     func restart() throws {
         stop()
-        try launch()
+        try start()
     }
 
     deinit {
@@ -95,6 +114,11 @@ final class UploadServer: @unchecked Sendable {
         try connection.send(Array((head + "\r\n").utf8) + body)
         return try HTTPReply(try connection.readAll(), method: method)
     }
+
+    /// `GET path`; cookies are sent only when given in `headers`.
+    func get(_ path: String, headers: [String: String] = [:]) throws -> HTTPReply {
+        try request("GET", path, headers: headers)
+    }
 }
 
 /// What a test client could not do.
@@ -127,13 +151,31 @@ struct HTTPReply {
             headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
         self.headers = headers
-        body = Array(bytes[(end + 4)...])
+        let rest = Array(bytes[(end + 4)...])
+        let chunked = method != "HEAD" && !rest.isEmpty && headers["transfer-encoding"]?.lowercased().contains("chunked") == true
+        body = chunked ? try Self.dechunked(rest) : rest
+    }
+
+    /// A chunked body's data, as a browser would read it (a streamed page or asset may come chunked).
+    static func dechunked(_ bytes: [UInt8]) throws -> [UInt8] {
+        var out: [UInt8] = [], index = 0
+        while let lineEnd = bytes[index...].indices.dropLast().first(where: { bytes[$0] == 13 && bytes[$0 + 1] == 10 }) {
+            let sizeField = String(decoding: bytes[index..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
+            guard let size = Int(sizeField.trimmingCharacters(in: .whitespaces), radix: 16) else { throw HTTPClientError("bad chunk size") }
+            guard size > 0 else { return out }
+            guard lineEnd + 2 + size <= bytes.count else { throw HTTPClientError("chunk cut short") }
+            out += bytes[(lineEnd + 2)..<(lineEnd + 2 + size)]
+            index = lineEnd + 4 + size
+            guard index < bytes.count else { break }
+        }
+        throw HTTPClientError("chunked body without its last chunk")
     }
 }
 
 /// A plain TCP connection to the service, for requests a client library would not send (lies, stalls, cut-offs).
 final class RawConnection {
-    let fd: Int32
+    /// The socket; -1 once closed, so the descriptor (which the kernel hands out again) is never closed twice.
+    private(set) var fd: Int32
 
     init(port: Int, timeoutSeconds: Int = 20) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -145,12 +187,19 @@ final class RawConnection {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         guard connected == 0 else {
-            close(fd)
+            Glibc.close(fd)
             throw HTTPClientError("cannot connect to 127.0.0.1:\(port)")
         }
     }
 
-    deinit { close(fd) }
+    deinit { close() }
+
+    /// Drops the connection, as a client cut off mid-request would; closing twice is harmless.
+    func close() {
+        guard fd >= 0 else { return }
+        Glibc.close(fd)
+        fd = -1
+    }
 
     func send(_ bytes: [UInt8]) throws {
         var done = 0
