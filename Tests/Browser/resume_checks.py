@@ -63,6 +63,7 @@ def reload_and_resume(driver, service, folder, report, files, fill_form):
     driver.find_element(By.ID, "send").send_keys(Keys.ENTER)
     if not wait_mid_way(driver, "reload"):
         return False
+    at_reload = len(service.log())
     driver.refresh()
     note = wait_for("the page offers to resume", lambda: driver.find_element(By.ID, "resume-note").is_displayed(), 10)
     check(bool(note), "after the reload the page says the earlier upload continues")
@@ -71,9 +72,12 @@ def reload_and_resume(driver, service, folder, report, files, fill_form):
     driver.find_element(By.ID, "send").send_keys(Keys.ENTER)
     landed = wait_for("the resumed upload shows the receipt", lambda: "/receipt/" in driver.current_url, 90, 0.1)
     check(bool(landed), "after the reload the re-picked folder was sent and the receipt shows")
-    log = service.log()[before:]
-    check(creations(log) == files, f"each file's upload was created once, not again after the reload: {creations(log)} creations for {files} files")
-    check(heads(log) >= 1, f"the page asked the service where the kept uploads stood (HEAD): {heads(log)}")
+    log = service.log()
+    first, again = creations(log[before:at_reload]), creations(log[at_reload:])
+    # A creation the reload cut off before the page kept its URL is made again: at most one per worker (three).
+    check(again < files and first + again <= files + 3,
+          f"the uploads kept before the reload resumed, not created again: {first} created before it, {again} after, for {files} files")
+    check(heads(log[at_reload:]) >= 1, f"the page asked the service where the kept uploads stood (HEAD): {heads(log[at_reload:])}")
     return bool(landed)
 
 
