@@ -143,7 +143,7 @@ struct FolderSurvey {
             if type != .dicom, !(try FileReading.passes(fd, as: type, display: entry.shown)) {
                 return leftOut.append(LeftOut(path: entry.path, reason: StudySorter.failed(type)))
             }
-            if let refusal = sorter.admit(entry.path, validName: entry.validName) { throw PackError(.invalid, refusal) }
+            if let refusal = sorter.admit(entry.path, validName: entry.validName) { throw PackError(.invalid, refusal, refusal: .nameRefused(path: entry.path)) }
             kept.append(PackedFile(path: entry.path, source: place.source + "/" + entry.name, kind: kind, mediaType: type, size: size))
         }
     }
@@ -153,7 +153,7 @@ struct FolderSurvey {
     private mutating func visitSpecial(_ entry: Entry, in place: Place) throws(PackError) {
         if place.folder != nil { return leftWithFolder += 1 }
         if let reason = Litter.reason(for: entry.path, isFolder: false) { return leftOut.append(LeftOut(path: entry.path, reason: reason)) }
-        throw PackError(.invalid, "\(entry.shown) is a symbolic link or special file; a bundle holds plain files only: copy the file it stands for into the folder, or remove it")
+        throw PackError(.invalid, "\(entry.shown) is a symbolic link or special file; a bundle holds plain files only: copy the file it stands for into the folder, or remove it", refusal: .fileUnstable(path: entry.path))
     }
 }
 
@@ -234,11 +234,11 @@ extension FolderSurvey {
             throw PackError(.noInput, "\(report.escapedForDisplay): no such file; give the radiology report's path with --report")
         }
         guard info.st_mode & S_IFMT == S_IFREG else {
-            throw PackError(.invalid, "\(report.escapedForDisplay) is not a plain file; give the radiology report itself with --report")
+            throw PackError(.invalid, "\(report.escapedForDisplay) is not a plain file; give the radiology report itself with --report", refusal: .reportUnreadable)
         }
         let head = try FileReading.head(report, count: StudyContent.headBytes)
         guard let type = StudyContent.signatureType(head), try FileReading.passes(report, as: type) else {
-            throw PackError(.invalid, "\(report.escapedForDisplay) is not a readable PDF, JPEG, PNG or UTF-8 text file (or is password-protected); give the report in one of those forms")
+            throw PackError(.invalid, "\(report.escapedForDisplay) is not a readable PDF, JPEG, PNG or UTF-8 text file (or is password-protected); give the report in one of those forms", refusal: .reportUnreadable)
         }
         let root = URL(fileURLWithPath: folder).resolvingSymlinksInPath().path + "/"
         let resolved = URL(fileURLWithPath: report).resolvingSymlinksInPath().path
@@ -253,7 +253,7 @@ extension FolderSurvey {
             path = "report." + Self.reportExtensions[type, default: "pdf"]
             if taken.contains(PathRules.collisionKey(path)) { path = "radiology-" + path }
         }
-        if let refusal = sorter.admit(path) { throw PackError(.invalid, "the report: \(refusal)") }
+        if let refusal = sorter.admit(path) { throw PackError(.invalid, "the report: \(refusal)", refusal: .nameRefused(path: path)) }
         kept.append(PackedFile(path: path, source: report, kind: .radiologyReport, mediaType: type, size: Int64(info.st_size)))
     }
 }

@@ -1,3 +1,5 @@
+import OpineCore
+
 /// Why `opine pack` made no bundle. Each names the problem and the fix; `kind` decides the exit code.
 public struct PackError: Error, Sendable, CustomStringConvertible {
     /// What went wrong, as the exit codes in docs/cli.md tell them apart.
@@ -20,11 +22,15 @@ public struct PackError: Error, Sendable, CustomStringConvertible {
     public var kind: Kind
     /// The problem and the fix; no patient data (answers are named by field, never by value).
     public var message: String
+    /// The same problem as a value, when the sender can act on it: the upload service says it in a patient's words
+    /// (`PackRefusal.patientSentence`) instead of `message`, which speaks of flags and settings.
+    public var refusal: PackRefusal?
 
     /// A failure of `kind` saying `message`.
-    public init(_ kind: Kind, _ message: String) {
+    public init(_ kind: Kind, _ message: String, refusal: PackRefusal? = nil) {
         self.kind = kind
         self.message = message
+        self.refusal = refusal
     }
 
     /// The message, as printed.

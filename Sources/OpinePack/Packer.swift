@@ -128,17 +128,17 @@ public enum Packer {
     /// Refuses, before anything is written, what opined would refuse for its size or its lack of anything to review.
     private static func check(_ kept: [PackedFile], limits: IntakeSettings, zip: Bool) throws(PackError) {
         guard kept.contains(where: { $0.kind == .imaging || $0.kind == .radiologyReport }) else {
-            throw PackError(.invalid, "the folder holds no DICOM image and no --report was given: there is nothing for the surgeon to review; give the folder of the MRI CD, or --report FILE")
+            throw PackError(.invalid, "the folder holds no DICOM image and no --report was given: there is nothing for the surgeon to review; give the folder of the MRI CD, or --report FILE", refusal: .nothingToReview)
         }
         guard kept.count <= limits.maxFiles else {
-            throw PackError(.invalid, "the study has \(kept.count) files; opined takes at most \(limits.maxFiles) (intake.max_files): ask the practice: it can raise intake.max_files")
+            throw PackError(.invalid, "the study has \(kept.count) files; opined takes at most \(limits.maxFiles) (intake.max_files): ask the practice: it can raise intake.max_files", refusal: .tooManyFiles(limit: limits.maxFiles))
         }
         if let large = kept.first(where: { $0.size > limits.maxFileBytes }) {
-            throw PackError(.invalid, "\(large.path.escapedForDisplay) is \(large.size) bytes; opined takes files of at most \(limits.maxFileBytes) (intake.max_file_bytes)")
+            throw PackError(.invalid, "\(large.path.escapedForDisplay) is \(large.size) bytes; opined takes files of at most \(limits.maxFileBytes) (intake.max_file_bytes)", refusal: .fileTooLarge(path: large.path, limit: limits.maxFileBytes))
         }
         let total = kept.reduce(Int64(0)) { $0 + $1.size }
         guard total <= limits.maxBundleBytes else {
-            throw PackError(.invalid, "the study is \(total) bytes; opined takes bundles of at most \(limits.maxBundleBytes) (intake.max_bundle_bytes)")
+            throw PackError(.invalid, "the study is \(total) bytes; opined takes bundles of at most \(limits.maxBundleBytes) (intake.max_bundle_bytes)", refusal: .tooLarge(limit: limits.maxBundleBytes))
         }
         // opined refuses ZIP64, which a zip needs past 4 GiB (the deflated size may be larger than the files).
         guard !zip || total < 0xF000_0000 else {
@@ -168,12 +168,12 @@ public enum Packer {
         }
         // opined keeps images it cannot read (and says so on the case), but refuses an upload with none it can.
         if dicom.files > 0, dicom.readable == 0 {
-            throw PackError(.invalid, "none of the \(dicom.files) DICOM files has a header Opine can read, so opined would refuse the bundle (imaging_unreadable); the CD may be damaged or use a format Opine cannot read (deflated): ask the imaging centre for a new copy")
+            throw PackError(.invalid, "none of the \(dicom.files) DICOM files has a header Opine can read, so opined would refuse the bundle (imaging_unreadable); the CD may be damaged or use a format Opine cannot read (deflated): ask the imaging centre for a new copy", refusal: .imagingUnreadable)
         }
         let manifest = answers.manifest(files: files)
         // The same parse opined makes: a bundle that would be refused for its manifest is never named.
         if case .failure(let rejection) = Manifest.read(manifest, limits: limits, today: now).result {
-            throw PackError(.invalid, "the bundle would be refused (\(rejection.code.rawValue): \(rejection.message)); correct the answers or the folder")
+            throw PackError(.invalid, "the bundle would be refused (\(rejection.code.rawValue): \(rejection.message)); correct the answers or the folder", refusal: .answersRefused(rejection.code))
         }
         var sent = false
         try writer.add(Manifest.fileName, source: nil, size: Int64(manifest.count)) { () throws(PackError) in

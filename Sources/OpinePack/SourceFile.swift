@@ -52,7 +52,7 @@ final class SourceFile {
         var byte: UInt8 = 0
         guard done == file.size, read(fd, &byte, 1) == 0 else { throw changed() }
         guard sniffer.finding() == nil else {
-            throw PackError(.invalid, "\(file.source.escapedForDisplay) changed while it was packed and no longer passes the \(file.mediaType.rawValue) check; pack again")
+            throw PackError(.invalid, "\(file.source.escapedForDisplay) changed while it was packed and no longer passes the \(file.mediaType.rawValue) check; pack again", refusal: .fileUnstable(path: file.path))
         }
         return Manifest.ListedFile(
             path: file.path, kind: file.kind.rawValue, mediaType: file.mediaType, size: file.size, sha256: Hex.lowercase(hasher.finalize()))
@@ -66,6 +66,6 @@ final class SourceFile {
     }
 
     private func changed() -> PackError {
-        PackError(.invalid, "\(file.source.escapedForDisplay) changed size while it was packed; pack again once nothing writes to the folder")
+        PackError(.invalid, "\(file.source.escapedForDisplay) changed size while it was packed; pack again once nothing writes to the folder", refusal: .fileUnstable(path: file.path))
     }
 }

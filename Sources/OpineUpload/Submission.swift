@@ -89,7 +89,7 @@ struct Submission {
                 // The uploads are finished, durable and on the drop directory's file system: read once, never copied.
                 request.linksFiles = true
                 let result: Packer.Result
-                do throws(PackError) { result = try Packer.pack(request, now: now) } catch { throw Self.failure(error, study: study) }
+                do throws(PackError) { result = try Packer.pack(request, now: now) } catch { throw Self.failure(error) }
                 guard renameat2(AT_FDCWD, result.output, AT_FDCWD, drop + "/" + id, OPINE_RENAME_NOREPLACE) == 0 else {
                     throw APIFailure(500, "The request could not be handed to the practice; try again in a moment, or call the practice.")
                 }
@@ -117,13 +117,11 @@ struct Submission {
         }
     }
 
-    /// A pack's refusal for the patient: its sentence, without the service's own folders.
-    static func failure(_ error: PackError, study: String) -> APIFailure {
+    /// A pack's refusal for the patient: Core's sentence for what the patient can act on (the pack's own message
+    /// speaks of command-line flags, settings and opined's codes), beside the field at fault.
+    static func failure(_ error: PackError) -> APIFailure {
         if case .interrupted = error.kind { return APIFailure(503, "The service is restarting; send the request again in a minute.") }
-        let message = error.message.replacingOccurrences(of: study + "/", with: "").replacingOccurrences(of: study, with: "the study")
-        switch error.kind {
-        case .invalid, .usage, .noInput: return APIFailure(422, message)
-        default: return APIFailure(500, "The request could not be built; try again in a moment, or call the practice.")
-        }
+        if let refusal = error.refusal { return APIFailure(422, refusal.patientSentence, field: refusal.field) }
+        return APIFailure(500, "The request could not be built; try again in a moment, or call the practice.")
     }
 }

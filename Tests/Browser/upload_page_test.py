@@ -2,8 +2,14 @@
 """The request page in a real browser (headless Chromium driven by selenium): starts opine-upload on a free port with
 temporary folders, fills the form by keyboard, ticks a red flag and sees the emergency advice at once, picks a
 generated CD-like folder and sees what was left out and why, checks that the accessibility tree names every control,
-picks the same CD as a zip (opened in the page) and sees the same, then uploads each, submits, sees the receipt and
-finds the bundle in the drop folder. Screenshots of each page go to --out.
+picks a CD as a zip (opened in the page) and sees the same, then uploads each, submits, sees the receipt and finds the
+bundle in the drop folder. Then a study of 40 MiB sent in 64 KiB chunks is cut off mid-way twice (resume_checks.py):
+the service killed with SIGKILL and started again (the page goes on by itself), and the page reloaded (the re-picked
+folder resumes: no upload created twice); each bundle holds every file with its SHA-256. A study whose only image has
+no readable header shows its reason in a patient's words (outcome_checks.py). Last, a real opined takes the bundles
+in from the service's drop folder and its signed webhooks turn the status pages to "Received" and, for the red-flag
+request, "Received — emergency, seen first". tus must be served: its absence fails. Screenshots of each page go to
+--out. About a minute on 2 cores.
 
 Run by Tests/EndToEndTests/Upload/BrowserPageTests.swift (so by `make test`), or by hand:
     /usr/bin/python3 Tests/Browser/upload_page_test.py --bin .build/debug --out .build/browser-screenshots
@@ -13,11 +19,8 @@ import json
 import os
 import pathlib
 import re
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 
 from selenium import webdriver
@@ -27,57 +30,12 @@ from selenium.webdriver.common.keys import Keys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import cd_folder  # noqa: E402
+import outcome_checks  # noqa: E402
+import resume_checks  # noqa: E402
+from checks import check, failures, wait_for  # noqa: E402
+from services import Opined, UploadService, free_port  # noqa: E402
 
 PATIENT_DATA = ["Jane", "DOE^JANE", "1968-04-02", "jane@example.org", "405 555 0100", "herniation", "JANE DOE MRI CD"]
-failures = []
-
-
-def check(condition, what):
-    print(("ok    " if condition else "FAIL  ") + what, flush=True)
-    if not condition:
-        failures.append(what)
-    return condition
-
-
-def wait_for(what, condition, seconds=20):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            value = condition()
-            if value:
-                return value
-        except Exception:  # the page may be between states
-            pass
-        time.sleep(0.05)
-    check(False, f"timed out after {seconds} s waiting until {what}")
-    return None
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_service(binaries, root, port):
-    (root / "spool/drop").mkdir(parents=True)
-    config = root / "upload.toml"
-    config.write_text(f'[paths]\ndrop = "{root}/spool/drop"\nstate = "{root}/state"\n[listen]\naddress = "127.0.0.1:{port}"\n'
-                      '[page]\npractice_phone = "+1 405 555 0142"\n')
-    log = open(root / "opine-upload.log", "wb")
-    service = subprocess.Popen([str(binaries / "opine-upload"), "--config", str(config)], stdout=log, stderr=log)
-    wait_for("opine-upload answers /healthz", lambda: service.poll() is None and
-             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).status == 200, 30)
-    return service
-
-
-def tus_available(base):
-    request = urllib.request.Request(base + "/api/uploads", method="OPTIONS")
-    try:
-        with urllib.request.urlopen(request, timeout=5) as answer:
-            return answer.headers.get("Tus-Version") is not None
-    except Exception:
-        return False
 
 
 def browser():
@@ -188,90 +146,148 @@ def check_accessibility(driver):
 
 
 def bundle_manifest(drop, seen):
-    """The manifest of a bundle in the drop folder not in `seen` (whose name is then added to it), or None."""
+    """(folder, manifest) of a bundle in the drop folder not in `seen` (whose name is then added to it), or None."""
     for entry in drop.iterdir():
-        if entry.name in seen:
+        if entry.name in seen or not (entry / "manifest.json").exists():
             continue
         seen.add(entry.name)
-        if entry.is_dir() and (entry / "manifest.json").exists():
-            return json.loads((entry / "manifest.json").read_text())
-        if entry.suffix == ".zip":
-            import zipfile
-            with zipfile.ZipFile(entry) as archive:
-                return json.loads(archive.read("manifest.json"))
+        return entry, json.loads((entry / "manifest.json").read_text())
     return None
 
 
+def receipt(driver, out, shots):
+    """Checks the receipt the page landed on; returns the status link."""
+    reference = driver.find_element(By.ID, "reference").text
+    check(re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}", reference) is not None, f"the receipt shows a reference: {reference}")
+    check(driver.execute_script("return localStorage.length") == 0, "nothing kept in the browser after the submit")
+    screenshot(driver, out, shots + "-receipt.png")
+    return driver.find_element(By.ID, "status-link").get_attribute("href")
+
+
 def upload_and_submit(driver, out, root, seen, shots):
+    """Sends the CD picked (with a red flag), checks the receipt, the bundle and the status page; returns the status link."""
     driver.find_element(By.ID, "send").send_keys(Keys.ENTER)
     landed = wait_for("the receipt shows", lambda: "/receipt/" in driver.current_url or driver.find_element(By.ID, "form-error").is_displayed(), 120)
     if not check(bool(landed) and "/receipt/" in driver.current_url, "sent and landed on the receipt"):
         error = driver.find_element(By.ID, "form-error")
         print("      page says:", error.text if error.is_displayed() else "(nothing)")
         screenshot(driver, out, shots + "-failed.png")
-        return
-    reference = driver.find_element(By.ID, "reference").text
-    check(re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}", reference) is not None, f"the receipt shows a reference: {reference}")
-    check(driver.execute_script("return localStorage.length") == 0, "nothing kept in the browser after the submit")
-    screenshot(driver, out, shots + "-receipt.png")
-    manifest = wait_for("a bundle is in the drop folder", lambda: bundle_manifest(root / "spool/drop", seen), 20)
+        return None
+    status = receipt(driver, out, shots)
+    _, manifest = wait_for("a bundle is in the drop folder", lambda: bundle_manifest(root / "spool/drop", seen), 20) or (None, None)
     if manifest:
         paths = sorted(f["path"] for f in manifest["files"])
         check(all(any(p.endswith(sent) for p in paths) for sent in cd_folder.SENT), f"the bundle holds the study: {paths}")
         check(not any(name in p for p in paths for name in ["setup.exe", "autorun", "DS_Store", "Thumbs", "viewer", "MACOSX"]), "no litter in the bundle")
         check(any(f["kind"] == "radiology_report" for f in manifest["files"]), "the report is listed as the report")
         check("saddle_numbness" in manifest["request"]["symptoms"], "the red flag reached the manifest")
-    driver.get(driver.find_element(By.ID, "status-link").get_attribute("href"))
+    driver.get(status)
     check("emergency" in driver.page_source.lower(), "the status page of a red-flag request says emergency")
     screenshot(driver, out, shots + "-status.png")
+    return status
+
+
+def tus_served(base):
+    request = urllib.request.Request(base + "/api/uploads", method="OPTIONS")
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        return check(answer.headers.get("Tus-Version") == "1.0.0", "the service serves tus 1.0 (OPTIONS /api/uploads)")
+
+
+def form_checks(driver, base, out, folder, archive, report):
+    """The request page before anything is sent: CSRF cookie, errors, keyboard, red flag, files, accessibility."""
+    driver.get(base + "/")
+    check(any(c["name"] == "opine_csrf" and c.get("httpOnly") for c in driver.get_cookies()), "the CSRF cookie is set")
+    check_empty_send(driver)
+    fill_form(driver)
+    check_emergency(driver, out)
+    check_files(driver, folder, report)
+    check_files(driver, archive, report, "study-zip")
+    check_accessibility(driver)
+    screenshot(driver, out, "request.png")
+    screenshot(driver, out, "request-phone.png", width=390)
+    driver.get(base + "/status/" + "x" * 43)
+    check("does not open a request" in driver.page_source, "an unknown status link shows the plain 404 page")
+    screenshot(driver, out, "not-found.png")
+
+
+def red_flag_uploads(driver, base, out, root, seen, folder, archive, report):
+    """The CD as a folder (with a field the service refuses, then corrected) and as a zip; the folder's status link."""
+    links = []
+    for study, input_id, shots in [(folder, "study-folder", "folder"), (archive, "study-zip", "zip")]:
+        driver.get(base + "/")
+        fill_form(driver)
+        driver.find_element(By.ID, "symptoms-saddle_numbness").send_keys(Keys.SPACE)
+        check_files(driver, study, report, input_id)
+        if input_id == "study-folder":
+            check_server_field_error(driver)
+        links.append(upload_and_submit(driver, out, root, seen, shots))
+    return links[0]
+
+
+def cut_off_uploads(driver, base, out, root, seen, service, report):
+    """The big study cut off by kill -9 and by a reload; every file arrives whole. Returns the first's status link."""
+    sent = cd_folder.sent(BIG_IMAGES)
+    status = None
+    for name, cut_off in [("MRI CD killed", resume_checks.kill_and_resume), ("MRI CD reloaded", resume_checks.reload_and_resume)]:
+        folder, _ = cd_folder.make(root, name, images=BIG_IMAGES, image_bytes=1 << 20)
+        driver.get(base + "/")
+        if not cut_off(driver, service, folder, report, len(sent) + 1, fill_form):
+            continue
+        link = receipt(driver, out, "resumed-" + name.split()[-1])
+        status = status or link
+        found = wait_for("the resumed bundle is in the drop folder", lambda: bundle_manifest(root / "spool/drop", seen), 20)
+        if found:
+            resume_checks.same_bytes(found[0], found[1], folder, sent)
+    return status
+
+
+BIG_IMAGES = 40
+
+
+def run(driver, arguments, root, service):
+    base = f"http://localhost:{service.port}"
+    folder, report = cd_folder.make(root)
+    copy, _ = cd_folder.make(root, "JANE DOE MRI CD copy")  # its own bytes, so opined does not take the zip as a re-send
+    archive = cd_folder.make_zip(root, copy)
+    out = arguments.out
+    shot = lambda name: screenshot(driver, out, name)
+    form_checks(driver, base, out, folder, archive, report)
+    if not tus_served(service.base):
+        return
+    seen = set()
+    emergency = red_flag_uploads(driver, base, out, root, seen, folder, archive, report)
+    routine = cut_off_uploads(driver, base, out, root, seen, service, report)
+    outcome_checks.broken_upload(driver, base, cd_folder.make_broken(root), fill_form, shot)
+    opined = Opined(arguments.bin.resolve(), root, service.port)
+    try:
+        if opined.start():
+            for link, headline, red_flag, name in [(emergency, "Received — emergency, seen first", True, "status-emergency.png"),
+                                                   (routine, "Received", False, "status-received.png")]:
+                if check(link is not None, f"a status link to watch for {headline!r}"):
+                    outcome_checks.status_turns(driver, link, headline, red_flag, shot, name)
+    finally:
+        opined.stop()
+        leaked = [secret for secret in PATIENT_DATA if secret in opined.log()]
+        check(not leaked, f"no patient data in opined's log (found: {leaked})")
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--bin", required=True, type=pathlib.Path, help="folder of the built opine-upload")
+    parser.add_argument("--bin", required=True, type=pathlib.Path, help="folder of the built opine-upload and opined")
     parser.add_argument("--out", required=True, type=pathlib.Path, help="folder for the screenshots")
     arguments = parser.parse_args()
     arguments.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="opine-browser-") as temporary:
         root = pathlib.Path(temporary)
-        port = free_port()
-        service = start_service(arguments.bin.resolve(), root, port)
-        base = f"http://localhost:{port}"
-        folder, report = cd_folder.make(root)
-        archive = cd_folder.make_zip(root, folder)
+        service = UploadService(arguments.bin.resolve(), root, free_port())
+        service.start()
         driver = browser()
         try:
-            driver.get(base + "/")
-            check(any(c["name"] == "opine_csrf" and c.get("httpOnly") for c in driver.get_cookies()), "the CSRF cookie is set")
-            check_empty_send(driver)
-            fill_form(driver)
-            check_emergency(driver, arguments.out)
-            check_files(driver, folder, report)
-            check_files(driver, archive, report, "study-zip")
-            check_accessibility(driver)
-            screenshot(driver, arguments.out, "request.png")
-            screenshot(driver, arguments.out, "request-phone.png", width=390)
-            driver.get(base + "/status/" + "x" * 43)
-            check("does not open a request" in driver.page_source, "an unknown status link shows the plain 404 page")
-            screenshot(driver, arguments.out, "not-found.png")
-            if tus_available(base):
-                seen = set()
-                for study, input_id, shots in [(folder, "study-folder", "folder"), (archive, "study-zip", "zip")]:
-                    driver.get(base + "/")
-                    fill_form(driver)
-                    driver.find_element(By.ID, "symptoms-saddle_numbness").send_keys(Keys.SPACE)
-                    check_files(driver, study, report, input_id)
-                    if input_id == "study-folder":
-                        check_server_field_error(driver)
-                    upload_and_submit(driver, arguments.out, root, seen, shots)
-            else:
-                print("SKIPPED upload, submit, receipt and bundle: this build has no tus routes (OPTIONS /api/uploads)")
+            run(driver, arguments, root, service)
         finally:
             driver.quit()
-            service.terminate()
-            service.wait(10)
-        log = (root / "opine-upload.log").read_text(errors="replace")
-        leaked = [secret for secret in PATIENT_DATA if secret in log]
+            service.stop()
+        leaked = [secret for secret in PATIENT_DATA if secret in service.log()]
         check(not leaked, f"no patient data in the service's log (found: {leaked})")
     print(f"{len(failures)} failed" if failures else "all browser checks passed")
     return 1 if failures else 0

@@ -2,7 +2,9 @@ import Foundation
 import Testing
 
 /// The request page in headless Chromium: Tests/Browser/upload_page_test.py fills it by keyboard, sees the emergency
-/// advice, the files left out and why, the accessibility tree's names, uploads, submits and finds the bundle; its
+/// advice, the files left out and why, the accessibility tree's names, uploads, submits and finds the bundle; sends a
+/// 40 MiB study cut off by SIGKILL of the service and by a reload, and finds every file whole; sees a broken study's
+/// reason in a patient's words; and, with a real opined, the status pages turn to received and emergency. Its
 /// screenshots land in `.build/browser-screenshots`. Needs Debian's chromium, chromium-driver and python3-selenium
 /// (scripts/install-deps.sh installs them).
 @Suite("Upload page in a real browser")
@@ -21,7 +23,9 @@ struct BrowserPageTests {
         return probe.terminationStatus == 0
     }()
 
-    @Test("Keyboard, red flag, left-out list, accessibility tree, upload, receipt and bundle", .enabled(if: browserInstalled))
+    @Test(
+        "Keyboard, red flag, left-out list, accessibility tree, upload, cut off by kill -9 and by a reload and resumed, a broken study's reason, receipt, bundle, and status from a real opined",
+        .enabled(if: browserInstalled))
     func requestPageInChromium() throws {
         let output = Pipe()
         let process = Process()
