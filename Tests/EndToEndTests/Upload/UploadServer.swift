@@ -14,22 +14,25 @@ final class UploadServer: @unchecked Sendable {
     private var process = Process()
     private let environment: [String: String]
     private let config: URL
-    var drop: URL { root.appendingPathComponent("spool/drop") }
+    /// Its drop directory: its own, or opined's when a test runs both.
+    let drop: URL
     var state: URL { root.appendingPathComponent("state") }
     var uploads: URL { state.appendingPathComponent("staging/uploads") }
     var logFile: URL { root.appendingPathComponent("opine-upload.log") }
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
-    /// Starts the service; `environment` adds `OPINE_UPLOAD_*` overrides, `configuration` TOML lines.
-    init(environment: [String: String] = [:], configuration: String = "") throws {
+    /// Starts the service; `environment` adds `OPINE_UPLOAD_*` overrides, `configuration` TOML lines, `drop` another
+    /// drop directory (opined's).
+    init(environment: [String: String] = [:], configuration: String = "", drop: URL? = nil) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("opine-upload-test-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("spool/drop"), withIntermediateDirectories: true)
+        self.drop = drop ?? root.appendingPathComponent("spool/drop")
+        try FileManager.default.createDirectory(at: self.drop, withIntermediateDirectories: true)
         port = try Self.freePort()
         config = root.appendingPathComponent("upload.toml")
         self.environment = environment
         try """
             [paths]
-            drop = "\(drop.path)"
+            drop = "\(self.drop.path)"
             state = "\(state.path)"
             [listen]
             address = "127.0.0.1:\(port)"
