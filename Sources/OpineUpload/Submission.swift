@@ -94,7 +94,7 @@ struct Submission {
                 var request = Packer.Request(folder: study, answers: answers, report: report, output: folder + "/" + id, limits: limits)
                 request.stopsOnSignals = false
                 let result: Packer.Result
-                do throws(PackError) { result = try Packer.pack(request, now: now) } catch { throw Self.failure(error, study: study) }
+                do throws(PackError) { result = try Packer.pack(request, now: now) } catch { throw Self.failure(error, study: study, report: report) }
                 guard renameat2(AT_FDCWD, result.output, AT_FDCWD, drop + "/" + id, OPINE_RENAME_NOREPLACE) == 0 else {
                     throw APIFailure(500, "The request could not be handed to the practice; try again in a moment, or call the practice.")
                 }
@@ -122,10 +122,11 @@ struct Submission {
         }
     }
 
-    /// A pack's refusal for the patient: its sentence, without the service's own folders.
-    static func failure(_ error: PackError, study: String) -> APIFailure {
+    /// A pack's refusal for the patient: its sentence, without the service's own folders or the report's staging path.
+    static func failure(_ error: PackError, study: String, report: String? = nil) -> APIFailure {
         if case .interrupted = error.kind { return APIFailure(503, "The service is restarting; send the request again in a minute.") }
-        let message = error.message.replacingOccurrences(of: study + "/", with: "").replacingOccurrences(of: study, with: "the study")
+        var message = error.message.replacingOccurrences(of: study + "/", with: "").replacingOccurrences(of: study, with: "the study")
+        if let report { message = message.replacingOccurrences(of: report, with: "the report") }
         switch error.kind {
         case .invalid, .usage, .noInput: return APIFailure(422, message)
         default: return APIFailure(500, "The request could not be built; try again in a moment, or call the practice.")

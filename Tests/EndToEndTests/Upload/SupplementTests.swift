@@ -87,6 +87,10 @@ struct SupplementTests {
         let empty = try Self.addFiles(browser, draft: draft, body: #"{"supplements_token": "\#(first.token)"}"#)
         #expect(empty.status == 422 && empty.json["field"] as? String == "files")
         #expect(try Self.addFiles(browser, draft: draft, body: #"{"supplements_token": "\#(first.token)", "patient": {}}"#).status == 400)
+        try browser.send(draft: draft, role: "report", path: "report.pdf", [0xFF, 0xFE, 0x00, 0x9C, 0x01, 0x02])
+        let damaged = try Self.addFiles(browser, draft: draft, body: #"{"supplements_token": "\#(first.token)"}"#)
+        let sentence = damaged.json["error"] as? String ?? ""
+        #expect(damaged.status == 422 && sentence.hasPrefix("the report is not"), "the service's own paths stay out: \(sentence)")
         #expect(try Self.addFiles(UploadBrowser(server), draft: draft, body: #"{"supplements_token": "\#(first.token)"}"#).status == 403)
 
         // opined refused the first upload: the status page offers "Send it again", never "Add files".
@@ -115,8 +119,9 @@ struct SupplementTests {
         let id = try #require(try sandbox.cases().first?["id"] as? String)
 
         let draft = try browser.draft()
-        try browser.send(draft: draft, role: "report", path: "second-report.pdf", Array(Samples.pdf + Data("second".utf8)))
-        #expect(try Self.addFiles(browser, draft: draft, body: #"{"supplements_token": "\#(first.token)"}"#).status == 201)
+        try browser.send(draft: draft, role: "report", path: "second-report.pdf", Array("%PDF-1.4\n% the second MRI's report\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".utf8))
+        let reply = try Self.addFiles(browser, draft: draft, body: #"{"supplements_token": "\#(first.token)"}"#)
+        try #require(reply.status == 201, "\(reply.text)")
         var files: [[String: Any]] = []
         try waitUntil("the added report joins the case", seconds: 30) {
             files = try sandbox.opine("show", id, "--json").json()["files"] as? [[String: Any]] ?? []

@@ -26,7 +26,7 @@ final class UploadServer: @unchecked Sendable {
     init(environment: [String: String] = [:], configuration: String = "", drop: URL? = nil) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("opine-upload-test-\(UUID().uuidString.prefix(8))")
         self.drop = drop ?? root.appendingPathComponent("spool/drop")
-        try FileManager.default.createDirectory(at: self.drop, withIntermediateDirectories: true)
+        for folder in [root, self.drop] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
         port = try Self.freePort()
         config = root.appendingPathComponent("upload.toml")
         self.environment = environment
