@@ -90,6 +90,7 @@ const pickZip = () => pickStudy("study-folder", async () => {
 
 async function pickReport() {
   showError("", "report");
+  if (isSupplement()) showError("", "files"); // a report alone is something to add
   const file = $("report").files[0];
   picked.report = null;
   if (file) {
@@ -170,6 +171,8 @@ async function send(event) {
 
 function start() {
   if (!isSupplement()) watchEmergency();
+  // On the add-files page a note alone is something to add: writing one answers "nothing to add".
+  else $("question").addEventListener("input", () => showError("", "files"));
   watchCorrections();
   $("study-folder").addEventListener("change", pickFolder);
   $("study-zip").addEventListener("change", pickZip);

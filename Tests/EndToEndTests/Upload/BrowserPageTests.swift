@@ -2,8 +2,9 @@ import Foundation
 import Testing
 
 /// The request page in headless Chromium: Tests/Browser/upload_page_test.py fills it by keyboard, sees the emergency
-/// advice, the files left out and why, the accessibility tree's names, uploads, submits and finds the bundle; its
-/// screenshots land in `.build/browser-screenshots`. Needs Debian's chromium, chromium-driver and python3-selenium
+/// advice, the files left out and why, the accessibility tree's names, uploads, submits and finds the bundle, then
+/// adds a report and a note from the status page and finds the supplement; its screenshots land in
+/// `.build/browser-screenshots`. Needs Debian's chromium, chromium-driver and python3-selenium
 /// (scripts/install-deps.sh installs them).
 @Suite("Upload page in a real browser")
 struct BrowserPageTests {

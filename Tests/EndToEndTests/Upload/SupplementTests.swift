@@ -50,6 +50,10 @@ struct SupplementTests {
         let page = try server.request("GET", "/add/\(first.token)", headers: ["Cookie": "opine_csrf=\(browser.cookie)"])
         #expect(page.status == 200 && page.text.contains("data-mode=\"supplement\"") && page.text.contains(first.reference))
         #expect(!page.text.contains("id=\"name\"") && !page.text.contains("id=\"consent\""), "no patient or consent fields")
+        #expect(!page.text.contains(" style=") && page.text.range(of: #"<script(?![^>]*\bsrc="/assets/)"#, options: .regularExpression) == nil)
+        let inputs = PageRouteTests.matches(#"<(?:input|textarea)[^>]*\bid="([^"]+)""#, in: page.text)
+        #expect(inputs.count == 4)
+        for id in inputs { #expect(page.text.contains("<label for=\"\(id)\""), "input \(id) has no label") }
 
         let draft = try browser.draft()
         let added = Array(Samples.dicom("second series", size: 4000))
