@@ -85,3 +85,27 @@ struct PackSupplementTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).sorted() == ["noted.zip", "study"], "nothing else is left behind")
     }
 }
+
+extension PackSupplementTests {
+    @Test("The add-files page's body: the token and a note make a supplement's answers; anything else is refused")
+    func pageSupplementAnswers() throws {
+        let read = try SupplementAnswers.read(Array(#"{"supplements_token": "tok", "request": {"question": "Weaker since Monday."}}"#.utf8)).get()
+        #expect(read.token == "tok" && read.saysSomething)
+        let answers = try read.compose(submissionID: "web-7k3m9q2d-s1", supplements: "web-7k3m9q2d", now: Self.now, limits: IntakeSettings()).get()
+        let parsed = try PackAnswers.parse(answers, limits: IntakeSettings(), now: Self.now)
+        #expect(parsed.supplements == "web-7k3m9q2d" && parsed.submissionID == "web-7k3m9q2d-s1" && parsed.requestSaysSomething)
+        for bad in [#"{"request": {}}"#, #"{"supplements_token": "tok", "patient": {}}"#, "[]", #"{"supplements_token": 7}"#] {
+            guard case .failure(let refusal) = SupplementAnswers.read(Array(bad.utf8)) else { Issue.record("accepted: \(bad)"); continue }
+            #expect(refusal.status == 400, "\(bad)")
+        }
+        let unknown = try SupplementAnswers.read(Array(#"{"supplements_token": "tok", "request": {"mood": "fine"}}"#.utf8)).get()
+        guard case .failure(let refusal) = unknown.compose(submissionID: "web-a-s1", supplements: "web-a", now: Self.now, limits: IntakeSettings()) else {
+            Issue.record("a request key the manifest does not know was accepted")
+            return
+        }
+        #expect(refusal.status == 422 && !refusal.sentence.contains("mood"), "\(refusal.sentence)")
+        #expect(SupplementAnswers.submissionID(supplementing: "web-7k3m9q2d", number: 2) == "web-7k3m9q2d-s2")
+        #expect(SupplementAnswers.submissionID(supplementing: String(repeating: "a", count: 62), number: 10) == nil)
+        #expect(PatientStatus.allCases.filter { !$0.takesSupplements } == [.withdrawn, .refused])
+    }
+}
