@@ -68,7 +68,7 @@ public enum Packer {
         defer { interruption.restore() }
         var survey = try survey(request.folder, limits: request.limits)
         if let report = request.report { try survey.addReport(report, folder: request.folder) }
-        try check(survey.kept, limits: request.limits, zip: output.lowercased().hasSuffix(".zip"))
+        try check(survey.kept, answers: answers, limits: request.limits, zip: output.lowercased().hasSuffix(".zip"))
         try interruption.check()
 
         let temporary = parent + "/." + (output as NSString).lastPathComponent + ".pack-\(UInt32.random(in: 0...UInt32.max))"
@@ -125,9 +125,14 @@ public enum Packer {
         return try FolderSurvey.survey(folder, maxFileBytes: limits.maxFileBytes)
     }
 
-    /// Refuses, before anything is written, what opined would refuse for its size or its lack of anything to review.
-    private static func check(_ kept: [PackedFile], limits: IntakeSettings, zip: Bool) throws(PackError) {
-        guard kept.contains(where: { $0.kind == .imaging || $0.kind == .radiologyReport }) else {
+    /// Refuses, before anything is written, what opined would refuse for its size or its lack of anything to review
+    /// (a supplement: anything at all to add).
+    private static func check(_ kept: [PackedFile], answers: PackAnswers, limits: IntakeSettings, zip: Bool) throws(PackError) {
+        if answers.supplements != nil {
+            guard !kept.isEmpty || answers.requestSaysSomething else {
+                throw PackError(.invalid, "the supplement brings nothing: the folder holds no file to add, no --report was given and the answers' request says nothing new; give the files to add, --report FILE, or a request.question", refusal: .nothingToReview)
+            }
+        } else if !kept.contains(where: { $0.kind == .imaging || $0.kind == .radiologyReport }) {
             throw PackError(.invalid, "the folder holds no DICOM image and no --report was given: there is nothing for the surgeon to review; give the folder of the MRI CD, or --report FILE", refusal: .nothingToReview)
         }
         guard kept.count <= limits.maxFiles else {

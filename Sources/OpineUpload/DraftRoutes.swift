@@ -4,8 +4,9 @@ import Hummingbird
 import OpineCore
 
 /// `POST /api/drafts` (a request being prepared, bound to this browser's CSRF cookie, counted against the address's
-/// hourly limit) and `POST /api/drafts/ID/submit` (the answers; the bundle is built and renamed into the drop
-/// directory by `Submission`).
+/// hourly limit), `POST /api/drafts/ID/submit` (the answers; the bundle is built and renamed into the drop directory
+/// by `Submission`) and `POST /api/drafts/ID/supplement` (files added to a request already sent, found by its status
+/// link's token: `Submission+Supplement.swift`).
 struct DraftRoutes: Sendable {
     let parts: ServiceParts
 
@@ -30,6 +31,12 @@ struct DraftRoutes: Sendable {
                 throw APIFailure(404, "This request is no longer being prepared (it was sent, or it expired); reload the page to start again.")
             }
             return try await Submission(parts: parts).submit(request, draft: id, context: context)
+        }
+        router.post("/api/drafts/:id/supplement") { request, context in
+            guard let id = context.parameters.get("id"), TusStore.isID(id) else {
+                throw APIFailure(404, "These files are no longer being prepared (they were sent, or they expired); reload the page to start again.")
+            }
+            return try await Submission(parts: parts).supplement(request, draft: id, context: context)
         }
     }
 

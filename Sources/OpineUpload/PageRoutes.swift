@@ -3,9 +3,9 @@ import HTTPTypes
 import Hummingbird
 import OpineCore
 
-/// The patients' pages: the request page (`GET /`), its assets, the receipt and the status page. Every page is
-/// rendered from a template of the assets folder; nothing a patient typed is ever on them but their own upload's
-/// file name on a refusal, escaped.
+/// The patients' pages: the request page (`GET /`), its assets, the receipt, the status page and the add-files page
+/// (`PageRoutes+Add.swift`). Every page is rendered from a template of the assets folder; nothing a patient typed is
+/// ever on them but their own upload's file name on a refusal, escaped.
 struct PageRoutes: Sendable {
     let parts: ServiceParts
 
@@ -20,6 +20,9 @@ struct PageRoutes: Sendable {
         }
         router.get("/status/{token}") { request, context in
             try await submissionPage(try context.parameters.require("token"), request: request, receipt: false)
+        }
+        router.get("/add/{token}") { request, context in
+            try await addFilesPage(try context.parameters.require("token"), request: request)
         }
     }
 
@@ -68,6 +71,8 @@ struct PageRoutes: Sendable {
                     "paragraphs": words.paragraphs.map { "<p>\(PageTemplate.escape($0))</p>" }.joined(separator: "\n"),
                     "emergency": words.emergencyNotice.map(RequestPageMarkup.emergencyBox) ?? "",
                     "send_again": words.offersSendAgain ? "<p><a class=\"button\" href=\"/\">Send it again</a></p>" : "",
+                    "add_files": words.offersAddFiles
+                        ? "<p><a class=\"button\" href=\"/add/\(PageTemplate.escape(token))\">Add files to this request</a></p>" : "",
                 ]))
     }
 

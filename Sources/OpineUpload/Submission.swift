@@ -41,15 +41,7 @@ struct Submission {
         case .success(let bytes): answers = bytes
         case .failure(let refusal): throw APIFailure(refusal.status, refusal.sentence, field: refusal.field)
         }
-        let uploads = try await parts.uploads.beginSubmit(draft, binding: binding)
-        let result: Packer.Result
-        do {
-            result = try await build(id: id, uploads: uploads, answers: answers, now: now)
-        } catch {
-            await parts.uploads.endSubmit(draft, sent: false)
-            throw error
-        }
-        await parts.uploads.endSubmit(draft, sent: true)
+        let result = try await send(draft, binding: binding, id: id, answers: answers, now: now)
         let token = SubmissionBook.newToken()
         let record = SubmissionRecord(
             submissionID: id, reference: reference.description, bundleName: id, uploadDigest: UploadDigest.of(id),
@@ -69,6 +61,21 @@ struct Submission {
         limits.maxFileBytes = parts.settings.limits.maxFileBytes
         limits.maxBundleBytes = parts.settings.limits.maxRequestBytes
         return limits
+    }
+
+    /// Claims the draft's complete uploads, builds the bundle `id` from them and renames it into the drop directory;
+    /// the draft and its uploads are removed once the bundle is there, and released for another try when it is not.
+    func send(_ draft: String, binding: String?, id: String, answers: [UInt8], now: Date) async throws -> Packer.Result {
+        let uploads = try await parts.uploads.beginSubmit(draft, binding: binding)
+        let result: Packer.Result
+        do {
+            result = try await build(id: id, uploads: uploads, answers: answers, now: now)
+        } catch {
+            await parts.uploads.endSubmit(draft, sent: false)
+            throw error
+        }
+        await parts.uploads.endSubmit(draft, sent: true)
+        return result
     }
 
     /// Builds the bundle in `staging/bundles/<id>` and renames it into the drop directory; the staging folder goes

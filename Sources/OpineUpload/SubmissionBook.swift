@@ -31,6 +31,8 @@ struct SubmissionRecord: Codable, Sendable, Equatable {
     var lastWebhookID: String?
     /// When the last applied webhook's event happened at opined, so an older one never overwrites it.
     var lastEventAt: Date?
+    /// How many supplements (files added from the status page) were numbered for it: the next is `-s` and one more.
+    var supplementsNumbered: Int?
 }
 
 /// The submissions' records, one JSON file each under `submissions/`, and the status links: a file per link under

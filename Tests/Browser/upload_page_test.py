@@ -8,7 +8,8 @@ the service killed with SIGKILL and started again (the page goes on by itself), 
 folder resumes: no upload created twice); each bundle holds every file with its SHA-256. A study whose only image has
 no readable header shows its reason in a patient's words (outcome_checks.py). Last, a real opined takes the bundles
 in from the service's drop folder and its signed webhooks turn the status pages to "Received" and, for the red-flag
-request, "Received — emergency, seen first". tus must be served: its absence fails. Screenshots of each page go to
+request, "Received — emergency, seen first". From the first status page it adds a report and a note ("Add files")
+and finds the supplement. tus must be served: its absence fails. Screenshots of each page go to
 --out. About a minute on 2 cores.
 
 Run by Tests/EndToEndTests/Upload/BrowserPageTests.swift (so by `make test`), or by hand:
@@ -184,7 +185,38 @@ def upload_and_submit(driver, out, root, seen, shots):
     driver.get(status)
     check("emergency" in driver.page_source.lower(), "the status page of a red-flag request says emergency")
     screenshot(driver, out, shots + "-status.png")
+    if shots == "folder" and manifest:
+        add_files(driver, out, root, seen, manifest["submission_id"])
     return status
+
+
+def add_files(driver, out, root, seen, original):
+    """From the status page, "Add files to this request": a report and a note sent as a supplement, back on the status."""
+    status_url = driver.current_url
+    driver.find_element(By.LINK_TEXT, "Add files to this request").send_keys(Keys.ENTER)
+    wait_for("the add-files page shows", lambda: "/add/" in driver.current_url and driver.find_element(By.ID, "send"), 20)
+    check(not driver.find_elements(By.ID, "name") and not driver.find_elements(By.ID, "consent"), "the add-files page asks for no details")
+    driver.find_element(By.ID, "send").send_keys(Keys.ENTER)
+    check(wait_for("nothing to add is said", lambda: driver.find_element(By.ID, "err-files").text, 10) is not None, "an empty send says to pick files or write a note")
+    later = root / "later-report.pdf"
+    later.write_bytes(b"%PDF-1.4\n% the later report\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    driver.find_element(By.ID, "report").send_keys(str(later))
+    wait_for("the report is counted", lambda: driver.find_element(By.ID, "files-summary").text.startswith("1 file will be sent"), 20)
+    check(driver.find_element(By.ID, "err-files").text == "", "the nothing-to-add error goes once a report is picked")
+    driver.find_element(By.ID, "question").send_keys("My left foot is weaker since last week.")
+    screenshot(driver, out, "add-files.png")
+    driver.find_element(By.ID, "send").send_keys(Keys.ENTER)
+    landed = wait_for("back on the status page", lambda: driver.current_url == status_url or driver.find_element(By.ID, "form-error").is_displayed(), 120)
+    if not check(bool(landed) and driver.current_url == status_url, "files added and back on the status page"):
+        error = driver.find_element(By.ID, "form-error")
+        print("      page says:", error.text if error.is_displayed() else "(nothing)")
+        return
+    _, manifest = wait_for("a supplement is in the drop folder", lambda: bundle_manifest(root / "spool/drop", seen), 20) or (None, None)
+    if manifest:
+        check(manifest.get("supplements") == original and manifest["submission_id"] == original + "-s1", "the supplement names the request")
+        check(manifest.get("request", {}).get("question") == "My left foot is weaker since last week.", "the note is the supplement's question")
+        check([f["kind"] for f in manifest["files"]] == ["radiology_report"], "the added report is listed")
+    check(driver.execute_script("return localStorage.length") == 0, "nothing kept in the browser after adding files")
 
 
 def tus_served(base):

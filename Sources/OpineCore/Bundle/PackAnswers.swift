@@ -2,11 +2,12 @@ import Foundation
 
 /// What the person packing a bundle answers about the patient and the request (`opine pack --answers FILE`): the
 /// manifest's `patient`, `consent` and `request` blocks, as docs/bundle-format.md describes them, and optionally the
-/// `submission_id` and `submitted_at`. The answers are held to the manifest's own rules before a byte is copied, so
-/// a bundle `opine pack` makes is never refused for them.
+/// `submission_id`, `submitted_at` and `supplements` (the submission id of an earlier submission: the bundle is then a
+/// supplement, whose blocks may be left out). The answers are held to the manifest's own rules before a byte is
+/// copied, so a bundle `opine pack` makes is never refused for them.
 public struct PackAnswers: Sendable {
     /// The keys an answers file may have; anything else is refused, so a typo cannot pass unseen.
-    public static let keys = ["submission_id", "submitted_at", "patient", "consent", "request"]
+    public static let keys = ["submission_id", "submitted_at", "supplements", "patient", "consent", "request"]
     /// The largest answers file read.
     public static let maxBytes = 256 << 10
 
@@ -14,6 +15,8 @@ public struct PackAnswers: Sendable {
     public var submissionID: String
     /// `submitted_at` as given, or the time of packing.
     public var submittedAt: String
+    /// The earlier submission this bundle adds to, when it is a supplement (docs/bundle-format.md, "Supplements").
+    public var supplements: String?
     /// The answers' `patient`, `consent` and `request` blocks, exactly as given.
     var blocks: [(String, JSONValue)]
 
@@ -73,7 +76,7 @@ public struct PackAnswers: Sendable {
         }
         let answers = PackAnswers(
             submissionID: text("submission_id") ?? newID(), submittedAt: text("submitted_at") ?? Timestamps.format(now),
-            blocks: members.filter { ["patient", "consent", "request"].contains($0.0) })
+            supplements: text("supplements"), blocks: members.filter { ["patient", "consent", "request"].contains($0.0) })
         // The same rules as a manifest, with one stand-in image so only the answers can be at fault.
         let standIn = Manifest.ListedFile(path: "IM1", kind: FileKind.imaging.rawValue, mediaType: .dicom, size: 0, sha256: String(repeating: "0", count: 64))
         let reading = Manifest.read(answers.manifest(files: [standIn]), limits: limits, today: now, collecting: true)
@@ -120,6 +123,13 @@ public struct PackAnswers: Sendable {
         return row[b.count] <= 2
     }
 
+    /// Whether the answers' request says something, which a supplement without files must (a `request` block with
+    /// at least one field: the manifest's own rule).
+    public var requestSaysSomething: Bool {
+        guard case .object(let fields)? = blocks.first(where: { $0.0 == "request" })?.1 else { return false }
+        return !fields.isEmpty
+    }
+
     /// A submission id for a bundle whose answers give none: unique enough that two packs never collide.
     public static func newSubmissionID() -> String {
         "pack-" + (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
@@ -133,7 +143,8 @@ public struct PackAnswers: Sendable {
                 ("size", .number(String(file.size))), ("sha256", .string(file.sha256)),
             ])
         }
-        let top: [(String, JSONValue)] = [("version", .number("1")), ("submission_id", .string(submissionID)), ("submitted_at", .string(submittedAt))]
+        var top: [(String, JSONValue)] = [("version", .number("1")), ("submission_id", .string(submissionID)), ("submitted_at", .string(submittedAt))]
+        if let supplements { top.append(("supplements", .string(supplements))) }
         var out: [UInt8] = []
         JSONWriter.write(.object(top + blocks + [("files", .array(listed))]), into: &out, indent: 0)
         out.append(0x0A)

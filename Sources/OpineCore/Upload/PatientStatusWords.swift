@@ -24,12 +24,15 @@ public struct PatientStatusWords: Sendable, Equatable {
     public var tone: Tone
     /// Whether the page offers "Send it again" (back to the request page).
     public var offersSendAgain: Bool
+    /// Whether the page offers "Add files to this request" (a supplement): not for a refused or closed request.
+    public var offersAddFiles: Bool
 
     /// The words for `status`; `refusalCode` and `refusalEntry` are opined's rejection code and the file or field it
     /// named (the path the patient's own upload gave it), used only for `refused`.
     public init(status: PatientStatus, emergency: Bool, refusalCode: String? = nil, refusalEntry: String? = nil) {
         emergencyNotice = emergency && ![.answered, .withdrawn, .refused].contains(status) ? Self.emergencyWords : nil
         offersSendAgain = status == .refused
+        offersAddFiles = status.takesSupplements
         switch status {
         case .sent:
             headline = "Sent"

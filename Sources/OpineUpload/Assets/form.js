@@ -1,5 +1,6 @@
 // The request form: the emergency advice the moment a red-flag symptom is ticked, the answers as the submit route
-// takes them (docs/upload.md), and each error shown and announced beside its field.
+// takes them (docs/upload.md), and each error shown and announced beside its field. The add-files page
+// (`data-mode="supplement"` on the form) has only the pickers and a note: no patient, consent or symptoms.
 
 const $ = (id) => document.getElementById(id);
 const checked = (name) => [...document.querySelectorAll(`input[name="${name}"]:checked`)].map((box) => box.value);
@@ -80,9 +81,16 @@ export function focusFirstError() {
 
 const isFuture = (value) => value !== "" && value > new Date().toISOString().slice(0, 10);
 
+/** Whether this is the add-files page (files added to a request already sent) rather than a new request. */
+export const isSupplement = () => $("request").dataset.mode === "supplement";
+
 /** The problems the page can see itself, as [field, sentence]; the service checks everything again. */
 export function problems(haveFiles) {
   const found = [];
+  if (isSupplement()) {
+    if (!haveFiles && $("question").value.trim() === "") found.push(["files", "Pick the files to add, or write a note for the surgeon."]);
+    return found;
+  }
   if ($("name").value.trim() === "") found.push(["name", "Please give your full name."]);
   const born = $("date_of_birth").value;
   if (born === "" || isFuture(born)) found.push(["date_of_birth", "Please give your date of birth."]);
@@ -98,8 +106,15 @@ export function problems(haveFiles) {
   return found;
 }
 
-/** The answers the submit route takes (docs/upload.md); optional fields left out when empty. */
+/** The answers the submit route takes (docs/upload.md); optional fields left out when empty. On the add-files page:
+ * the status link's token and the note as the supplement's `request.question`. */
 export function answers() {
+  if (isSupplement()) {
+    const body = { supplements_token: $("request").dataset.token };
+    const note = $("question").value.trim();
+    if (note !== "") body.request = { question: note };
+    return body;
+  }
   const patient = { name: $("name").value.trim(), date_of_birth: $("date_of_birth").value };
   const email = $("email").value.trim(), phone = $("phone").value.trim();
   if (email !== "") patient.email = email;

@@ -1,7 +1,8 @@
 // What the page keeps in this browser to resume after a reload: the draft's id and, per file, its upload's URL keyed
 // by a SHA-256 of (role, path, size, last modified). Never a name, a path or anything typed, in clear.
 
-const storageKey = "opine-upload-resume";
+// The add-files page keeps its own, so an interrupted new request's uploads never join a supplement, nor the reverse.
+const storageKey = document.getElementById("request")?.dataset.mode === "supplement" ? "opine-upload-resume-add" : "opine-upload-resume";
 
 function load() {
   try {

@@ -1,5 +1,6 @@
-// The request page: picks and sorts the files, sends them resumably (three at once) and submits the answers.
-import { answers, clearErrors, focusFirstError, problems, showError, watchCorrections, watchEmergency } from "./form.js";
+// The request page and the add-files page: picks and sorts the files, sends them resumably (three at once) and
+// submits the answers (a new request), or the note (files added to a request already sent).
+import { answers, clearErrors, focusFirstError, isSupplement, problems, showError, watchCorrections, watchEmergency } from "./form.js";
 import { checkReport, folderItems, sizeWords, survey } from "./files.js";
 import { Progress } from "./progress.js";
 import { fileKey, forget, keepDraft, keepUpload, savedDraft, savedUpload } from "./resume.js";
@@ -89,6 +90,7 @@ const pickZip = () => pickStudy("study-folder", async () => {
 
 async function pickReport() {
   showError("", "report");
+  if (isSupplement()) showError("", "files"); // a report alone is something to add
   const file = $("report").files[0];
   picked.report = null;
   if (file) {
@@ -125,7 +127,8 @@ async function sendAll(draft, entries) {
 }
 
 async function submit(draft) {
-  const response = await fetch(`/api/drafts/${encodeURIComponent(draft.draft)}/submit`, {
+  const route = isSupplement() ? "supplement" : "submit";
+  const response = await fetch(`/api/drafts/${encodeURIComponent(draft.draft)}/${route}`, {
     method: "POST", credentials: "same-origin",
     headers: { "Content-Type": "application/json", "X-Opine-CSRF": csrf },
     body: JSON.stringify(answers()),
@@ -157,7 +160,7 @@ async function send(event) {
     }
     const answer = await submit(draft);
     forget();
-    location.assign(answer.receipt_url);
+    location.assign(isSupplement() ? answer.status_url : answer.receipt_url);
   } catch (error) {
     const message = error instanceof PageError || error instanceof ZipProblem ? error.message : "Something went wrong on this page. Press Send again: the upload continues where it stopped.";
     showError(message, error.field);
@@ -167,7 +170,9 @@ async function send(event) {
 }
 
 function start() {
-  watchEmergency();
+  if (!isSupplement()) watchEmergency();
+  // On the add-files page a note alone is something to add: writing one answers "nothing to add".
+  else $("question").addEventListener("input", () => showError("", "files"));
   watchCorrections();
   $("study-folder").addEventListener("change", pickFolder);
   $("study-zip").addEventListener("change", pickZip);

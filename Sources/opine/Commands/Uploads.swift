@@ -12,7 +12,8 @@ struct Pack: ParsableCommand {
         discussion: """
             Copies the study in DIR (DICOM files, recognised by their content wherever they are and whatever their \
             names, the DICOMDIR as other, pictures and notes) into BUNDLE, a directory, or a zip when the name ends in .zip, and writes its manifest.json from \
-            the answers file (patient, consent, request: docs/bundle-format.md, "Making and checking a bundle") with every \
+            the answers file (patient, consent, request, or a supplement's supplements: docs/bundle-format.md, \
+            "Making and checking a bundle") with every \
             size and SHA-256 computed from the bytes copied. Operating-system litter, the CD's viewer program and \
             its folder (but not an image in it), autorun files, a bundle's own manifest.json and pictures or notes \
             over intake.max_file_bytes are left out, and each is named with the reason. The manifest is written \
@@ -36,7 +37,7 @@ struct Pack: ParsableCommand {
 
     @Argument(help: ArgumentHelp("The study folder: the CD, or a copy of it.", valueName: "dir")) var folder: String
 
-    @Option(name: .long, help: ArgumentHelp("The answers file (JSON: patient, consent, request).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("The answers file (JSON: patient, consent, request; supplements for a supplement).", valueName: "file"))
     var answers: String
 
     @Option(name: .long, help: ArgumentHelp("The bundle to make: a directory, or a .zip file. Must not exist.", valueName: "bundle"))

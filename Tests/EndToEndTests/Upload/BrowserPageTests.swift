@@ -4,7 +4,8 @@ import Testing
 /// The request page in headless Chromium: Tests/Browser/upload_page_test.py fills it by keyboard, sees the emergency
 /// advice, the files left out and why, the accessibility tree's names, uploads, submits and finds the bundle; sends a
 /// 40 MiB study cut off by SIGKILL of the service and by a reload, and finds every file whole; sees a broken study's
-/// reason in a patient's words; and, with a real opined, the status pages turn to received and emergency. Its
+/// reason in a patient's words; adds a report and a note from the status page and finds the supplement; and, with a real opined, the status
+/// pages turn to received and emergency. Its
 /// screenshots land in `.build/browser-screenshots`. Needs Debian's chromium, chromium-driver and python3-selenium
 /// (scripts/install-deps.sh installs them).
 @Suite("Upload page in a real browser")
