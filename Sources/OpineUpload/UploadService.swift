@@ -99,6 +99,8 @@ struct StateLayout: Sendable {
     let digests: String
     /// Per-address counters for the hourly limits.
     let limits: String
+    /// Sent drafts: a mark per draft naming the submission it became, for a repeated submit.
+    let sent: String
 
     init(_ settings: UploadSettings) {
         let state = settings.stateDirectory
@@ -109,9 +111,10 @@ struct StateLayout: Sendable {
         tokens = state + "/tokens"
         digests = state + "/digests"
         limits = state + "/limits"
+        sent = state + "/sent"
     }
 
-    var folders: [String] { [drafts, uploads, bundles, submissions, tokens, digests, limits] }
+    var folders: [String] { [drafts, uploads, bundles, submissions, tokens, digests, limits, sent] }
 }
 
 /// The shared parts every route group uses, made once at start.
