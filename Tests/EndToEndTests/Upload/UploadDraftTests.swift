@@ -130,4 +130,28 @@ struct UploadDraftTests {
         #expect(refused.status == 507 && (refused.json["error"] as? String)?.contains("out of room") == true)
         #expect(try FileManager.default.contentsOfDirectory(atPath: server.uploads.path).isEmpty)
     }
+
+    @Test("After a crash between a submission's record and the end of its submit, start-up finishes the draft or frees it")
+    func crashRepair() throws {
+        let server = try UploadServer()
+        let browser = UploadBrowser(server)
+        let (kept, handed) = (try browser.draft(), try browser.draft())
+        for draft in [kept, handed] { try browser.send(draft: draft, path: "DICOM/IM1", Array(Samples.dicom(draft, size: 2000))) }
+        server.stop()
+        let drafts = server.state.appendingPathComponent("drafts")
+        for (draft, id) in [(kept, "web-kept0001"), (handed, "web-sent0001")] {
+            let binding = try JSONSerialization.jsonObject(with: Data(contentsOf: drafts.appendingPathComponent(draft + ".json"))) as? [String: Any]
+            let mark = #"{"draft": "\#(draft)", "binding": "\#(binding?["binding"] as? String ?? "")", "submissionID": "\#(id)", "sentAt": "2026-12-01T18:00:00Z"}"#
+            try mark.write(to: server.state.appendingPathComponent("sent/\(draft).json"), atomically: true, encoding: .utf8)
+        }
+        // The kept draft's bundle never left staging; the other's did (it is not there).
+        try FileManager.default.createDirectory(at: server.state.appendingPathComponent("staging/bundles/web-kept0001/web-kept0001"), withIntermediateDirectories: true)
+        try "{}".write(to: server.state.appendingPathComponent("submissions/web-kept0001.json"), atomically: true, encoding: .utf8)
+        try server.restart()
+        #expect(!FileManager.default.fileExists(atPath: server.state.appendingPathComponent("submissions/web-kept0001.json").path))
+        let again = try browser.submit(kept)
+        #expect(again.status == 201 && (again.json["reference"] as? String)?.isEmpty == false, "\(again.text)")
+        #expect(try browser.submit(handed).status == 404)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: server.uploads.path).isEmpty)
+    }
 }
