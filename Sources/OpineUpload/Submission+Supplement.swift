@@ -32,7 +32,12 @@ extension Submission {
         case .success(let bytes): composed = bytes
         case .failure(let refusal): throw APIFailure(refusal.status, refusal.sentence, field: refusal.field)
         }
-        let result = try await send(draft, binding: binding, id: id, answers: composed, now: now)
+        let listed: [String]?
+        switch PageAnswers.listedUploads(body.readableBytesView) {
+        case .success(let ids): listed = ids
+        case .failure(let refusal): throw APIFailure(refusal.status, refusal.sentence, field: refusal.field)
+        }
+        let result = try await sendSupplement(draft, binding: binding, listed: listed, id: id, answers: composed, now: now)
         parts.logger.notice(
             "supplement submitted", metadata: ["submission": "\(id)", "supplements": "\(original.submissionID)", "files": "\(result.files.count)"])
         return APIFailure.json(

@@ -10,8 +10,9 @@ import OpinePack
 
 /// `POST /api/drafts/ID/submit`: checks the answers, builds the bundle from the draft's complete uploads in the
 /// staging folder (study files laid out by hard link, then `Packer.pack`, which recomputes every size and SHA-256,
-/// sniffs every type and writes the manifest), renames it into the drop directory in one step, records the
-/// submission and answers with the reference and the private links. Never logs the answers or a path.
+/// sniffs every type and writes the manifest), records the submission and marks the draft sent, renames the bundle
+/// into the drop directory in one step and answers with the reference and the private links; a repeated submit of a
+/// sent draft by the same browser gets the same reference. Never logs the answers, the links or a path.
 struct Submission {
     let parts: ServiceParts
     /// Packs run one at a time, off the cooperative pool: a pack reads and hashes gigabytes. The service's own
@@ -32,6 +33,7 @@ struct Submission {
             throw APIFailure(413, "The answers are too long; shorten the question and try again.")
         }
         let binding = CSRF.binding(of: request)
+        if let answer = try await repeated(draft, binding: binding) { return answer }
         _ = try await parts.uploads.draft(draft, binding: binding)
         let reference = SubmissionReference.random()
         let id = reference.submissionID
@@ -41,17 +43,106 @@ struct Submission {
         case .success(let bytes): answers = bytes
         case .failure(let refusal): throw APIFailure(refusal.status, refusal.sentence, field: refusal.field)
         }
-        let result = try await send(draft, binding: binding, id: id, answers: answers, now: now)
+        let listed: [String]?
+        switch PageAnswers.listedUploads(body.readableBytesView) {
+        case .success(let ids): listed = ids
+        case .failure(let refusal): throw APIFailure(refusal.status, refusal.sentence, field: refusal.field)
+        }
+        let uploads = try await parts.uploads.beginSubmit(draft, binding: binding, listed: listed)
         let token = SubmissionBook.newToken()
+        let record: SubmissionRecord
+        do {
+            record = try await send(draft, binding: binding ?? "", uploads: uploads, answers: answers, reference: reference, token: token, now: now)
+        } catch {
+            await parts.uploads.endSubmit(draft, sent: false)
+            throw error
+        }
+        await parts.uploads.endSubmit(draft, sent: true)
+        parts.logger.notice("submitted", metadata: ["submission": "\(id)", "files": "\(uploads.count)", "emergency": "\(record.emergency)"])
+        return APIFailure.json(Answer(reference: reference.description, receipt_url: "/receipt/" + token, status_url: "/status/" + token), status: .created)
+    }
+
+    /// A submit repeated after its answer was lost: the same reference and a fresh status link, when this browser
+    /// sent the draft; nil when the draft was not sent.
+    private func repeated(_ draft: String, binding: String?) async throws -> Response? {
+        guard let mark = await parts.uploads.sentMark(draft) else { return nil }
+        guard mark.binding == binding else {
+            throw APIFailure(403, "This request was started in another browser; finish it there, or start again here.")
+        }
+        guard let record = try? await parts.submissions.record(id: mark.submissionID) else { return nil }
+        let token = SubmissionBook.newToken()
+        do { try await parts.submissions.addToken(token, submissionID: record.submissionID) } catch {
+            throw APIFailure(500, "The service could not answer just now; try again in a moment, or call the practice.")
+        }
+        return APIFailure.json(Answer(reference: record.reference, receipt_url: "/receipt/" + token, status_url: "/status/" + token), status: .created)
+    }
+
+    /// Packs the bundle in staging, records the submission and marks the draft sent, then renames the bundle into
+    /// the drop directory in one step: a bundle never arrives without its record, and a lost answer can be asked
+    /// again. A bundle that cannot be handed over takes its record with it.
+    private func send(
+        _ draft: String, binding: String, uploads: [UploadRecord], answers: [UInt8], reference: SubmissionReference, token: String, now: Date
+    ) async throws -> SubmissionRecord {
+        let id = reference.submissionID
+        let folder = parts.layout.bundles + "/" + id
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let result = try await build(id: id, uploads: uploads, answers: answers, now: now)
         let record = SubmissionRecord(
             submissionID: id, reference: reference.description, bundleName: id, uploadDigest: UploadDigest.of(id),
             emergency: result.priority == .emergency, submittedAt: now, status: .sent, updatedAt: now)
-        do { try await parts.submissions.create(record, token: token) } catch {
-            // The bundle is in the drop directory and will be reviewed; only its status link is lost.
+        do {
+            try await parts.submissions.create(record, token: token)
+            try await parts.uploads.markSent(draft, binding: binding, submissionID: id)
+        } catch {
             parts.logger.error("a submission's record could not be stored", metadata: ["submission": "\(id)"])
+            await forget(record, draft: draft, token: token)
+            throw APIFailure(500, "The request could not be recorded; try again in a moment, or call the practice.")
         }
-        parts.logger.notice("submitted", metadata: ["submission": "\(id)", "files": "\(result.files.count)", "emergency": "\(record.emergency)"])
-        return APIFailure.json(Answer(reference: reference.description, receipt_url: "/receipt/" + token, status_url: "/status/" + token), status: .created)
+        guard try await handOver(result, id: id, uploads: uploads) else {
+            await forget(record, draft: draft, token: token)
+            throw APIFailure(500, "The request could not be handed to the practice; try again in a moment, or call the practice.")
+        }
+        return record
+    }
+
+    /// Claims the listed uploads, builds the bundle `id` and hands it over, for a supplement (which has no record
+    /// of its own: the request's status tells its story); the draft is released for another try when it fails.
+    func sendSupplement(_ draft: String, binding: String?, listed: [String]?, id: String, answers: [UInt8], now: Date) async throws -> Packer.Result {
+        let uploads = try await parts.uploads.beginSubmit(draft, binding: binding, listed: listed)
+        let folder = parts.layout.bundles + "/" + id
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        do {
+            let result = try await build(id: id, uploads: uploads, answers: answers, now: now)
+            guard try await handOver(result, id: id, uploads: uploads) else {
+                throw APIFailure(500, "The files could not be handed to the practice; try again in a moment, or call the practice.")
+            }
+            await parts.uploads.endSubmit(draft, sent: true)
+            return result
+        } catch {
+            await parts.uploads.endSubmit(draft, sent: false)
+            throw error
+        }
+    }
+
+    /// Renames the built bundle into the drop directory in one step. The study's links and the uploads' own names
+    /// go first: each file of the bundle must be its only name, since opined refuses a file with another link
+    /// (`special_file`). False when the rename failed; the uploads must then be sent again.
+    private func handOver(_ result: Packer.Result, id: String, uploads: [UploadRecord]) async throws -> Bool {
+        let drop = parts.settings.dropDirectory
+        let (output, study) = (result.output, parts.layout.bundles + "/" + id + "/study")
+        let names = uploads.map { parts.uploads.bytesPath($0.id) }
+        return try await Offload.run(on: Self.queue) { () -> Bool in
+            try? FileManager.default.removeItem(atPath: study)
+            for name in names { unlink(name) }
+            guard renameat2(AT_FDCWD, output, AT_FDCWD, drop + "/" + id, OPINE_RENAME_NOREPLACE) == 0 else { return false }
+            try? StateFiles.syncFolder(drop)
+            return true
+        }
+    }
+
+    private func forget(_ record: SubmissionRecord, draft: String, token: String) async {
+        await parts.uploads.unmarkSent(draft)
+        await parts.submissions.discard(record, token: token)
     }
 
     /// opined's limits as far as the service knows them: its defaults, with the service's own caps.
@@ -63,45 +154,22 @@ struct Submission {
         return limits
     }
 
-    /// Claims the draft's complete uploads, builds the bundle `id` from them and renames it into the drop directory;
-    /// the draft and its uploads are removed once the bundle is there, and released for another try when it is not.
-    func send(_ draft: String, binding: String?, id: String, answers: [UInt8], now: Date) async throws -> Packer.Result {
-        let uploads = try await parts.uploads.beginSubmit(draft, binding: binding)
-        let result: Packer.Result
-        do {
-            result = try await build(id: id, uploads: uploads, answers: answers, now: now)
-        } catch {
-            await parts.uploads.endSubmit(draft, sent: false)
-            throw error
-        }
-        await parts.uploads.endSubmit(draft, sent: true)
-        return result
-    }
-
-    /// Builds the bundle in `staging/bundles/<id>` and renames it into the drop directory; the staging folder goes
-    /// whatever happens.
+    /// Builds the bundle in `staging/bundles/<id>/<id>`, off the cooperative pool; `send` renames it into drop.
     private func build(id: String, uploads: [UploadRecord], answers: [UInt8], now: Date) async throws -> Packer.Result {
         let folder = parts.layout.bundles + "/" + id
         let study = folder + "/study"
-        let drop = parts.settings.dropDirectory
         let bytesPath = parts.uploads.bytesPath
         let limits = intakeLimits
-        defer { try? FileManager.default.removeItem(atPath: folder) }
         let outcome: Result<Packer.Result, APIFailure> = try await Offload.run(on: Self.queue) {
             do throws(APIFailure) {
                 try Self.layOut(uploads.filter { $0.role == TusMetadata.Role.study.rawValue }, in: study, bytesPath: bytesPath)
                 let report = uploads.first { $0.role == TusMetadata.Role.report.rawValue }.map { bytesPath($0.id) }
                 var request = Packer.Request(folder: study, answers: answers, report: report, output: folder + "/" + id, limits: limits)
                 request.stopsOnSignals = false
-                // The uploads are finished, durable and on the drop directory's file system: read once, never copied.
+                // The uploads are finished and on the drop directory's file system: read once to hash them, never
+                // copied; the pack's one syncfs makes their bytes durable.
                 request.linksFiles = true
-                let result: Packer.Result
-                do throws(PackError) { result = try Packer.pack(request, now: now) } catch { throw Self.failure(error) }
-                guard renameat2(AT_FDCWD, result.output, AT_FDCWD, drop + "/" + id, OPINE_RENAME_NOREPLACE) == 0 else {
-                    throw APIFailure(500, "The request could not be handed to the practice; try again in a moment, or call the practice.")
-                }
-                try? StateFiles.syncFolder(drop)
-                return .success(result)
+                do throws(PackError) { return .success(try Packer.pack(request, now: now)) } catch { throw Self.failure(error) }
             } catch {
                 return .failure(error)
             }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Crypto
 import Foundation
 import OpineCore
@@ -53,6 +56,18 @@ actor SubmissionBook {
         if Self.isDigest(record.uploadDigest) {
             try StateFiles.writeBytes(Array(record.submissionID.utf8), to: layout.digests + "/" + record.uploadDigest)
         }
+    }
+
+    /// Adds another status link to a submission (a repeated submit's fresh token; only its hash is written).
+    func addToken(_ token: String, submissionID: String) throws {
+        try StateFiles.writeBytes(Array(submissionID.utf8), to: layout.tokens + "/" + Self.tokenHash(token))
+    }
+
+    /// Removes a submission whose bundle never reached the drop directory, with its status link and digest file.
+    func discard(_ record: SubmissionRecord, token: String) {
+        unlink(layout.tokens + "/" + Self.tokenHash(token))
+        if Self.isDigest(record.uploadDigest) { unlink(layout.digests + "/" + record.uploadDigest) }
+        unlink(recordPath(record.submissionID))
     }
 
     /// The submission whose bundle's name has this `UploadDigest`, or nil.

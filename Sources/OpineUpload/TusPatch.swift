@@ -45,7 +45,7 @@ struct TusPatch {
         let done = await parts.uploads.endPatch(id, offset: offset)
         var fields = TusRoutes.tusFields
         fields[TusHeaders.uploadOffset] = String(offset)
-        if let done { fields[TusHeaders.uploadExpires] = TusHeaders.httpDate(parts.uploads.policy.expiry(lastActivity: done.lastActivity)) }
+        if let done { fields[TusHeaders.uploadExpires] = TusHeaders.httpDate(await parts.uploads.expiry(of: done)) }
         return Response(status: .noContent, headers: fields)
     }
 

@@ -57,7 +57,7 @@ struct TusRoutes: Sendable {
         }
         var fields = Self.tusFields
         fields[.location] = "/api/uploads/" + upload.record.id
-        fields[TusHeaders.uploadExpires] = TusHeaders.httpDate(parts.uploads.policy.expiry(lastActivity: upload.lastActivity))
+        fields[TusHeaders.uploadExpires] = TusHeaders.httpDate(await parts.uploads.expiry(of: upload))
         return Response(status: .created, headers: fields)
     }
 
@@ -69,7 +69,7 @@ struct TusRoutes: Sendable {
             let upload = try await parts.uploads.upload(try uploadID(context), binding: CSRF.binding(of: request))
             fields[TusHeaders.uploadOffset] = String(upload.offset)
             fields[TusHeaders.uploadLength] = String(upload.record.length)
-            fields[TusHeaders.uploadExpires] = TusHeaders.httpDate(parts.uploads.policy.expiry(lastActivity: upload.lastActivity))
+            fields[TusHeaders.uploadExpires] = TusHeaders.httpDate(await parts.uploads.expiry(of: upload))
             return Response(status: .ok, headers: fields)
         } catch {
             // A HEAD response has no body: the status and the tus headers say it all.

@@ -28,6 +28,7 @@ extension TusStore {
             let id = name.hasSuffix(".json") ? String(name.dropLast(5)) : name
             if uploads[id] == nil { unlink(layout.uploads + "/" + name) }
         }
+        repairSent()
         for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.bundles)) ?? [] {
             try? FileManager.default.removeItem(atPath: layout.bundles + "/" + name)
         }
@@ -42,7 +43,7 @@ extension TusStore {
         let modified = Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec))
         uploads[record.id] = Upload(record: record, offset: Int64(info.st_size), lastActivity: modified)
         draft.uploads.insert(record.id)
-        draft.pathKeys.insert(record.role + ":" + PathRules.collisionKey(record.path))
+        draft.pathKeys.insert(TusStore.key(role: record.role, path: record.path))
         draft.bytes += record.length
         draft.lastActivity = max(draft.lastActivity, modified)
         drafts[record.draft] = draft

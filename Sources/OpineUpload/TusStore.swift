@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import HTTPTypes
 import OpineCore
 
 /// A draft as stored in `drafts/<id>.json`: the request being prepared, bound to the hash of the browser's CSRF cookie.
@@ -82,15 +83,15 @@ actor TusStore {
         return draft
     }
 
-    /// Creates an upload of `length` bytes in a draft, or refuses it.
+    /// Creates an upload of `length` bytes in a draft, or refuses it. A creation repeated (its answer lost) by the
+    /// same browser for the same draft, role, path and length gets the upload already made, so the page can go on.
     func createUpload(_ metadata: TusMetadata, length: Int64?, binding: String?, now: Date = Date()) throws(APIFailure) -> Upload {
         var draft = try draft(metadata.draft, binding: binding)
         guard !draft.submitting else { throw APIFailure(409, "This request is being sent; wait for the receipt.") }
+        let key = Self.key(role: metadata.role.rawValue, path: metadata.path)
+        if draft.pathKeys.contains(key) { return try existing(metadata, length: length, in: draft) }
         if let refusal = policy.create(length: length, draftFiles: draft.uploads.count, draftBytes: draft.bytes) { throw APIFailure(refusal) }
-        let key = metadata.role.rawValue + ":" + PathRules.collisionKey(metadata.path)
-        guard !draft.pathKeys.contains(key) else {
-            throw APIFailure(409, "A file with this name is already part of the request; it is not sent twice.")
-        }
+        if let free = freeBytes(), let refusal = policy.room(freeBytes: free, length: length!) { throw APIFailure(refusal) }
         let record = UploadRecord(id: Self.newID(), draft: metadata.draft, role: metadata.role.rawValue, path: metadata.path, length: length!, createdAt: now)
         let fd = open(bytesPath(record.id), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw APIFailure(500, "The service could not store the upload; try again in a moment, or call the practice.") }
@@ -109,6 +110,38 @@ actor TusStore {
         return upload
     }
 
+    /// The upload a repeated creation names (same role, path and length), or 409: another file of that name, or a
+    /// second report (a request has one; the page terminates the first to replace it).
+    private func existing(_ metadata: TusMetadata, length: Int64?, in draft: Draft) throws(APIFailure) -> Upload {
+        let role = metadata.role.rawValue
+        if let same = draft.uploads.compactMap({ uploads[$0] }).first(where: {
+            $0.record.role == role && $0.record.path == metadata.path && $0.record.length == length
+        }) {
+            return same
+        }
+        if metadata.role == .report {
+            throw APIFailure(409, "This request already has a report; a request holds one. Pick the report again to replace it, or leave it as it is.")
+        }
+        throw APIFailure(409, "A file with this name is already part of the request; it is not sent twice.")
+    }
+
+    /// The free bytes of the staging file system, or nil when the system cannot say.
+    private func freeBytes() -> Int64? {
+        var info = statvfs()
+        guard statvfs(layout.uploads, &info) == 0 else { return nil }
+        return Int64(info.f_bavail) * Int64(info.f_frsize)
+    }
+
+    /// When `upload` expires: with its draft, at the draft's last activity plus the expiry.
+    func expiry(of upload: Upload) -> Date {
+        policy.expiry(lastActivity: drafts[upload.record.draft]?.lastActivity ?? upload.lastActivity)
+    }
+
+    /// What makes two uploads of a draft the same file: role and path, ignoring case; a request has one report.
+    static func key(role: String, path: String) -> String {
+        role == TusMetadata.Role.report.rawValue ? role : role + ":" + PathRules.collisionKey(path)
+    }
+
     /// An upload of this browser's; 404 when unknown or expired, 403 when another browser's.
     func upload(_ id: String, binding: String?) throws(APIFailure) -> Upload {
         guard let upload = uploads[id] else {
@@ -121,7 +154,11 @@ actor TusStore {
     /// Claims an upload for one PATCH; a second one at once gets 423.
     func beginPatch(_ id: String, binding: String?) throws(APIFailure) -> Upload {
         var upload = try upload(id, binding: binding)
-        guard !upload.busy else { throw APIFailure(423, "This file is already being sent from another tab or connection; wait for it.") }
+        guard !upload.busy else {
+            var fields = HTTPFields()
+            fields[TusHeaders.uploadOffset] = String(upload.offset)
+            throw APIFailure(423, "This file is already being sent from another tab or connection; wait for it.", headers: fields)
+        }
         guard drafts[upload.record.draft]?.submitting == false else { throw APIFailure(409, "This request is being sent; wait for the receipt.") }
         upload.busy = true
         uploads[id] = upload
@@ -147,56 +184,37 @@ actor TusStore {
         remove(upload.record)
     }
 
-    /// Claims a draft for submitting: its uploads, all complete; else 409 naming how many are not.
-    func beginSubmit(_ id: String, binding: String?) throws(APIFailure) -> [UploadRecord] {
-        var draft = try draft(id, binding: binding)
-        guard !draft.submitting else { throw APIFailure(409, "This request is already being sent; wait for the receipt.") }
-        let mine = draft.uploads.compactMap { uploads[$0] }
-        let unfinished = mine.filter { !$0.isComplete || $0.busy }.count
-        guard unfinished == 0 else {
-            let files = unfinished == 1 ? "1 file has" : "\(unfinished) files have"
-            throw APIFailure(409, "\(files) not finished uploading; wait until every file is sent, then send the request.")
-        }
-        draft.submitting = true
-        drafts[id] = draft
-        return mine.map(\.record)
-    }
-
-    /// Ends a submission: when it was sent, the draft and its uploads go, bytes and all; else the draft can be sent again.
-    func endSubmit(_ id: String, sent: Bool) {
-        guard let draft = drafts[id] else { return }
-        guard sent else {
-            drafts[id]?.submitting = false
-            return
-        }
-        for upload in draft.uploads.compactMap({ uploads[$0] }) { remove(upload.record) }
-        unlink(layout.drafts + "/" + id + ".json")
-        drafts[id] = nil
-    }
-
-    /// Removes uploads and drafts idle longer than the expiry, bytes and all; returns how many of each went.
+    /// Removes the drafts idle longer than the expiry with all their uploads, bytes and all; a draft's last activity
+    /// is the latest of its own and its uploads', so a finished file never expires while the request is still being
+    /// sent. Returns how many uploads and drafts went.
     @discardableResult
     func sweep(now: Date = Date()) -> (uploads: Int, drafts: Int) {
-        let oldUploads = uploads.values.filter { !$0.busy && drafts[$0.record.draft]?.submitting != true && policy.isExpired(lastActivity: $0.lastActivity, now: now) }
-        for upload in oldUploads { remove(upload.record) }
-        let oldDrafts = drafts.values.filter { !$0.submitting && policy.isExpired(lastActivity: $0.lastActivity, now: now) }
-        for draft in oldDrafts {
-            for upload in draft.uploads.compactMap({ uploads[$0] }) where !upload.busy { remove(upload.record) }
-            if drafts[draft.record.id]?.uploads.isEmpty == true {
-                unlink(layout.drafts + "/" + draft.record.id + ".json")
-                drafts[draft.record.id] = nil
-            }
+        let old = drafts.values.filter { draft in
+            let mine = draft.uploads.compactMap { uploads[$0] }
+            return !draft.submitting && !mine.contains(where: \.busy)
+                && policy.draftExpired(lastActivity: draft.lastActivity, uploadActivities: mine.map(\.lastActivity), now: now)
         }
-        return (oldUploads.count, oldDrafts.count)
+        var removed = 0
+        for draft in old {
+            for upload in draft.uploads.compactMap({ uploads[$0] }) {
+                remove(upload.record)
+                removed += 1
+            }
+            unlink(layout.drafts + "/" + draft.record.id + ".json")
+            drafts[draft.record.id] = nil
+        }
+        sweepSent(now: now)
+        return (removed, old.count)
     }
 
+    /// Removes an upload's bytes and description and takes it out of its draft.
     func remove(_ record: UploadRecord) {
         unlink(bytesPath(record.id))
         unlink(bytesPath(record.id) + ".json")
         uploads[record.id] = nil
         if var draft = drafts[record.draft] {
             draft.uploads.remove(record.id)
-            draft.pathKeys.remove(record.role + ":" + PathRules.collisionKey(record.path))
+            draft.pathKeys.remove(Self.key(role: record.role, path: record.path))
             draft.bytes -= record.length
             drafts[record.draft] = draft
         }

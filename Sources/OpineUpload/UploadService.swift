@@ -97,6 +97,8 @@ struct StateLayout: Sendable {
     let tokens: String
     /// Submissions by their bundle's name: a file named by its `UploadDigest`, holding the submission id.
     let digests: String
+    /// Sent drafts: a mark per draft naming the submission it became, for a repeated submit.
+    let sent: String
 
     init(_ settings: UploadSettings) {
         let state = settings.stateDirectory
@@ -106,9 +108,10 @@ struct StateLayout: Sendable {
         submissions = state + "/submissions"
         tokens = state + "/tokens"
         digests = state + "/digests"
+        sent = state + "/sent"
     }
 
-    var folders: [String] { [drafts, uploads, bundles, submissions, tokens, digests] }
+    var folders: [String] { [drafts, uploads, bundles, submissions, tokens, digests, sent] }
 }
 
 /// The shared parts every route group uses, made once at start.

@@ -6,7 +6,7 @@ import Foundation
 /// id, the time and `supplements`; no patient or consent block (the case has them).
 public struct SupplementAnswers: Sendable {
     /// The keys the body may hold.
-    public static let keys = ["supplements_token", "request"]
+    public static let keys = ["supplements_token", "request", "uploads"]
 
     /// The status link's token of the request the files are added to; never logged.
     public var token: String

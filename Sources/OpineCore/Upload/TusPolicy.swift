@@ -86,6 +86,23 @@ public struct TusPolicy: Sendable, Equatable {
         return nil
     }
 
+    /// The free space kept on the staging file system beyond every upload's length (1 GiB), so one client cannot fill
+    /// the file system opined's drop directory lives on.
+    public static let reserveBytes: Int64 = 1 << 30
+
+    /// Whether a file of `length` bytes fits in `freeBytes` of the staging file system with the reserve left: 507
+    /// with a sentence for the patient when it does not.
+    public func room(freeBytes: Int64, length: Int64) -> Refusal? {
+        guard freeBytes < length + Self.reserveBytes else { return nil }
+        return Refusal(507, "The practice's server is out of room for uploads just now; try again later, or call the practice.")
+    }
+
+    /// Whether a draft has expired at `now`: its uploads live and die with it, so its last activity is the latest of
+    /// its own and every upload's (a finished file never expires while another of the request is still being sent).
+    public func draftExpired(lastActivity: Date, uploadActivities: some Sequence<Date>, now: Date) -> Bool {
+        isExpired(lastActivity: uploadActivities.reduce(lastActivity, max), now: now)
+    }
+
     /// When an upload last touched at `lastActivity` expires.
     public func expiry(lastActivity: Date) -> Date { lastActivity.addingTimeInterval(expirySeconds) }
 

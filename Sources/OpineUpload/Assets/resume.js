@@ -58,6 +58,19 @@ export function keepUpload(key, url) {
   save(state);
 }
 
+/** Every kept (key, URL) pair of the draft. */
+export function savedUploads() {
+  return Object.entries(load()?.uploads ?? {});
+}
+
+/** Forgets the upload kept for `key`. */
+export function forgetUpload(key) {
+  const state = load();
+  if (!state) return;
+  delete state.uploads[key];
+  save(state);
+}
+
 /** Forgets everything (after a submit, or when the draft is gone). */
 export function forget() {
   try {

@@ -1,5 +1,6 @@
 // A small tus 1.0 client (creation, checksum, resume) for the service's /api/uploads routes (docs/upload.md). Each
-// chunk carries its SHA-256; a network error or a 5xx waits, asks the server for its offset (HEAD) and continues.
+// chunk carries its SHA-256; a network error, a 5xx or a 423 (another PATCH of the upload still running, after a
+// network change) waits, asks the server for its offset (HEAD) and continues.
 
 const TUS = "1.0.0";
 const maxTries = 12;
@@ -13,7 +14,7 @@ export class PageError extends Error {
   }
 }
 
-/** A connection problem worth retrying (no answer, or a 5xx). */
+/** A problem worth retrying (no answer, a 5xx, or 423: an earlier PATCH of the upload is still running). */
 class Transient extends Error {}
 
 const base64 = (bytes) => {
@@ -96,7 +97,16 @@ export class TusClient {
     return Number(response.headers.get("Upload-Offset"));
   }
 
-  /** Sends one chunk at `offset`; returns the new offset. 409: the server's own offset; 460: the same chunk again. */
+  /** Removes the upload at `url` (tus termination); one the server no longer has is fine. */
+  async terminate(url) {
+    const response = await this.request(url, "DELETE");
+    if (![204, 403, 404, 410].includes(response.status)) throw await answerError(response);
+  }
+
+  /**
+   * Sends one chunk at `offset`; returns the new offset. 409: the server's own offset; 460: the same chunk again;
+   * 423: transient (the caller waits and asks HEAD).
+   */
   async patch(url, file, offset) {
     const end = Math.min(file.size, offset + this.chunkBytes);
     const bytes = new Uint8Array(await file.slice(offset, end).arrayBuffer());
@@ -107,6 +117,7 @@ export class TusClient {
         "Upload-Checksum": "sha256 " + base64(digest),
       }, bytes);
       if (response.status === 204) return Number(response.headers.get("Upload-Offset"));
+      if (response.status === 423) throw new Transient("busy");
       if (response.status === 409) {
         const known = await this.offset(url);
         if (known === null) throw new Transient("gone");
@@ -138,7 +149,8 @@ export class TusClient {
     if (offset === null) {
       url = await this.retrying(() => this.create(draft, entry), onWait);
       remember(url);
-      offset = 0;
+      // A creation repeated after a lost answer gets the upload already made: ask where it stands.
+      offset = (await this.retrying(() => this.offset(url), onWait)) ?? 0;
     }
     progress(offset);
     while (offset < entry.size) {

@@ -3,7 +3,7 @@
 import { answers, clearErrors, focusFirstError, isSupplement, problems, showError, watchCorrections, watchEmergency } from "./form.js";
 import { checkReport, folderItems, sizeWords, survey } from "./files.js";
 import { Progress } from "./progress.js";
-import { fileKey, forget, keepDraft, keepUpload, savedDraft, savedUpload } from "./resume.js";
+import { fileKey, forget, forgetUpload, keepDraft, keepUpload, savedDraft, savedUpload, savedUploads } from "./resume.js";
 import { PageError, TusClient, answerError } from "./tus.js";
 import { ZipProblem, zipMembers } from "./zip.js";
 
@@ -109,29 +109,44 @@ async function newDraft() {
   return savedDraft();
 }
 
-/** Sends every entry, `concurrency` at once; resolves when all are complete. */
+/** Removes the kept uploads of files not in this pick (an earlier pick, before a reload): they are not sent. */
+async function dropUnpicked(client, keys) {
+  for (const [key, url] of savedUploads()) {
+    if (keys.has(key)) continue;
+    await client.retrying(() => client.terminate(url));
+    forgetUpload(key);
+  }
+}
+
+/** Sends every entry, `concurrency` at once; resolves with their upload ids when all are complete. */
 async function sendAll(draft, entries) {
   const client = new TusClient(csrf, draft.limits?.chunk_bytes ?? 8 * 2 ** 20);
+  const keys = await Promise.all(entries.map(fileKey));
+  await dropUnpicked(client, new Set(keys));
   const progress = new Progress(entries);
-  const queue = [...entries];
+  const queue = entries.map((entry, index) => [entry, keys[index]]);
+  const ids = [];
   const worker = async () => {
-    for (let entry = queue.shift(); entry; entry = queue.shift()) {
-      const key = await fileKey(entry);
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const [entry, key] = next;
       progress.started(entry);
-      await client.upload(draft.draft, entry, savedUpload(key), (url) => keepUpload(key, url),
+      const url = await client.upload(draft.draft, entry, savedUpload(key), (kept) => keepUpload(key, kept),
         (offset) => progress.advanced(entry, offset), (ms) => progress.waiting(ms));
+      ids.push(url.split("/").pop());
       progress.finished(entry);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, entries.length) }, worker));
+  return ids;
 }
 
-async function submit(draft) {
+/** Sends the answers (or the note) and the ids of exactly the files picked this time. */
+async function submit(draft, uploads) {
   const route = isSupplement() ? "supplement" : "submit";
   const response = await fetch(`/api/drafts/${encodeURIComponent(draft.draft)}/${route}`, {
     method: "POST", credentials: "same-origin",
     headers: { "Content-Type": "application/json", "X-Opine-CSRF": csrf },
-    body: JSON.stringify(answers()),
+    body: JSON.stringify({ ...answers(), uploads }),
   });
   if (response.status !== 201) throw await answerError(response);
   return response.json();
@@ -149,16 +164,17 @@ async function send(event) {
   $("send").disabled = true;
   try {
     let draft = savedDraft() ?? (await newDraft());
+    let uploads;
     try {
-      await sendAll(draft, sending());
+      uploads = await sendAll(draft, sending());
     } catch (error) {
       // The kept draft is gone (expired, or another browser's): start a new one once.
       if (!(error instanceof PageError) || ![403, 404, 410].includes(error.status) || error.field) throw error;
       forget();
       draft = await newDraft();
-      await sendAll(draft, sending());
+      uploads = await sendAll(draft, sending());
     }
-    const answer = await submit(draft);
+    const answer = await submit(draft, uploads);
     forget();
     location.assign(isSupplement() ? answer.status_url : answer.receipt_url);
   } catch (error) {
