@@ -12,16 +12,18 @@ enum StateFiles {
         var description: String
     }
 
-    /// Writes `value` as JSON to `path` atomically and durably.
-    static func write(_ value: some Encodable, to path: String) throws {
+    /// Writes `value` as JSON to `path` atomically and, unless `durable` is false, durably.
+    static func write(_ value: some Encodable, to path: String, durable: Bool = true) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
-        try writeBytes(Array(try encoder.encode(value)), to: path)
+        try writeBytes(Array(try encoder.encode(value)), to: path, durable: durable)
     }
 
     /// Writes `bytes` to `path` atomically and durably (a temporary name beside it, fsync, rename, fsync the folder).
-    static func writeBytes(_ bytes: [UInt8], to path: String) throws {
+    /// Not `durable`: the same without the two fsyncs, for what a crash may lose and the service rebuilds or sweeps
+    /// (an upload's description: its bytes are swept at start without it, and the page creates it again).
+    static func writeBytes(_ bytes: [UInt8], to path: String, durable: Bool = true) throws {
         let temporary = path + ".tmp-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw failure("create", temporary) }
@@ -37,7 +39,7 @@ enum StateFiles {
             }
             done += written
         }
-        guard fsync(fd) == 0 else {
+        guard !durable || fsync(fd) == 0 else {
             let problem = failure("fsync", temporary)
             close(fd)
             unlink(temporary)
@@ -49,7 +51,7 @@ enum StateFiles {
             unlink(temporary)
             throw problem
         }
-        try syncFolder((path as NSString).deletingLastPathComponent)
+        if durable { try syncFolder((path as NSString).deletingLastPathComponent) }
     }
 
     /// Reads and decodes the JSON at `path`; nil when there is no such file.

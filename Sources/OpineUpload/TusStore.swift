@@ -96,7 +96,8 @@ actor TusStore {
         let fd = open(bytesPath(record.id), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw APIFailure(500, "The service could not store the upload; try again in a moment, or call the practice.") }
         close(fd)
-        do { try StateFiles.write(record, to: bytesPath(record.id) + ".json") } catch {
+        // Not synced: a crash may lose it, and then its bytes are swept at start and the page creates it again.
+        do { try StateFiles.write(record, to: bytesPath(record.id) + ".json", durable: false) } catch {
             unlink(bytesPath(record.id))
             throw APIFailure(500, "The service could not store the upload; try again in a moment, or call the practice.")
         }

@@ -187,7 +187,10 @@ final class RawConnection {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         guard connected == 0 else {
-            Glibc.close(fd)
+            // Through close(), which marks the descriptor closed: a class whose init throws once every property is
+            // set still runs its deinit, and a second close would close whatever the kernel handed that number to
+            // meanwhile (another test's connection, seen as "send failed (9)").
+            close()
             throw HTTPClientError("cannot connect to 127.0.0.1:\(port)")
         }
     }
