@@ -58,7 +58,7 @@ def merge_rows(previous, rows, description, only):
     merged = "\n".join(header + kept + table(rows).splitlines()[2:])
     previous_notes = [line for line in lines if line.startswith("Partial run (") and only not in line]
     note = "\n".join(previous_notes + ["Partial run (%s): %s." % (only, description)])
-    return merged, earlier, "\n\n" + note + "\n"
+    return merged, earlier, "\n" + note + "\n"
 
 
 def main():
