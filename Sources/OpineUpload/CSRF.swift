@@ -30,7 +30,7 @@ enum CSRF {
                 let trimmed = pair.trimmingCharacters(in: .whitespaces)
                 guard trimmed.hasPrefix(cookieName + "=") else { continue }
                 let value = String(trimmed.dropFirst(cookieName.count + 1))
-                if value.utf8.count == 43, value.utf8.allSatisfy(isBase64URL) { return value }
+                if value.utf8.count == 43, value.utf8.allSatisfy(SubmissionBook.isBase64URL) { return value }
             }
         }
         return nil
@@ -60,10 +60,6 @@ enum CSRF {
         guard let host, let url = URL(string: origin), let originHost = url.host else { return false }
         let originAuthority = url.port.map { "\(originHost):\($0)" } ?? originHost
         return originAuthority.lowercased() == host.lowercased() || originHost.lowercased() == host.lowercased()
-    }
-
-    private static func isBase64URL(_ byte: UInt8) -> Bool {
-        (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x2D || byte == 0x5F
     }
 }
 

@@ -79,7 +79,7 @@ actor SubmissionBook {
 
     /// The submission a status link's token opens, or nil (unknown, mistyped or expired).
     func record(token: String) throws -> SubmissionRecord? {
-        guard token.utf8.count >= 22, token.utf8.count <= 64, token.utf8.allSatisfy(Self.isTokenByte) else { return nil }
+        guard token.utf8.count >= 22, token.utf8.count <= 64, token.utf8.allSatisfy(Self.isBase64URL) else { return nil }
         guard let data = FileManager.default.contents(atPath: layout.tokens + "/" + Self.tokenHash(token)) else { return nil }
         return try record(id: String(decoding: data, as: UTF8.self))
     }
@@ -110,7 +110,7 @@ actor SubmissionBook {
 
     /// The hex SHA-256 of a token: the name its file is stored under.
     static func tokenHash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.lowercase(SHA256.hash(data: Data(token.utf8)))
     }
 
     /// `UploadDigest.length` lowercase hexadecimal digits: safe as a file name.
@@ -120,13 +120,14 @@ actor SubmissionBook {
 
     func recordPath(_ id: String) -> String { layout.submissions + "/" + id + ".json" }
 
-    private static func isTokenByte(_ byte: UInt8) -> Bool {
+    /// A byte of base64url's alphabet (`A-Z a-z 0-9 - _`): what status-link and CSRF tokens are made of.
+    static func isBase64URL(_ byte: UInt8) -> Bool {
         (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x2D || byte == 0x5F
     }
 
     /// 1–64 of `A-Z a-z 0-9 . _ -`, not starting with a dot: safe as a file name.
     static func isSubmissionID(_ id: String) -> Bool {
         !id.isEmpty && id.utf8.count <= 64 && !id.hasPrefix(".")
-            && id.utf8.allSatisfy { isTokenByte($0) || $0 == 0x2E }
+            && id.utf8.allSatisfy { isBase64URL($0) || $0 == 0x2E }
     }
 }
