@@ -1,6 +1,8 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
+import OpineCore
 
 /// The page's own script, style and images, read once at start and served from memory with a content hash in their
 /// ETag; nothing is ever loaded from another origin.
@@ -26,7 +28,7 @@ public struct Assets: Sendable {
         for name in names where !name.hasPrefix(".") {
             guard let data = FileManager.default.contents(atPath: directory + "/" + name) else { continue }
             let bytes = Array(data)
-            assets[name] = Asset(bytes: bytes, contentType: Self.contentType(name), etag: "\"\(Self.fnv(bytes))\"")
+            assets[name] = Asset(bytes: bytes, contentType: Self.contentType(name), etag: "\"\(Hex.lowercase(SHA256.hash(data: bytes).prefix(8)))\"")
         }
         self.assets = assets
     }
@@ -64,11 +66,5 @@ public struct Assets: Sendable {
         case "html": "text/html; charset=utf-8"
         default: "application/octet-stream"
         }
-    }
-
-    private static func fnv(_ bytes: [UInt8]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return String(hash, radix: 16)
     }
 }
