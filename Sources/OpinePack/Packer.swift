@@ -24,10 +24,14 @@ public enum Packer {
         /// Whether SIGINT, SIGTERM and SIGHUP stop the pack (the CLI); a service that shuts down gracefully, letting
         /// the pack finish, says false so its own handlers keep the signals.
         public var stopsOnSignals = true
-        /// Whether each file is hard-linked into the bundle instead of copied (read once, to hash and check it). For
-        /// files on the bundle's own file system that nothing changes any more: the upload service's finished
-        /// uploads, whose bytes were made durable as they arrived. A directory bundle only.
+        /// Whether each file is hard-linked into the bundle instead of copied (read to hash and check it, not
+        /// written). For files on the bundle's own file system that nothing changes any more: the upload service's
+        /// finished uploads; the pack's one syncfs makes their bytes durable. A directory bundle only.
         public var linksFiles = false
+        /// SHA-256s (hex) already computed from the very bytes of finished files, by file identity: a linked file
+        /// found here is not hashed again, and is read only as far as its type's check needs. Only with
+        /// `linksFiles` (a copy must read every byte it writes), and only for files nothing can change any more.
+        public var knownDigests: [FileIdentity: String] = [:]
 
         /// A request to pack `folder` with `answers` into `output`.
         public init(folder: String, answers: [UInt8], report: String?, output: String, limits: IntakeSettings) {
@@ -78,7 +82,8 @@ public enum Packer {
             writer =
                 output.lowercased().hasSuffix(".zip")
                 ? try ZipWriter(temporary: temporary) : try DirectoryWriter(temporary: temporary, linksFiles: request.linksFiles)
-            files = try write(survey.kept, answers: answers, limits: request.limits, now: now, into: writer!, interruption: interruption)
+            let known = request.linksFiles ? request.knownDigests : [:]
+            files = try write(survey.kept, answers: answers, limits: request.limits, now: now, into: writer!, known: known, interruption: interruption)
             try writer!.finish()
             try interruption.check()
             try giveName(temporary, as: output)
@@ -154,12 +159,12 @@ public enum Packer {
     /// Copies every kept file, then writes the manifest last; returns the manifest's entries.
     private static func write(
         _ kept: [PackedFile], answers: PackAnswers, limits: IntakeSettings, now: Date, into writer: BundleWriter,
-        interruption: Interruption
+        known: [FileIdentity: String], interruption: Interruption
     ) throws(PackError) -> [Manifest.ListedFile] {
         var files: [Manifest.ListedFile] = []
         var dicom = (files: 0, readable: 0)
         for file in kept {
-            let source = try SourceFile(file)
+            let source = try SourceFile(file, knownDigests: known)
             // A signal is noticed within one buffer: the copy stops and the hidden copy is removed.
             try writer.add(file.path, source: file.source, size: file.size) { () throws(PackError) in
                 try interruption.check()

@@ -29,4 +29,29 @@ struct PackerLinkTests {
         let manifest = try Data(contentsOf: work.appendingPathComponent("bundle/manifest.json"))
         #expect(String(decoding: manifest, as: UTF8.self).contains(result.submissionID))
     }
+
+    @Test("A linked image whose SHA-256 its writer computed is listed with that digest and read only for its header; a PDF is still read whole; a copy hashes every byte")
+    func knownDigests() throws {
+        let image = Samples.dicom("known", size: 3 << 20)
+        let (study, work) = try PackerTests.folder(["DICOM/IM1": image, "report.pdf": Samples.pdf])
+        defer { try? FileManager.default.removeItem(at: work) }
+        let imagePath = study.appendingPathComponent("DICOM/IM1").path
+        let reportPath = study.appendingPathComponent("report.pdf").path
+        // Digests that are not the files' own: what the manifest lists shows whether the packer hashed the bytes.
+        let stated = String(repeating: "ab", count: 32)
+        let known = [try #require(FileIdentity(path: imagePath)): stated, try #require(FileIdentity(path: reportPath)): stated]
+        var request = Packer.Request(
+            folder: study.path, answers: PackerTests.answers, report: nil, output: work.appendingPathComponent("linked").path,
+            limits: IntakeSettings())
+        request.linksFiles = true
+        request.knownDigests = known
+        let linked = try Packer.pack(request)
+        #expect(linked.files.first { $0.path == "DICOM/IM1" }?.sha256 == stated, "a known digest is not computed again")
+        #expect(linked.files.first { $0.path == "report.pdf" }?.sha256 == stated)
+        request.output = work.appendingPathComponent("copied").path
+        request.linksFiles = false
+        let copied = try Packer.pack(request)
+        #expect(copied.files.first { $0.path == "DICOM/IM1" }?.sha256 == Samples.sha256(image), "a copy lists the digest of what it wrote")
+        #expect(copied.files.first { $0.path == "report.pdf" }?.sha256 == Samples.sha256(Samples.pdf))
+    }
 }

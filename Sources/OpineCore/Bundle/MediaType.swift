@@ -34,7 +34,8 @@ package struct ContentSniffer {
         case encrypted(String)
     }
 
-    static let headBytes = 1024
+    /// How much of a file's start the signature checks look at (a DICOM meta header fits in it).
+    package static let headBytes = 1024
     static let tailBytes = 1024
 
     /// Starts watching a file that claims to be of `mediaType`.
@@ -54,6 +55,22 @@ package struct ContentSniffer {
         }
         if mediaType == .text { utf8.consume(chunk) }
         count += Int64(chunk.count)
+    }
+
+    /// Whether files of `mediaType` are judged by their first `headBytes` and their size alone, so the bytes after
+    /// the head may be `skip`ped.
+    package static func judgesByHead(_ mediaType: MediaType) -> Bool {
+        switch mediaType {
+        case .dicom, .jpeg, .png: true
+        case .pdf, .text: false
+        }
+    }
+
+    /// Counts `count` bytes past the head without seeing them, for a type `judgesByHead`; any other type's check
+    /// needs every byte, so skipping is refused there.
+    package mutating func skip(_ count: Int64) {
+        precondition(Self.judgesByHead(mediaType) && Int64(head.count) >= min(Int64(Self.headBytes), self.count + count), "skipped bytes the check needs")
+        self.count += count
     }
 
     /// nil when the file is what its media type promises and can be read by the reviewer.
