@@ -3,8 +3,9 @@ import Glibc
 #endif
 import Foundation
 
-/// The service's small state (drafts, uploads' descriptions, submissions' status) as one JSON file per item, each
-/// replaced whole by a synced write and a rename, so a crash leaves the old file or the new one, never half of one.
+/// The service's small state (drafts, submissions' status) as one JSON file per item, each replaced whole by a synced
+/// write and a rename, so a crash leaves the old file or the new one, never half of one; uploads' descriptions as
+/// lines appended to their draft's log.
 /// Files are 0600: they may hold a patient's answers until the bundle is made.
 enum StateFiles {
     /// Why a state file could not be written or read; says which file and what the system said.
@@ -12,18 +13,13 @@ enum StateFiles {
         var description: String
     }
 
-    /// Writes `value` as JSON to `path` atomically and, unless `durable` is false, durably.
-    static func write(_ value: some Encodable, to path: String, durable: Bool = true) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        try writeBytes(Array(try encoder.encode(value)), to: path, durable: durable)
+    /// Writes `value` as JSON to `path` atomically and durably.
+    static func write(_ value: some Encodable, to path: String) throws {
+        try writeBytes(Array(try encoder().encode(value)), to: path)
     }
 
     /// Writes `bytes` to `path` atomically and durably (a temporary name beside it, fsync, rename, fsync the folder).
-    /// Not `durable`: the same without the two fsyncs, for what a crash may lose and the service rebuilds or sweeps
-    /// (an upload's description: its bytes are swept at start without it, and the page creates it again).
-    static func writeBytes(_ bytes: [UInt8], to path: String, durable: Bool = true) throws {
+    static func writeBytes(_ bytes: [UInt8], to path: String) throws {
         let temporary = path + ".tmp-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw failure("create", temporary) }
@@ -39,7 +35,7 @@ enum StateFiles {
             }
             done += written
         }
-        guard !durable || fsync(fd) == 0 else {
+        guard fsync(fd) == 0 else {
             let problem = failure("fsync", temporary)
             close(fd)
             unlink(temporary)
@@ -51,7 +47,47 @@ enum StateFiles {
             unlink(temporary)
             throw problem
         }
-        if durable { try syncFolder((path as NSString).deletingLastPathComponent) }
+        try syncFolder((path as NSString).deletingLastPathComponent)
+    }
+
+    /// Appends `value` as one line of JSON to `path` (made 0600 when missing), not synced: for descriptions a crash
+    /// may lose. A write cut short is taken back, so the next line never starts inside a broken one.
+    static func appendLine(_ value: some Encodable, to path: String) throws {
+        let line = Array(try encoder().encode(value)) + [UInt8(ascii: "\n")]
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw failure("open", path) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw failure("stat", path) }
+        var done = 0
+        while done < line.count {
+            let written = line.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, line.count - done) }
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else {
+                let problem = failure("write", path)
+                _ = ftruncate(fd, info.st_size)
+                throw problem
+            }
+            done += written
+        }
+    }
+
+    /// Decodes one state file's or log line's JSON; nil when it is not what this version writes.
+    static func decode<Value: Decodable>(_ type: Value.Type, from data: Data) -> Value? {
+        try? decoder().decode(type, from: data)
+    }
+
+    private static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+
+    private static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
     }
 
     /// Reads and decodes the JSON at `path`; nil when there is no such file.
@@ -60,9 +96,7 @@ enum StateFiles {
             if errno == ENOENT || !FileManager.default.fileExists(atPath: path) { return nil }
             throw failure("read", path)
         }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        do { return try decoder.decode(type, from: data) } catch {
+        do { return try decoder().decode(type, from: data) } catch {
             throw Failure(description: "\(path): not a state file this version can read (\(error)); move it aside")
         }
     }

@@ -9,8 +9,8 @@ import OpineCore
 import OpinePack
 
 /// `POST /api/drafts/ID/submit`: checks the answers, builds the bundle from the draft's complete uploads in the
-/// staging folder (study files laid out by hard link, then `Packer.pack`, which recomputes every size and SHA-256,
-/// sniffs every type and writes the manifest), records the submission and marks the draft sent, renames the bundle
+/// staging folder (study files laid out by hard link, then `Packer.pack`, which checks every size and type, hashes
+/// every file whose PATCH did not already check its whole SHA-256, and writes the manifest), records the submission and marks the draft sent, renames the bundle
 /// into the drop directory in one step and answers with the reference and the private links; a repeated submit of a
 /// sent draft by the same browser gets the same reference. Never logs the answers, the links or a path.
 struct Submission {
@@ -81,7 +81,7 @@ struct Submission {
     /// the drop directory in one step: a bundle never arrives without its record, and a lost answer can be asked
     /// again. A bundle that cannot be handed over takes its record with it.
     private func send(
-        _ draft: String, binding: String, uploads: [UploadRecord], answers: [UInt8], reference: SubmissionReference, token: String, now: Date
+        _ draft: String, binding: String, uploads: [TusStore.Upload], answers: [UInt8], reference: SubmissionReference, token: String, now: Date
     ) async throws -> SubmissionRecord {
         let id = reference.submissionID
         let folder = parts.layout.bundles + "/" + id
@@ -127,10 +127,10 @@ struct Submission {
     /// Renames the built bundle into the drop directory in one step. The study's links and the uploads' own names
     /// go first: each file of the bundle must be its only name, since opined refuses a file with another link
     /// (`special_file`). False when the rename failed; the uploads must then be sent again.
-    private func handOver(_ result: Packer.Result, id: String, uploads: [UploadRecord]) async throws -> Bool {
+    private func handOver(_ result: Packer.Result, id: String, uploads: [TusStore.Upload]) async throws -> Bool {
         let drop = parts.settings.dropDirectory
         let (output, study) = (result.output, parts.layout.bundles + "/" + id + "/study")
-        let names = uploads.map { parts.uploads.bytesPath($0.id) }
+        let names = uploads.map { parts.uploads.bytesPath($0.record.id) }
         return try await Offload.run(on: Self.queue) { () -> Bool in
             try? FileManager.default.removeItem(atPath: study)
             for name in names { unlink(name) }
@@ -155,26 +155,39 @@ struct Submission {
     }
 
     /// Builds the bundle in `staging/bundles/<id>/<id>`, off the cooperative pool; `send` renames it into drop.
-    private func build(id: String, uploads: [UploadRecord], answers: [UInt8], now: Date) async throws -> Packer.Result {
+    private func build(id: String, uploads: [TusStore.Upload], answers: [UInt8], now: Date) async throws -> Packer.Result {
         let folder = parts.layout.bundles + "/" + id
         let study = folder + "/study"
         let bytesPath = parts.uploads.bytesPath
         let limits = intakeLimits
         let outcome: Result<Packer.Result, APIFailure> = try await Offload.run(on: Self.queue) {
             do throws(APIFailure) {
-                try Self.layOut(uploads.filter { $0.role == TusMetadata.Role.study.rawValue }, in: study, bytesPath: bytesPath)
-                let report = uploads.first { $0.role == TusMetadata.Role.report.rawValue }.map { bytesPath($0.id) }
+                let records = uploads.map(\.record)
+                try Self.layOut(records.filter { $0.role == TusMetadata.Role.study.rawValue }, in: study, bytesPath: bytesPath)
+                let report = records.first { $0.role == TusMetadata.Role.report.rawValue }.map { bytesPath($0.id) }
                 var request = Packer.Request(folder: study, answers: answers, report: report, output: folder + "/" + id, limits: limits)
                 request.stopsOnSignals = false
-                // The uploads are finished and on the drop directory's file system: read once to hash them, never
-                // copied; the pack's one syncfs makes their bytes durable.
+                // The uploads are finished and on the drop directory's file system: linked, never copied, and not
+                // hashed again where their PATCH already checked the whole file's SHA-256; the pack's one syncfs
+                // makes their bytes durable.
                 request.linksFiles = true
+                request.knownDigests = Self.knownDigests(uploads, bytesPath: bytesPath)
                 do throws(PackError) { return .success(try Packer.pack(request, now: now)) } catch { throw Self.failure(error) }
             } catch {
                 return .failure(error)
             }
         }
         return try outcome.get()
+    }
+
+    /// The whole-file digests the uploads' PATCHes checked, by the identity of each upload's bytes file.
+    static func knownDigests(_ uploads: [TusStore.Upload], bytesPath: (String) -> String) -> [FileIdentity: String] {
+        var known: [FileIdentity: String] = [:]
+        for upload in uploads {
+            guard let digest = upload.digest, let identity = FileIdentity(path: bytesPath(upload.record.id)) else { continue }
+            known[identity] = digest
+        }
+        return known
     }
 
     /// The study uploads as a folder of hard links named by their paths, as the patient's folder was.

@@ -11,7 +11,8 @@ import OpineCore
 /// One tus PATCH: the body is streamed to the upload's bytes file in pieces of about 1 MiB, each written with
 /// pwrite at the committed offset, never collected whole. With `Upload-Checksum` the chunk is hashed as it streams
 /// and, on a mismatch, cut off again (460). Without one, a connection dropped mid-chunk keeps what arrived (tus
-/// core), so the next HEAD tells the page where to go on.
+/// core), so the next HEAD tells the page where to go on. A checked PATCH that brings a whole file leaves its SHA-256
+/// on the upload for the pack.
 struct TusPatch {
     let parts: ServiceParts
     /// How much is gathered before one pwrite.
@@ -27,6 +28,7 @@ struct TusPatch {
         let address = request.clientAddress(context, trustProxy: parts.settings.trustProxy)
         let upload = try await parts.uploads.beginPatch(id, binding: CSRF.binding(of: request))
         var offset = upload.offset
+        var digest: String?
         do {
             let claimed = TusHeaders.number(request.headers[TusHeaders.uploadOffset])
             if let refusal = parts.uploads.policy.patch(claimedOffset: claimed, chunkLength: chunkLength, offset: offset, length: upload.record.length) {
@@ -36,13 +38,15 @@ struct TusPatch {
             }
             try await parts.limits.admit(.bytes(chunkLength ?? 0), address: address, tus: true)
             offset = try await write(request.body, upload: upload, expected: expected)
+            // A checked PATCH that brought the whole file leaves its digest for the pack, which then need not hash it.
+            if let expected, upload.offset == 0, offset == upload.record.length { digest = Hex.lowercase(expected) }
             if chunkLength == nil { try? await parts.limits.admit(.bytes(offset - upload.offset), address: address, tus: true) }
         } catch {
             // What is on disk now is the truth: the bytes kept, or the offset the chunk was cut back to.
             _ = await parts.uploads.endPatch(id, offset: Self.size(of: parts.uploads.bytesPath(id)) ?? upload.offset)
             throw error
         }
-        let done = await parts.uploads.endPatch(id, offset: offset)
+        let done = await parts.uploads.endPatch(id, offset: offset, digest: digest)
         var fields = TusRoutes.tusFields
         fields[TusHeaders.uploadOffset] = String(offset)
         if let done { fields[TusHeaders.uploadExpires] = TusHeaders.httpDate(await parts.uploads.expiry(of: done)) }
@@ -75,6 +79,7 @@ struct TusPatch {
             sink.discard()
             throw APIFailure(460, "A piece of the file arrived damaged and was discarded; the page sends it again.")
         }
+        Writeback.start(fd, offset: sink.start, count: sink.written)
         // No fdatasync per chunk: the offset is the file's size, which the file system never commits past bytes
         // it has not written (ext4's ordered data, XFS's size-on-completion), so after a crash HEAD gives an offset
         // whose bytes are there and the page sends the rest; the pack's one syncfs makes them durable before the

@@ -8,10 +8,11 @@ import OpineCore
 extension TusStore {
     /// Reads what a previous run left: drafts, uploads (offset from the bytes file's size, last activity from its
     /// modification time), so a patient's upload resumes across a restart. Leftovers that belong to nothing (an
-    /// upload whose draft is gone, a bytes file without its description, a half-written state file, a bundle left
-    /// half-built by a crash) are removed.
+    /// upload whose draft is gone, a bytes file without its description, a half-written state file or log line, a
+    /// bundle left half-built by a crash) are removed.
     func load() throws {
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.drafts)) ?? [] {
+        let draftNames = (try? FileManager.default.contentsOfDirectory(atPath: layout.drafts)) ?? []
+        for name in draftNames where !name.hasSuffix(".uploads") {
             let path = layout.drafts + "/" + name
             guard name.hasSuffix(".json"), TusStore.isID(String(name.dropLast(5))),
                 let record = try? StateFiles.read(DraftRecord.self, from: path)
@@ -21,12 +22,22 @@ extension TusStore {
             }
             drafts[record.id] = Draft(record: record, lastActivity: Self.modified(path) ?? record.createdAt)
         }
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.uploads)) ?? [] where name.hasSuffix(".json") {
-            loadUpload(layout.uploads + "/" + name)
+        for name in draftNames where name.hasSuffix(".uploads") {
+            let draft = String(name.dropLast(8))
+            guard drafts[draft] != nil, let lines = FileManager.default.contents(atPath: uploadLogPath(draft)) else {
+                unlink(layout.drafts + "/" + name)
+                continue
+            }
+            for line in lines.split(separator: UInt8(ascii: "\n")) {
+                if let record = StateFiles.decode(UploadRecord.self, from: Data(line)), record.draft == draft { loadUpload(record) }
+            }
+            // A line cut short by a crash goes, so the next line appended starts on a line of its own.
+            if let last = lines.last, last != UInt8(ascii: "\n") {
+                _ = truncate(uploadLogPath(draft), off_t(lines.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0))
+            }
         }
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.uploads)) ?? [] {
-            let id = name.hasSuffix(".json") ? String(name.dropLast(5)) : name
-            if uploads[id] == nil { unlink(layout.uploads + "/" + name) }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.uploads)) ?? [] where uploads[name] == nil {
+            unlink(layout.uploads + "/" + name)
         }
         repairSent()
         for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.bundles)) ?? [] {
@@ -34,10 +45,8 @@ extension TusStore {
         }
     }
 
-    private func loadUpload(_ path: String) {
-        guard let record = try? StateFiles.read(UploadRecord.self, from: path), TusStore.isID(record.id),
-            path == bytesPath(record.id) + ".json", var draft = drafts[record.draft]
-        else { return }
+    private func loadUpload(_ record: UploadRecord) {
+        guard TusStore.isID(record.id), uploads[record.id] == nil, var draft = drafts[record.draft] else { return }
         var info = stat()
         guard stat(bytesPath(record.id), &info) == 0, info.st_size <= record.length else { return }
         let modified = Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec))

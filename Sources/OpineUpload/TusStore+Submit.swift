@@ -17,7 +17,7 @@ struct SentMark: Codable, Sendable {
 extension TusStore {
     /// Claims a draft for submitting: exactly the uploads the page `listed` (nil: all of the draft's), each complete,
     /// else 409 naming how many are missing or unfinished; the draft's other uploads are terminated.
-    func beginSubmit(_ id: String, binding: String?, listed: [String]?) throws(APIFailure) -> [UploadRecord] {
+    func beginSubmit(_ id: String, binding: String?, listed: [String]?) throws(APIFailure) -> [Upload] {
         var draft = try draft(id, binding: binding)
         guard !draft.submitting else { throw APIFailure(409, "This request is already being sent; wait for the receipt.") }
         let mine = draft.uploads.compactMap { uploads[$0] }
@@ -31,7 +31,7 @@ extension TusStore {
         draft = drafts[id] ?? draft
         draft.submitting = true
         drafts[id] = draft
-        return selection.send.compactMap { uploads[$0]?.record }
+        return selection.send.compactMap { uploads[$0] }
     }
 
     /// Ends a submission: when it was sent, the draft and its uploads go, bytes and all; else the draft can be sent again.
@@ -42,8 +42,7 @@ extension TusStore {
             return
         }
         for upload in draft.uploads.compactMap({ uploads[$0] }) { remove(upload.record) }
-        unlink(layout.drafts + "/" + id + ".json")
-        drafts[id] = nil
+        removeDraftFiles(id)
     }
 
     /// How long a sent draft's mark is kept for a repeated submit: six hours, or the drafts' expiry when shorter.

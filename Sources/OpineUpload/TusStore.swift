@@ -13,8 +13,9 @@ struct DraftRecord: Codable, Sendable {
     var createdAt: Date
 }
 
-/// An upload as stored in `staging/uploads/<id>.json` beside its bytes (`<id>`). Its offset is the bytes file's size
-/// and its last activity the bytes file's modification time, so a PATCH rewrites no state file.
+/// An upload as described in its draft's log, `drafts/<draft>.uploads` (a JSON line per upload created, so creating
+/// one makes no file but its bytes, `staging/uploads/<id>`). Its offset is the bytes file's size and its last
+/// activity the bytes file's modification time, so a PATCH rewrites no state file.
 struct UploadRecord: Codable, Sendable {
     var id: String
     /// The draft it belongs to: a draft's uploads are those naming it.
@@ -38,6 +39,9 @@ actor TusStore {
         var offset: Int64
         var lastActivity: Date
         var busy = false
+        /// The whole file's SHA-256 (hex) when one PATCH from offset 0 brought all of it under an `Upload-Checksum`
+        /// that matched: the pack then does not hash it again. Kept in memory only; after a restart the pack hashes.
+        var digest: String?
         var isComplete: Bool { offset == record.length }
     }
 
@@ -63,6 +67,9 @@ actor TusStore {
 
     /// Where an upload's bytes are.
     nonisolated func bytesPath(_ id: String) -> String { layout.uploads + "/" + id }
+
+    /// Where a draft's uploads are described, a JSON line each.
+    nonisolated func uploadLogPath(_ draft: String) -> String { layout.drafts + "/" + draft + ".uploads" }
 
     /// Starts a draft for the browser whose cookie hashes to `binding`.
     func createDraft(binding: String, now: Date = Date()) throws -> DraftRecord {
@@ -96,8 +103,10 @@ actor TusStore {
         let fd = open(bytesPath(record.id), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw APIFailure(500, "The service could not store the upload; try again in a moment, or call the practice.") }
         close(fd)
-        // Not synced: a crash may lose it, and then its bytes are swept at start and the page creates it again.
-        do { try StateFiles.write(record, to: bytesPath(record.id) + ".json", durable: false) } catch {
+        // A line in the draft's log rather than a file of its own: a new file costs an inode, which this file
+        // system may take long to find (see BENCHMARKS.md). Not synced: a crash may lose it, and then its bytes
+        // are swept at start and the page creates it again.
+        do { try StateFiles.appendLine(record, to: uploadLogPath(record.draft)) } catch {
             unlink(bytesPath(record.id))
             throw APIFailure(500, "The service could not store the upload; try again in a moment, or call the practice.")
         }
@@ -166,10 +175,12 @@ actor TusStore {
         return upload
     }
 
-    /// Releases an upload after a PATCH, at the offset its bytes file now ends at.
-    func endPatch(_ id: String, offset: Int64, now: Date = Date()) -> Upload? {
+    /// Releases an upload after a PATCH, at the offset its bytes file now ends at, with the whole file's `digest`
+    /// when that PATCH brought all of it (checked); bytes that moved without one leave no digest.
+    func endPatch(_ id: String, offset: Int64, digest: String? = nil, now: Date = Date()) -> Upload? {
         guard var upload = uploads[id] else { return nil }
         upload.busy = false
+        if digest != nil || offset != upload.offset { upload.digest = digest }
         upload.offset = offset
         upload.lastActivity = now
         uploads[id] = upload
@@ -201,17 +212,16 @@ actor TusStore {
                 remove(upload.record)
                 removed += 1
             }
-            unlink(layout.drafts + "/" + draft.record.id + ".json")
-            drafts[draft.record.id] = nil
+            removeDraftFiles(draft.record.id)
         }
         sweepSent(now: now)
         return (removed, old.count)
     }
 
-    /// Removes an upload's bytes and description and takes it out of its draft.
+    /// Removes an upload's bytes and takes it out of its draft (its line in the draft's log stays, describing bytes
+    /// no longer there, which a restart passes over).
     func remove(_ record: UploadRecord) {
         unlink(bytesPath(record.id))
-        unlink(bytesPath(record.id) + ".json")
         uploads[record.id] = nil
         if var draft = drafts[record.draft] {
             draft.uploads.remove(record.id)
@@ -219,6 +229,13 @@ actor TusStore {
             draft.bytes -= record.length
             drafts[record.draft] = draft
         }
+    }
+
+    /// Forgets a draft and removes its record and its uploads' log (its uploads are removed first).
+    func removeDraftFiles(_ id: String) {
+        unlink(layout.drafts + "/" + id + ".json")
+        unlink(uploadLogPath(id))
+        drafts[id] = nil
     }
 
     /// 128 random bits in hex: a draft's or upload's id, unguessable.

@@ -85,11 +85,14 @@ struct TusProtocolTests {
     func expiry() throws {
         let server = try UploadServer(environment: ["OPINE_UPLOAD_UPLOADS_EXPIRE_AFTER_HOURS": "0.001"])
         let browser = UploadBrowser(server)
-        let location = try browser.upload(draft: try browser.draft(), path: "IM1", length: 100)
+        let draft = try browser.draft()
+        let location = try browser.upload(draft: draft, path: "IM1", length: 100)
         #expect(try browser.patch(location, offset: 0, Array(repeating: 1, count: 50)).status == 204)
         let file = server.uploads.appendingPathComponent(String(location.split(separator: "/").last!))
+        let log = server.state.appendingPathComponent("drafts/\(draft).uploads")
+        #expect(FileManager.default.fileExists(atPath: log.path), "the draft's log describes its uploads")
         try waitUntil("the upload expires", seconds: 20) { try browser.head(location).status == 404 }
-        #expect(!FileManager.default.fileExists(atPath: file.path) && !FileManager.default.fileExists(atPath: file.path + ".json"))
+        #expect(!FileManager.default.fileExists(atPath: file.path) && !FileManager.default.fileExists(atPath: log.path))
         #expect(try browser.patch(location, offset: 50, [1]).status == 404)
     }
 
@@ -116,5 +119,35 @@ struct TusProtocolTests {
         #expect(try browser.head(location).headers["upload-offset"] == "800")
         #expect(try browser.patch(location, offset: 800, Array(bytes[800...])).status == 204)
         #expect(try browser.create(draft: draft, path: "DICOM/IM2", length: 10).status == 201)
+    }
+
+    @Test("A description cut short by a crash is dropped at start; uploads before and after it resume, and the bundle lists every file's own SHA-256")
+    func tornDescription() throws {
+        let server = try UploadServer()
+        let browser = UploadBrowser(server)
+        let first = Array(Samples.dicom("torn-first", size: 3000))
+        let second = Array(Samples.dicom("torn-second", size: 2000))
+        let draft = try browser.draft()
+        let location = try browser.upload(draft: draft, path: "DICOM/IM1", length: first.count)
+        #expect(try browser.patch(location, offset: 0, Array(first[..<1000])).status == 204)
+        server.stop()
+        let log = try FileHandle(forWritingTo: server.state.appendingPathComponent("drafts/\(draft).uploads"))
+        try log.seekToEnd()
+        try log.write(contentsOf: Data(#"{"createdAt":"2026-12-01T00:00:00Z","draft":""#.utf8))
+        try log.close()
+        try server.start()
+        #expect(try browser.head(location).headers["upload-offset"] == "1000")
+        // Described after the torn line: on a line of its own, so it too survives the next restart.
+        let later = try browser.upload(draft: draft, path: "DICOM/IM2", length: second.count)
+        #expect(try browser.patch(later, offset: 0, second, checksumOf: second).status == 204)
+        try server.restart()
+        #expect(try browser.head(later).headers["upload-offset"] == String(second.count))
+        #expect(try browser.patch(location, offset: 1000, Array(first[1000...]), checksumOf: Array(first[1000...])).status == 204)
+        #expect(try browser.submit(draft).status == 201)
+        let bundle = try #require(try FileManager.default.contentsOfDirectory(atPath: server.drop.path).first)
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: server.drop.appendingPathComponent(bundle + "/manifest.json"))) as? [String: Any]
+        let listed = (manifest?["files"] as? [[String: Any]] ?? []).reduce(into: [String: String]()) { $0[$1["path"] as? String ?? ""] = $1["sha256"] as? String }
+        #expect(listed["DICOM/IM1"] == Samples.sha256(first), "sent in two PATCHes: the pack hashes it")
+        #expect(listed["DICOM/IM2"] == Samples.sha256(second), "sent in one checked PATCH: its digest from the upload")
     }
 }
