@@ -151,6 +151,8 @@ extension Intake {
         } catch {
             logger.warning("case stored but the upload's removal could not be made durable", metadata: ["error": "\(error)"])
         }
-        for (path, later) in hidden where !(later && taken.keep(path)) { try? FileOperations.removeTree(path) }
+        for (path, later) in hidden where !(later && taken.keep(path)) {
+            taken.delete(path)
+        }
     }
 }

@@ -27,7 +27,7 @@ public final class Intake: @unchecked Sendable {
     /// Why uploads cannot be taken right now (a full disk, an I/O error), until one is taken again.
     private let currentProblem = Locked<Problem?>(nil)
     /// Taken uploads renamed aside whose deletion waits until intake is idle.
-    let taken = TakenUploads()
+    let taken: TakenUploads
     /// Supplements already logged as waiting for their case, so each is logged once, not at every look.
     private let waiting = Locked(Set<String>())
 
@@ -72,6 +72,7 @@ public final class Intake: @unchecked Sendable {
         self.logger = logger
         self.clock = clock
         self.announce = announce
+        taken = TakenUploads(logger: logger, configuration: configuration)
     }
 
     /// The limits in force for the next upload taken.

@@ -41,10 +41,19 @@ extension Intake {
                    repair: .stagingRemoved, log: "removed unfinished staging from an earlier run")
     }
 
-    /// Uploads already stored (or found duplicate) whose deletion a crash interrupted.
+    /// Uploads already stored (or found duplicate) whose deletion a crash interrupted, or that opined may not delete
+    /// (an uploader's folder the opine-upload group cannot write): such a leftover holds nothing not already on its
+    /// case, under a name intake never takes, so it is named in a warning and start-up goes on: opined not starting
+    /// would hold up every upload, emergencies too.
     private func removeTakenUploads() throws {
-        try remove(try entries(of: configuration.dropDirectory).filter { $0.hasPrefix(Self.takenPrefix) }, in: configuration.dropDirectory,
-                   repair: .takenUploadRemoved, log: "finished removing uploads an earlier run had taken")
+        let leftovers = try entries(of: configuration.dropDirectory).filter { $0.hasPrefix(Self.takenPrefix) }
+        guard !leftovers.isEmpty else { return }
+        try store.recordRepair(.takenUploadRemoved, ["count": String(leftovers.count)])
+        for name in leftovers { taken.delete(configuration.dropDirectory + "/" + name) }
+        let remaining = try entries(of: configuration.dropDirectory).filter { $0.hasPrefix(Self.takenPrefix) }.count
+        if remaining < leftovers.count {
+            logger.notice("finished removing uploads an earlier run had taken", metadata: ["count": "\(leftovers.count - remaining)"])
+        }
     }
 
     /// Removes leftovers that are safe to delete, audited first as one repair.

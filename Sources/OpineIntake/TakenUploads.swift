@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import OpineCore
 
 /// Taken uploads renamed aside (`.opine-taken-…`, durable) but not yet deleted. During a burst their deletion waits
 /// until intake is idle: on ext4, deleting while creating makes every new file's inode search skip the freed ones
@@ -10,10 +12,30 @@ final class TakenUploads: @unchecked Sendable {
     /// The most taken uploads kept waiting for deletion.
     static let limit = 512
 
+    private let logger: Logger
+    private let configuration: OpineCore.Configuration
     private let lock = NSLock()
     private var waiting: [String] = []
     /// Deletes what waited, off the loop's thread, so the loop keeps looking at arrivals meanwhile.
     private let deleter = DispatchQueue(label: "opine.intake.taken", qos: .utility)
+
+    /// Taken uploads of the drop directory `configuration` names; a deletion refused is told to `logger`.
+    init(logger: Logger, configuration: OpineCore.Configuration) {
+        self.logger = logger
+        self.configuration = configuration
+    }
+
+    /// Deletes one taken upload, or says why it stays: an uploader's folder the opine-upload group cannot write
+    /// (copied from a read-only source, say) cannot be emptied by opined. Its case is stored and intake never takes
+    /// a hidden name, so nothing is lost, but the disk holds it until a person removes it.
+    func delete(_ path: String) {
+        do throws(IOFailure) { try FileOperations.removeTree(path) } catch {
+            let name = (path as NSString).lastPathComponent
+            logger.warning(
+                "a taken upload could not be deleted from the drop directory; its case is stored. Uploaders must make folders the opine-upload group can write (umask 007, and no mode kept from a read-only source: cp -R --no-preserve=mode); remove it as its owner",
+                metadata: ["leftover": "\(name)", "error": "\(LogSafe.error(error, upload: name, in: configuration))"])
+        }
+    }
 
     /// Keeps `path` for deletion later; false when enough wait already (delete it now).
     func keep(_ path: String) -> Bool {
@@ -28,12 +50,12 @@ final class TakenUploads: @unchecked Sendable {
     func deleteInBackground() {
         let paths = take()
         guard !paths.isEmpty else { return }
-        deleter.async { for path in paths { try? FileOperations.removeTree(path) } }
+        deleter.async { for path in paths { self.delete(path) } }
     }
 
     /// Deletes everything that waited, and what the background is deleting, before returning (intake is stopping).
     func deleteNow() {
-        for path in take() { try? FileOperations.removeTree(path) }
+        for path in take() { delete(path) }
         deleter.sync {}
     }
 

@@ -99,4 +99,25 @@ struct StartupRepairFaultTests {
         }
         print("start-up repair: \(faults.count) injected failures (\(InjectedFault.summary(steps)); ENOSPC and EIO each)")
     }
+
+    @Test("A taken upload opined may not delete (an uploader's folder it cannot write) does not stop start-up; a later start deletes it")
+    func undeletableTakenUpload() throws {
+        let spool = try Spool()
+        let configuration = spool.configuration
+        try spool.dropBundle("b")
+        guard case .stored(let caseID, _) = spool.intake.take("b") else { throw Failure("the bundle was not stored") }
+        let leftover = Intake.takenPrefix + "1"
+        try FileManager.default.copyItem(atPath: configuration.casesDirectory + "/" + caseID, toPath: configuration.dropDirectory + "/" + leftover)
+        // EACCES on every unlink: what opined meets in a folder the opine-upload group cannot write.
+        FaultInjection.arm(FaultInjection.Fault(.unlink, code: EACCES, sticky: true))
+        let started = Result { try spool.intake.prepare() }
+        let trace = FaultInjection.disarm()
+        #expect(throws: Never.self) { try started.get() }
+        #expect(trace.contains { $0.failed && $0.path.contains(leftover) }, "the deletion was tried and refused")
+        #expect(spool.entries(configuration.dropDirectory) == [leftover], "it stays, under its hidden name")
+        try spool.intake.prepare()
+        #expect(spool.entries(configuration.dropDirectory).isEmpty)
+        #expect(try spool.count("SELECT count(*) FROM cases") == 1)
+    }
 }
+
