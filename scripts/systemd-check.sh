@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Boots a real systemd as PID 1 in a Debian 12 container, installs Opine into it exactly as docs/operations.md says,
 # and checks the service end to end: the upload service opine-upload started beside it (its sandbox, its start-up
-# rename probe from its state into the drop directory, opined's signed webhooks reaching it on loopback), `Type=notify` start, a dropped bundle becoming a case, watchdog pings arriving,
+# rename probe from its state into the drop directory, opined's signed webhooks reaching it on loopback, a request
+# sent through it becoming a case), `Type=notify` start, a dropped bundle becoming a case, a restart beside an upload
+# opined may not delete, watchdog pings arriving,
 # reload, a clean stop, no system-call filter denial in the journal, and `opine` for members of the opine group only.
 # Run as root (`make systemd-check`). The minimal Debian tree is made once with debootstrap and cached in
 # .build/systemd-root; each run boots a throw-away overlay of it, so runs never see each other's state.
@@ -192,6 +194,34 @@ wait_for "opined's case.received webhook verified by opine-upload" 30 webhook_se
 ! inside journalctl -u opine-upload --no-pager -o cat | grep -q 'webhook refused' || fail "opine-upload refused a webhook of opined's"
 say "opine-upload verified opined's case.received webhook (sent to 127.0.0.1:$upload_port, signed with /etc/opine/credentials/upload)"
 phase "webhook to opine-upload"
+
+# A request sent through the upload service as a patient's browser sends it (from the host: the container shares its
+# network): opine-upload, under UMask=0007, builds the bundle and renames it into drop/; opined, in the opine-upload
+# group, must take it out again, and its webhook turns the patient's status to "received".
+request=$(python3 scripts/systemd-check-request.py "$upload_port" Config/samples/web-sample-0001/report.pdf) ||
+  fail "the request sent through opine-upload was refused"
+token=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["status_url"].rsplit("/", 1)[1])' <<<"$request")
+bundle=$(python3 -c 'import json, sys; print("web-" + json.load(sys.stdin)["reference"].replace("-", "").lower())' <<<"$request")
+has_two_cases() { [ "$(cases)" -ge 2 ]; }
+wait_for "the request sent through opine-upload to become a case" 30 has_two_cases
+patient_status() { python3 -c 'import json, sys, urllib.request
+print(json.load(urllib.request.urlopen(sys.argv[1], timeout=5))["status"])' "http://127.0.0.1:$upload_port/api/status/$token" 2>/dev/null; }
+received() { [ "$(patient_status)" = received ]; }
+wait_for "the patient's status page to say received" 30 received
+taken() { ! inside test -e "/var/spool/opine/drop/$bundle"; }
+wait_for "opined to take the service's bundle $bundle out of drop/ ($(inside ls -A /var/spool/opine/drop | paste -sd' '))" 30 taken
+say "a request sent through opine-upload became a case ($bundle, taken out of drop/), and its status says received"
+phase "request through opine-upload"
+
+# The uploader's copy above kept its source's modes (cp -R of 0755 folders under umask 007 makes 0750), so opined,
+# in the opine-upload group, cannot empty it once taken: it stays under its hidden .opine-taken- name with a warning
+# that says what to do, and a restart must not trip over it.
+inside systemctl restart opined || fail "opined did not restart with a taken upload it cannot delete in drop/"
+main_pid=$(show MainPID)
+warned() { inside journalctl -u opined --no-pager -o cat | grep -q 'a taken upload could not be deleted from the drop directory'; }
+wait_for "opined's warning about the taken upload it cannot delete" 15 warned
+say "restart: opined starts beside a taken upload it may not delete, and says why it stays"
+phase "restart beside an undeletable upload"
 
 # The watchdog: pings keep arriving (systemd's WatchdogTimestamp moves) for over two watchdog periods, and
 # systemd neither kills nor restarts opined.
