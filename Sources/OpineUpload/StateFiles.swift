@@ -23,17 +23,11 @@ enum StateFiles {
         let temporary = path + ".tmp-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw failure("create", temporary) }
-        var done = 0
-        while done < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, bytes.count - done) }
-            if written < 0, errno == EINTR { continue }
-            guard written > 0 else {
-                let problem = failure("write", temporary)
-                close(fd)
-                unlink(temporary)
-                throw problem
-            }
-            done += written
+        guard writeAll(bytes, to: fd) else {
+            let problem = failure("write", temporary)
+            close(fd)
+            unlink(temporary)
+            throw problem
         }
         guard fsync(fd) == 0 else {
             let problem = failure("fsync", temporary)
@@ -59,17 +53,23 @@ enum StateFiles {
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw failure("stat", path) }
+        guard writeAll(line, to: fd) else {
+            let problem = failure("write", path)
+            _ = ftruncate(fd, info.st_size)
+            throw problem
+        }
+    }
+
+    /// Writes all of `bytes` to `fd`; false (errno set) when the file system takes no more.
+    private static func writeAll(_ bytes: [UInt8], to fd: Int32) -> Bool {
         var done = 0
-        while done < line.count {
-            let written = line.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, line.count - done) }
+        while done < bytes.count {
+            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, bytes.count - done) }
             if written < 0, errno == EINTR { continue }
-            guard written > 0 else {
-                let problem = failure("write", path)
-                _ = ftruncate(fd, info.st_size)
-                throw problem
-            }
+            guard written > 0 else { return false }
             done += written
         }
+        return true
     }
 
     /// Decodes one state file's or log line's JSON; nil when it is not what this version writes.
