@@ -57,6 +57,8 @@ struct TusRoutes: Sendable {
         }
         var fields = Self.tusFields
         fields[.location] = "/api/uploads/" + upload.record.id
+        // 0 for a new upload; a creation repeated after a lost answer learns where the upload stands without a HEAD.
+        fields[TusHeaders.uploadOffset] = String(upload.offset)
         fields[TusHeaders.uploadExpires] = TusHeaders.httpDate(await parts.uploads.expiry(of: upload))
         return Response(status: .created, headers: fields)
     }
