@@ -241,7 +241,7 @@ actor TusStore {
     /// 128 random bits in hex: a draft's or upload's id, unguessable.
     static func newID() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<2).map { _ in String(format: "%016llx", generator.next() as UInt64) }.joined()
+        return Hex.lowercase((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 
     /// Whether `id` has the form `newID` makes (so it is safe in a file name).

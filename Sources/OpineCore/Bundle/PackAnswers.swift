@@ -132,7 +132,7 @@ public struct PackAnswers: Sendable {
 
     /// A submission id for a bundle whose answers give none: unique enough that two packs never collide.
     public static func newSubmissionID() -> String {
-        "pack-" + (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        Hex.lowercase((0..<8).map { _ in UInt8.random(in: 0...255) }, prefix: "pack-")
     }
 
     /// The manifest for these answers and `files`, as the UTF-8 bytes of a JSON document (two-space indented).
