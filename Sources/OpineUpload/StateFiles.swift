@@ -45,19 +45,28 @@ enum StateFiles {
     }
 
     /// Appends `value` as one line of JSON to `path` (made 0600 when missing), not synced: for descriptions a crash
-    /// may lose. A write cut short is taken back, so the next line never starts inside a broken one.
+    /// may lose. A write cut short is taken back, and a last line a crash left without its newline gets one first,
+    /// so every line stands alone: a reader skips a broken one and loses nothing else.
     static func appendLine(_ value: some Encodable, to path: String) throws {
-        let line = Array(try encoder().encode(value)) + [UInt8(ascii: "\n")]
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw failure("open", path) }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw failure("stat", path) }
+        var last: UInt8 = 0x0A
+        if info.st_size > 0, pread(fd, &last, 1, info.st_size - 1) != 1 { throw failure("read", path) }
+        let line = (last == 0x0A ? [] : [0x0A]) + (try jsonLines([value]))
         guard writeAll(line, to: fd) else {
             let problem = failure("write", path)
             _ = ftruncate(fd, info.st_size)
             throw problem
         }
+    }
+
+    /// `values` as JSON, one per line, each line ended.
+    static func jsonLines<Value: Encodable>(_ values: [Value]) throws -> [UInt8] {
+        let encoder = encoder()
+        return try values.flatMap { Array(try encoder.encode($0)) + [0x0A] }
     }
 
     /// Writes all of `bytes` to `fd`; false (errno set) when the file system takes no more.

@@ -185,7 +185,7 @@ struct Submission {
         var known: [FileIdentity: String] = [:]
         for upload in uploads {
             guard let digest = upload.digest, let identity = FileIdentity(path: bytesPath(upload.record.id)) else { continue }
-            known[identity] = digest
+            known[identity] = Hex.lowercase(digest)
         }
         return known
     }

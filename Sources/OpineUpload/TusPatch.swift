@@ -28,7 +28,7 @@ struct TusPatch {
         let address = request.clientAddress(context, trustProxy: parts.settings.trustProxy)
         let upload = try await parts.uploads.beginPatch(id, binding: CSRF.binding(of: request))
         var offset = upload.offset
-        var digest: String?
+        var checked: [UInt8]?
         do {
             let claimed = TusHeaders.number(request.headers[TusHeaders.uploadOffset])
             if let refusal = parts.uploads.policy.patch(claimedOffset: claimed, chunkLength: chunkLength, offset: offset, length: upload.record.length) {
@@ -38,15 +38,14 @@ struct TusPatch {
             }
             try await parts.limits.admit(.bytes(chunkLength ?? 0), address: address, tus: true)
             offset = try await write(request.body, upload: upload, expected: expected)
-            // A checked PATCH that brought the whole file leaves its digest for the pack, which then need not hash it.
-            if let expected, upload.offset == 0, offset == upload.record.length { digest = Hex.lowercase(expected) }
+            checked = expected
             if chunkLength == nil { try? await parts.limits.admit(.bytes(offset - upload.offset), address: address, tus: true) }
         } catch {
             // What is on disk now is the truth: the bytes kept, or the offset the chunk was cut back to.
-            _ = await parts.uploads.endPatch(id, offset: Self.size(of: parts.uploads.bytesPath(id)) ?? upload.offset)
+            _ = await parts.uploads.endPatch(id, start: upload.offset, offset: Self.size(of: parts.uploads.bytesPath(id)) ?? upload.offset)
             throw error
         }
-        let done = await parts.uploads.endPatch(id, offset: offset, digest: digest)
+        let done = await parts.uploads.endPatch(id, start: upload.offset, offset: offset, checked: checked)
         var fields = TusRoutes.tusFields
         fields[TusHeaders.uploadOffset] = String(offset)
         if let done { fields[TusHeaders.uploadExpires] = TusHeaders.httpDate(await parts.uploads.expiry(of: done)) }

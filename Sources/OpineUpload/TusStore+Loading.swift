@@ -12,7 +12,7 @@ extension TusStore {
     /// bundle left half-built by a crash) are removed.
     func load() throws {
         let draftNames = (try? FileManager.default.contentsOfDirectory(atPath: layout.drafts)) ?? []
-        for name in draftNames where !name.hasSuffix(".uploads") {
+        for name in draftNames where !name.hasSuffix(TusStore.uploadLogSuffix) {
             let path = layout.drafts + "/" + name
             guard name.hasSuffix(".json"), TusStore.isID(String(name.dropLast(5))),
                 let record = try? StateFiles.read(DraftRecord.self, from: path)
@@ -22,19 +22,18 @@ extension TusStore {
             }
             drafts[record.id] = Draft(record: record, lastActivity: Self.modified(path) ?? record.createdAt)
         }
-        for name in draftNames where name.hasSuffix(".uploads") {
-            let draft = String(name.dropLast(8))
-            guard drafts[draft] != nil, let lines = FileManager.default.contents(atPath: uploadLogPath(draft)) else {
+        for name in draftNames where name.hasSuffix(TusStore.uploadLogSuffix) {
+            let draft = String(name.dropLast(TusStore.uploadLogSuffix.count))
+            guard drafts[draft] != nil, let log = FileManager.default.contents(atPath: uploadLogPath(draft)) else {
                 unlink(layout.drafts + "/" + name)
                 continue
             }
-            for line in lines.split(separator: UInt8(ascii: "\n")) {
+            // A line a crash cut short does not decode and is passed over; the next append starts a new line.
+            let lines = log.split(separator: UInt8(ascii: "\n"))
+            for line in lines {
                 if let record = StateFiles.decode(UploadRecord.self, from: Data(line)), record.draft == draft { loadUpload(record) }
             }
-            // A line cut short by a crash goes, so the next line appended starts on a line of its own.
-            if let last = lines.last, last != UInt8(ascii: "\n") {
-                _ = truncate(uploadLogPath(draft), off_t(lines.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0))
-            }
+            drafts[draft]?.logLines = lines.count
         }
         for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.uploads)) ?? [] where uploads[name] == nil {
             unlink(layout.uploads + "/" + name)

@@ -39,9 +39,10 @@ actor TusStore {
         var offset: Int64
         var lastActivity: Date
         var busy = false
-        /// The whole file's SHA-256 (hex) when one PATCH from offset 0 brought all of it under an `Upload-Checksum`
-        /// that matched: the pack then does not hash it again. Kept in memory only; after a restart the pack hashes.
-        var digest: String?
+        /// The whole file's SHA-256 when one PATCH from offset 0 brought all of it under an `Upload-Checksum` that
+        /// matched (`TusPolicy.wholeFileDigest`): the pack then does not hash it again. Kept in memory only; after a
+        /// restart the pack hashes.
+        var digest: [UInt8]?
         var isComplete: Bool { offset == record.length }
     }
 
@@ -53,6 +54,8 @@ actor TusStore {
         var bytes: Int64 = 0
         var lastActivity: Date
         var submitting = false
+        /// Lines in the draft's log, live or describing uploads since removed.
+        var logLines = 0
     }
 
     let layout: StateLayout
@@ -69,7 +72,10 @@ actor TusStore {
     nonisolated func bytesPath(_ id: String) -> String { layout.uploads + "/" + id }
 
     /// Where a draft's uploads are described, a JSON line each.
-    nonisolated func uploadLogPath(_ draft: String) -> String { layout.drafts + "/" + draft + ".uploads" }
+    nonisolated func uploadLogPath(_ draft: String) -> String { layout.drafts + "/" + draft + Self.uploadLogSuffix }
+
+    /// The ending of a draft's uploads' log in `drafts/`.
+    static let uploadLogSuffix = ".uploads"
 
     /// Starts a draft for the browser whose cookie hashes to `binding`.
     func createDraft(binding: String, now: Date = Date()) throws -> DraftRecord {
@@ -116,6 +122,7 @@ actor TusStore {
         draft.pathKeys.insert(key)
         draft.bytes += record.length
         draft.lastActivity = now
+        draft.logLines += 1
         drafts[draft.record.id] = draft
         return upload
     }
@@ -175,12 +182,13 @@ actor TusStore {
         return upload
     }
 
-    /// Releases an upload after a PATCH, at the offset its bytes file now ends at, with the whole file's `digest`
-    /// when that PATCH brought all of it (checked); bytes that moved without one leave no digest.
-    func endPatch(_ id: String, offset: Int64, digest: String? = nil, now: Date = Date()) -> Upload? {
+    /// Releases an upload after a PATCH that started at `start`, at the offset its bytes file now ends at, with the
+    /// digest its `Upload-Checksum` proved (`checked`, nil when it had none or failed).
+    func endPatch(_ id: String, start: Int64, offset: Int64, checked: [UInt8]? = nil, now: Date = Date()) -> Upload? {
         guard var upload = uploads[id] else { return nil }
         upload.busy = false
-        if digest != nil || offset != upload.offset { upload.digest = digest }
+        upload.digest = TusPolicy.wholeFileDigest(
+            checked: checked, start: start, end: offset, length: upload.record.length, known: upload.digest, before: upload.offset)
         upload.offset = offset
         upload.lastActivity = now
         uploads[id] = upload
@@ -194,6 +202,17 @@ actor TusStore {
         guard !upload.busy else { throw APIFailure(423, "This file is being sent right now; stop it first.") }
         guard drafts[upload.record.draft]?.submitting == false else { throw APIFailure(409, "This request is being sent; wait for the receipt.") }
         remove(upload.record)
+        compactLog(upload.record.draft)
+    }
+
+    /// Rewrites a draft's log with its live uploads' lines once most of its lines describe uploads since removed, so
+    /// a page that creates and terminates uploads over and over cannot grow it without end.
+    private func compactLog(_ id: String) {
+        guard var draft = drafts[id], draft.logLines > 2 * draft.uploads.count + 32 else { return }
+        let live = draft.uploads.compactMap { uploads[$0]?.record }
+        guard let lines = try? StateFiles.jsonLines(live), (try? StateFiles.writeBytes(lines, to: uploadLogPath(id))) != nil else { return }
+        draft.logLines = live.count
+        drafts[id] = draft
     }
 
     /// Removes the drafts idle longer than the expiry with all their uploads, bytes and all; a draft's last activity

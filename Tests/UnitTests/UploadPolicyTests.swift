@@ -29,6 +29,21 @@ struct UploadPolicyTests {
         #expect(Self.policy.mayWrite(received: 101, from: 0, length: 5000)?.status == 413)
     }
 
+    @Test("Only a checked PATCH that brought a whole file from 0 gives the pack its digest; bytes moved any other way take it away")
+    func wholeFileDigest() {
+        let proven: [UInt8] = [1, 2, 3]
+        func digest(_ checked: [UInt8]?, _ start: Int64, _ end: Int64, known: [UInt8]? = nil, before: Int64 = 0) -> [UInt8]? {
+            TusPolicy.wholeFileDigest(checked: checked, start: start, end: end, length: 50, known: known, before: before)
+        }
+        #expect(digest(proven, 0, 50) == proven)
+        #expect(digest(nil, 0, 50) == nil, "unchecked")
+        #expect(digest(proven, 10, 50, before: 10) == nil, "checked, but only the last part")
+        #expect(digest(proven, 0, 40) == nil, "checked, but not all of it")
+        #expect(digest(nil, 50, 50, known: proven, before: 50) == proven, "an empty PATCH at the end changes nothing")
+        #expect(digest(nil, 0, 0, known: proven, before: 50) == nil, "cut back: the bytes are not those hashed")
+        #expect(TusPolicy.wholeFileDigest(checked: proven, start: 0, end: 0, length: 0, known: nil, before: 0) == proven, "an empty file")
+    }
+
     @Test("An upload expires once idle for the expiry, not before")
     func expiry() {
         let start = Date(timeIntervalSince1970: 1_000_000)

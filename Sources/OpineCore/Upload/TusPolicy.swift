@@ -109,6 +109,17 @@ public struct TusPolicy: Sendable, Equatable {
     /// Whether an upload or draft last touched at `lastActivity` has expired at `now`.
     public func isExpired(lastActivity: Date, now: Date) -> Bool { now >= expiry(lastActivity: lastActivity) }
 
+    /// The whole file's SHA-256 an upload keeps for its bundle after a PATCH from `start` to `end`, given what it kept
+    /// before (`known`, for bytes ending at `before`) and the PATCH's checked `Upload-Checksum` digest: a checked PATCH
+    /// that brought all `length` bytes from 0 proves it; a PATCH that moved nothing keeps what was known; any other
+    /// leaves none (the pack then hashes the file itself).
+    public static func wholeFileDigest(
+        checked: [UInt8]?, start: Int64, end: Int64, length: Int64, known: [UInt8]?, before: Int64
+    ) -> [UInt8]? {
+        if let checked, start == 0, end == length { return checked }
+        return end == before ? known : nil
+    }
+
     /// A size in the units a patient reads (`2 GiB`, `64 MiB`).
     static func size(_ bytes: Int64) -> String {
         if bytes >= 1 << 30, bytes % (1 << 30) == 0 { return "\(bytes >> 30) GiB" }

@@ -121,7 +121,7 @@ struct TusProtocolTests {
         #expect(try browser.create(draft: draft, path: "DICOM/IM2", length: 10).status == 201)
     }
 
-    @Test("A description cut short by a crash is dropped at start; uploads before and after it resume, and the bundle lists every file's own SHA-256")
+    @Test("A description cut short by a crash is passed over at start; uploads before and after it resume, and the bundle lists every file's own SHA-256")
     func tornDescription() throws {
         let server = try UploadServer()
         let browser = UploadBrowser(server)
@@ -131,23 +131,68 @@ struct TusProtocolTests {
         let location = try browser.upload(draft: draft, path: "DICOM/IM1", length: first.count)
         #expect(try browser.patch(location, offset: 0, Array(first[..<1000])).status == 204)
         server.stop()
-        let log = try FileHandle(forWritingTo: server.state.appendingPathComponent("drafts/\(draft).uploads"))
-        try log.seekToEnd()
-        try log.write(contentsOf: Data(#"{"createdAt":"2026-12-01T00:00:00Z","draft":""#.utf8))
-        try log.close()
+        try Self.appendToLog(server, draft: draft, #"{"createdAt":"2026-12-01T00:00:00Z","draft":""#)
         try server.start()
         #expect(try browser.head(location).headers["upload-offset"] == "1000")
         // Described after the torn line: on a line of its own, so it too survives the next restart.
         let later = try browser.upload(draft: draft, path: "DICOM/IM2", length: second.count)
-        #expect(try browser.patch(later, offset: 0, second, checksumOf: second).status == 204)
         try server.restart()
-        #expect(try browser.head(later).headers["upload-offset"] == String(second.count))
+        #expect(try browser.head(later).headers["upload-offset"] == "0")
+        // One checked PATCH of the whole file: the pack lists the digest the PATCH checked; two PATCHes: it hashes.
+        #expect(try browser.patch(later, offset: 0, second, checksumOf: second).status == 204)
         #expect(try browser.patch(location, offset: 1000, Array(first[1000...]), checksumOf: Array(first[1000...])).status == 204)
         #expect(try browser.submit(draft).status == 201)
+        let listed = try Self.listedDigests(server)
+        #expect(listed["DICOM/IM1"] == Samples.sha256(first))
+        #expect(listed["DICOM/IM2"] == Samples.sha256(second))
+    }
+
+    @Test("A last description whose newline a crash lost is kept, and the next one starts a line of its own")
+    func lostNewline() throws {
+        let server = try UploadServer()
+        let browser = UploadBrowser(server)
+        let draft = try browser.draft()
+        let location = try browser.upload(draft: draft, path: "DICOM/IM1", length: 100)
+        server.stop()
+        let log = server.state.appendingPathComponent("drafts/\(draft).uploads")
+        let lines = try Data(contentsOf: log)
+        #expect(lines.last == 0x0A)
+        try lines.dropLast().write(to: log)
+        try server.start()
+        #expect(try browser.head(location).headers["upload-offset"] == "0")
+        let later = try browser.upload(draft: draft, path: "DICOM/IM2", length: 100)
+        try server.restart()
+        #expect(try browser.head(location).status == 200 && browser.head(later).status == 200)
+    }
+
+    @Test("A draft's log is rewritten once most of it describes terminated uploads; what is live resumes after a restart")
+    func logCompaction() throws {
+        let server = try UploadServer()
+        let browser = UploadBrowser(server)
+        let draft = try browser.draft()
+        let kept = try browser.upload(draft: draft, path: "DICOM/KEPT", length: 100)
+        #expect(try browser.patch(kept, offset: 0, Array(repeating: 7, count: 40)).status == 204)
+        for index in 0..<100 {
+            let location = try browser.upload(draft: draft, path: "DICOM/IM\(index)", length: 100)
+            #expect(try server.request("DELETE", location, headers: browser.tus).status == 204)
+        }
+        let log = try Data(contentsOf: server.state.appendingPathComponent("drafts/\(draft).uploads"))
+        #expect(log.split(separator: 0x0A).count <= 35, "101 uploads described, 1 live")
+        try server.restart()
+        #expect(try browser.head(kept).headers["upload-offset"] == "40")
+    }
+
+    static func appendToLog(_ server: UploadServer, draft: String, _ text: String) throws {
+        let log = try FileHandle(forWritingTo: server.state.appendingPathComponent("drafts/\(draft).uploads"))
+        try log.seekToEnd()
+        try log.write(contentsOf: Data(text.utf8))
+        try log.close()
+    }
+
+    /// The bundle in drop's manifest: each listed path's SHA-256.
+    static func listedDigests(_ server: UploadServer) throws -> [String: String] {
         let bundle = try #require(try FileManager.default.contentsOfDirectory(atPath: server.drop.path).first)
         let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: server.drop.appendingPathComponent(bundle + "/manifest.json"))) as? [String: Any]
-        let listed = (manifest?["files"] as? [[String: Any]] ?? []).reduce(into: [String: String]()) { $0[$1["path"] as? String ?? ""] = $1["sha256"] as? String }
-        #expect(listed["DICOM/IM1"] == Samples.sha256(first), "sent in two PATCHes: the pack hashes it")
-        #expect(listed["DICOM/IM2"] == Samples.sha256(second), "sent in one checked PATCH: its digest from the upload")
+        return (manifest?["files"] as? [[String: Any]] ?? []).reduce(into: [:]) { $0[$1["path"] as? String ?? ""] = $1["sha256"] as? String }
     }
 }
