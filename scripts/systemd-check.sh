@@ -218,7 +218,8 @@ phase "request through opine-upload"
 # that says what to do, and a restart must not trip over it.
 inside systemctl restart opined || fail "opined did not restart with a taken upload it cannot delete in drop/"
 main_pid=$(show MainPID)
-warned() { inside journalctl -u opined --no-pager -o cat | grep -q 'a taken upload could not be deleted from the drop directory'; }
+# Only the restarted process's lines: the first take may have warned already.
+warned() { inside journalctl -u opined "_PID=$main_pid" --no-pager -o cat | grep -q 'a taken upload could not be deleted from the drop directory'; }
 wait_for "opined's warning about the taken upload it cannot delete" 15 warned
 say "restart: opined starts beside a taken upload it may not delete, and says why it stays"
 phase "restart beside an undeletable upload"

@@ -51,6 +51,7 @@ extension Intake {
         try store.recordRepair(.takenUploadRemoved, ["count": String(leftovers.count)])
         for name in leftovers { taken.delete(configuration.dropDirectory + "/" + name) }
         let remaining = try entries(of: configuration.dropDirectory).filter { $0.hasPrefix(Self.takenPrefix) }.count
+        if remaining > 0 { try store.recordRepair(.takenUploadKept, ["count": String(remaining)]) }
         if remaining < leftovers.count {
             logger.notice("finished removing uploads an earlier run had taken", metadata: ["count": "\(leftovers.count - remaining)"])
         }

@@ -31,9 +31,16 @@ final class TakenUploads: @unchecked Sendable {
     func delete(_ path: String) {
         do throws(IOFailure) { try FileOperations.removeTree(path) } catch {
             let name = (path as NSString).lastPathComponent
-            logger.warning(
-                "a taken upload could not be deleted from the drop directory; its case is stored. Uploaders must make folders the opine-upload group can write (umask 007, and no mode kept from a read-only source: cp -R --no-preserve=mode); remove it as its owner",
-                metadata: ["leftover": "\(name)", "error": "\(LogSafe.error(error, upload: name, in: configuration))"])
+            let metadata: Logger.Metadata = ["leftover": "\(name)", "error": "\(LogSafe.error(error, upload: name, in: configuration))"]
+            if error.code == EACCES || error.code == EPERM {
+                logger.warning(
+                    "a taken upload could not be deleted from the drop directory; its case is stored. Uploaders must make folders the opine-upload group can write (umask 007, and no mode kept from a read-only source: cp -R --no-preserve=mode); remove it as its owner",
+                    metadata: metadata)
+            } else {
+                logger.warning(
+                    "a taken upload could not be deleted from the drop directory; its case is stored. Check the disk (the error says what failed); opined tries again at its next start",
+                    metadata: metadata)
+            }
         }
     }
 

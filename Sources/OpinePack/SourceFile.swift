@@ -78,8 +78,9 @@ final class SourceFile {
     func listed() throws(PackError) -> Manifest.ListedFile {
         if done < file.size {
             var info = stat()
-            guard known != nil, done == readEnd, fstat(fd, &info) == 0, Int64(info.st_size) == file.size else { throw changed() }
-            sniffer.skip(file.size - done)
+            guard known != nil, done == readEnd, fstat(fd, &info) == 0, Int64(info.st_size) == file.size, sniffer.skip(file.size - done) else {
+                throw changed()
+            }
         } else {
             var byte: UInt8 = 0
             guard done == file.size, read(fd, &byte, 1) == 0 else { throw changed() }

@@ -126,17 +126,32 @@ struct Submission {
 
     /// Renames the built bundle into the drop directory in one step. The study's links and the uploads' own names
     /// go first: each file of the bundle must be its only name, since opined refuses a file with another link
-    /// (`special_file`). False when the rename failed; the uploads must then be sent again.
+    /// (`special_file`). False when the rename failed; the uploads' names are then linked back from the bundle, so
+    /// the patient can send the request again without sending the files again.
     private func handOver(_ result: Packer.Result, id: String, uploads: [TusStore.Upload]) async throws -> Bool {
         let drop = parts.settings.dropDirectory
         let (output, study) = (result.output, parts.layout.bundles + "/" + id + "/study")
         let names = uploads.map { parts.uploads.bytesPath($0.record.id) }
+        let bundled = result.files.map { output + "/" + $0.path }
         return try await Offload.run(on: Self.queue) { () -> Bool in
             try? FileManager.default.removeItem(atPath: study)
+            let identities = names.map { FileIdentity(path: $0) }
             for name in names { unlink(name) }
-            guard renameat2(AT_FDCWD, output, AT_FDCWD, drop + "/" + id, OPINE_RENAME_NOREPLACE) == 0 else { return false }
+            guard renameat2(AT_FDCWD, output, AT_FDCWD, drop + "/" + id, OPINE_RENAME_NOREPLACE) == 0 else {
+                Self.relink(names, identities: identities, from: bundled)
+                return false
+            }
             try? StateFiles.syncFolder(drop)
             return true
+        }
+    }
+
+    /// Gives each upload its name again from the bundle's file that is its inode.
+    static func relink(_ names: [String], identities: [FileIdentity?], from bundled: [String]) {
+        var byIdentity: [FileIdentity: String] = [:]
+        for path in bundled { if let identity = FileIdentity(path: path) { byIdentity[identity] = path } }
+        for (name, identity) in zip(names, identities) {
+            if let identity, let path = byIdentity[identity] { _ = link(path, name) }
         }
     }
 

@@ -54,4 +54,20 @@ struct PackerLinkTests {
         #expect(copied.files.first { $0.path == "DICOM/IM1" }?.sha256 == Samples.sha256(image), "a copy lists the digest of what it wrote")
         #expect(copied.files.first { $0.path == "report.pdf" }?.sha256 == Samples.sha256(Samples.pdf))
     }
+
+    @Test("A digest known for another file (another inode, though the same bytes) is not taken: the file is hashed")
+    func digestOfAnotherInode() throws {
+        let image = Samples.dicom("other-inode", size: 4096)
+        let (study, work) = try PackerTests.folder(["DICOM/IM1": image])
+        defer { try? FileManager.default.removeItem(at: work) }
+        let copy = work.appendingPathComponent("copy-of-IM1").path
+        try FileManager.default.copyItem(atPath: study.appendingPathComponent("DICOM/IM1").path, toPath: copy)
+        var request = Packer.Request(
+            folder: study.path, answers: PackerTests.answers, report: nil, output: work.appendingPathComponent("bundle").path,
+            limits: IntakeSettings())
+        request.linksFiles = true
+        request.knownDigests = [try #require(FileIdentity(path: copy)): String(repeating: "ef", count: 32)]
+        let result = try Packer.pack(request)
+        #expect(result.files.first?.sha256 == Samples.sha256(image))
+    }
 }

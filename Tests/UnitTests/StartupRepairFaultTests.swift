@@ -115,9 +115,11 @@ struct StartupRepairFaultTests {
         #expect(throws: Never.self) { try started.get() }
         #expect(trace.contains { $0.failed && $0.path.contains(leftover) }, "the deletion was tried and refused")
         #expect(spool.entries(configuration.dropDirectory) == [leftover], "it stays, under its hidden name")
+        let kept = "SELECT count(*) FROM events WHERE type = 'repair' AND detail LIKE '%taken_upload_kept%'"
+        #expect(try spool.count(kept) == 1, "audited as kept, not only as found")
         try spool.intake.prepare()
         #expect(spool.entries(configuration.dropDirectory).isEmpty)
+        #expect(try spool.count(kept) == 1, "deleted at the next start: not kept again")
         #expect(try spool.count("SELECT count(*) FROM cases") == 1)
     }
 }
-

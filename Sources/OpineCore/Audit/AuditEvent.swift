@@ -53,8 +53,11 @@ public enum AccessKind: String, Codable, Sendable, CaseIterable {
 public enum RepairKind: String, Codable, Sendable, CaseIterable {
     /// Leftover staging folders removed; their uploads are still in the drop directory.
     case stagingRemoved = "staging_removed"
-    /// A `.opine-taken-…` upload deleted because its case is committed.
+    /// `.opine-taken-…` uploads found at start, to be deleted because their cases are committed (`count`).
     case takenUploadRemoved = "taken_upload_removed"
+    /// `.opine-taken-…` uploads that stay after that: opined may not delete them (an uploader's folder its group
+    /// cannot write) or the disk refused (`count`); named in a warning, recorded again at each start while they stay.
+    case takenUploadKept = "taken_upload_kept"
     /// A store folder with no committed case moved to `state/orphaned/`.
     case setAside = "set_aside"
     /// A recent case whose folder is gone, flagged in the log and the case's history.

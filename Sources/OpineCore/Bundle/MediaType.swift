@@ -66,11 +66,12 @@ package struct ContentSniffer {
         }
     }
 
-    /// Counts `count` bytes past the head without seeing them, for a type `judgesByHead`; any other type's check
-    /// needs every byte, so skipping is refused there.
-    package mutating func skip(_ count: Int64) {
-        precondition(Self.judgesByHead(mediaType) && Int64(head.count) >= min(Int64(Self.headBytes), self.count + count), "skipped bytes the check needs")
+    /// Counts `count` bytes past the head without seeing them, for a type `judgesByHead` whose head is all seen;
+    /// false (nothing counted) otherwise: that check needs the bytes.
+    package mutating func skip(_ count: Int64) -> Bool {
+        guard Self.judgesByHead(mediaType), Int64(head.count) >= min(Int64(Self.headBytes), self.count + count) else { return false }
         self.count += count
+        return true
     }
 
     /// nil when the file is what its media type promises and can be read by the reviewer.

@@ -157,4 +157,21 @@ struct UploadDraftTests {
         #expect(try browser.submit(handed).status == 404)
         #expect(try FileManager.default.contentsOfDirectory(atPath: server.uploads.path).isEmpty)
     }
+
+    @Test("A bundle that cannot be renamed into drop (the folder gone) loses no file: the request is sent once drop is back")
+    func renameFailureKeepsFiles() throws {
+        let server = try UploadServer()
+        let browser = UploadBrowser(server)
+        let draft = try browser.draft()
+        let image = Array(Samples.dicom("rename-fails", size: 3000))
+        try browser.send(draft: draft, path: "DICOM/IM1", image)
+        try browser.send(draft: draft, role: "report", path: "report.pdf", Array(Samples.pdf))
+        try FileManager.default.removeItem(at: server.drop)
+        #expect(try browser.submit(draft).status == 500)
+        try FileManager.default.createDirectory(at: server.drop, withIntermediateDirectories: true)
+        let reply = try browser.submit(draft)
+        #expect(reply.status == 201, "\(reply.text)")
+        let listed = try TusProtocolTests.listedDigests(server)
+        #expect(listed.count == 2 && listed["DICOM/IM1"] == Samples.sha256(image))
+    }
 }
