@@ -99,13 +99,13 @@ def tree_bytes(root):
     return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(root) for f in files)
 
 
-def floor_copy_sync_hash(source, scratch, keep=False):
+def floor_copy_sync_hash(source, scratch, keep=False, name="floor-copy"):
     """The physical floor: copy the bytes (cp -r) and make them durable (sync), then hash them with openssl.
 
     With `keep`, the copy stays until `remove_floor_copy`: on an ext4 without a journal (this machine's), creating a
     file skips inodes freed in the last minutes, one by one, so deleting 2,048 files just before Opine runs would
     slow Opine's file creation and not the floor's. Scenarios keep the copy until both have run."""
-    target = os.path.join(scratch, "floor-copy")
+    target = os.path.join(scratch, name)
     shutil.rmtree(target, ignore_errors=True)
     subprocess.run(["sync"], check=True)
     started = time.perf_counter()
@@ -121,8 +121,8 @@ def floor_copy_sync_hash(source, scratch, keep=False):
     return {"copy_sync": copied - started, "hash": hashed - copied, "total": hashed - started}
 
 
-def remove_floor_copy(scratch):
-    shutil.rmtree(os.path.join(scratch, "floor-copy"), ignore_errors=True)
+def remove_floor_copy(scratch, name="floor-copy"):
+    shutil.rmtree(os.path.join(scratch, name), ignore_errors=True)
 
 
 class Daemon:
