@@ -27,6 +27,11 @@ struct APIFailure: HTTPResponseError {
         self.init(refusal.status, refusal.sentence, headers: headers)
     }
 
+    /// A refusal of the page's answers, beside the field at fault.
+    init(_ refusal: PageAnswers.Refusal) {
+        self.init(refusal.status, refusal.sentence, field: refusal.field)
+    }
+
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var body: [String: String] = ["error": sentence]
         if let field { body["field"] = field }

@@ -17,26 +17,14 @@ extension Submission {
         }
         let binding = CSRF.binding(of: request)
         let prepared = try await parts.uploads.draft(draft, binding: binding)
-        let answers: SupplementAnswers
-        switch SupplementAnswers.read(body.readableBytesView) {
-        case .success(let read): answers = read
-        case .failure(let refusal): throw APIFailure(refusal.status, refusal.sentence, field: refusal.field)
-        }
+        let answers = try SupplementAnswers.read(body.readableBytesView).mapError(APIFailure.init).get()
         let original = try await requestTakingFiles(token: answers.token)
         guard !prepared.uploads.isEmpty || answers.saysSomething else {
             throw APIFailure(422, "Pick the files to add, or write a note for the surgeon.", field: "files")
         }
         let (id, now) = (try await numberSupplement(of: original), Date())
-        let composed: [UInt8]
-        switch answers.compose(submissionID: id, supplements: original.submissionID, now: now, limits: intakeLimits) {
-        case .success(let bytes): composed = bytes
-        case .failure(let refusal): throw APIFailure(refusal.status, refusal.sentence, field: refusal.field)
-        }
-        let listed: [String]?
-        switch PageAnswers.listedUploads(body.readableBytesView) {
-        case .success(let ids): listed = ids
-        case .failure(let refusal): throw APIFailure(refusal.status, refusal.sentence, field: refusal.field)
-        }
+        let composed = try answers.compose(submissionID: id, supplements: original.submissionID, now: now, limits: intakeLimits).mapError(APIFailure.init).get()
+        let listed = try PageAnswers.listedUploads(body.readableBytesView).mapError(APIFailure.init).get()
         let result = try await sendSupplement(draft, binding: binding, listed: listed, id: id, answers: composed, now: now)
         parts.logger.notice(
             "supplement submitted", metadata: ["submission": "\(id)", "supplements": "\(original.submissionID)", "files": "\(result.files.count)"])

@@ -38,16 +38,8 @@ struct Submission {
         let reference = SubmissionReference.random()
         let id = reference.submissionID
         let now = Date()
-        let answers: [UInt8]
-        switch PageAnswers.compose(body.readableBytesView, submissionID: id, now: now, limits: intakeLimits) {
-        case .success(let bytes): answers = bytes
-        case .failure(let refusal): throw APIFailure(refusal.status, refusal.sentence, field: refusal.field)
-        }
-        let listed: [String]?
-        switch PageAnswers.listedUploads(body.readableBytesView) {
-        case .success(let ids): listed = ids
-        case .failure(let refusal): throw APIFailure(refusal.status, refusal.sentence, field: refusal.field)
-        }
+        let answers = try PageAnswers.compose(body.readableBytesView, submissionID: id, now: now, limits: intakeLimits).mapError(APIFailure.init).get()
+        let listed = try PageAnswers.listedUploads(body.readableBytesView).mapError(APIFailure.init).get()
         let uploads = try await parts.uploads.beginSubmit(draft, binding: binding, listed: listed)
         let token = SubmissionBook.newToken()
         let record: SubmissionRecord
