@@ -68,15 +68,15 @@ struct TusPatch {
                 try sink.take(piece)
             }
             try sink.flush()
+            if let expected, sink.digest() != expected {
+                throw APIFailure(460, "A piece of the file arrived damaged and was discarded; the page sends it again.")
+            }
         } catch {
-            // A checksummed chunk is all or nothing; an unchecked one keeps the bytes that arrived.
+            // A checksummed chunk is all or nothing; an unchecked one keeps the bytes that arrived. Either way what
+            // is on disk now is synced: a cut-back that a crash undid would bring damaged bytes back under the offset.
             if expected == nil { try? sink.flush() } else { sink.discard() }
             try await Offload.run { _ = fdatasync(fd) }
             throw error
-        }
-        if let expected, sink.digest() != expected {
-            sink.discard()
-            throw APIFailure(460, "A piece of the file arrived damaged and was discarded; the page sends it again.")
         }
         Writeback.start(fd, offset: sink.start, count: sink.written)
         // No fdatasync per chunk: the offset is the file's size, which the file system never commits past bytes
