@@ -170,8 +170,8 @@ struct Submission {
         let outcome: Result<Packer.Result, APIFailure> = try await Offload.run(on: Self.queue) {
             do throws(APIFailure) {
                 let records = uploads.map(\.record)
-                try Self.layOut(records.filter { $0.role == TusMetadata.Role.study.rawValue }, in: study, bytesPath: bytesPath)
-                let report = records.first { $0.role == TusMetadata.Role.report.rawValue }.map { bytesPath($0.id) }
+                try Self.layOut(records.filter { $0.role == .study }, in: study, bytesPath: bytesPath)
+                let report = records.first { $0.role == .report }.map { bytesPath($0.id) }
                 var request = Packer.Request(folder: study, answers: answers, report: report, output: folder + "/" + id, limits: limits)
                 request.stopsOnSignals = false
                 // The uploads are finished and on the drop directory's file system: linked, never copied, and not

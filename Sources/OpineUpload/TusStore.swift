@@ -20,8 +20,8 @@ struct UploadRecord: Codable, Sendable {
     var id: String
     /// The draft it belongs to: a draft's uploads are those naming it.
     var draft: String
-    /// `study` or `report` (`TusMetadata.Role`).
-    var role: String
+    /// A study file or the report.
+    var role: TusMetadata.Role
     /// Its path within the picked folder, or the report's name; never logged.
     var path: String
     /// `Upload-Length`.
@@ -101,11 +101,11 @@ actor TusStore {
     func createUpload(_ metadata: TusMetadata, length: Int64?, binding: String?, now: Date = Date()) throws(APIFailure) -> Upload {
         var draft = try draft(metadata.draft, binding: binding)
         guard !draft.submitting else { throw APIFailure(409, "This request is being sent; wait for the receipt.") }
-        let key = Self.key(role: metadata.role.rawValue, path: metadata.path)
+        let key = Self.key(role: metadata.role, path: metadata.path)
         if draft.pathKeys.contains(key) { return try existing(metadata, length: length, in: draft) }
         if let refusal = policy.create(length: length, draftFiles: draft.uploads.count, draftBytes: draft.bytes) { throw APIFailure(refusal) }
         if let free = freeBytes(), let refusal = policy.room(freeBytes: free, length: length!) { throw APIFailure(refusal) }
-        let record = UploadRecord(id: Self.newID(), draft: metadata.draft, role: metadata.role.rawValue, path: metadata.path, length: length!, createdAt: now)
+        let record = UploadRecord(id: Self.newID(), draft: metadata.draft, role: metadata.role, path: metadata.path, length: length!, createdAt: now)
         let fd = open(bytesPath(record.id), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw APIFailure(500, "The service could not store the upload; try again in a moment, or call the practice.") }
         close(fd)
@@ -130,9 +130,8 @@ actor TusStore {
     /// The upload a repeated creation names (same role, path and length), or 409: another file of that name, or a
     /// second report (a request has one; the page terminates the first to replace it).
     private func existing(_ metadata: TusMetadata, length: Int64?, in draft: Draft) throws(APIFailure) -> Upload {
-        let role = metadata.role.rawValue
         if let same = draft.uploads.compactMap({ uploads[$0] }).first(where: {
-            $0.record.role == role && $0.record.path == metadata.path && $0.record.length == length
+            $0.record.role == metadata.role && $0.record.path == metadata.path && $0.record.length == length
         }) {
             return same
         }
@@ -155,8 +154,8 @@ actor TusStore {
     }
 
     /// What makes two uploads of a draft the same file: role and path, ignoring case; a request has one report.
-    static func key(role: String, path: String) -> String {
-        role == TusMetadata.Role.report.rawValue ? role : role + ":" + PathRules.collisionKey(path)
+    static func key(role: TusMetadata.Role, path: String) -> String {
+        role == .report ? role.rawValue : role.rawValue + ":" + PathRules.collisionKey(path)
     }
 
     /// An upload of this browser's; 404 when unknown or expired, 403 when another browser's.

@@ -5,7 +5,7 @@ import Foundation
 /// value valid UTF-8, no key twice, no key the contract does not name.
 public struct TusMetadata: Sendable, Equatable {
     /// What an upload is to the request.
-    public enum Role: String, Sendable, Equatable, CaseIterable {
+    public enum Role: String, Codable, Sendable, Equatable, CaseIterable {
         /// A file of the MRI study (a DICOM file, a DICOMDIR, …).
         case study
         /// The radiology report.
