@@ -49,11 +49,10 @@ extension Intake {
         let leftovers = try entries(of: configuration.dropDirectory).filter { $0.hasPrefix(Self.takenPrefix) }
         guard !leftovers.isEmpty else { return }
         try store.recordRepair(.takenUploadRemoved, ["count": String(leftovers.count)])
-        for name in leftovers { taken.delete(configuration.dropDirectory + "/" + name) }
-        let remaining = try entries(of: configuration.dropDirectory).filter { $0.hasPrefix(Self.takenPrefix) }.count
-        if remaining > 0 { try store.recordRepair(.takenUploadKept, ["count": String(remaining)]) }
-        if remaining < leftovers.count {
-            logger.notice("finished removing uploads an earlier run had taken", metadata: ["count": "\(leftovers.count - remaining)"])
+        let kept = leftovers.filter { !taken.delete(configuration.dropDirectory + "/" + $0) }.count
+        if kept > 0 { try store.recordRepair(.takenUploadKept, ["count": String(kept)]) }
+        if kept < leftovers.count {
+            logger.notice("finished removing uploads an earlier run had taken", metadata: ["count": "\(leftovers.count - kept)"])
         }
     }
 

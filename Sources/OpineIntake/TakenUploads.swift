@@ -27,9 +27,13 @@ final class TakenUploads: @unchecked Sendable {
 
     /// Deletes one taken upload, or says why it stays: an uploader's folder the opine-upload group cannot write
     /// (copied from a read-only source, say) cannot be emptied by opined. Its case is stored and intake never takes
-    /// a hidden name, so nothing is lost, but the disk holds it until a person removes it.
-    func delete(_ path: String) {
-        do throws(IOFailure) { try FileOperations.removeTree(path) } catch {
+    /// a hidden name, so nothing is lost, but the disk holds it until a person removes it. False when it stays.
+    @discardableResult
+    func delete(_ path: String) -> Bool {
+        do throws(IOFailure) {
+            try FileOperations.removeTree(path)
+            return true
+        } catch {
             let name = (path as NSString).lastPathComponent
             let metadata: Logger.Metadata = ["leftover": "\(name)", "error": "\(LogSafe.error(error, upload: name, in: configuration))"]
             if error.code == EACCES || error.code == EPERM {
@@ -41,6 +45,7 @@ final class TakenUploads: @unchecked Sendable {
                     "a taken upload could not be deleted from the drop directory; its case is stored. Check the disk (the error says what failed); opined tries again at its next start",
                     metadata: metadata)
             }
+            return false
         }
     }
 
