@@ -19,7 +19,7 @@ extension PageRoutes {
         let html = parts.assets.template("add.html").render([
             "csrf": csrf.token, "token": token, "reference": record.reference, "status_path": "/status/" + token, "phone": phoneWords,
             "max_files": "\(limits.maxFiles)", "max_file_bytes": "\(limits.maxFileBytes)", "max_request_bytes": "\(limits.maxRequestBytes)",
-        ])
+        ], markup: fileMarkup(report: "A radiologist's report (PDF, JPEG, PNG or text)", folder: "An MRI: the folder of the CD or disk"))
         var response = Response.html(html)
         if let cookie = csrf.setCookie { response.headers[.setCookie] = cookie }
         return response

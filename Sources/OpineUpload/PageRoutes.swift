@@ -26,6 +26,15 @@ struct PageRoutes: Sendable {
         }
     }
 
+    /// The markup the request and add-files pages share: the report, folder and zip pickers with the left-out list
+    /// (`file-pickers.html`, under the labels each page gives) and the sending progress (`progress.html`).
+    func fileMarkup(report: String, folder: String) -> [String: String] {
+        [
+            "file_pickers": parts.assets.template("file-pickers.html").render(["report_label": report, "folder_label": folder]),
+            "progress": parts.assets.template("progress.html").render([:]),
+        ]
+    }
+
     /// The request page, with this browser's CSRF token in its `<meta name="opine-csrf">` and cookie.
     func requestPage(_ request: Request) -> Response {
         let csrf = CSRF.issue(for: request)
@@ -40,7 +49,7 @@ struct PageRoutes: Sendable {
                 "regions": RequestPageMarkup.checkboxes(PageWords.regions, name: "regions"),
                 "treatments": RequestPageMarkup.checkboxes(PageWords.treatments, name: "prior_treatments"),
                 "emergency": PageTemplate.escape(PatientStatusWords.emergencyWords),
-            ])
+            ].merging(fileMarkup(report: "The radiologist's report (PDF, JPEG, PNG or text)", folder: "The MRI: the folder of the CD or disk")) { $1 })
         var response = Response.html(html)
         if let cookie = csrf.setCookie { response.headers[.setCookie] = cookie }
         return response
